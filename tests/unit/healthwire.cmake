@@ -1,0 +1,1 @@
+fo_unit_test(test_healthwire fo_common)
