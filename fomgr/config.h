@@ -1,0 +1,102 @@
+/* fomgr's configuration: an INI file (read with libinih) validated as a whole into an
+ * immutable struct config. A reload builds a new struct and swaps it, or keeps the
+ * old one. Node names and ids are not repeated here: they come from corosync's own
+ * nodelist (cmap) and are passed in as a struct config_nodelist for validation. */
+#ifndef FOMGR_CONFIG_H
+#define FOMGR_CONFIG_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_NAME_MAX 64     /* group, check and node names, with the NUL */
+#define CONFIG_MAX_GROUPS 64
+#define CONFIG_MAX_ADDRS 16    /* per group */
+#define CONFIG_MAX_NODES 32
+#define CONFIG_MAX_CHECKS 32   /* per group */
+#define CONFIG_MAX_LINE 1024   /* longer lines are an error */
+#define CONFIG_MAX_ERRORS 64
+
+enum config_failback { CONFIG_FAILBACK_AUTO, CONFIG_FAILBACK_MANUAL, CONFIG_FAILBACK_MAX };
+/* What to do with a group's checks when the agent stops reporting. */
+enum config_health_policy { CONFIG_HEALTH_KEEP, CONFIG_HEALTH_FAIL, CONFIG_HEALTH_MAX };
+
+struct config_addr {
+	int family; /* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	unsigned prefixlen;
+	char text[64]; /* as written, e.g. "192.0.2.100/24" */
+};
+
+struct config_group {
+	char name[CONFIG_NAME_MAX];
+	char interface[IF_NAMESIZE];
+	size_t n_addrs;
+	struct config_addr addrs[CONFIG_MAX_ADDRS];
+	size_t n_prefer; /* 0: every node, in nodeid order */
+	char prefer[CONFIG_MAX_NODES][CONFIG_NAME_MAX];
+	enum config_failback failback;
+	uint32_t failback_delay_ms;
+	size_t n_checks;
+	char checks[CONFIG_MAX_CHECKS][CONFIG_NAME_MAX];
+};
+
+struct config {
+	char path[4096];
+	/* [fomgr] */
+	char cpg_group[CONFIG_NAME_MAX];  /* cpg_group, default "fomgr" */
+	char runtime_dir[256];            /* runtime_dir, default /run/fomgr */
+	char state_dir[256];              /* state_dir, default /var/lib/fomgr */
+	char health_socket[256];          /* health_socket, default <runtime_dir>/health.sock */
+	uint32_t health_ttl_ms;           /* health_ttl, default 5000 */
+	enum config_health_policy health_policy; /* health_policy = keep|fail, default keep */
+	uint32_t garp_count;              /* garp_count, default 5, at least 3 */
+	uint32_t garp_interval_ms;        /* garp_interval, default 200 */
+	int require_crypto;               /* require_crypto = yes|no (default no: warn only) */
+	/* [group NAME] sections, in file order */
+	size_t n_groups;
+	struct config_group groups[CONFIG_MAX_GROUPS];
+	uint8_t digest[32]; /* SHA-256 of the file's bytes */
+};
+
+struct config_node {
+	uint32_t nodeid;
+	char name[CONFIG_NAME_MAX];
+};
+
+/* corosync's nodelist, read through cmap by membership.c (or given by tests). */
+struct config_nodelist {
+	size_t n_nodes;
+	struct config_node nodes[CONFIG_MAX_NODES];
+};
+
+struct config_error {
+	unsigned line; /* 0 when the error is about the whole file */
+	char message[200];
+};
+
+struct config_errors {
+	size_t n;
+	struct config_error errors[CONFIG_MAX_ERRORS];
+};
+
+/* Parses and validates path. nodes may be NULL (node names are then not checked).
+ * Returns a new config the caller frees with config_free(), or NULL with every
+ * problem in *errors (file:line is config_errors_format's job). */
+struct config *config_load(const char *path, const struct config_nodelist *nodes, struct config_errors *errors);
+/* Same, from a buffer; name is used in messages. Used by the fuzz target and tests. */
+struct config *config_parse_buffer(const char *name, const char *data, size_t len,
+				   const struct config_nodelist *nodes, struct config_errors *errors);
+void config_free(struct config *config);
+
+/* "path:line: message" one per line into buf; returns buf. */
+const char *config_errors_format(const struct config_errors *errors, const char *path, char *buf, size_t size);
+
+const struct config_group *config_group_find(const struct config *config, const char *name);
+const char *config_failback_str(enum config_failback failback);
+
+#endif
