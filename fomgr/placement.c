@@ -1,0 +1,123 @@
+#include "placement.h"
+
+#include <string.h>
+
+static const char *const reason_names[PLACEMENT_REASON_MAX] = {
+	"keep", "initial", "failover", "failback", "no-quorum", "no-eligible", "unsettled",
+};
+
+const char *placement_reason_str(enum placement_reason reason)
+{
+	return reason < PLACEMENT_REASON_MAX ? reason_names[reason] : "invalid";
+}
+
+int placement_eligible(const struct view *view, const struct config_group *group, const struct view_node *node)
+{
+	if (!view->quorate || !node->up || !node->member || !node->announced)
+		return 0;
+	if (node->ann.flags & (WIRE_F_STANDBY | WIRE_F_LEAVING))
+		return 0;
+	for (size_t i = 0; i < group->n_checks; i++)
+		if (wire_announce_check(&node->ann, group->checks[i]) != WIRE_CHECK_PASSING)
+			return 0;
+	return 1;
+}
+
+/* Rank of a node in the group's preference: its position in `prefer`, or its
+ * position in nodeid order when the group lists none. Nodes a group does not
+ * list may not hold it: CONFIG_MAX_NODES. */
+static size_t rank_of(const struct view *view, const struct config_group *group, const struct view_node *node)
+{
+	if (group->n_prefer == 0)
+		return (size_t)(node - view->nodes);
+	for (size_t i = 0; i < group->n_prefer; i++)
+		if (strcmp(group->prefer[i], node->name) == 0)
+			return i;
+	return CONFIG_MAX_NODES;
+}
+
+/* The holder by the view: a node that is up and whose last (possibly retained)
+ * announce holds the group. When a merge leaves two, the most preferred wins. */
+static const struct view_node *current_holder(const struct view *view, const struct config_group *group)
+{
+	const struct view_node *best = NULL;
+	size_t best_rank = CONFIG_MAX_NODES + 1;
+
+	for (size_t i = 0; i < view->n_nodes; i++) {
+		const struct view_node *n = &view->nodes[i];
+		size_t rank;
+
+		if (!n->up || !n->has_state || !wire_announce_holds(&n->ann, group->name))
+			continue;
+		rank = rank_of(view, group, n);
+		if (rank < best_rank) {
+			best = n;
+			best_rank = rank;
+		}
+	}
+	return best;
+}
+
+static const struct view_node *best_eligible(const struct view *view, const struct config_group *group)
+{
+	const struct view_node *best = NULL;
+	size_t best_rank = CONFIG_MAX_NODES;
+
+	for (size_t i = 0; i < view->n_nodes; i++) {
+		const struct view_node *n = &view->nodes[i];
+		size_t rank = rank_of(view, group, n);
+
+		if (rank < best_rank && placement_eligible(view, group, n)) {
+			best = n;
+			best_rank = rank;
+		}
+	}
+	return best;
+}
+
+static void place_group(const struct view *view, const struct config_group *group, struct placement_group *out)
+{
+	const struct view_node *holder = current_holder(view, group);
+	const struct view_node *best;
+
+	out->holder = holder ? holder->nodeid : 0;
+	if (!view->quorate) {
+		out->owner = 0;
+		out->reason = view->quorum_known ? PLACEMENT_NO_QUORUM : PLACEMENT_UNSETTLED;
+		return;
+	}
+	if (!view_synced(view)) {
+		out->owner = out->holder;
+		out->reason = PLACEMENT_UNSETTLED;
+		return;
+	}
+	/* A holder whose fomgr is gone while its node stays up keeps the addresses in
+	 * its kernel: moving them would make two holders, so the claim stands. */
+	if (holder && !holder->member) {
+		out->owner = holder->nodeid;
+		out->reason = PLACEMENT_KEEP;
+		return;
+	}
+	best = best_eligible(view, group);
+	if (holder && placement_eligible(view, group, holder)) {
+		int failback = best && best != holder && group->failback == CONFIG_FAILBACK_AUTO &&
+			       rank_of(view, group, best) < rank_of(view, group, holder) &&
+			       (group->failback_delay_ms == 0 || wire_announce_ready(&best->ann, group->name));
+		out->owner = failback ? best->nodeid : holder->nodeid;
+		out->reason = failback ? PLACEMENT_FAILBACK : PLACEMENT_KEEP;
+		return;
+	}
+	out->owner = best ? best->nodeid : 0;
+	if (!best)
+		out->reason = PLACEMENT_NO_ELIGIBLE;
+	else
+		out->reason = holder ? PLACEMENT_FAILOVER : PLACEMENT_INITIAL;
+}
+
+void placement_compute(const struct view *view, const struct config *config, struct placement *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->n_groups = config->n_groups;
+	for (size_t i = 0; i < config->n_groups; i++)
+		place_group(view, &config->groups[i], &out->groups[i]);
+}

@@ -1,0 +1,40 @@
+/* Placement: which node should hold each VIP group, as a pure function of the
+ * cluster view and the configuration. Every node computes the same answer from
+ * the same view, so there is no leader to elect. No I/O here. */
+#ifndef FOMGR_PLACEMENT_H
+#define FOMGR_PLACEMENT_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "view.h"
+
+enum placement_reason {
+	PLACEMENT_KEEP,        /* the holder stays */
+	PLACEMENT_INITIAL,     /* nobody held it */
+	PLACEMENT_FAILOVER,    /* the holder left or became ineligible */
+	PLACEMENT_FAILBACK,    /* back to a more preferred node */
+	PLACEMENT_NO_QUORUM,   /* this partition has no quorum: nobody here holds it */
+	PLACEMENT_NO_ELIGIBLE, /* no eligible node */
+	PLACEMENT_UNSETTLED,   /* the view is not synced yet: change nothing */
+	PLACEMENT_REASON_MAX
+};
+
+struct placement_group {
+	uint32_t owner;  /* nodeid, 0 for none */
+	uint32_t holder; /* the node that holds it now, per the view (0 for none) */
+	enum placement_reason reason;
+};
+
+struct placement {
+	size_t n_groups; /* same order as config->groups */
+	struct placement_group groups[CONFIG_MAX_GROUPS];
+};
+
+void placement_compute(const struct view *view, const struct config *config, struct placement *out);
+/* Whether node may hold group (member, up, quorate view, not standby or leaving,
+ * every check the group depends on passing). */
+int placement_eligible(const struct view *view, const struct config_group *group, const struct view_node *node);
+const char *placement_reason_str(enum placement_reason reason);
+
+#endif

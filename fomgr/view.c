@@ -1,0 +1,153 @@
+#include "view.h"
+
+#include <string.h>
+
+void view_init(struct view *view, const struct config_nodelist *nodes, uint32_t local_nodeid)
+{
+	memset(view, 0, sizeof(*view));
+	view->local_nodeid = local_nodeid;
+	for (size_t i = 0; i < nodes->n_nodes && i < CONFIG_MAX_NODES; i++) {
+		struct view_node *n = &view->nodes[view->n_nodes++];
+		n->nodeid = nodes->nodes[i].nodeid;
+		strcpy(n->name, nodes->nodes[i].name);
+	}
+	/* Sorted by nodeid: the order placement falls back on, the same everywhere. */
+	for (size_t i = 1; i < view->n_nodes; i++)
+		for (size_t j = i; j > 0 && view->nodes[j - 1].nodeid > view->nodes[j].nodeid; j--) {
+			struct view_node tmp = view->nodes[j];
+			view->nodes[j] = view->nodes[j - 1];
+			view->nodes[j - 1] = tmp;
+		}
+}
+
+struct view_node *view_node_by_id(struct view *view, uint32_t nodeid)
+{
+	for (size_t i = 0; i < view->n_nodes; i++)
+		if (view->nodes[i].nodeid == nodeid)
+			return &view->nodes[i];
+	return NULL;
+}
+
+const struct view_node *view_node_by_name(const struct view *view, const char *name)
+{
+	for (size_t i = 0; i < view->n_nodes; i++)
+		if (strcmp(view->nodes[i].name, name) == 0)
+			return &view->nodes[i];
+	return NULL;
+}
+
+const struct view_node *view_local(const struct view *view)
+{
+	return view_node_by_id((struct view *)view, view->local_nodeid);
+}
+
+static void node_forget(struct view_node *n)
+{
+	n->member = 0;
+	n->pid = 0;
+	n->announced = 0;
+	n->has_state = 0;
+	memset(&n->ann, 0, sizeof(n->ann));
+}
+
+void view_apply_totem(struct view *view, const uint32_t *nodeids, size_t n)
+{
+	view->epoch++;
+	for (size_t i = 0; i < view->n_nodes; i++) {
+		struct view_node *node = &view->nodes[i];
+		int up = 0;
+
+		for (size_t j = 0; j < n; j++)
+			up |= nodeids[j] == node->nodeid;
+		/* A node that left corosync's membership took its addresses with it, or
+		 * will drop them when it finds itself without quorum. */
+		if (!up && node->up)
+			node_forget(node);
+		node->up = up;
+	}
+}
+
+void view_apply_join(struct view *view, uint32_t nodeid, uint32_t pid)
+{
+	struct view_node *node = view_node_by_id(view, nodeid);
+
+	view->epoch++;
+	if (!node)
+		return;
+	node->up = 1;
+	node->member = 1;
+	node->pid = pid;
+	node->announced = 0; /* its retained state stands until it announces anew */
+}
+
+void view_apply_leave(struct view *view, uint32_t nodeid, uint32_t pid, enum view_leave_reason reason)
+{
+	struct view_node *node = view_node_by_id(view, nodeid);
+
+	view->epoch++;
+	if (!node || (node->pid != pid && node->member))
+		return;
+	if (reason == VIEW_LEAVE_NODE) {
+		node_forget(node);
+		node->up = 0;
+		return;
+	}
+	/* Its fomgr went away but the node is up: whatever it held is still in its
+	 * kernel, so its last announce is kept as a claim until it comes back or the
+	 * node leaves the membership. */
+	node->member = 0;
+	node->pid = 0;
+	node->announced = 0;
+}
+
+int view_apply_announce(struct view *view, uint32_t nodeid, uint32_t pid, const struct wire_announce *a)
+{
+	struct view_node *node = view_node_by_id(view, nodeid);
+
+	if (!node || !node->member || node->pid != pid)
+		return 0;
+	view->epoch++;
+	node->ann = *a;
+	node->announced = 1;
+	node->has_state = 1;
+	return 1;
+}
+
+void view_apply_quorum(struct view *view, int known, int quorate)
+{
+	view->epoch++;
+	view->quorum_known = known;
+	view->quorate = known && quorate;
+}
+
+void view_reset(struct view *view)
+{
+	view->epoch++;
+	view->quorate = 0;
+	view->quorum_known = 0;
+	for (size_t i = 0; i < view->n_nodes; i++) {
+		node_forget(&view->nodes[i]);
+		view->nodes[i].up = 0;
+	}
+}
+
+int view_synced(const struct view *view)
+{
+	const struct view_node *local = view_local(view);
+
+	if (!local || !local->member)
+		return 0;
+	for (size_t i = 0; i < view->n_nodes; i++)
+		if (view->nodes[i].member && !view->nodes[i].announced)
+			return 0;
+	return 1;
+}
+
+size_t view_members(const struct view *view)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < view->n_nodes; i++)
+		n += view->nodes[i].member != 0;
+	return n;
+}

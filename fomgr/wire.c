@@ -1,0 +1,232 @@
+#include "wire.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Layout: magic u32, version u8, type u8, reserved u16, length u32 (whole message),
+ * then for an announce: seq u64, flags u32, digest[32], version (string), held
+ * (list), ready (list), checks (u16 count, then string + state u8 each).
+ * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
+#define WIRE_HEADER_SIZE 12
+
+struct wbuf {
+	uint8_t *p;
+	size_t len, size;
+	int err;
+};
+
+struct rbuf {
+	const uint8_t *p;
+	size_t len, off;
+	int err;
+};
+
+static const char *const check_state_names[WIRE_CHECK_STATE_MAX] = {"unknown", "passing", "failing"};
+
+const char *wire_check_state_str(enum wire_check_state state)
+{
+	return state < WIRE_CHECK_STATE_MAX ? check_state_names[state] : "invalid";
+}
+
+const char *wire_type_str(enum wire_type type)
+{
+	return type == WIRE_ANNOUNCE ? "announce" : "invalid";
+}
+
+static void put_bytes(struct wbuf *w, const void *src, size_t n)
+{
+	if (w->err || n > w->size - w->len) {
+		w->err = -ENOSPC;
+		return;
+	}
+	memcpy(w->p + w->len, src, n);
+	w->len += n;
+}
+
+static void put_uint(struct wbuf *w, uint64_t v, size_t bytes)
+{
+	uint8_t b[8];
+
+	for (size_t i = 0; i < bytes; i++)
+		b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	put_bytes(w, b, bytes);
+}
+
+static void put_str(struct wbuf *w, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	if (n >= max || n > 255) {
+		w->err = w->err ? w->err : -EINVAL;
+		return;
+	}
+	put_uint(w, n, 1);
+	put_bytes(w, s, n);
+}
+
+static void put_list(struct wbuf *w, char (*names)[CONFIG_NAME_MAX], size_t n)
+{
+	put_uint(w, n, 2);
+	for (size_t i = 0; i < n; i++)
+		put_str(w, names[i], CONFIG_NAME_MAX);
+}
+
+int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t size)
+{
+	struct wbuf w = {.p = buf, .size = size};
+
+	if (a->n_held > WIRE_MAX_HELD || a->n_ready > WIRE_MAX_HELD || a->n_checks > WIRE_MAX_CHECKS ||
+	    (a->flags & ~(uint32_t)WIRE_F_ALL))
+		return -EINVAL;
+	put_uint(&w, WIRE_MAGIC, 4);
+	put_uint(&w, WIRE_VERSION, 1);
+	put_uint(&w, WIRE_ANNOUNCE, 1);
+	put_uint(&w, 0, 2);
+	put_uint(&w, 0, 4); /* length, patched below */
+	put_uint(&w, a->seq, 8);
+	put_uint(&w, a->flags, 4);
+	put_bytes(&w, a->config_digest, sizeof(a->config_digest));
+	put_str(&w, a->version, sizeof(a->version));
+	put_list(&w, (char (*)[CONFIG_NAME_MAX])a->held, a->n_held);
+	put_list(&w, (char (*)[CONFIG_NAME_MAX])a->failback_ready, a->n_ready);
+	put_uint(&w, a->n_checks, 2);
+	for (size_t i = 0; i < a->n_checks; i++) {
+		if (a->checks[i].state >= WIRE_CHECK_STATE_MAX)
+			return -EINVAL;
+		put_str(&w, a->checks[i].name, CONFIG_NAME_MAX);
+		put_uint(&w, a->checks[i].state, 1);
+	}
+	if (w.err)
+		return w.err;
+	for (int i = 0; i < 4; i++)
+		buf[8 + i] = (uint8_t)(w.len >> (8 * (3 - i)));
+	return (int)w.len;
+}
+
+static uint64_t get_uint(struct rbuf *r, size_t bytes)
+{
+	uint64_t v = 0;
+
+	if (r->err || bytes > r->len - r->off) {
+		r->err = -EBADMSG;
+		return 0;
+	}
+	for (size_t i = 0; i < bytes; i++)
+		v = (v << 8) | r->p[r->off + i];
+	r->off += bytes;
+	return v;
+}
+
+static int name_char_ok(uint8_t c)
+{
+	return c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+/* Names are restricted to the characters config accepts; the version string to
+ * printable ASCII. Either way a peer cannot inject control characters into logs. */
+static void get_str(struct rbuf *r, char *dst, size_t max, int is_name)
+{
+	size_t n = (size_t)get_uint(r, 1);
+
+	if (r->err || n >= max || n > r->len - r->off || (is_name && n == 0)) {
+		r->err = -EBADMSG;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = r->p[r->off + i];
+		if (is_name ? !name_char_ok(c) : (c < 0x20 || c > 0x7e)) {
+			r->err = -EBADMSG;
+			return;
+		}
+	}
+	memcpy(dst, r->p + r->off, n);
+	dst[n] = '\0';
+	r->off += n;
+}
+
+static size_t get_list(struct rbuf *r, char (*names)[CONFIG_NAME_MAX], size_t max)
+{
+	size_t n = (size_t)get_uint(r, 2);
+
+	if (n > max) {
+		r->err = -EBADMSG;
+		return 0;
+	}
+	for (size_t i = 0; i < n && !r->err; i++)
+		get_str(r, names[i], CONFIG_NAME_MAX, 1);
+	return r->err ? 0 : n;
+}
+
+static int decode_announce(struct rbuf *r, struct wire_announce *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->seq = get_uint(r, 8);
+	a->flags = (uint32_t)get_uint(r, 4);
+	if (r->err || (a->flags & ~(uint32_t)WIRE_F_ALL) || sizeof(a->config_digest) > r->len - r->off)
+		return -EBADMSG;
+	memcpy(a->config_digest, r->p + r->off, sizeof(a->config_digest));
+	r->off += sizeof(a->config_digest);
+	get_str(r, a->version, sizeof(a->version), 0);
+	a->n_held = get_list(r, a->held, WIRE_MAX_HELD);
+	a->n_ready = get_list(r, a->failback_ready, WIRE_MAX_HELD);
+	a->n_checks = (size_t)get_uint(r, 2);
+	if (a->n_checks > WIRE_MAX_CHECKS)
+		return -EBADMSG;
+	for (size_t i = 0; i < a->n_checks && !r->err; i++) {
+		get_str(r, a->checks[i].name, CONFIG_NAME_MAX, 1);
+		a->checks[i].state = (uint8_t)get_uint(r, 1);
+		if (a->checks[i].state >= WIRE_CHECK_STATE_MAX)
+			r->err = -EBADMSG;
+	}
+	if (r->err || r->off != r->len)
+		return -EBADMSG;
+	return 0;
+}
+
+int wire_decode(const uint8_t *buf, size_t len, enum wire_type *type, struct wire_announce *a)
+{
+	struct rbuf r = {.p = buf, .len = len};
+	uint64_t magic, version, reserved, length;
+
+	if (len > WIRE_MAX_SIZE)
+		return -EBADMSG;
+	magic = get_uint(&r, 4);
+	version = get_uint(&r, 1);
+	*type = (enum wire_type)get_uint(&r, 1);
+	reserved = get_uint(&r, 2);
+	length = get_uint(&r, 4);
+	if (r.err || magic != WIRE_MAGIC || reserved != 0)
+		return -EBADMSG;
+	if (version != WIRE_VERSION)
+		return -EPROTONOSUPPORT;
+	if (length != len || *type != WIRE_ANNOUNCE)
+		return -EBADMSG;
+	return decode_announce(&r, a);
+}
+
+static int list_has(const char (*names)[CONFIG_NAME_MAX], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int wire_announce_holds(const struct wire_announce *a, const char *group)
+{
+	return list_has(a->held, a->n_held, group);
+}
+
+int wire_announce_ready(const struct wire_announce *a, const char *group)
+{
+	return list_has(a->failback_ready, a->n_ready, group);
+}
+
+enum wire_check_state wire_announce_check(const struct wire_announce *a, const char *check)
+{
+	for (size_t i = 0; i < a->n_checks; i++)
+		if (strcmp(a->checks[i].name, check) == 0)
+			return (enum wire_check_state)a->checks[i].state;
+	return WIRE_CHECK_UNKNOWN;
+}

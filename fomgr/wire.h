@@ -1,0 +1,61 @@
+/* Peer messages sent through CPG. Each node broadcasts its whole state (an
+ * announce) whenever it changes, never a delta, so a receiver needs only the last
+ * one from each node. Binary, big-endian, versioned; the decoder trusts nothing. */
+#ifndef FOMGR_WIRE_H
+#define FOMGR_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define WIRE_MAGIC 0x464f4d47u /* "FOMG" */
+#define WIRE_VERSION 1
+#define WIRE_MAX_SIZE 16384
+#define WIRE_MAX_HELD CONFIG_MAX_GROUPS
+#define WIRE_MAX_CHECKS 128
+#define WIRE_VERSION_STR_MAX 32
+
+enum wire_type { WIRE_ANNOUNCE = 1, WIRE_TYPE_MAX };
+
+enum wire_flag {
+	WIRE_F_STANDBY = 1u << 0,      /* the operator put this node in standby */
+	WIRE_F_LEAVING = 1u << 1,      /* shutting down: holds nothing, take over now */
+	WIRE_F_HEALTH_STALE = 1u << 2, /* the agent stopped reporting (alarm) */
+	WIRE_F_ALL = (1u << 3) - 1,
+};
+
+enum wire_check_state { WIRE_CHECK_UNKNOWN, WIRE_CHECK_PASSING, WIRE_CHECK_FAILING, WIRE_CHECK_STATE_MAX };
+
+struct wire_check {
+	char name[CONFIG_NAME_MAX];
+	uint8_t state; /* enum wire_check_state */
+};
+
+struct wire_announce {
+	uint64_t seq; /* the sender's announce counter, for logs and tests */
+	uint32_t flags;
+	uint8_t config_digest[32];
+	char version[WIRE_VERSION_STR_MAX];
+	size_t n_held;
+	char held[WIRE_MAX_HELD][CONFIG_NAME_MAX];          /* groups whose addresses it holds */
+	size_t n_ready;
+	char failback_ready[WIRE_MAX_HELD][CONFIG_NAME_MAX]; /* groups whose failback delay elapsed here */
+	size_t n_checks;
+	struct wire_check checks[WIRE_MAX_CHECKS];
+};
+
+/* Encodes into buf; returns the length or -ENOSPC / -EINVAL. */
+int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t size);
+/* Decodes one message; returns 0 with *type set, or -EBADMSG (malformed),
+ * -EPROTONOSUPPORT (other version). */
+int wire_decode(const uint8_t *buf, size_t len, enum wire_type *type, struct wire_announce *a);
+
+int wire_announce_holds(const struct wire_announce *a, const char *group);
+int wire_announce_ready(const struct wire_announce *a, const char *group);
+/* A check's state in the announce; WIRE_CHECK_UNKNOWN when absent. */
+enum wire_check_state wire_announce_check(const struct wire_announce *a, const char *check);
+const char *wire_check_state_str(enum wire_check_state state);
+const char *wire_type_str(enum wire_type type);
+
+#endif

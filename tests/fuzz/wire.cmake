@@ -1,0 +1,5 @@
+fo_fuzz_target(fuzz_wire fo_common)
+if(FO_FUZZ)
+  target_sources(fuzz_wire PRIVATE ${CMAKE_SOURCE_DIR}/fomgr/wire.c)
+  target_include_directories(fuzz_wire PRIVATE ${CMAKE_SOURCE_DIR}/fomgr)
+endif()

@@ -1,0 +1,300 @@
+/* Placement tables: each row sets up a view (who is up, a member, announced,
+ * standby, healthy, holding) and the expected owner of each group. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "placement.h"
+
+#define N1 1
+#define N2 2
+#define N3 3
+
+static struct config cfg;
+static struct view view;
+
+static void add_group(const char *name, const char *prefer, enum config_failback fb, uint32_t delay_ms,
+		      const char *check)
+{
+	struct config_group *g = &cfg.groups[cfg.n_groups++];
+	char buf[256], *save = NULL;
+
+	memset(g, 0, sizeof(*g));
+	strcpy(g->name, name);
+	strcpy(g->interface, "eth0");
+	g->failback = fb;
+	g->failback_delay_ms = delay_ms;
+	snprintf(buf, sizeof(buf), "%s", prefer);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		strcpy(g->prefer[g->n_prefer++], t);
+	if (check) {
+		strcpy(g->checks[0], check);
+		g->n_checks = 1;
+	}
+}
+
+/* All three nodes up, members, announced, healthy, holding nothing, quorate. */
+static int setup(void **state)
+{
+	struct config_nodelist nodes = {.n_nodes = 3,
+					.nodes = {{N3, "node3"}, {N1, "node1"}, {N2, "node2"}}};
+
+	memset(&cfg, 0, sizeof(cfg));
+	view_init(&view, &nodes, N1);
+	uint32_t up[] = {N1, N2, N3};
+	view_apply_totem(&view, up, 3);
+	for (uint32_t id = 1; id <= 3; id++) {
+		struct wire_announce a = {.seq = 1};
+		view_apply_join(&view, id, 100 + id);
+		strcpy(a.checks[0].name, "web");
+		a.checks[0].state = WIRE_CHECK_PASSING;
+		a.n_checks = 1;
+		view_apply_announce(&view, id, 100 + id, &a);
+	}
+	view_apply_quorum(&view, 1, 1);
+	return 0;
+}
+
+static struct wire_announce *ann(uint32_t id)
+{
+	return &view_node_by_id(&view, id)->ann;
+}
+
+static void set_holds(uint32_t id, const char *group)
+{
+	struct wire_announce *a = ann(id);
+	strcpy(a->held[a->n_held++], group);
+}
+
+static void set_check(uint32_t id, enum wire_check_state st)
+{
+	ann(id)->checks[0].state = st;
+}
+
+static uint32_t owner_of(size_t group)
+{
+	struct placement p;
+
+	placement_compute(&view, &cfg, &p);
+	return p.groups[group].owner;
+}
+
+static enum placement_reason reason_of(size_t group)
+{
+	struct placement p;
+
+	placement_compute(&view, &cfg, &p);
+	return p.groups[group].reason;
+}
+
+static void preference_order(void **state)
+{
+	add_group("web", "node2 node1 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	assert_int_equal(owner_of(0), N2);
+	assert_int_equal(reason_of(0), PLACEMENT_INITIAL);
+}
+
+static void no_prefer_means_nodeid_order(void **state)
+{
+	add_group("web", "", CONFIG_FAILBACK_AUTO, 0, NULL);
+	assert_int_equal(owner_of(0), N1);
+}
+
+static void unlisted_node_never_owns(void **state)
+{
+	add_group("web", "node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	view_apply_leave(&view, N3, 103, VIEW_LEAVE_NODE);
+	assert_int_equal(owner_of(0), 0);
+	assert_int_equal(reason_of(0), PLACEMENT_NO_ELIGIBLE);
+}
+
+static void holder_left_node_down_fails_over(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	set_holds(N1, "web");
+	view.local_nodeid = N2;
+	assert_int_equal(owner_of(0), N1);
+	uint32_t up[] = {N2, N3};
+	view_apply_totem(&view, up, 2);
+	assert_int_equal(owner_of(0), N2);
+	assert_int_equal(reason_of(0), PLACEMENT_INITIAL); /* the holder's state went with it */
+}
+
+static void holder_process_died_node_up_keeps_claim(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	set_holds(N1, "web");
+	view.local_nodeid = N2;
+	view_apply_leave(&view, N1, 101, VIEW_LEAVE_PROC);
+	assert_int_equal(owner_of(0), N1);
+	assert_int_equal(reason_of(0), PLACEMENT_KEEP);
+	/* it comes back: unsettled until it announces again, then keeps it */
+	view_apply_join(&view, N1, 201);
+	assert_int_equal(reason_of(0), PLACEMENT_UNSETTLED);
+	assert_int_equal(owner_of(0), N1);
+	struct wire_announce a = view_node_by_id(&view, N1)->ann;
+	view_apply_announce(&view, N1, 201, &a);
+	assert_int_equal(owner_of(0), N1);
+	assert_int_equal(reason_of(0), PLACEMENT_KEEP);
+}
+
+static void failback_auto_returns(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	set_holds(N2, "web");
+	assert_int_equal(owner_of(0), N1);
+	assert_int_equal(reason_of(0), PLACEMENT_FAILBACK);
+}
+
+static void failback_manual_stays(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_MANUAL, 0, NULL);
+	set_holds(N2, "web");
+	assert_int_equal(owner_of(0), N2);
+	assert_int_equal(reason_of(0), PLACEMENT_KEEP);
+}
+
+static void failback_delay_waits_for_ready(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 30000, NULL);
+	set_holds(N2, "web");
+	assert_int_equal(owner_of(0), N2);
+	strcpy(ann(N1)->failback_ready[ann(N1)->n_ready++], "web");
+	assert_int_equal(owner_of(0), N1);
+}
+
+static void failback_never_to_less_preferred(void **state)
+{
+	add_group("web", "node2 node1 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	set_holds(N2, "web");
+	assert_int_equal(owner_of(0), N2);
+	assert_int_equal(reason_of(0), PLACEMENT_KEEP);
+}
+
+static void no_quorum_holds_nothing(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	set_holds(N1, "web");
+	view_apply_quorum(&view, 1, 0);
+	assert_int_equal(owner_of(0), 0);
+	assert_int_equal(reason_of(0), PLACEMENT_NO_QUORUM);
+}
+
+static void quorum_unknown_is_unsettled(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	view_apply_quorum(&view, 0, 0);
+	assert_int_equal(reason_of(0), PLACEMENT_UNSETTLED);
+}
+
+static void standby_and_leaving_not_eligible(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	set_holds(N1, "web");
+	ann(N1)->flags = WIRE_F_STANDBY;
+	assert_int_equal(owner_of(0), N2);
+	assert_int_equal(reason_of(0), PLACEMENT_FAILOVER);
+	ann(N2)->flags = WIRE_F_LEAVING;
+	assert_int_equal(owner_of(0), N3);
+}
+
+static void failing_or_unknown_check_not_eligible(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, "web");
+	set_holds(N1, "web");
+	set_check(N1, WIRE_CHECK_FAILING);
+	assert_int_equal(owner_of(0), N2);
+	set_check(N2, WIRE_CHECK_UNKNOWN);
+	assert_int_equal(owner_of(0), N3);
+	set_check(N3, WIRE_CHECK_FAILING);
+	assert_int_equal(owner_of(0), 0);
+	assert_int_equal(reason_of(0), PLACEMENT_NO_ELIGIBLE);
+}
+
+static void unsynced_view_changes_nothing(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	set_holds(N2, "web");
+	view_apply_join(&view, N3, 300); /* N3 restarted, has not announced */
+	assert_int_equal(owner_of(0), N2);
+	assert_int_equal(reason_of(0), PLACEMENT_UNSETTLED);
+}
+
+static void active_active_spreads(void **state)
+{
+	add_group("a", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	add_group("b", "node2 node3 node1", CONFIG_FAILBACK_AUTO, 0, NULL);
+	add_group("c", "node3 node1 node2", CONFIG_FAILBACK_AUTO, 0, NULL);
+	assert_int_equal(owner_of(0), N1);
+	assert_int_equal(owner_of(1), N2);
+	assert_int_equal(owner_of(2), N3);
+	uint32_t up[] = {N1, N3};
+	view_apply_totem(&view, up, 2);
+	assert_int_equal(owner_of(0), N1);
+	assert_int_equal(owner_of(1), N3);
+	assert_int_equal(owner_of(2), N3);
+}
+
+static void merge_with_two_holders_picks_preferred(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_MANUAL, 0, NULL);
+	set_holds(N3, "web");
+	set_holds(N2, "web");
+	struct placement p;
+	placement_compute(&view, &cfg, &p);
+	assert_int_equal(p.groups[0].holder, N2);
+	assert_int_equal(p.groups[0].owner, N2);
+}
+
+static void same_answer_on_every_node(void **state)
+{
+	/* The local node id must not change the answer. */
+	add_group("web", "node2 node3 node1", CONFIG_FAILBACK_AUTO, 0, NULL);
+	set_holds(N3, "web");
+	uint32_t owners[3];
+	for (uint32_t id = 1; id <= 3; id++) {
+		view.local_nodeid = id;
+		owners[id - 1] = owner_of(0);
+	}
+	assert_int_equal(owners[0], N2);
+	assert_int_equal(owners[1], N2);
+	assert_int_equal(owners[2], N2);
+}
+
+static void announce_from_stale_pid_ignored(void **state)
+{
+	struct wire_announce a = {.seq = 9, .flags = WIRE_F_STANDBY};
+	assert_int_equal(view_apply_announce(&view, N1, 999, &a), 0);
+	assert_int_equal(view_apply_announce(&view, 7, 107, &a), 0);
+	assert_int_equal(view_apply_announce(&view, N1, 101, &a), 1);
+}
+
+#define T(f) cmocka_unit_test_setup(f, setup)
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(preference_order),
+		T(no_prefer_means_nodeid_order),
+		T(unlisted_node_never_owns),
+		T(holder_left_node_down_fails_over),
+		T(holder_process_died_node_up_keeps_claim),
+		T(failback_auto_returns),
+		T(failback_manual_stays),
+		T(failback_delay_waits_for_ready),
+		T(failback_never_to_less_preferred),
+		T(no_quorum_holds_nothing),
+		T(quorum_unknown_is_unsettled),
+		T(standby_and_leaving_not_eligible),
+		T(failing_or_unknown_check_not_eligible),
+		T(unsynced_view_changes_nothing),
+		T(active_active_spreads),
+		T(merge_with_two_holders_picks_preferred),
+		T(same_answer_on_every_node),
+		T(announce_from_stale_pid_ignored),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,127 @@
+/* Peer message format: round trip, and every kind of malformed input refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "wire.h"
+
+static struct wire_announce sample(void)
+{
+	struct wire_announce a;
+
+	memset(&a, 0, sizeof(a));
+	a.seq = 0x0102030405060708ull;
+	a.flags = WIRE_F_STANDBY | WIRE_F_HEALTH_STALE;
+	for (int i = 0; i < 32; i++)
+		a.config_digest[i] = (uint8_t)i;
+	strcpy(a.version, "0.1.0 corosync-3.1.7");
+	strcpy(a.held[a.n_held++], "web");
+	strcpy(a.held[a.n_held++], "db_1");
+	strcpy(a.failback_ready[a.n_ready++], "web");
+	strcpy(a.checks[0].name, "http.web");
+	a.checks[0].state = WIRE_CHECK_FAILING;
+	a.n_checks = 1;
+	return a;
+}
+
+static void roundtrip(void **state)
+{
+	struct wire_announce a = sample(), b;
+	uint8_t buf[WIRE_MAX_SIZE];
+	enum wire_type type;
+	int len = wire_encode_announce(&a, buf, sizeof(buf));
+
+	assert_true(len > 12);
+	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), 0);
+	assert_int_equal(type, WIRE_ANNOUNCE);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_true(wire_announce_holds(&b, "db_1"));
+	assert_false(wire_announce_holds(&b, "db"));
+	assert_true(wire_announce_ready(&b, "web"));
+	assert_int_equal(wire_announce_check(&b, "http.web"), WIRE_CHECK_FAILING);
+	assert_int_equal(wire_announce_check(&b, "other"), WIRE_CHECK_UNKNOWN);
+}
+
+static void header_fields_are_big_endian(void **state)
+{
+	struct wire_announce a = sample();
+	uint8_t buf[WIRE_MAX_SIZE];
+	int len = wire_encode_announce(&a, buf, sizeof(buf));
+
+	assert_memory_equal(buf, "FOMG\x01\x01\x00\x00", 8);
+	assert_int_equal((buf[8] << 24) | (buf[9] << 16) | (buf[10] << 8) | buf[11], len);
+	assert_int_equal(buf[12], 0x01);
+	assert_int_equal(buf[19], 0x08);
+}
+
+static void every_truncation_refused(void **state)
+{
+	struct wire_announce a = sample(), b;
+	uint8_t buf[WIRE_MAX_SIZE];
+	enum wire_type type;
+	int len = wire_encode_announce(&a, buf, sizeof(buf));
+
+	for (int cut = 0; cut < len; cut++)
+		assert_int_equal(wire_decode(buf, (size_t)cut, &type, &b), -EBADMSG);
+}
+
+static void corruptions_refused(void **state)
+{
+	struct wire_announce a = sample(), b;
+	uint8_t buf[WIRE_MAX_SIZE], bad[WIRE_MAX_SIZE];
+	enum wire_type type;
+	int len = wire_encode_announce(&a, buf, sizeof(buf));
+	size_t name_off = (size_t)len - 2 - 1; /* inside the last check's name */
+
+	memcpy(bad, buf, (size_t)len);
+	bad[0] = 'X';
+	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)len);
+	bad[4] = 2;
+	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EPROTONOSUPPORT);
+	memcpy(bad, buf, (size_t)len);
+	bad[5] = 9;
+	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)len);
+	bad[23] = 0x80; /* unknown flag */
+	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)len);
+	bad[name_off] = '\n'; /* control character in a name */
+	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)len);
+	bad[len - 1] = 7; /* check state out of range */
+	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)len);
+	bad[len] = 0; /* trailing garbage with a matching length field */
+	bad[11] = (uint8_t)(len + 1);
+	assert_int_equal(wire_decode(bad, (size_t)len + 1, &type, &b), -EBADMSG);
+}
+
+static void encode_refuses_bad_input(void **state)
+{
+	struct wire_announce a = sample();
+	uint8_t buf[WIRE_MAX_SIZE];
+
+	assert_int_equal(wire_encode_announce(&a, buf, 20), -ENOSPC);
+	a.flags = 0x100;
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
+	a = sample();
+	a.checks[0].state = 3;
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(roundtrip),
+		cmocka_unit_test(header_fields_are_big_endian),
+		cmocka_unit_test(every_truncation_refused),
+		cmocka_unit_test(corruptions_refused),
+		cmocka_unit_test(encode_refuses_bad_input),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,5 @@
+add_executable(test_wire unit/test_wire.c ${CMAKE_SOURCE_DIR}/fomgr/wire.c)
+target_include_directories(test_wire PRIVATE ${CMAKE_SOURCE_DIR}/fomgr)
+target_link_libraries(test_wire PRIVATE fo_common PkgConfig::CMOCKA)
+add_test(NAME unit.test_wire COMMAND test_wire)
+set_tests_properties(unit.test_wire PROPERTIES LABELS unit)
