@@ -1,0 +1,52 @@
+/* Membership: fomgr's connection to corosync. Joins the CPG group and tracks
+ * votequorum, with both file descriptors in the libev loop (never a blocking
+ * dispatch), and hands every delivered event to the caller in corosync's order.
+ * Losing corosync is reported, then the connection is retried with backoff. */
+#ifndef FOMGR_MEMBERSHIP_H
+#define FOMGR_MEMBERSHIP_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "view.h"
+
+struct membership_ops {
+	void (*connected)(void *arg, uint32_t local_nodeid);
+	void (*lost)(void *arg); /* corosync went away: treat as quorum lost */
+	/* A new ring, with votequorum's verdict on it when already known. */
+	void (*totem)(void *arg, const uint32_t *nodeids, size_t n, int quorum_known, int quorate);
+	void (*join)(void *arg, uint32_t nodeid, uint32_t pid);
+	void (*leave)(void *arg, uint32_t nodeid, uint32_t pid, enum view_leave_reason reason);
+	void (*deliver)(void *arg, uint32_t nodeid, uint32_t pid, const void *msg, size_t len);
+	void (*quorum)(void *arg, int known, int quorate);
+};
+
+struct membership_info {
+	int two_node;        /* quorum.two_node */
+	int has_qdevice;     /* quorum.device.model is set */
+	int crypto;          /* totem crypto_cipher and crypto_hash are not none */
+	uint32_t token_ms;   /* runtime.config.totem.token */
+	uint32_t consensus_ms;
+	uint32_t expected_votes;
+};
+
+struct membership *membership_new(struct ev_loop *loop, const char *group, const struct membership_ops *ops,
+				  void *arg);
+void membership_free(struct membership *m);
+/* Connects now, or keeps retrying with backoff; 0 or -errno for a bad group name. */
+int membership_start(struct membership *m);
+int membership_connected(const struct membership *m);
+/* Multicasts in agreed order. Announces are whole states, so when corosync asks
+ * to try again only the newest is kept and resent shortly. */
+int membership_send(struct membership *m, const void *msg, size_t len);
+/* Leaves the group (used at shutdown, after the last announce was delivered). */
+void membership_leave(struct membership *m);
+
+/* Synchronous cmap reads, for start-up and reload only (never in the failover path). */
+int membership_read_nodelist(struct config_nodelist *out);
+int membership_read_info(struct membership_info *out);
+int membership_local_nodeid(uint32_t *nodeid);
+
+#endif

@@ -1,0 +1,67 @@
+/* Transition: carries out placement on this node. For each VIP group it releases
+ * what this node should no longer hold and acquires what it now owns (addresses
+ * through vip.c, then a burst of gratuitous ARP / unsolicited NA), waiting for a
+ * peer's release before claiming. It logs one line per transition. */
+#ifndef FOMGR_TRANSITION_H
+#define FOMGR_TRANSITION_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "placement.h"
+#include "vip.h"
+#include "view.h"
+
+enum transition_reason {
+	TRANSITION_INITIAL,
+	TRANSITION_FAILOVER,
+	TRANSITION_FAILBACK,
+	TRANSITION_QUORUM,
+	TRANSITION_SHUTDOWN,
+	TRANSITION_STANDBY,
+	TRANSITION_HEALTH,
+	TRANSITION_ADOPT,
+	TRANSITION_RECONCILE,
+	TRANSITION_REASON_MAX
+};
+
+enum transition_state { TRANSITION_IDLE, TRANSITION_ACQUIRING, TRANSITION_HELD, TRANSITION_RELEASING, TRANSITION_STATE_MAX };
+
+/* Called whenever the set of groups this node holds changes (to announce it). */
+typedef void (*transition_changed_fn)(void *arg);
+/* Called once release_all has finished. */
+typedef void (*transition_released_fn)(void *arg);
+
+struct transition_stats {
+	uint64_t by_reason[TRANSITION_REASON_MAX];
+	uint64_t announce_sent;
+};
+
+struct transition *transition_new(struct ev_loop *loop, struct vip *vip, const struct config *config,
+				  transition_changed_fn changed, void *arg);
+void transition_free(struct transition *t);
+/* The config must outlive the transition or be replaced with this call. Groups
+ * that disappear are released. */
+void transition_set_config(struct transition *t, const struct config *config);
+
+/* Start-up: adopts the configured addresses the kernel already holds, removes
+ * fomgr-labelled addresses that no group configures. Synchronous (start only). */
+int transition_reconcile(struct transition *t);
+
+/* Acts on a placement. event_us is the monotonic time of the event that led to it
+ * (for took_ms). */
+void transition_apply(struct transition *t, const struct placement *p, const struct view *view, uint64_t event_us);
+/* Releases everything (corosync lost, shutdown); done is called when finished. */
+void transition_release_all(struct transition *t, enum transition_reason reason, transition_released_fn done,
+			    void *arg);
+
+/* Whether this node claims the group: it wants it (the claim is announced before
+ * the addresses are added), holds it, or is still releasing it. */
+int transition_claims(const struct transition *t, const char *group);
+enum transition_state transition_state_of(const struct transition *t, const char *group);
+void transition_get_stats(const struct transition *t, struct transition_stats *stats);
+const char *transition_reason_str(enum transition_reason reason);
+const char *transition_state_str(enum transition_state state);
+
+#endif
