@@ -38,7 +38,7 @@ const char *hc_file_mode_str(enum hc_file_mode mode)
 	return mode < HC_FILE_MODE_MAX ? file_mode_names[mode] : "invalid";
 }
 
-enum section_kind { SECTION_NONE, SECTION_AGENT, SECTION_CHECK, SECTION_BAD };
+enum section_kind { SECTION_NONE, SECTION_AGENT, SECTION_RESOURCES, SECTION_CHECK, SECTION_BAD };
 
 struct keyword;
 
@@ -53,6 +53,7 @@ struct parse_ctx {
 	unsigned *key_lines;         /* per keyword: line where set in this section, 0 if not */
 	unsigned *agent_key_lines;   /* n_keywords */
 	unsigned agent_line;         /* of the [agent] header */
+	unsigned resources_line;     /* of the [resources] header */
 	size_t checks_alloc;
 	unsigned *check_key_lines;   /* n_checks x n_keywords */
 };
@@ -459,6 +460,7 @@ static int parse_socket_path(struct parse_ctx *ctx, const struct keyword *kw, co
 #define TYPE(t) (1u << (t))
 #define HTTP_TYPES (TYPE(HC_CHECK_HTTP) | TYPE(HC_CHECK_HTTPS))
 #define AGENT(field) SECTION_AGENT, 0, offsetof(struct hc_config, field)
+#define RES(field) SECTION_RESOURCES, 0, offsetof(struct hc_config, resources.field)
 #define CHECK(types, field) SECTION_CHECK, (types), offsetof(struct hc_check_conf, field)
 
 /* Every key the file may hold: where, for which check types, parser, default, bounds. */
@@ -467,6 +469,16 @@ static const struct keyword keywords[] = {
 	{"manager_socket", AGENT(manager_socket), parse_socket_path, "/run/fomgr/health.sock", 0, 108},
 	{"heartbeat", AGENT(heartbeat_ms), parse_duration, "1s", 100, 60000},
 	{"user", AGENT(user), parse_text, NULL, 0, 64},
+
+	{"enabled", RES(enabled), parse_bool, "yes", 0, 0},
+	{"interval", RES(interval_ms), parse_duration, "10s", 1000, 3600000},
+	{"cpu_warn_pct", RES(cpu_pct), parse_double, "90", 0, 100},
+	{"mem_warn_pct", RES(mem_pct), parse_double, "90", 0, 100},
+	{"load_warn_per_cpu", RES(load_per_cpu), parse_double, "2", 0, 1000},
+	{"fd_warn_pct", RES(fd_pct), parse_double, "80", 0, 100},
+	{"conn_warn_per_port", RES(conn_per_port), parse_uint, "0", 0, 100000000},
+	{"half_open_warn", RES(half_open), parse_uint, "0", 0, 100000000},
+	{"listen_overflows_warn", RES(listen_overflows), parse_uint, "1", 0, 100000000},
 
 	{"type", CHECK(0, type), parse_type, NULL, 0, 0},
 	{"interval", CHECK(0, interval_ms), parse_duration, "2s", 10, 3600000},
@@ -516,7 +528,7 @@ static const struct keyword *keyword_find(enum section_kind where, const char *n
 
 static void *keyword_field(struct parse_ctx *ctx, const struct keyword *kw)
 {
-	char *base = kw->where == SECTION_AGENT ? (char *)ctx->cfg : (char *)ctx->check;
+	char *base = kw->where == SECTION_CHECK ? (char *)ctx->check : (char *)ctx->cfg;
 
 	return base + kw->offset;
 }
@@ -606,6 +618,17 @@ static void begin_section(struct parse_ctx *ctx, char *header)
 		ctx->key_lines = ctx->agent_key_lines;
 		return;
 	}
+	if (strcmp(header, "resources") == 0) {
+		if (ctx->resources_line) {
+			add_error(ctx, ctx->lineno, "duplicate section [resources] (first at line %u)",
+				  ctx->resources_line);
+			return;
+		}
+		ctx->resources_line = ctx->lineno;
+		ctx->section = SECTION_RESOURCES;
+		ctx->key_lines = ctx->agent_key_lines; /* rows differ from [agent]'s: one array serves both */
+		return;
+	}
 	space = strpbrk(header, " \t");
 	if (space && (size_t)(space - header) == 5 && strncmp(header, "check", 5) == 0) {
 		while (*space == ' ' || *space == '\t')
@@ -617,7 +640,7 @@ static void begin_section(struct parse_ctx *ctx, char *header)
 	if (strcmp(header, "check") == 0)
 		add_error(ctx, ctx->lineno, "section [check] needs a name: [check NAME]");
 	else
-		add_error(ctx, ctx->lineno, "unknown section [%s] (agent, check NAME)", header);
+		add_error(ctx, ctx->lineno, "unknown section [%s] (agent, resources, check NAME)", header);
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -877,6 +900,7 @@ int hcconfig_load_buffer(const char *name, const char *buf, size_t len, struct h
 	if (!ctx.cfg)
 		return -ENOMEM;
 	apply_defaults(&ctx, SECTION_AGENT);
+	apply_defaults(&ctx, SECTION_RESOURCES);
 	rc = ini_parse_stream(reader, &ctx, handler, &ctx);
 	if (rc == -2)
 		add_error(&ctx, 0, "out of memory");

@@ -85,6 +85,15 @@ struct hc_check_conf {
 	bool anomaly_fails;
 };
 
+/* [resources]: node resources and connection volume, sampled every interval; a
+ * figure at or above its threshold is a capacity warning (0 disables one). */
+struct hc_resources_conf {
+	bool enabled;
+	uint32_t interval_ms;
+	double cpu_pct, mem_pct, load_per_cpu, fd_pct;
+	uint32_t conn_per_port, half_open, listen_overflows;
+};
+
 struct hc_config {
 	/* [agent] */
 	char listen_host[64];    /* numeric, loopback; empty: do not serve */
@@ -92,6 +101,7 @@ struct hc_config {
 	char manager_socket[108]; /* empty: do not feed fomgr */
 	uint32_t heartbeat_ms;
 	char user[64];           /* drop to this user when started as root */
+	struct hc_resources_conf resources;
 	/* [check NAME] sections, in file order */
 	size_t n_checks;
 	struct hc_check_conf *checks;

@@ -1,0 +1,25 @@
+/* The http and https check kinds: libcurl's multi-socket interface driven by libev io
+ * and timer watchers (no blocking call anywhere). One easy handle per check, kept
+ * between runs, so connections are reused through the multi handle's cache. What the
+ * service answers is untrusted: body and headers are read up to a cap, only http and
+ * https are spoken, redirects are off unless configured. */
+#ifndef HC_CHECK_HTTP_H
+#define HC_CHECK_HTTP_H
+
+#include "engine.h"
+
+#include <stddef.h>
+#include <time.h>
+
+extern const struct check_kind check_http_kind;
+
+/* Parses the certificate expiry libcurl reports in CURLINFO_CERTINFO ("Expire date:"
+ * as OpenSSL prints it, e.g. "Mar  3 12:00:00 2030 GMT"). 0 or -EINVAL. */
+int check_http_parse_cert_date(const char *text, size_t len, time_t *out);
+
+/* Judges a response against a check's expectations (status range, body substring,
+ * regex). Returns 1 when it passes, else 0 with the reason in buf. */
+int check_http_judge(const struct hc_check_conf *conf, long status, const char *body, size_t body_len,
+		     char *reason, size_t size);
+
+#endif
