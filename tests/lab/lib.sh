@@ -1,0 +1,248 @@
+# shellcheck shell=bash disable=SC2317 # functions here are called by the scenarios
+# Library of the lab scenarios (tests/lab/NN-name.sh), sourced by each of them.
+# A scenario calls lab_init ID N [profile] first: that installs the cleanup trap
+# (the lab is torn down however the script ends) and brings up N nodes and a client
+# with corosync running and quorate. Everything else here is a query or an
+# assertion on what the kernel and the client see. ctest runs scenarios as root
+# with FO_BUILD (build dir) and FO_TOP (source dir) set.
+#
+# On failure the tails of every log are printed; FO_LAB_KEEP=DIR also keeps a copy
+# of the whole state dir there.
+set -euo pipefail
+
+FO_TOP=${FO_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+FO_BUILD=${FO_BUILD:-$FO_TOP/build/gcc}
+export FO_TOP FO_BUILD
+LAB=$FO_TOP/scripts/lab
+LAB_ID=
+LAB_N=0
+LAB_STATE=
+LAB_ECHO_PORT=7777
+LAB_TEST=$(basename "$0" .sh)
+
+log() {
+	printf '%s [%s] %s\n' "$(date +%H:%M:%S.%3N)" "$LAB_TEST" "$*"
+}
+
+fail() {
+	log "FAIL: $*" >&2
+	exit 1
+}
+
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+	echo $((t / 1000))
+}
+
+# "1.5" -> 1500: timeouts are given in seconds, possibly fractional.
+seconds_to_ms() {
+	local s=$1 int frac
+	int=${s%%.*}
+	frac=
+	[[ $s == *.* ]] && frac=${s#*.}
+	frac=${frac}000
+	echo $((10#${int:-0} * 1000 + 10#${frac:0:3}))
+}
+
+lab() { "$LAB" "$@"; }
+
+lab_init() { # ID N [default|fast]
+	[[ $(id -u) == 0 ]] || fail "lab tests run as root"
+	LAB_ID=$1
+	LAB_N=$2
+	LAB_STATE=${FO_LAB_STATE:-/run/fomgr-lab/$LAB_ID}
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	# A lab left over by a crashed run of this test goes first; down is always safe.
+	lab down "$LAB_ID" >/dev/null
+	log "lab up $LAB_ID: $LAB_N nodes, corosync profile ${3:-fast}"
+	lab up "$LAB_ID" "$LAB_N" --corosync-profile "${3:-fast}" >/dev/null
+	log "$(lab wait-quorum "$LAB_ID" all --timeout 30)"
+}
+
+lab_dump_logs() {
+	local f
+	[[ -d $LAB_STATE ]] || return 0
+	lab status "$LAB_ID" 2>&1 | sed 's/^/  status: /' || true
+	for f in "$LAB_STATE"/events.log "$LAB_STATE"/*/*.log "$LAB_STATE"/*/*.stderr; do
+		[[ -s $f ]] || continue
+		echo "----- ${f#"$LAB_STATE"/} (last 40 lines)"
+		tail -n 40 "$f"
+	done
+}
+
+lab_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [[ -n $LAB_ID ]]; then
+		if ((rc != 0)); then
+			lab_dump_logs >&2
+			if [[ -n ${FO_LAB_KEEP:-} && -d $LAB_STATE ]]; then
+				mkdir -p "$FO_LAB_KEEP"
+				cp -a "$LAB_STATE" "$FO_LAB_KEEP/lab$LAB_ID-$(date +%s)" || true
+			fi
+		fi
+		lab down "$LAB_ID" >/dev/null || rc=1
+	fi
+	((rc == 0)) && log "PASS"
+	exit "$rc"
+}
+
+ns_of() { echo "fo$LAB_ID-$1"; }
+
+lab_exec() { # ROLE CMD...
+	local role=$1
+	shift
+	ip netns exec "$(ns_of "$role")" "$@"
+}
+
+tool() { # fo-echo, fo-probe
+	local path=${FO_TOOLS:-$FO_BUILD/tests}/$1
+	[[ -x $path ]] || fail "$path not built (cmake --build \$FO_BUILD --target $1)"
+	echo "$path"
+}
+
+# wait_for TIMEOUT_S CMD...: runs CMD every 50 ms until it succeeds. Returns 1 on
+# timeout; sets WAIT_MS to the time it took either way.
+WAIT_MS=0
+wait_for() {
+	local timeout_ms start
+	timeout_ms=$(seconds_to_ms "$1")
+	shift
+	start=$(now_ms)
+	while :; do
+		if "$@"; then
+			WAIT_MS=$(($(now_ms) - start))
+			return 0
+		fi
+		WAIT_MS=$(($(now_ms) - start))
+		((WAIT_MS < timeout_ms)) || return 1
+		sleep 0.05
+	done
+}
+
+# --- addresses --------------------------------------------------------------------
+
+# Prints the nodes whose eth0 holds VIP (as the kernel says), space-separated, in
+# node order; prints nothing when no node does.
+holders() { # VIP
+	local vip=$1 k out=() addr
+	for ((k = 1; k <= LAB_N; k++)); do
+		while read -r addr; do
+			if [[ ${addr%/*} == "$vip" ]]; then
+				out+=("node$k")
+				break
+			fi
+		done < <(ip -n "$(ns_of "node$k")" -o addr show dev eth0 | awk '{ print $4 }')
+	done
+	echo "${out[*]}"
+}
+
+# True when exactly NODE holds VIP ("" for nobody): the predicate for wait_for.
+holder_is() { # VIP NODE
+	[[ $(holders "$1") == "$2" ]]
+}
+
+assert_holder() { # VIP NODE
+	local h
+	h=$(holders "$1")
+	[[ $h == "$2" ]] || fail "$1 is held by '${h:-nobody}', expected $2"
+}
+
+assert_no_holder() { # VIP
+	local h
+	h=$(holders "$1")
+	[[ -z $h ]] || fail "$1 is held by '$h', expected nobody"
+}
+
+assert_single_holder() { # VIP: prints the holder
+	local h
+	h=$(holders "$1")
+	[[ -n $h && $h != *" "* ]] || fail "$1 is held by '${h:-nobody}', expected exactly one node"
+	echo "$h"
+}
+
+# --- membership -------------------------------------------------------------------
+
+# One line as corosync-quorumtool -s sees it from NODE's namespace:
+#   quorate=yes nodes=3 members=1,2,3 ring=1.10   (or quorate=unknown)
+membership() { # NODE
+	lab membership "$LAB_ID" "$1"
+}
+
+quorate_with() { # NODE COUNT: quorate, with COUNT members
+	[[ $(membership "$1") == "quorate=yes nodes=$2 "* ]]
+}
+
+inquorate() { # NODE: corosync answers and says not quorate
+	[[ $(membership "$1") == "quorate=no "* ]]
+}
+
+# Epoch ms of the first line of NODE's corosync log matching the ERE PATTERN that is
+# not older than SINCE_MS (epoch ms); fails if there is none. corosync's hires
+# timestamps carry no year: they are read as this year's.
+corosync_log_ms() { # NODE PATTERN SINCE_MS
+	local line t
+	while IFS= read -r line; do
+		t=$(date -d "${line:0:19}" +%s%3N) || continue
+		if ((t >= $3)); then
+			echo "$t"
+			return 0
+		fi
+	done < <(grep -E -- "$2" "$LAB_STATE/$1/corosync.log" || true)
+	return 1
+}
+
+# --- client view ------------------------------------------------------------------
+
+# One request from the client namespace; prints the node that answered. Fails when
+# nobody answers within TIMEOUT_MS (default 1000).
+client_reach() { # VIP PORT [TIMEOUT_MS]
+	local out who
+	out=$(lab_exec client "$(tool fo-probe)" --target "$1" --port "$2" --once \
+		--interval-ms 100 --timeout-ms "${3:-1000}") || return 1
+	who=$(kv answered_by "$out")
+	[[ -n $who ]] || return 1
+	echo "$who"
+}
+
+# Value of KEY in a "k=v k=v" line.
+kv() { # KEY LINE
+	local f
+	for f in $2; do
+		if [[ $f == "$1="* ]]; then
+			echo "${f#*=}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# A background probe from the client namespace, recorded by the lab like every
+# process it starts. probe_wait prints its summary line once it has finished.
+probe_start() { # NAME VIP PORT INTERVAL_MS DURATION_MS
+	lab spawn "$LAB_ID" client "$1" "$(tool fo-probe)" --target "$2" --port "$3" \
+		--interval-ms "$4" --duration-ms "$5" >/dev/null
+}
+
+probe_done() { # NAME
+	grep -q '^sent=' "$LAB_STATE/client/$1.log" 2>/dev/null
+}
+
+probe_wait() { # NAME TIMEOUT_S: prints the summary
+	wait_for "$2" probe_done "$1" || fail "probe $1 did not finish within $2 s"
+	grep '^sent=' "$LAB_STATE/client/$1.log" | tail -n 1
+}
+
+start_echo_all() { # fo-echo on every node, port LAB_ECHO_PORT
+	local k
+	for ((k = 1; k <= LAB_N; k++)); do
+		lab start-echo "$LAB_ID" "$k" "$LAB_ECHO_PORT" >/dev/null
+	done
+}
+
+# For wait_for: true when exactly NODE holds VIP (evaluated at each poll).
+holder_is() { # VIP NODE
+	[[ $(holders "$1") == "$2" ]]
+}
