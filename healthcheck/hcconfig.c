@@ -54,6 +54,7 @@ struct parse_ctx {
 	unsigned *agent_key_lines;   /* n_keywords */
 	unsigned agent_line;         /* of the [agent] header */
 	unsigned resources_line;     /* of the [resources] header */
+	char section_name[HC_LINE_MAX + 1]; /* as written, for messages */
 	size_t checks_alloc;
 	unsigned *check_key_lines;   /* n_checks x n_keywords */
 };
@@ -608,6 +609,7 @@ static void begin_section(struct parse_ctx *ctx, char *header)
 
 	ctx->check = NULL;
 	ctx->section = SECTION_BAD;
+	snprintf(ctx->section_name, sizeof(ctx->section_name), "%s", header);
 	if (strcmp(header, "agent") == 0) {
 		if (ctx->agent_line) {
 			add_error(ctx, ctx->lineno, "duplicate section [agent] (first at line %u)", ctx->agent_line);
@@ -657,7 +659,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	}
 	kw = keyword_find(ctx->section, name, &index);
 	if (!kw) {
-		add_error(ctx, ctx->lineno, "unknown key '%s' in [%s]", name, section);
+		add_error(ctx, ctx->lineno, "unknown key '%s' in [%s]", name, ctx->section_name);
 		return 1;
 	}
 	if (ctx->key_lines[index]) {
@@ -760,17 +762,19 @@ static unsigned key_line(const unsigned *lines, const char *name)
 	return key_line_in(lines, SECTION_CHECK, name);
 }
 
-static void require(struct parse_ctx *ctx, const struct hc_check_conf *c, bool present, const char *what)
+/* A key the type needs; when it was given but refused, that error was enough. */
+static void require(struct parse_ctx *ctx, const struct hc_check_conf *c, const unsigned *lines, bool present,
+		    const char *key)
 {
-	if (!present)
-		add_error(ctx, c->line, "check %s: type %s needs %s", c->name, hc_check_type_str(c->type), what);
+	if (!present && !key_line(lines, key))
+		add_error(ctx, c->line, "check %s: type %s needs %s", c->name, hc_check_type_str(c->type), key);
 }
 
 static void validate_http(struct parse_ctx *ctx, struct hc_check_conf *c, const unsigned *lines)
 {
 	const char *scheme = c->type == HC_CHECK_HTTPS ? "https://" : "http://";
 
-	require(ctx, c, c->url != NULL, "url");
+	require(ctx, c, lines, c->url != NULL, "url");
 	if (c->url && (strncasecmp(c->url, scheme, strlen(scheme)) != 0 || !c->url[strlen(scheme)] ||
 		       strpbrk(c->url, " \t\r\n")))
 		add_error(ctx, key_line(lines, "url"), "url: '%s' is not a %s URL", c->url, scheme);
@@ -798,8 +802,8 @@ static void validate_tcp(struct parse_ctx *ctx, struct hc_check_conf *c, const u
 {
 	unsigned char addr[16];
 
-	require(ctx, c, c->address != NULL, "address");
-	require(ctx, c, c->port != 0, "port");
+	require(ctx, c, lines, c->address != NULL, "address");
+	require(ctx, c, lines, c->port != 0, "port");
 	if (c->address && inet_pton(AF_INET, c->address, addr) != 1 && inet_pton(AF_INET6, c->address, addr) != 1)
 		add_error(ctx, key_line(lines, "address"), "address: '%s' is not a numeric IPv4 or IPv6 address",
 			  c->address);
@@ -820,19 +824,20 @@ static void validate_kind(struct parse_ctx *ctx, struct hc_check_conf *c, const 
 		validate_tcp(ctx, c, lines);
 		break;
 	case HC_CHECK_SCRIPT:
-		require(ctx, c, c->path != NULL, "path");
+		require(ctx, c, lines, c->path != NULL, "path");
 		if (c->path && hcconfig_script_safe(c->path, reason, sizeof(reason)) < 0)
 			add_error(ctx, key_line(lines, "path"), "path: %s", reason);
 		break;
 	case HC_CHECK_PROCESS:
-		require(ctx, c, c->process_name || c->pidfile, "name or pidfile");
+		if (!c->process_name && !c->pidfile && !key_line(lines, "name") && !key_line(lines, "pidfile"))
+			add_error(ctx, c->line, "check %s: type process needs name or pidfile", c->name);
 		if (c->process_name && (strlen(c->process_name) > 15 || strchr(c->process_name, '/')))
 			add_error(ctx, key_line(lines, "name"),
 				  "name: '%s' cannot match /proc/PID/comm (at most 15 characters, no '/')",
 				  c->process_name);
 		break;
 	case HC_CHECK_FILE:
-		require(ctx, c, c->path != NULL, "path");
+		require(ctx, c, lines, c->path != NULL, "path");
 		if (c->file_mode == HC_FILE_CONTENT && !c->expect.data)
 			add_error(ctx, key_line(lines, "mode"), "mode content needs expect");
 		if (c->file_mode != HC_FILE_CONTENT && c->expect.data)
