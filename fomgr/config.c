@@ -1,0 +1,1042 @@
+/* fomgr's configuration file, read with libinih and validated as a whole.
+ *
+ *   [fomgr]                      ; optional; every key has a default
+ *   cpg_group = fomgr            ; CPG group name                    (fomgr)
+ *   runtime_dir = /run/fomgr     ; absolute path                     (/run/fomgr)
+ *   state_dir = /var/lib/fomgr   ; absolute path                     (/var/lib/fomgr)
+ *   health_socket = /run/fomgr/health.sock ; at most 107 bytes   (<runtime_dir>/health.sock)
+ *   health_ttl = 5s              ; 100ms to 10m                      (5s)
+ *   health_policy = keep         ; keep | fail                       (keep)
+ *   garp_count = 5               ; 3 to 100                          (5)
+ *   garp_interval = 200ms        ; 10ms to 10s                       (200ms)
+ *   require_crypto = no          ; yes | no (also true/false, on/off) (no)
+ *
+ *   [group web]                  ; name: 1 to 63 of A-Z a-z 0-9 _ . -
+ *   interface = eth0             ; required; a valid interface name (1 to 15 bytes)
+ *   address = 192.0.2.100/24     ; required, repeatable (at most 16 per group);
+ *   address = 2001:db8::100/64   ;   IPv4 or IPv6, prefix length required
+ *   prefer = node1 node2 node3   ; corosync node names, space or comma separated
+ *                                ;   (default: every node, in nodeid order)
+ *   failback = auto              ; auto | manual                     (auto)
+ *   failback_delay = 0s          ; 0 to 1440m                        (0s)
+ *   checks = web_http db_tcp     ; healthcheck check names, at most 32 (none)
+ *
+ * Durations are an integer and a unit with no space: ms, s or m ("200ms", "5s",
+ * "2m"); a bare number is refused (is "5" seconds or milliseconds?), except 0.
+ * Comments: a line starting with ';' or '#', or ';' after whitespace on any line.
+ * Leading whitespace is ignored, so there are no continuation lines. Keys, section
+ * names and values are case-sensitive. Lines are at most CONFIG_MAX_LINE bytes and
+ * the file at most CONFIG_MAX_FILE bytes. At least one [group] section is required;
+ * every key except address appears at most once per section.
+ *
+ * Debian's libinih is built with a 200-byte line buffer and no line numbers, and it
+ * silently truncates long section names. So the reader below hands inih one line at a
+ * time from its own buffer: it counts lines, strips comments, handles section headers
+ * itself, and splits the rare key line that is too long for inih the same way inih
+ * would. inih splits every other "key = value" line. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CONFIG_MAX_FILE (1024 * 1024)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NAME_RULE "1 to 63 of A-Z a-z 0-9 _ . -"
+#define LIST_SEPARATORS " \t,"
+
+_Static_assert(sizeof(enum config_failback) == sizeof(unsigned), "enums are stored as unsigned");
+_Static_assert(sizeof(enum config_health_policy) == sizeof(unsigned), "enums are stored as unsigned");
+
+enum section_kind { SECTION_NONE, SECTION_FOMGR, SECTION_GROUP, SECTION_SKIP };
+
+struct parse;
+struct keyword;
+/* Parses value into field (inside struct config or struct config_group). Reports its
+ * own errors with parse_error() and returns 0 or a negative errno. */
+typedef int (*keyword_parser)(struct parse *p, const struct keyword *kw, const char *value, void *field);
+
+struct keyword {
+	const char *name;
+	enum section_kind section;
+	keyword_parser parse;
+	size_t offset, size;      /* field in struct config or struct config_group */
+	const char *def;          /* default, parsed by parse(); NULL: none or computed */
+	uint32_t min, max;        /* numbers and durations; max length for paths */
+	const char *const *names; /* values of an enum, for parse_enum() */
+	unsigned flags;
+};
+#define KW_REPEATABLE 1u
+#define KW_REQUIRED 2u
+
+#define FOMGR_FIELD(f) .section = SECTION_FOMGR, .offset = offsetof(struct config, f), \
+		       .size = sizeof(((struct config *)0)->f)
+#define GROUP_FIELD(f) .section = SECTION_GROUP, .offset = offsetof(struct config_group, f), \
+		       .size = sizeof(((struct config_group *)0)->f)
+
+static int parse_name(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_path(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_duration(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_uint(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_enum(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_bool(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_ifname(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_address(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_prefer(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_checks(struct parse *p, const struct keyword *kw, const char *value, void *field);
+
+static const char *const failback_names[CONFIG_FAILBACK_MAX + 1] = {"auto", "manual", NULL};
+static const char *const health_policy_names[CONFIG_HEALTH_MAX + 1] = {"keep", "fail", NULL};
+
+static const struct keyword keywords[] = {
+	{"cpg_group", FOMGR_FIELD(cpg_group), .parse = parse_name, .def = "fomgr"},
+	{"runtime_dir", FOMGR_FIELD(runtime_dir), .parse = parse_path, .def = "/run/fomgr"},
+	{"state_dir", FOMGR_FIELD(state_dir), .parse = parse_path, .def = "/var/lib/fomgr"},
+	{"health_socket", FOMGR_FIELD(health_socket), .parse = parse_path,
+	 .max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1},
+	{"health_ttl", FOMGR_FIELD(health_ttl_ms), .parse = parse_duration, .def = "5s",
+	 .min = 100, .max = 10 * 60 * 1000},
+	{"health_policy", FOMGR_FIELD(health_policy), .parse = parse_enum, .def = "keep",
+	 .names = health_policy_names},
+	{"garp_count", FOMGR_FIELD(garp_count), .parse = parse_uint, .def = "5", .min = 3, .max = 100},
+	{"garp_interval", FOMGR_FIELD(garp_interval_ms), .parse = parse_duration, .def = "200ms",
+	 .min = 10, .max = 10 * 1000},
+	{"require_crypto", FOMGR_FIELD(require_crypto), .parse = parse_bool, .def = "no"},
+	{"interface", GROUP_FIELD(interface), .parse = parse_ifname, .flags = KW_REQUIRED},
+	{"address", GROUP_FIELD(addrs), .parse = parse_address, .flags = KW_REQUIRED | KW_REPEATABLE},
+	{"prefer", GROUP_FIELD(prefer), .parse = parse_prefer},
+	{"failback", GROUP_FIELD(failback), .parse = parse_enum, .def = "auto", .names = failback_names},
+	{"failback_delay", GROUP_FIELD(failback_delay_ms), .parse = parse_duration, .def = "0s",
+	 .min = 0, .max = 24 * 60 * 60 * 1000},
+	{"checks", GROUP_FIELD(checks), .parse = parse_checks},
+};
+#define N_KEYWORDS ARRAY_SIZE(keywords)
+
+/* Where each key of a section was first set, for duplicates and missing keys. */
+struct section_meta {
+	unsigned header_line;
+	unsigned key_line[N_KEYWORDS];
+};
+
+struct parse {
+	const char *data;
+	size_t len, pos;
+	unsigned lineno;
+	char line[CONFIG_MAX_LINE + 1];
+	const struct config_nodelist *nodes; /* NULL: node names are not checked */
+	struct config_errors *errors;
+	bool errors_dropped;
+	bool seen_group_header;
+	struct config *config; /* the draft, returned only when no error was found */
+	enum section_kind section;
+	struct config_group *group;  /* when section is SECTION_GROUP */
+	struct section_meta *meta;   /* of the current section */
+	struct section_meta fomgr_meta;
+	struct section_meta group_meta[CONFIG_MAX_GROUPS];
+	unsigned addr_line[CONFIG_MAX_GROUPS][CONFIG_MAX_ADDRS];
+};
+
+__attribute__((format(printf, 3, 4)))
+static void parse_error_at(struct parse *p, unsigned line, const char *fmt, ...)
+{
+	struct config_errors *e = p->errors;
+	va_list ap;
+
+	if (e->n >= CONFIG_MAX_ERRORS) {
+		p->errors_dropped = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(e->errors[e->n].message, sizeof(e->errors[e->n].message), fmt, ap);
+	va_end(ap);
+	e->errors[e->n++].line = line;
+}
+
+#define parse_error(p, ...) parse_error_at((p), (p)->lineno, __VA_ARGS__)
+
+/* ---- small string helpers ---- */
+
+static char *skip_space(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+static void rstrip(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+}
+
+/* inih's rules: ';' or '#' first on a line, or ';' after whitespace anywhere. */
+static void strip_comment(char *s)
+{
+	if (*s == ';' || *s == '#') {
+		*s = '\0';
+		return;
+	}
+	for (size_t i = 1; s[i]; i++) {
+		if (s[i] == ';' && isspace((unsigned char)s[i - 1])) {
+			s[i] = '\0';
+			return;
+		}
+	}
+}
+
+static bool name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= CONFIG_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
+
+/* Appends "a, b or c" (the words of names) to buf. */
+static void join_names(char *buf, size_t size, const char *const *names)
+{
+	size_t n = 0, used = 0;
+
+	while (names[n])
+		n++;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+		int r = snprintf(buf + used, size - used, "%s%s", sep, names[i]);
+
+		used += r > 0 ? (size_t)r : 0;
+	}
+}
+
+static const char *section_name(const struct parse *p, char *buf, size_t size)
+{
+	if (p->section == SECTION_GROUP)
+		snprintf(buf, size, "[group %s]", p->group->name);
+	else
+		snprintf(buf, size, "[fomgr]");
+	return buf;
+}
+
+/* ---- value parsers ---- */
+
+static int parse_name(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	if (!name_valid(value)) {
+		parse_error(p, "bad %s '%s': " NAME_RULE, kw->name, value);
+		return -EINVAL;
+	}
+	snprintf(field, kw->size, "%s", value);
+	return 0;
+}
+
+/* "/run/fomgr/" is "/run/fomgr", so that paths built from it read well. */
+static void trim_slashes(char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+}
+
+static int parse_path(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	size_t max = kw->max ? kw->max : kw->size - 1;
+
+	if (value[0] != '/') {
+		parse_error(p, "bad %s '%s': not an absolute path", kw->name, value);
+		return -EINVAL;
+	}
+	for (const char *c = value; *c; c++) {
+		if (iscntrl((unsigned char)*c)) {
+			parse_error(p, "bad %s: control character in path", kw->name);
+			return -EINVAL;
+		}
+	}
+	if (strlen(value) > max) {
+		parse_error(p, "bad %s: longer than %zu bytes", kw->name, max);
+		return -EINVAL;
+	}
+	snprintf(field, kw->size, "%s", value);
+	trim_slashes(field);
+	return 0;
+}
+
+/* Decimal, at most 9 digits (so no overflow), nothing else. */
+static int parse_number(const char **s, uint64_t *out)
+{
+	uint64_t n = 0;
+	size_t digits = 0;
+
+	for (; isdigit((unsigned char)**s); (*s)++) {
+		if (++digits > 9)
+			return -ERANGE;
+		n = n * 10 + (uint64_t)(**s - '0');
+	}
+	if (digits == 0)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+static int duration_ms(const char *s, uint64_t *ms)
+{
+	static const struct { const char *suffix; uint64_t ms; } units[] = {
+		{"ms", 1}, {"s", 1000}, {"m", 60 * 1000},
+	};
+	uint64_t n;
+	int r = parse_number(&s, &n);
+
+	if (r < 0)
+		return r;
+	if (*s == '\0' && n == 0) {
+		*ms = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(s, units[i].suffix) == 0) {
+			*ms = n * units[i].ms;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *format_duration(uint32_t ms, char *buf, size_t size)
+{
+	if (ms == 0)
+		snprintf(buf, size, "0s");
+	else if (ms % 60000 == 0)
+		snprintf(buf, size, "%" PRIu32 "m", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(buf, size, "%" PRIu32 "s", ms / 1000);
+	else
+		snprintf(buf, size, "%" PRIu32 "ms", ms);
+	return buf;
+}
+
+static int parse_duration(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	char lo[16], hi[16];
+	uint64_t ms;
+	uint32_t v;
+	int r = duration_ms(value, &ms);
+
+	if (r == -EINVAL) {
+		parse_error(p, "bad %s '%s': use an integer and a unit: ms, s or m (e.g. 5s)", kw->name,
+			    value);
+		return r;
+	}
+	if (r < 0 || ms < kw->min || ms > kw->max) {
+		parse_error(p, "%s '%s' out of range (%s to %s)", kw->name, value,
+			    format_duration(kw->min, lo, sizeof(lo)), format_duration(kw->max, hi, sizeof(hi)));
+		return -ERANGE;
+	}
+	v = (uint32_t)ms;
+	memcpy(field, &v, sizeof(v));
+	return 0;
+}
+
+static int parse_uint(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	const char *s = value;
+	uint64_t n;
+	uint32_t v;
+	int r = parse_number(&s, &n);
+
+	if (r == -EINVAL || *s != '\0') {
+		parse_error(p, "bad %s '%s': not a number", kw->name, value);
+		return -EINVAL;
+	}
+	if (r < 0 || n < kw->min || n > kw->max) {
+		parse_error(p, "%s '%s' out of range (%" PRIu32 " to %" PRIu32 ")", kw->name, value, kw->min,
+			    kw->max);
+		return -ERANGE;
+	}
+	v = (uint32_t)n;
+	memcpy(field, &v, sizeof(v));
+	return 0;
+}
+
+static int parse_enum(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	char expected[80];
+
+	for (unsigned i = 0; kw->names[i]; i++) {
+		if (strcmp(value, kw->names[i]) == 0) {
+			memcpy(field, &i, sizeof(i));
+			return 0;
+		}
+	}
+	join_names(expected, sizeof(expected), kw->names);
+	parse_error(p, "bad %s '%s': expected %s", kw->name, value, expected);
+	return -EINVAL;
+}
+
+static int parse_bool(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	static const char *const yes[] = {"yes", "true", "on"}, *const no[] = {"no", "false", "off"};
+	int v = -1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcmp(value, yes[i]) == 0)
+			v = 1;
+		if (strcmp(value, no[i]) == 0)
+			v = 0;
+	}
+	if (v < 0) {
+		parse_error(p, "bad %s '%s': expected yes or no", kw->name, value);
+		return -EINVAL;
+	}
+	memcpy(field, &v, sizeof(v));
+	return 0;
+}
+
+/* The kernel's dev_valid_name(). */
+static int parse_ifname(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	size_t n = strlen(value);
+	bool ok = n > 0 && n < IF_NAMESIZE && strcmp(value, ".") != 0 && strcmp(value, "..") != 0;
+
+	for (const char *c = value; ok && *c; c++)
+		ok = *c != '/' && *c != ':' && !isspace((unsigned char)*c) && isprint((unsigned char)*c);
+	if (!ok) {
+		parse_error(p, "bad interface name '%s': 1 to %d characters, no '/', ':' or spaces", value,
+			    IF_NAMESIZE - 1);
+		return -EINVAL;
+	}
+	snprintf(field, kw->size, "%s", value);
+	return 0;
+}
+
+/* ---- addresses ---- */
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool host_bits_all(const struct config_addr *a, int bit)
+{
+	const uint8_t *b = (const uint8_t *)&a->addr;
+	size_t nbits = addr_len(a->family) * 8;
+
+	for (size_t i = a->prefixlen; i < nbits; i++)
+		if (((b[i / 8] >> (7 - i % 8)) & 1) != bit)
+			return false;
+	return true;
+}
+
+static const char *addr_unusable(const struct config_addr *a)
+{
+	const uint8_t *b = (const uint8_t *)&a->addr;
+
+	if (a->family == AF_INET) {
+		if (b[0] == 0 || b[0] == 127 || b[0] >= 224)
+			return "not a unicast address";
+		if (a->prefixlen <= 30 && host_bits_all(a, 0))
+			return "network address not allowed";
+		if (a->prefixlen <= 30 && host_bits_all(a, 1))
+			return "broadcast address not allowed";
+		return NULL;
+	}
+	if (b[0] == 0xff || IN6_IS_ADDR_UNSPECIFIED(&a->addr.v6) || IN6_IS_ADDR_LOOPBACK(&a->addr.v6))
+		return "not a unicast address";
+	if (a->prefixlen <= 126 && host_bits_all(a, 0))
+		return "subnet-router anycast address not allowed";
+	return NULL;
+}
+
+/* Fills *a from "address/prefix"; returns NULL or why it is refused. */
+static const char *addr_parse(const char *value, struct config_addr *a)
+{
+	char text[sizeof(a->text)];
+	char *slash;
+	const char *s;
+	uint64_t prefix;
+
+	if (strlen(value) >= sizeof(text))
+		return "not an IPv4 or IPv6 address";
+	snprintf(text, sizeof(text), "%s", value);
+	slash = strchr(text, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, text, &a->addr.v4) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, text, &a->addr.v6) == 1)
+		a->family = AF_INET6;
+	else
+		return "not an IPv4 or IPv6 address";
+	if (!slash)
+		return a->family == AF_INET ? "missing prefix length (e.g. 192.0.2.100/24)"
+					    : "missing prefix length (e.g. 2001:db8::100/64)";
+	s = slash + 1;
+	if (slash[1] == '0' || parse_number(&s, &prefix) < 0 || *s != '\0' || prefix == 0 ||
+	    prefix > addr_len(a->family) * 8)
+		return a->family == AF_INET ? "prefix length must be 1 to 32" : "prefix length must be 1 to 128";
+	a->prefixlen = (unsigned)prefix;
+	snprintf(a->text, sizeof(a->text), "%s", value);
+	return addr_unusable(a);
+}
+
+static bool addr_same(const struct config_addr *a, const struct config_addr *b)
+{
+	return a->family == b->family && memcmp(&a->addr, &b->addr, addr_len(a->family)) == 0;
+}
+
+/* Reports an address already configured in any group (the current one included). */
+static bool addr_duplicate(struct parse *p, const struct config_addr *a)
+{
+	for (size_t g = 0; g < p->config->n_groups; g++) {
+		const struct config_group *group = &p->config->groups[g];
+
+		for (size_t i = 0; i < group->n_addrs; i++) {
+			if (addr_same(a, &group->addrs[i])) {
+				parse_error(p, "duplicate address '%s' (already in group '%s' on line %u)", a->text,
+					    group->name, p->addr_line[g][i]);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static int parse_address(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	struct config_group *g = p->group;
+	size_t gi = (size_t)(g - p->config->groups);
+	struct config_addr a = {0};
+	const char *why = addr_parse(value, &a);
+
+	if (why) {
+		parse_error(p, "bad address '%s': %s", value, why);
+		return -EINVAL;
+	}
+	if (addr_duplicate(p, &a))
+		return -EEXIST;
+	if (g->n_addrs == CONFIG_MAX_ADDRS) {
+		parse_error(p, "too many addresses in group '%s' (at most %d)", g->name, CONFIG_MAX_ADDRS);
+		return -E2BIG;
+	}
+	p->addr_line[gi][g->n_addrs] = p->lineno;
+	g->addrs[g->n_addrs++] = a;
+	return 0;
+}
+
+/* ---- name lists: prefer and checks ---- */
+
+static bool node_known(const struct config_nodelist *nodes, const char *name)
+{
+	for (size_t i = 0; i < nodes->n_nodes; i++)
+		if (strcmp(nodes->nodes[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* "unknown node 'x' (corosync nodelist has: a b c)", the list cut to fit. */
+static void report_unknown_node(struct parse *p, const char *name)
+{
+	char list[120] = "";
+	size_t used = 0;
+
+	if (p->nodes->n_nodes == 0) {
+		parse_error(p, "unknown node '%s' (corosync nodelist is empty)", name);
+		return;
+	}
+	for (size_t i = 0; i < p->nodes->n_nodes; i++) {
+		const char *node = p->nodes->nodes[i].name;
+		size_t need = strlen(node) + (i ? 1 : 0);
+
+		if (used + need + sizeof(" ...") > sizeof(list)) {
+			memcpy(list + used, " ...", sizeof(" ..."));
+			break;
+		}
+		snprintf(list + used, sizeof(list) - used, "%s%s", i ? " " : "", node);
+		used += need;
+	}
+	parse_error(p, "unknown node '%s' (corosync nodelist has: %s)", name, list);
+}
+
+struct name_list {
+	const char *what;  /* "node", "check" */
+	size_t max;
+	size_t *n;
+	char (*names)[CONFIG_NAME_MAX];
+};
+
+/* Adds each word of value to list; what may be refused: bad names, duplicates, too
+ * many, and (for nodes, with a nodelist) unknown nodes. */
+static int parse_name_list(struct parse *p, const struct name_list *list, const char *value, bool is_node)
+{
+	char buf[CONFIG_MAX_LINE + 1], *save = NULL;
+	int ret = 0;
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (char *w = strtok_r(buf, LIST_SEPARATORS, &save); w; w = strtok_r(NULL, LIST_SEPARATORS, &save)) {
+		bool dup = false;
+
+		for (size_t i = 0; i < *list->n && !dup; i++)
+			dup = strcmp(list->names[i], w) == 0;
+		if (!name_valid(w))
+			parse_error(p, "bad %s name '%s': " NAME_RULE, list->what, w);
+		else if (dup)
+			parse_error(p, "duplicate %s '%s'", list->what, w);
+		else if (is_node && p->nodes && !node_known(p->nodes, w))
+			report_unknown_node(p, w);
+		else if (*list->n == list->max)
+			parse_error(p, "too many %ss in group '%s' (at most %zu)", list->what, p->group->name,
+				    list->max);
+		else {
+			snprintf(list->names[(*list->n)++], CONFIG_NAME_MAX, "%s", w);
+			continue;
+		}
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+static int parse_prefer(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	struct name_list list = {"node", CONFIG_MAX_NODES, &p->group->n_prefer, p->group->prefer};
+
+	return parse_name_list(p, &list, value, true);
+}
+
+static int parse_checks(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	struct name_list list = {"check", CONFIG_MAX_CHECKS, &p->group->n_checks, p->group->checks};
+
+	return parse_name_list(p, &list, value, false);
+}
+
+/* ---- keys and sections ---- */
+
+static const struct keyword *keyword_find(const char *name, enum section_kind section)
+{
+	for (size_t i = 0; i < N_KEYWORDS; i++)
+		if (strcmp(keywords[i].name, name) == 0 && (section == SECTION_NONE || keywords[i].section == section))
+			return &keywords[i];
+	return NULL;
+}
+
+static void apply_defaults(struct parse *p, enum section_kind section, void *base)
+{
+	for (size_t i = 0; i < N_KEYWORDS; i++)
+		if (keywords[i].section == section && keywords[i].def)
+			keywords[i].parse(p, &keywords[i], keywords[i].def, (char *)base + keywords[i].offset);
+}
+
+static void report_unknown_key(struct parse *p, const char *name)
+{
+	const struct keyword *elsewhere = keyword_find(name, SECTION_NONE);
+	char where[CONFIG_NAME_MAX + 16];
+
+	section_name(p, where, sizeof(where));
+	if (elsewhere)
+		parse_error(p, "unknown key '%s' in %s (it belongs in %s)", name, where,
+			    elsewhere->section == SECTION_FOMGR ? "[fomgr]" : "[group NAME]");
+	else
+		parse_error(p, "unknown key '%s' in %s", name, where);
+}
+
+/* inih's handler, also called for lines too long for inih. section is ignored:
+ * inih truncates it, and the reader tracks sections itself. */
+static int handle_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	const struct keyword *kw;
+	unsigned *first;
+	char *base;
+
+	if (p->section == SECTION_SKIP)
+		return 1;
+	if (p->section == SECTION_NONE) {
+		parse_error(p, "key '%s' outside any section", name);
+		return 1;
+	}
+	kw = keyword_find(name, p->section);
+	if (!kw) {
+		report_unknown_key(p, name);
+		return 1;
+	}
+	first = &p->meta->key_line[kw - keywords];
+	if (*first && !(kw->flags & KW_REPEATABLE)) {
+		parse_error(p, "duplicate key '%s' (first set on line %u)", name, *first);
+		return 1;
+	}
+	if (!*first)
+		*first = p->lineno;
+	if (*value == '\0') {
+		parse_error(p, "missing value for '%s'", name);
+		return 1;
+	}
+	base = p->section == SECTION_FOMGR ? (char *)p->config : (char *)p->group;
+	kw->parse(p, kw, value, base + kw->offset);
+	return 1;
+}
+
+/* Ends the current section: a group must have every required key. */
+static void section_close(struct parse *p)
+{
+	if (p->section == SECTION_GROUP) {
+		for (size_t i = 0; i < N_KEYWORDS; i++)
+			if (keywords[i].section == SECTION_GROUP && (keywords[i].flags & KW_REQUIRED) &&
+			    !p->meta->key_line[i])
+				parse_error_at(p, p->meta->header_line, "group '%s' has no %s", p->group->name,
+					       keywords[i].name);
+	}
+	p->section = SECTION_SKIP;
+}
+
+static void section_fomgr(struct parse *p)
+{
+	if (p->fomgr_meta.header_line) {
+		parse_error(p, "duplicate section [fomgr] (first on line %u)", p->fomgr_meta.header_line);
+		return;
+	}
+	p->fomgr_meta.header_line = p->lineno;
+	p->meta = &p->fomgr_meta;
+	p->section = SECTION_FOMGR;
+}
+
+static void section_group(struct parse *p, const char *name)
+{
+	struct config *c = p->config;
+	const struct config_group *old = config_group_find(c, name);
+
+	p->seen_group_header = true;
+	if (*name == '\0')
+		parse_error(p, "missing group name in [group]");
+	else if (!name_valid(name))
+		parse_error(p, "bad group name '%s': " NAME_RULE, name);
+	else if (old)
+		parse_error(p, "duplicate group '%s' (first on line %u)", name,
+			    p->group_meta[old - c->groups].header_line);
+	else if (c->n_groups == CONFIG_MAX_GROUPS)
+		parse_error(p, "too many groups (at most %d)", CONFIG_MAX_GROUPS);
+	else {
+		p->group = &c->groups[c->n_groups];
+		p->meta = &p->group_meta[c->n_groups++];
+		p->meta->header_line = p->lineno;
+		snprintf(p->group->name, sizeof(p->group->name), "%s", name);
+		apply_defaults(p, SECTION_GROUP, p->group);
+		p->section = SECTION_GROUP;
+	}
+}
+
+/* s starts with '['; comments are already stripped. */
+static void section_header(struct parse *p, char *s)
+{
+	char *end = strchr(s, ']');
+
+	section_close(p);
+	if (!end) {
+		parse_error(p, "section header without closing ']'");
+		return;
+	}
+	if (end[1] != '\0') {
+		parse_error(p, "unexpected text after section header");
+		return;
+	}
+	*end = '\0';
+	s = skip_space(s + 1);
+	rstrip(s);
+	if (strcmp(s, "fomgr") == 0)
+		section_fomgr(p);
+	else if (strncmp(s, "group", 5) == 0 && (s[5] == '\0' || isspace((unsigned char)s[5])))
+		section_group(p, skip_space(s + 5));
+	else
+		parse_error(p, "unknown section [%s] (expected [fomgr] or [group NAME])", s);
+}
+
+/* ---- the reader inih pulls lines from ---- */
+
+/* Takes the next line; returns the key line to split, or NULL when the line was
+ * blank, a comment, a section header or refused. */
+static char *take_line(struct parse *p)
+{
+	const char *start = p->data + p->pos;
+	const char *nl = memchr(start, '\n', p->len - p->pos);
+	size_t n = nl ? (size_t)(nl - start) : p->len - p->pos;
+	char *s = p->line;
+
+	p->pos += n + (nl != NULL);
+	p->lineno++;
+	if (n > CONFIG_MAX_LINE) {
+		parse_error(p, "line too long (more than %d bytes)", CONFIG_MAX_LINE);
+		return NULL;
+	}
+	if (memchr(start, '\0', n)) {
+		parse_error(p, "NUL byte in line");
+		return NULL;
+	}
+	memcpy(s, start, n);
+	s[n] = '\0';
+	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	s = skip_space(s);
+	strip_comment(s);
+	rstrip(s);
+	if (*s == '\0')
+		return NULL;
+	if (*s == '[') {
+		section_header(p, s);
+		return NULL;
+	}
+	if (!strpbrk(s, "=:")) {
+		parse_error(p, "expected 'key = value' or '[section]'");
+		return NULL;
+	}
+	return s;
+}
+
+/* A key line longer than inih's buffer: split it as inih does, at the first '=' or ':'. */
+static void handle_long_line(struct parse *p, char *s)
+{
+	char *sep = strpbrk(s, "=:");
+
+	*sep = '\0';
+	rstrip(s);
+	handle_key(p, "", s, skip_space(sep + 1));
+}
+
+/* fgets-like: one line per call, or NULL at the end (or when errors are full). */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *kv;
+
+	if (p->pos >= p->len || p->errors_dropped || num < 1)
+		return NULL;
+	kv = take_line(p);
+	str[0] = '\0';
+	if (kv && strlen(kv) < (size_t)num)
+		memcpy(str, kv, strlen(kv) + 1);
+	else if (kv)
+		handle_long_line(p, kv);
+	return str;
+}
+
+/* ---- whole-file checks and the result ---- */
+
+static void default_health_socket(struct parse *p)
+{
+	const struct keyword *kw = keyword_find("health_socket", SECTION_FOMGR);
+	struct config *c = p->config;
+	size_t len = strlen(c->runtime_dir) + strlen("/health.sock");
+
+	if (len > kw->max) {
+		parse_error_at(p, p->fomgr_meta.key_line[keyword_find("runtime_dir", SECTION_FOMGR) - keywords],
+			       "runtime_dir too long for the default health_socket; set health_socket");
+		return;
+	}
+	/* Built by hand: the length is checked above, and snprintf would make gcc warn. */
+	memcpy(c->health_socket, c->runtime_dir, strlen(c->runtime_dir));
+	memcpy(c->health_socket + strlen(c->runtime_dir), "/health.sock", sizeof("/health.sock"));
+}
+
+static void check_whole(struct parse *p)
+{
+	section_close(p);
+	if (!p->fomgr_meta.key_line[keyword_find("health_socket", SECTION_FOMGR) - keywords])
+		default_health_socket(p);
+	if (!p->seen_group_header)
+		parse_error_at(p, 0, "no [group NAME] section: nothing to fail over");
+}
+
+/* Stable sort by line, so errors read in file order. */
+static void errors_sort(struct config_errors *e)
+{
+	for (size_t i = 1; i < e->n; i++) {
+		struct config_error tmp = e->errors[i];
+		size_t j = i;
+
+		for (; j > 0 && e->errors[j - 1].line > tmp.line; j--)
+			e->errors[j] = e->errors[j - 1];
+		e->errors[j] = tmp;
+	}
+}
+
+static void errors_finish(struct parse *p)
+{
+	struct config_errors *e = p->errors;
+
+	errors_sort(e);
+	if (p->errors_dropped) {
+		e->errors[e->n - 1].line = 0;
+		snprintf(e->errors[e->n - 1].message, sizeof(e->errors[0].message),
+			 "too many errors; only the first %d are shown", CONFIG_MAX_ERRORS - 1);
+	}
+}
+
+static void parse_run(struct parse *p)
+{
+	int r;
+
+	p->section = SECTION_NONE;
+	apply_defaults(p, SECTION_FOMGR, p->config);
+	r = ini_parse_stream(read_line, p, handle_key, p);
+	if (r < 0)
+		parse_error_at(p, 0, "INI parser failed (%d)", r);
+	check_whole(p);
+	if (EVP_Digest(p->data, p->len, p->config->digest, NULL, EVP_sha256(), NULL) != 1)
+		parse_error_at(p, 0, "cannot compute the SHA-256 digest");
+}
+
+struct config *config_parse_buffer(const char *name, const char *data, size_t len,
+				   const struct config_nodelist *nodes, struct config_errors *errors)
+{
+	struct config_errors scratch;
+	struct parse *p = calloc(1, sizeof(*p));
+	struct config *c = calloc(1, sizeof(*c));
+
+	if (!errors)
+		errors = &scratch;
+	errors->n = 0;
+	if (!p || !c) {
+		errors->errors[errors->n].line = 0;
+		snprintf(errors->errors[errors->n++].message, sizeof(errors->errors[0].message), "out of memory");
+		free(p);
+		free(c);
+		return NULL;
+	}
+	*p = (struct parse){.data = data ? data : "", .len = data ? len : 0, .nodes = nodes, .errors = errors,
+			    .config = c};
+	snprintf(c->path, sizeof(c->path), "%s", name ? name : "");
+	parse_run(p);
+	errors_finish(p);
+	free(p);
+	if (errors->n) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Reads at most CONFIG_MAX_FILE bytes into buf (of CONFIG_MAX_FILE + 1, so that a
+ * longer file is told apart). Returns the length or a negative errno. */
+static ssize_t read_bounded(int fd, char *buf)
+{
+	size_t n = 0;
+
+	while (n <= CONFIG_MAX_FILE) {
+		ssize_t r = read(fd, buf + n, CONFIG_MAX_FILE + 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return (ssize_t)n;
+		n += (size_t)r;
+	}
+	return -EFBIG;
+}
+
+/* On success *data is the caller's to free. */
+static int read_file(const char *path, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char *buf;
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	buf = malloc(CONFIG_MAX_FILE + 1);
+	r = buf ? read_bounded(fd, buf) : -ENOMEM;
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return (int)r;
+	}
+	*data = buf;
+	*len = (size_t)r;
+	return 0;
+}
+
+static void load_error(struct config_errors *errors, const char *fmt, int err)
+{
+	errors->n = 1;
+	errors->errors[0].line = 0;
+	if (err == -EFBIG)
+		snprintf(errors->errors[0].message, sizeof(errors->errors[0].message),
+			 "file too large (more than %d bytes)", CONFIG_MAX_FILE);
+	else
+		snprintf(errors->errors[0].message, sizeof(errors->errors[0].message), "%s: %s", fmt,
+			 strerror(-err));
+}
+
+struct config *config_load(const char *path, const struct config_nodelist *nodes, struct config_errors *errors)
+{
+	struct config_errors scratch;
+	struct config *c;
+	char *data = NULL;
+	size_t len = 0;
+	int r = read_file(path, &data, &len);
+
+	if (!errors)
+		errors = &scratch;
+	if (r < 0) {
+		load_error(errors, "cannot read", r);
+		return NULL;
+	}
+	c = config_parse_buffer(path, data, len, nodes, errors);
+	free(data);
+	return c;
+}
+
+void config_free(struct config *config)
+{
+	free(config);
+}
+
+const char *config_errors_format(const struct config_errors *errors, const char *path, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return buf;
+	if (!path)
+		path = "";
+	buf[0] = '\0';
+	for (size_t i = 0; i < errors->n && used < size; i++) {
+		const struct config_error *e = &errors->errors[i];
+		int r;
+
+		if (e->line)
+			r = snprintf(buf + used, size - used, "%s:%u: %s\n", path, e->line, e->message);
+		else
+			r = snprintf(buf + used, size - used, "%s: %s\n", path, e->message);
+		used += r > 0 ? (size_t)r : 0;
+	}
+	return buf;
+}
+
+const struct config_group *config_group_find(const struct config *config, const char *name)
+{
+	for (size_t i = 0; config && i < config->n_groups; i++)
+		if (strcmp(config->groups[i].name, name) == 0)
+			return &config->groups[i];
+	return NULL;
+}
+
+const char *config_failback_str(enum config_failback failback)
+{
+	return failback < CONFIG_FAILBACK_MAX ? failback_names[failback] : "invalid";
+}
