@@ -7,18 +7,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "config.h"
 #include "fo/clock.h"
 #include "fo/log.h"
 #include "health.h"
 #include "membership.h"
 #include "placement.h"
+#include "status.h"
 #include "transition.h"
 #include "vip.h"
 #include "view.h"
 #include "wire.h"
 
 #define SHUTDOWN_WAIT 1.0 /* at most this long for our last announce to go round */
+#define MAX_LISTENERS 16
+
+struct listener {
+	manager_event_fn fn;
+	void *arg;
+};
+
+/* An operator's change of the admin state, acknowledged once the cluster has it. */
+struct pending_admin {
+	int active;
+	struct wire_admin admin;
+	manager_done_fn done;
+	void *arg;
+};
 
 struct manager {
 	struct ev_loop *loop;
@@ -34,7 +50,16 @@ struct manager {
 	uint64_t announce_seq;
 	struct wire_announce last_sent;
 	int have_sent;
-	int leaving, standby;
+	int leaving;
+	struct wire_admin admin; /* the copy this node carries and persists */
+	char admin_path[4200];
+	struct pending_admin pending;
+	struct listener listeners[MAX_LISTENERS];
+	struct status_transition transitions[STATUS_MAX_TRANSITIONS];
+	size_t n_transitions;
+	uint64_t transition_seq;
+	struct membership_info info;
+	struct placement placement;
 	uint64_t eligible_since_us[CONFIG_MAX_GROUPS];
 	uint32_t last_owner[CONFIG_MAX_GROUPS];
 	uint64_t event_us;
@@ -57,8 +82,9 @@ static void build_announce(struct manager *m, struct wire_announce *a)
 	uint64_t now = clock_mono_us();
 
 	memset(a, 0, sizeof(*a));
-	a->flags = (m->standby ? WIRE_F_STANDBY : 0) | (m->leaving ? WIRE_F_LEAVING : 0) |
-		   (health_stale(m->health) ? WIRE_F_HEALTH_STALE : 0);
+	a->flags = (m->leaving ? WIRE_F_LEAVING : 0) | (health_stale(m->health) ? WIRE_F_HEALTH_STALE : 0) |
+		   (m->info.two_node && !m->info.has_qdevice ? WIRE_F_SPLIT_RISK : 0);
+	a->admin = m->admin;
 	memcpy(a->config_digest, m->config->digest, sizeof(a->config_digest));
 	snprintf(a->version, sizeof(a->version), "fomgr-%s", FO_VERSION);
 	for (size_t i = 0; i < m->config->n_groups; i++) {
@@ -161,16 +187,54 @@ static void log_placement(struct manager *m, const struct placement *p)
 	}
 }
 
+static void emit(struct manager *m, const char *type, json_t *event)
+{
+	json_object_set_new(event, "event", json_string(type));
+	for (size_t i = 0; i < MAX_LISTENERS; i++)
+		if (m->listeners[i].fn)
+			m->listeners[i].fn(m->listeners[i].arg, event);
+	json_decref(event);
+}
+
+static void finish_pending(struct manager *m, int rc)
+{
+	struct pending_admin p = m->pending;
+
+	m->pending.active = 0;
+	if (p.active && p.done)
+		p.done(p.arg, rc);
+}
+
+/* The newest admin state any node carries becomes ours (and is persisted); a
+ * pending operator change is acknowledged once it is the cluster's. */
+static void follow_admin(struct manager *m)
+{
+	const struct wire_admin *winner = view_admin(&m->view);
+	int rc;
+
+	if (wire_admin_newer(winner, &m->admin)) {
+		m->admin = *winner;
+		rc = admin_save(m->admin_path, &m->admin);
+		if (rc < 0)
+			log_err("admin state epoch %llu not persisted to %s: %s", (unsigned long long)m->admin.epoch,
+				m->admin_path, strerror(-rc));
+		log_info("admin state epoch %llu adopted (standby %zu node(s), %zu pin(s))",
+			 (unsigned long long)m->admin.epoch, m->admin.n_standby, m->admin.n_pins);
+		emit(m, "admin", json_pack("{s:I}", "epoch", (json_int_t)m->admin.epoch));
+	}
+	if (m->pending.active && winner->epoch >= m->pending.admin.epoch)
+		finish_pending(m, wire_admin_equal(winner, &m->pending.admin) ? 0 : -ECANCELED);
+}
+
 static void recompute(struct manager *m)
 {
-	struct placement p;
-
 	if (!m->config || m->leaving)
 		return;
+	follow_admin(m);
 	track_eligibility(m);
-	placement_compute(&m->view, m->config, &p);
-	log_placement(m, &p);
-	transition_apply(m->transition, &p, &m->view, m->event_us);
+	placement_compute(&m->view, m->config, &m->placement);
+	log_placement(m, &m->placement);
+	transition_apply(m->transition, &m->placement, &m->view, m->event_us);
 	announce(m, 0);
 }
 
@@ -180,6 +244,29 @@ static void on_failback_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 	m->event_us = clock_mono_us();
 	recompute(m);
+}
+
+static void on_transition_event(void *arg, const struct transition_event *ev)
+{
+	struct manager *m = arg;
+	struct status_transition *t;
+
+	if (m->n_transitions == STATUS_MAX_TRANSITIONS) {
+		memmove(m->transitions, m->transitions + 1, sizeof(m->transitions[0]) * (STATUS_MAX_TRANSITIONS - 1));
+		m->n_transitions--;
+	}
+	t = &m->transitions[m->n_transitions++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->group, sizeof(t->group), "%s", ev->group);
+	snprintf(t->from, sizeof(t->from), "%s", ev->from);
+	snprintf(t->to, sizeof(t->to), "%s", ev->to);
+	t->reason = ev->reason;
+	t->acquired = ev->acquired;
+	t->error = ev->error;
+	t->took_ms = ev->took_ms;
+	t->realtime_ms = ev->realtime_ms;
+	t->seq = ++m->transition_seq;
+	emit(m, "transition", status_transition_json(t));
 }
 
 static void on_transition_changed(void *arg)
@@ -205,6 +292,7 @@ static void on_connected(void *arg, uint32_t local)
 	m->view.local_nodeid = local;
 	m->have_sent = 0;
 	if (membership_read_info(&info) == 0) {
+		m->info = info;
 		if (info.two_node && !info.has_qdevice)
 			log_warn("SPLIT-BRAIN RISK: corosync runs two_node without a tie-breaker "
 				 "(no quorum device): a partition can leave both nodes holding the VIPs");
@@ -220,6 +308,7 @@ static void on_lost(void *arg)
 
 	m->joined = 0;
 	m->event_us = clock_mono_us();
+	finish_pending(m, -ENOTCONN);
 	view_reset(&m->view);
 	transition_release_all(m->transition, TRANSITION_QUORUM, NULL, NULL);
 }
@@ -339,6 +428,14 @@ static int start_services(struct manager *m)
 
 	view_init(&m->view, &m->nodes, 0);
 	ensure_dir(m->config->runtime_dir, 0755);
+	ensure_dir(m->config->state_dir, 0750);
+	snprintf(m->admin_path, sizeof(m->admin_path), "%s/admin.json", m->config->state_dir);
+	rc = admin_load(m->admin_path, &m->admin);
+	if (rc < 0)
+		log_err("admin state %s unreadable (%s): starting without standby or pins", m->admin_path,
+			strerror(-rc));
+	else if (m->admin.epoch)
+		log_info("admin state epoch %llu loaded from %s", (unsigned long long)m->admin.epoch, m->admin_path);
 	m->health = health_new(m->loop, m->config->health_socket, m->config->health_ttl_ms, on_health_changed, m);
 	if (!m->health)
 		return -errno;
@@ -350,6 +447,7 @@ static int start_services(struct manager *m)
 	m->transition = transition_new(m->loop, m->vip, m->config, on_transition_changed, m);
 	if (!m->transition)
 		return -ENOMEM;
+	transition_on_event(m->transition, on_transition_event, m);
 	transition_reconcile(m->transition);
 	m->membership = membership_new(m->loop, m->config->cpg_group, &membership_ops, m);
 	if (!m->membership)
@@ -488,5 +586,169 @@ int manager_config_test(const char *path)
 		return -EINVAL;
 	printf("%s: configuration OK (%zu group(s))\n", path, c->n_groups);
 	config_free(c);
+	return 0;
+}
+
+int manager_listen(struct manager *m, manager_event_fn fn, void *arg)
+{
+	for (size_t i = 0; i < MAX_LISTENERS; i++) {
+		if (!m->listeners[i].fn) {
+			m->listeners[i].fn = fn;
+			m->listeners[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void manager_unlisten(struct manager *m, manager_event_fn fn, void *arg)
+{
+	for (size_t i = 0; i < MAX_LISTENERS; i++)
+		if (m->listeners[i].fn == fn && m->listeners[i].arg == arg)
+			m->listeners[i].fn = NULL;
+}
+
+json_t *manager_status(const struct manager *m)
+{
+	struct status_input in = {
+		.config = m->config,
+		.view = &m->view,
+		.placement = &m->placement,
+		.transition = m->transition,
+		.joined = m->joined,
+		.two_node_no_tiebreaker = m->info.two_node && !m->info.has_qdevice,
+		.corosync_crypto = m->info.crypto,
+		.health_stale = health_stale(m->health),
+		.expected_votes = m->info.expected_votes,
+		.n_transitions = m->n_transitions,
+		.transitions = m->transitions,
+	};
+
+	if (!m->config || !m->transition)
+		return json_pack("{s:i, s:b, s:s}", "schema_version", STATUS_SCHEMA_VERSION, "joined", 0, "state",
+				 "starting");
+	return status_build(&in);
+}
+
+/* A new admin state: the newest the cluster has, edited, one epoch on. */
+static int request_admin(struct manager *m, struct wire_admin *next, manager_done_fn done, void *arg)
+{
+	int rc;
+
+	if (!m->joined || !m->view.quorate)
+		return -ENOTCONN;
+	if (m->pending.active)
+		return -EBUSY;
+	next->epoch = view_admin(&m->view)->epoch + 1;
+	if (next->epoch <= m->admin.epoch)
+		next->epoch = m->admin.epoch + 1;
+	next->origin = m->view.local_nodeid;
+	/* Persisted before it is announced: the record of the command survives us. */
+	rc = admin_save(m->admin_path, next);
+	if (rc < 0)
+		return rc;
+	m->admin = *next;
+	m->pending = (struct pending_admin){.active = 1, .admin = *next, .done = done, .arg = arg};
+	announce(m, 0);
+	return 0;
+}
+
+int manager_request_standby(struct manager *m, const char *node, int on, manager_done_fn done, void *arg)
+{
+	struct wire_admin next;
+	int rc;
+
+	if (!m->config)
+		return -EAGAIN;
+	if (!view_node_by_name(&m->view, node))
+		return -ENOENT;
+	next = *view_admin(&m->view);
+	rc = admin_set_standby(&next, node, on);
+	return rc < 0 ? rc : request_admin(m, &next, done, arg);
+}
+
+/* node NULL: clear the pin. node "" : move to the next eligible node after the
+ * current owner, in the group's preference. */
+int manager_request_pin(struct manager *m, const char *group, const char *node, manager_done_fn done, void *arg)
+{
+	const struct config_group *g;
+	struct wire_admin next;
+	char target[CONFIG_NAME_MAX];
+	int rc;
+
+	if (!m->config)
+		return -EAGAIN;
+	g = config_group_find(m->config, group);
+	if (!g)
+		return -ENOENT;
+	if (node && !*node) {
+		rc = manager_next_owner(m, group, target);
+		if (rc < 0)
+			return rc;
+		node = target;
+	}
+	if (node) {
+		const struct view_node *n = view_node_by_name(&m->view, node);
+		if (!n)
+			return -ENOENT;
+		if (!placement_eligible(&m->view, g, n))
+			return -EHOSTUNREACH;
+	}
+	next = *view_admin(&m->view);
+	rc = admin_set_pin(&next, group, node);
+	return rc < 0 ? rc : request_admin(m, &next, done, arg);
+}
+
+int manager_next_owner(const struct manager *m, const char *group, char *out)
+{
+	const struct config_group *g = config_group_find(m->config, group);
+	size_t idx, n;
+	uint32_t owner = 0;
+
+	if (!g)
+		return -ENOENT;
+	idx = (size_t)(g - m->config->groups);
+	if (idx < m->placement.n_groups)
+		owner = m->placement.groups[idx].owner;
+	n = g->n_prefer ? g->n_prefer : m->view.n_nodes;
+	/* The first eligible node after the owner, wrapping round the preference. */
+	for (size_t start = 0; start < n; start++) {
+		const char *name = g->n_prefer ? g->prefer[start] : m->view.nodes[start].name;
+		const struct view_node *v = view_node_by_name(&m->view, name);
+		if (v && v->nodeid == owner) {
+			for (size_t k = 1; k < n; k++) {
+				const char *cand = g->n_prefer ? g->prefer[(start + k) % n] : m->view.nodes[(start + k) % n].name;
+				const struct view_node *c = view_node_by_name(&m->view, cand);
+				if (c && placement_eligible(&m->view, g, c)) {
+					snprintf(out, CONFIG_NAME_MAX, "%s", c->name);
+					return 0;
+				}
+			}
+			return -EHOSTUNREACH;
+		}
+	}
+	return -EHOSTUNREACH;
+}
+
+int manager_group_holder(const struct manager *m, const char *group, char *out)
+{
+	const struct config_group *g = m->config ? config_group_find(m->config, group) : NULL;
+	const struct view_node *me = view_local(&m->view);
+
+	if (!g)
+		return -ENOENT;
+	out[0] = '\0';
+	/* The kernel's truth for this node, the agreed view for the others. */
+	if (me && transition_state_of(m->transition, group) == TRANSITION_HELD) {
+		snprintf(out, CONFIG_NAME_MAX, "%s", me->name);
+		return 1;
+	}
+	for (size_t i = 0; i < m->view.n_nodes; i++) {
+		const struct view_node *n = &m->view.nodes[i];
+		if (n != me && n->up && n->has_state && wire_announce_holds(&n->ann, group)) {
+			snprintf(out, CONFIG_NAME_MAX, "%s", n->name);
+			return 1;
+		}
+	}
 	return 0;
 }

@@ -5,6 +5,7 @@
 #define FOMGR_MANAGER_H
 
 #include <ev.h>
+#include <jansson.h>
 
 struct manager;
 
@@ -17,6 +18,30 @@ int manager_start(struct manager *m);
 int manager_reload(struct manager *m);
 /* Releases everything, tells the peers, leaves the group, then breaks the loop. */
 void manager_shutdown(struct manager *m);
+
+/* Events (transitions, admin changes) as JSON objects with an "event" key; the
+ * object is only valid during the call. */
+typedef void (*manager_event_fn)(void *arg, json_t *event);
+int manager_listen(struct manager *m, manager_event_fn fn, void *arg);
+void manager_unlisten(struct manager *m, manager_event_fn fn, void *arg);
+
+/* The status document (see status.h); the caller json_decref()s it. */
+json_t *manager_status(const struct manager *m);
+
+/* Operators' requests. They return at once with 0 (then done(arg, rc) is called
+ * once the whole cluster has the change: rc 0, or -ECANCELED if a concurrent
+ * change won, -ENOTCONN if corosync was lost) or a negative errno: -ENOENT
+ * unknown node or group, -EEXIST nothing to change, -ENOTCONN not joined or no
+ * quorum, -EBUSY another request is pending, -EHOSTUNREACH target not eligible. */
+typedef void (*manager_done_fn)(void *arg, int rc);
+int manager_request_standby(struct manager *m, const char *node, int on, manager_done_fn done, void *arg);
+/* node NULL clears the pin; "" pins to the next eligible node after the owner. */
+int manager_request_pin(struct manager *m, const char *group, const char *node, manager_done_fn done, void *arg);
+/* The next eligible node after the group's owner, in preference order. */
+int manager_next_owner(const struct manager *m, const char *group, char *out);
+/* Who holds the group now (this node: from the kernel operations; others: their
+ * announces). 1 and the name in out, 0 none, -ENOENT unknown group. */
+int manager_group_holder(const struct manager *m, const char *group, char *out);
 
 /* --config-test: exactly the validation a start or reload runs. Prints errors.
  * Returns 0 when valid. */

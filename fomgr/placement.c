@@ -3,7 +3,7 @@
 #include <string.h>
 
 static const char *const reason_names[PLACEMENT_REASON_MAX] = {
-	"keep", "initial", "failover", "failback", "no-quorum", "no-eligible", "unsettled",
+	"keep", "initial", "failover", "failback", "pinned", "no-quorum", "no-eligible", "unsettled",
 };
 
 const char *placement_reason_str(enum placement_reason reason)
@@ -15,7 +15,7 @@ int placement_eligible(const struct view *view, const struct config_group *group
 {
 	if (!view->quorate || !node->up || !node->member || !node->announced)
 		return 0;
-	if (node->ann.flags & (WIRE_F_STANDBY | WIRE_F_LEAVING))
+	if ((node->ann.flags & WIRE_F_LEAVING) || wire_admin_standby(view_admin(view), node->name))
 		return 0;
 	for (size_t i = 0; i < group->n_checks; i++)
 		if (wire_announce_check(&node->ann, group->checks[i]) != WIRE_CHECK_PASSING)
@@ -75,10 +75,19 @@ static const struct view_node *best_eligible(const struct view *view, const stru
 	return best;
 }
 
+/* A pin holds while its node is eligible; otherwise the group is placed as usual. */
+static const struct view_node *pinned_node(const struct view *view, const struct config_group *group)
+{
+	const char *name = wire_admin_pin(view_admin(view), group->name);
+	const struct view_node *n = name ? view_node_by_name(view, name) : NULL;
+
+	return n && placement_eligible(view, group, n) ? n : NULL;
+}
+
 static void place_group(const struct view *view, const struct config_group *group, struct placement_group *out)
 {
 	const struct view_node *holder = current_holder(view, group);
-	const struct view_node *best;
+	const struct view_node *best, *pinned;
 
 	out->holder = holder ? holder->nodeid : 0;
 	if (!view->quorate) {
@@ -96,6 +105,12 @@ static void place_group(const struct view *view, const struct config_group *grou
 	if (holder && !holder->member) {
 		out->owner = holder->nodeid;
 		out->reason = PLACEMENT_KEEP;
+		return;
+	}
+	pinned = pinned_node(view, group);
+	if (pinned) {
+		out->owner = pinned->nodeid;
+		out->reason = holder == pinned ? PLACEMENT_KEEP : PLACEMENT_PINNED;
 		return;
 	}
 	best = best_eligible(view, group);

@@ -14,6 +14,7 @@ enum placement_reason {
 	PLACEMENT_INITIAL,     /* nobody held it */
 	PLACEMENT_FAILOVER,    /* the holder left or became ineligible */
 	PLACEMENT_FAILBACK,    /* back to a more preferred node */
+	PLACEMENT_PINNED,      /* an operator pinned it to this node (switchover) */
 	PLACEMENT_NO_QUORUM,   /* this partition has no quorum: nobody here holds it */
 	PLACEMENT_NO_ELIGIBLE, /* no eligible node */
 	PLACEMENT_UNSETTLED,   /* the view is not synced yet: change nothing */
@@ -32,7 +33,7 @@ struct placement {
 };
 
 void placement_compute(const struct view *view, const struct config *config, struct placement *out);
-/* Whether node may hold group (member, up, quorate view, not standby or leaving,
+/* Whether node may hold group (member, up, quorate view, not in standby, not leaving,
  * every check the group depends on passing). */
 int placement_eligible(const struct view *view, const struct config_group *group, const struct view_node *node);
 const char *placement_reason_str(enum placement_reason reason);

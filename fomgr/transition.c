@@ -43,10 +43,13 @@ struct transition {
 	void *released_arg;
 	int releasing_all;
 	char local_name[CONFIG_NAME_MAX];
+	transition_event_fn event_fn;
+	void *event_arg;
 };
 
 static const char *const reason_names[TRANSITION_REASON_MAX] = {
 	"initial", "failover", "failback", "quorum", "shutdown", "standby", "health", "adopt", "reconcile",
+	"switchover",
 };
 static const char *const state_names[TRANSITION_STATE_MAX] = {"idle", "acquiring", "held", "releasing"};
 
@@ -113,7 +116,20 @@ static void log_transition(struct tgroup *g, int acquired)
 			 (now - g->started_us) / 1000.0, (unsigned long long)clock_real_ms());
 	if (!g->op_error)
 		g->t->stats.by_reason[g->reason]++;
-	(void)acquired;
+	if (g->t->event_fn) {
+		struct transition_event ev = {
+			.group = g->cfg.name, .from = g->from, .to = g->to, .reason = g->reason,
+			.acquired = acquired, .error = g->op_error, .took_ms = (now - since) / 1000.0,
+			.realtime_ms = clock_real_ms(),
+		};
+		g->t->event_fn(g->t->event_arg, &ev);
+	}
+}
+
+void transition_on_event(struct transition *t, transition_event_fn fn, void *arg)
+{
+	t->event_fn = fn;
+	t->event_arg = arg;
 }
 
 static void finish_op(struct tgroup *g)
@@ -324,6 +340,13 @@ static int other_claims(const struct view *view, const char *group)
 	return 0;
 }
 
+static int holder_in_standby(const struct view *view, uint32_t nodeid)
+{
+	const struct view_node *n = view_node_by_id((struct view *)view, nodeid);
+
+	return n && wire_admin_standby(view_admin(view), n->name);
+}
+
 static enum transition_reason why_release(const struct view *view, const struct placement_group *pg,
 					  const struct config_group *cfg)
 {
@@ -331,11 +354,13 @@ static enum transition_reason why_release(const struct view *view, const struct 
 
 	if (pg->reason == PLACEMENT_NO_QUORUM)
 		return TRANSITION_QUORUM;
+	if (pg->reason == PLACEMENT_PINNED)
+		return TRANSITION_SWITCHOVER;
 	if (pg->reason == PLACEMENT_FAILBACK)
 		return TRANSITION_FAILBACK;
 	if (me && (me->ann.flags & WIRE_F_LEAVING))
 		return TRANSITION_SHUTDOWN;
-	if (me && (me->ann.flags & WIRE_F_STANDBY))
+	if (me && wire_admin_standby(view_admin(view), me->name))
 		return TRANSITION_STANDBY;
 	if (me && !placement_eligible(view, cfg, me))
 		return TRANSITION_HEALTH;
@@ -363,7 +388,9 @@ static void apply_group(struct tgroup *g, const struct placement_group *pg, cons
 		/* A holder that went down took its announce with it: the one we saw last
 		 * is where the group comes from. */
 		from = pg->holder && pg->holder != view->local_nodeid ? pg->holder : g->last_holder;
-		reason = pg->reason == PLACEMENT_FAILBACK ? TRANSITION_FAILBACK
+		reason = pg->reason == PLACEMENT_FAILBACK  ? TRANSITION_FAILBACK
+			 : pg->reason == PLACEMENT_PINNED  ? TRANSITION_SWITCHOVER
+			 : pg->holder && holder_in_standby(view, pg->holder) ? TRANSITION_STANDBY
 			 : from || pg->reason == PLACEMENT_FAILOVER ? TRANSITION_FAILOVER
 								      : TRANSITION_INITIAL;
 		if (other_claims(view, g->cfg.name)) {

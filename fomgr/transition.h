@@ -23,10 +23,23 @@ enum transition_reason {
 	TRANSITION_HEALTH,
 	TRANSITION_ADOPT,
 	TRANSITION_RECONCILE,
+	TRANSITION_SWITCHOVER,
 	TRANSITION_REASON_MAX
 };
 
 enum transition_state { TRANSITION_IDLE, TRANSITION_ACQUIRING, TRANSITION_HELD, TRANSITION_RELEASING, TRANSITION_STATE_MAX };
+
+/* One finished transition on this node, for status, hooks, events and the audit. */
+struct transition_event {
+	const char *group;
+	const char *from, *to;
+	enum transition_reason reason;
+	int acquired; /* 1 acquired, 0 released */
+	int error;    /* 0 or -errno */
+	double took_ms;
+	uint64_t realtime_ms;
+};
+typedef void (*transition_event_fn)(void *arg, const struct transition_event *ev);
 
 /* Called whenever the set of groups this node holds changes (to announce it). */
 typedef void (*transition_changed_fn)(void *arg);
@@ -41,6 +54,7 @@ struct transition_stats {
 struct transition *transition_new(struct ev_loop *loop, struct vip *vip, const struct config *config,
 				  transition_changed_fn changed, void *arg);
 void transition_free(struct transition *t);
+void transition_on_event(struct transition *t, transition_event_fn fn, void *arg);
 /* The config must outlive the transition or be replaced with this call. Groups
  * that disappear are released. */
 void transition_set_config(struct transition *t, const struct config *config);

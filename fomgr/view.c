@@ -151,3 +151,16 @@ size_t view_members(const struct view *view)
 		n += view->nodes[i].member != 0;
 	return n;
 }
+
+const struct wire_admin *view_admin(const struct view *view)
+{
+	static const struct wire_admin none;
+	const struct wire_admin *best = &none;
+
+	for (size_t i = 0; i < view->n_nodes; i++) {
+		const struct view_node *n = &view->nodes[i];
+		if (n->up && n->has_state && wire_admin_newer(&n->ann.admin, best))
+			best = &n->ann.admin;
+	}
+	return best;
+}

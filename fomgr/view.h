@@ -48,6 +48,10 @@ void view_apply_quorum(struct view *view, int known, int quorate);
 /* Losing corosync: nothing is known any more. */
 void view_reset(struct view *view);
 
+/* The operators' state that wins: the newest any node up carries; an empty one
+ * (epoch 0) when none carries any. */
+const struct wire_admin *view_admin(const struct view *view);
+
 /* Every member of the group has announced since it joined. */
 int view_synced(const struct view *view);
 size_t view_members(const struct view *view);

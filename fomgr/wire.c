@@ -5,7 +5,9 @@
 
 /* Layout: magic u32, version u8, type u8, reserved u16, length u32 (whole message),
  * then for an announce: seq u64, flags u32, digest[32], version (string), held
- * (list), ready (list), checks (u16 count, then string + state u8 each).
+ * (list), ready (list), checks (u16 count, then string + state u8 each), then
+ * the admin state: epoch u64, origin u32, standby (list), pins (u16 count, then
+ * group and node strings).
  * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
 #define WIRE_HEADER_SIZE 12
 
@@ -71,6 +73,22 @@ static void put_list(struct wbuf *w, char (*names)[CONFIG_NAME_MAX], size_t n)
 		put_str(w, names[i], CONFIG_NAME_MAX);
 }
 
+static void put_admin(struct wbuf *w, const struct wire_admin *admin)
+{
+	if (admin->n_standby > CONFIG_MAX_NODES || admin->n_pins > WIRE_MAX_HELD) {
+		w->err = -EINVAL;
+		return;
+	}
+	put_uint(w, admin->epoch, 8);
+	put_uint(w, admin->origin, 4);
+	put_list(w, (char (*)[CONFIG_NAME_MAX])admin->standby, admin->n_standby);
+	put_uint(w, admin->n_pins, 2);
+	for (size_t i = 0; i < admin->n_pins; i++) {
+		put_str(w, admin->pins[i].group, CONFIG_NAME_MAX);
+		put_str(w, admin->pins[i].node, CONFIG_NAME_MAX);
+	}
+}
+
 int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t size)
 {
 	struct wbuf w = {.p = buf, .size = size};
@@ -96,6 +114,7 @@ int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t siz
 		put_str(&w, a->checks[i].name, CONFIG_NAME_MAX);
 		put_uint(&w, a->checks[i].state, 1);
 	}
+	put_admin(&w, &a->admin);
 	if (w.err)
 		return w.err;
 	for (int i = 0; i < 4; i++)
@@ -158,6 +177,23 @@ static size_t get_list(struct rbuf *r, char (*names)[CONFIG_NAME_MAX], size_t ma
 	return r->err ? 0 : n;
 }
 
+static void get_admin(struct rbuf *r, struct wire_admin *admin)
+{
+	admin->epoch = get_uint(r, 8);
+	admin->origin = (uint32_t)get_uint(r, 4);
+	admin->n_standby = get_list(r, admin->standby, CONFIG_MAX_NODES);
+	admin->n_pins = (size_t)get_uint(r, 2);
+	if (admin->n_pins > WIRE_MAX_HELD) {
+		r->err = -EBADMSG;
+		admin->n_pins = 0;
+		return;
+	}
+	for (size_t i = 0; i < admin->n_pins && !r->err; i++) {
+		get_str(r, admin->pins[i].group, CONFIG_NAME_MAX, 1);
+		get_str(r, admin->pins[i].node, CONFIG_NAME_MAX, 1);
+	}
+}
+
 static int decode_announce(struct rbuf *r, struct wire_announce *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -179,6 +215,7 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 		if (a->checks[i].state >= WIRE_CHECK_STATE_MAX)
 			r->err = -EBADMSG;
 	}
+	get_admin(r, &a->admin);
 	if (r->err || r->off != r->len)
 		return -EBADMSG;
 	return 0;
@@ -229,4 +266,38 @@ enum wire_check_state wire_announce_check(const struct wire_announce *a, const c
 		if (strcmp(a->checks[i].name, check) == 0)
 			return (enum wire_check_state)a->checks[i].state;
 	return WIRE_CHECK_UNKNOWN;
+}
+
+int wire_admin_standby(const struct wire_admin *admin, const char *node)
+{
+	return list_has(admin->standby, admin->n_standby, node);
+}
+
+const char *wire_admin_pin(const struct wire_admin *admin, const char *group)
+{
+	for (size_t i = 0; i < admin->n_pins; i++)
+		if (strcmp(admin->pins[i].group, group) == 0)
+			return admin->pins[i].node;
+	return NULL;
+}
+
+int wire_admin_newer(const struct wire_admin *a, const struct wire_admin *b)
+{
+	if (a->epoch != b->epoch)
+		return a->epoch > b->epoch;
+	return a->origin < b->origin;
+}
+
+int wire_admin_equal(const struct wire_admin *a, const struct wire_admin *b)
+{
+	if (a->epoch != b->epoch || a->origin != b->origin || a->n_standby != b->n_standby ||
+	    a->n_pins != b->n_pins)
+		return 0;
+	for (size_t i = 0; i < a->n_standby; i++)
+		if (strcmp(a->standby[i], b->standby[i]) != 0)
+			return 0;
+	for (size_t i = 0; i < a->n_pins; i++)
+		if (strcmp(a->pins[i].group, b->pins[i].group) != 0 || strcmp(a->pins[i].node, b->pins[i].node) != 0)
+			return 0;
+	return 1;
 }

@@ -11,7 +11,7 @@
 
 #define WIRE_MAGIC 0x464f4d47u /* "FOMG" */
 #define WIRE_VERSION 1
-#define WIRE_MAX_SIZE 16384
+#define WIRE_MAX_SIZE 65536
 #define WIRE_MAX_HELD CONFIG_MAX_GROUPS
 #define WIRE_MAX_CHECKS 128
 #define WIRE_VERSION_STR_MAX 32
@@ -19,9 +19,9 @@
 enum wire_type { WIRE_ANNOUNCE = 1, WIRE_TYPE_MAX };
 
 enum wire_flag {
-	WIRE_F_STANDBY = 1u << 0,      /* the operator put this node in standby */
-	WIRE_F_LEAVING = 1u << 1,      /* shutting down: holds nothing, take over now */
-	WIRE_F_HEALTH_STALE = 1u << 2, /* the agent stopped reporting (alarm) */
+	WIRE_F_LEAVING = 1u << 0,      /* shutting down: holds nothing, take over now */
+	WIRE_F_HEALTH_STALE = 1u << 1, /* the agent stopped reporting (alarm) */
+	WIRE_F_SPLIT_RISK = 1u << 2,   /* two_node without a tie-breaker */
 	WIRE_F_ALL = (1u << 3) - 1,
 };
 
@@ -30,6 +30,23 @@ enum wire_check_state { WIRE_CHECK_UNKNOWN, WIRE_CHECK_PASSING, WIRE_CHECK_FAILI
 struct wire_check {
 	char name[CONFIG_NAME_MAX];
 	uint8_t state; /* enum wire_check_state */
+};
+
+struct wire_pin {
+	char group[CONFIG_NAME_MAX];
+	char node[CONFIG_NAME_MAX];
+};
+
+/* Operators' cluster-wide state (standby nodes, pinned groups). Every node carries
+ * the copy it knows; the newest epoch wins (ties: the lower origin nodeid), is
+ * adopted by everyone and persisted, so it survives restarts of the cluster. */
+struct wire_admin {
+	uint64_t epoch;
+	uint32_t origin; /* nodeid that made this epoch */
+	size_t n_standby;
+	char standby[CONFIG_MAX_NODES][CONFIG_NAME_MAX];
+	size_t n_pins;
+	struct wire_pin pins[WIRE_MAX_HELD];
 };
 
 struct wire_announce {
@@ -43,6 +60,7 @@ struct wire_announce {
 	char failback_ready[WIRE_MAX_HELD][CONFIG_NAME_MAX]; /* groups whose failback delay elapsed here */
 	size_t n_checks;
 	struct wire_check checks[WIRE_MAX_CHECKS];
+	struct wire_admin admin;
 };
 
 /* Encodes into buf; returns the length or -ENOSPC / -EINVAL. */
@@ -56,6 +74,12 @@ int wire_announce_ready(const struct wire_announce *a, const char *group);
 /* A check's state in the announce; WIRE_CHECK_UNKNOWN when absent. */
 enum wire_check_state wire_announce_check(const struct wire_announce *a, const char *check);
 const char *wire_check_state_str(enum wire_check_state state);
+int wire_admin_standby(const struct wire_admin *admin, const char *node);
+/* The node a group is pinned to, or NULL. */
+const char *wire_admin_pin(const struct wire_admin *admin, const char *group);
+/* Whether a is newer than b (epoch, then lower origin). */
+int wire_admin_newer(const struct wire_admin *a, const struct wire_admin *b);
+int wire_admin_equal(const struct wire_admin *a, const struct wire_admin *b);
 const char *wire_type_str(enum wire_type type);
 
 #endif

@@ -195,7 +195,7 @@ static void standby_and_leaving_not_eligible(void **state)
 {
 	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
 	set_holds(N1, "web");
-	ann(N1)->flags = WIRE_F_STANDBY;
+	ann(N3)->admin = (struct wire_admin){.epoch = 2, .origin = N3, .n_standby = 1, .standby = {"node1"}};
 	assert_int_equal(owner_of(0), N2);
 	assert_int_equal(reason_of(0), PLACEMENT_FAILOVER);
 	ann(N2)->flags = WIRE_F_LEAVING;
@@ -267,10 +267,38 @@ static void same_answer_on_every_node(void **state)
 
 static void announce_from_stale_pid_ignored(void **state)
 {
-	struct wire_announce a = {.seq = 9, .flags = WIRE_F_STANDBY};
+	struct wire_announce a = {.seq = 9, .flags = WIRE_F_LEAVING};
 	assert_int_equal(view_apply_announce(&view, N1, 999, &a), 0);
 	assert_int_equal(view_apply_announce(&view, 7, 107, &a), 0);
 	assert_int_equal(view_apply_announce(&view, N1, 101, &a), 1);
+}
+
+static void pin_overrides_preference_while_eligible(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	set_holds(N1, "web");
+	ann(N2)->admin = (struct wire_admin){.epoch = 1, .origin = N2, .n_pins = 1, .pins = {{"web", "node3"}}};
+	assert_int_equal(owner_of(0), N3);
+	assert_int_equal(reason_of(0), PLACEMENT_PINNED);
+	set_holds(N3, "web");
+	ann(N1)->n_held = 0;
+	assert_int_equal(reason_of(0), PLACEMENT_KEEP);
+	/* the pinned node leaves: usual placement, and failback to node1 */
+	uint32_t up[] = {N1, N2};
+	view_apply_totem(&view, up, 2);
+	assert_int_equal(owner_of(0), N1);
+}
+
+static void newest_admin_wins(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	ann(N1)->admin = (struct wire_admin){.epoch = 3, .origin = N1, .n_standby = 1, .standby = {"node2"}};
+	ann(N2)->admin = (struct wire_admin){.epoch = 4, .origin = N2, .n_standby = 1, .standby = {"node1"}};
+	assert_int_equal(owner_of(0), N2);
+	/* same epoch: the lower origin wins */
+	ann(N3)->admin = (struct wire_admin){.epoch = 4, .origin = 1, .n_standby = 0};
+	assert_int_equal(view_admin(&view)->origin, 1);
+	assert_int_equal(owner_of(0), N1);
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -295,6 +323,8 @@ int main(void)
 		T(merge_with_two_holders_picks_preferred),
 		T(same_answer_on_every_node),
 		T(announce_from_stale_pid_ignored),
+		T(pin_overrides_preference_while_eligible),
+		T(newest_admin_wins),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@ static struct wire_announce sample(void)
 
 	memset(&a, 0, sizeof(a));
 	a.seq = 0x0102030405060708ull;
-	a.flags = WIRE_F_STANDBY | WIRE_F_HEALTH_STALE;
+	a.flags = WIRE_F_LEAVING | WIRE_F_HEALTH_STALE;
 	for (int i = 0; i < 32; i++)
 		a.config_digest[i] = (uint8_t)i;
 	strcpy(a.version, "0.1.0 corosync-3.1.7");
@@ -25,6 +25,12 @@ static struct wire_announce sample(void)
 	strcpy(a.checks[0].name, "http.web");
 	a.checks[0].state = WIRE_CHECK_FAILING;
 	a.n_checks = 1;
+	a.admin.epoch = 9;
+	a.admin.origin = 2;
+	strcpy(a.admin.standby[a.admin.n_standby++], "node3");
+	strcpy(a.admin.pins[0].group, "web");
+	strcpy(a.admin.pins[0].node, "node2");
+	a.admin.n_pins = 1;
 	return a;
 }
 
@@ -75,7 +81,7 @@ static void corruptions_refused(void **state)
 	uint8_t buf[WIRE_MAX_SIZE], bad[WIRE_MAX_SIZE];
 	enum wire_type type;
 	int len = wire_encode_announce(&a, buf, sizeof(buf));
-	size_t name_off = (size_t)len - 2 - 1; /* inside the last check's name */
+	size_t name_off = (size_t)len - 2; /* inside the last pin's node name */
 
 	memcpy(bad, buf, (size_t)len);
 	bad[0] = 'X';
@@ -93,7 +99,7 @@ static void corruptions_refused(void **state)
 	bad[name_off] = '\n'; /* control character in a name */
 	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
 	memcpy(bad, buf, (size_t)len);
-	bad[len - 1] = 7; /* check state out of range */
+	bad[len - 6 - 4 - 2 - 6 - 2 - 12 - 1] = 7; /* the check's state, out of range */
 	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
 	memcpy(bad, buf, (size_t)len);
 	bad[len] = 0; /* trailing garbage with a matching length field */

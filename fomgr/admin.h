@@ -1,0 +1,20 @@
+/* Operators' cluster-wide state: which nodes are in standby and which groups are
+ * pinned to a node. Changes are made here as pure edits of a struct wire_admin
+ * (a new epoch each), travel in every node's announce, and are persisted in the
+ * state directory so that a restart of one node or of the whole cluster keeps them. */
+#ifndef FOMGR_ADMIN_H
+#define FOMGR_ADMIN_H
+
+#include "wire.h"
+
+/* Edits: return 0, -EEXIST when already so (nothing changes), -ENOSPC. */
+int admin_set_standby(struct wire_admin *admin, const char *node, int on);
+/* node NULL clears the pin. */
+int admin_set_pin(struct wire_admin *admin, const char *group, const char *node);
+
+/* Reads path (JSON); a missing file is an empty state (0). */
+int admin_load(const char *path, struct wire_admin *admin);
+/* Writes path atomically (temporary file, fsync, rename). */
+int admin_save(const char *path, const struct wire_admin *admin);
+
+#endif

@@ -1,0 +1,146 @@
+#include "status.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+json_t *status_transition_json(const struct status_transition *t)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:f, s:I}", "seq", (json_int_t)t->seq, "group",
+			 t->group, "action", t->acquired ? "acquire" : "release", "from", t->from, "to", t->to,
+			 "reason", transition_reason_str(t->reason), "ok", !t->error,
+			 "error", t->error ? strerror(-t->error) : NULL, "took_ms", t->took_ms, "at_ms",
+			 (json_int_t)t->realtime_ms);
+}
+
+static json_t *node_json(const struct view *view, const struct view_node *n)
+{
+	json_t *o = json_object(), *checks = json_object(), *holds = json_array();
+	const struct wire_announce *a = &n->ann;
+	char digest[65];
+
+	json_object_set_new(o, "name", json_string(n->name));
+	json_object_set_new(o, "nodeid", json_integer(n->nodeid));
+	json_object_set_new(o, "online", json_boolean(n->up));
+	json_object_set_new(o, "member", json_boolean(n->member));
+	json_object_set_new(o, "local", json_boolean(n->nodeid == view->local_nodeid));
+	json_object_set_new(o, "standby", json_boolean(wire_admin_standby(view_admin(view), n->name)));
+	json_object_set_new(o, "leaving", json_boolean(n->has_state && (a->flags & WIRE_F_LEAVING)));
+	json_object_set_new(o, "health_stale", json_boolean(n->has_state && (a->flags & WIRE_F_HEALTH_STALE)));
+	for (size_t i = 0; n->has_state && i < a->n_checks; i++)
+		json_object_set_new(checks, a->checks[i].name, json_string(wire_check_state_str(a->checks[i].state)));
+	for (size_t i = 0; n->has_state && i < a->n_held; i++)
+		json_array_append_new(holds, json_string(a->held[i]));
+	json_object_set_new(o, "checks", checks);
+	json_object_set_new(o, "holds", holds);
+	json_object_set_new(o, "version", n->has_state ? json_string(a->version) : json_null());
+	hex(a->config_digest, 32, digest);
+	json_object_set_new(o, "config_digest", n->has_state ? json_string(digest) : json_null());
+	return o;
+}
+
+static const char *node_name(const struct view *view, uint32_t nodeid)
+{
+	const struct view_node *n = view_node_by_id((struct view *)view, nodeid);
+
+	return n ? n->name : NULL;
+}
+
+static json_t *group_json(const struct status_input *in, size_t i)
+{
+	const struct config_group *g = &in->config->groups[i];
+	const struct placement_group *p = i < in->placement->n_groups ? &in->placement->groups[i] : NULL;
+	const char *pin = wire_admin_pin(view_admin(in->view), g->name);
+	json_t *o = json_object(), *addrs = json_array(), *checks = json_array();
+
+	for (size_t k = 0; k < g->n_addrs; k++)
+		json_array_append_new(addrs, json_string(g->addrs[k].text));
+	for (size_t k = 0; k < g->n_checks; k++)
+		json_array_append_new(checks, json_string(g->checks[k]));
+	json_object_set_new(o, "name", json_string(g->name));
+	json_object_set_new(o, "interface", json_string(g->interface));
+	json_object_set_new(o, "addresses", addrs);
+	json_object_set_new(o, "checks", checks);
+	json_object_set_new(o, "failback", json_string(config_failback_str(g->failback)));
+	json_object_set_new(o, "owner", p && p->owner ? json_string(node_name(in->view, p->owner)) : json_null());
+	json_object_set_new(o, "holder", p && p->holder ? json_string(node_name(in->view, p->holder)) : json_null());
+	json_object_set_new(o, "reason", json_string(p ? placement_reason_str(p->reason) : "unsettled"));
+	json_object_set_new(o, "pinned_to", pin ? json_string(pin) : json_null());
+	json_object_set_new(o, "local_state",
+			    json_string(transition_state_str(transition_state_of(in->transition, g->name))));
+	return o;
+}
+
+static json_t *warnings_json(const struct status_input *in)
+{
+	json_t *w = json_array();
+
+	if (in->two_node_no_tiebreaker)
+		json_array_append_new(w, json_string("split-brain-risk: two_node without a tie-breaker"));
+	if (!in->corosync_crypto)
+		json_array_append_new(w, json_string("corosync-without-crypto"));
+	if (in->health_stale)
+		json_array_append_new(w, json_string("health-agent-stale"));
+	if (!in->joined)
+		json_array_append_new(w, json_string("not-joined: corosync unreachable"));
+	return w;
+}
+
+static json_t *admin_json(const struct wire_admin *a)
+{
+	json_t *standby = json_array(), *pins = json_object();
+
+	for (size_t i = 0; i < a->n_standby; i++)
+		json_array_append_new(standby, json_string(a->standby[i]));
+	for (size_t i = 0; i < a->n_pins; i++)
+		json_object_set_new(pins, a->pins[i].group, json_string(a->pins[i].node));
+	return json_pack("{s:I, s:o, s:o}", "epoch", (json_int_t)a->epoch, "standby", standby, "pins", pins);
+}
+
+static json_t *counters_json(const struct status_input *in)
+{
+	struct transition_stats st;
+	json_t *by_reason = json_object();
+
+	transition_get_stats(in->transition, &st);
+	for (int r = 0; r < TRANSITION_REASON_MAX; r++)
+		json_object_set_new(by_reason, transition_reason_str((enum transition_reason)r),
+				    json_integer((json_int_t)st.by_reason[r]));
+	return json_pack("{s:o, s:I}", "transitions_by_reason", by_reason, "announcements_sent",
+			 (json_int_t)st.announce_sent);
+}
+
+json_t *status_build(const struct status_input *in)
+{
+	const struct view *v = in->view;
+	const struct view_node *me = view_local(v);
+	json_t *root = json_object(), *nodes = json_array(), *groups = json_array(), *trans = json_array();
+
+	for (size_t i = 0; i < v->n_nodes; i++)
+		json_array_append_new(nodes, node_json(v, &v->nodes[i]));
+	for (size_t i = 0; i < in->config->n_groups; i++)
+		json_array_append_new(groups, group_json(in, i));
+	for (size_t i = 0; i < in->n_transitions; i++)
+		json_array_append_new(trans, status_transition_json(&in->transitions[i]));
+	json_object_set_new(root, "schema_version", json_integer(STATUS_SCHEMA_VERSION));
+	json_object_set_new(root, "node", me ? json_string(me->name) : json_null());
+	json_object_set_new(root, "version", json_string(FO_VERSION));
+	json_object_set_new(root, "joined", json_boolean(in->joined));
+	json_object_set_new(root, "quorate", json_boolean(v->quorate));
+	json_object_set_new(root, "synced", json_boolean(view_synced(v)));
+	json_object_set_new(root, "members", json_integer((json_int_t)view_members(v)));
+	json_object_set_new(root, "expected_votes", json_integer(in->expected_votes));
+	json_object_set_new(root, "warnings", warnings_json(in));
+	json_object_set_new(root, "admin", admin_json(view_admin(v)));
+	json_object_set_new(root, "nodes", nodes);
+	json_object_set_new(root, "groups", groups);
+	json_object_set_new(root, "transitions", trans);
+	json_object_set_new(root, "counters", counters_json(in));
+	return root;
+}

@@ -1,0 +1,46 @@
+/* The cluster status as one JSON document (schema in conf/status.schema.json):
+ * what fomctl status, the /status endpoint and tests read. Built from the view,
+ * the placement and this node's transitions; no I/O. */
+#ifndef FOMGR_STATUS_H
+#define FOMGR_STATUS_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "placement.h"
+#include "transition.h"
+#include "view.h"
+
+#define STATUS_SCHEMA_VERSION 1
+#define STATUS_MAX_TRANSITIONS 32
+
+struct status_transition {
+	char group[CONFIG_NAME_MAX], from[CONFIG_NAME_MAX], to[CONFIG_NAME_MAX];
+	enum transition_reason reason;
+	int acquired, error;
+	double took_ms;
+	uint64_t realtime_ms;
+	uint64_t seq;
+};
+
+/* What the manager knows besides view and config. */
+struct status_input {
+	const struct config *config;
+	const struct view *view;
+	const struct placement *placement;
+	const struct transition *transition;
+	int joined;
+	int two_node_no_tiebreaker;
+	int corosync_crypto;
+	int health_stale;
+	uint32_t expected_votes;
+	size_t n_transitions; /* newest last */
+	const struct status_transition *transitions;
+};
+
+/* A new JSON object; the caller json_decref()s it. */
+json_t *status_build(const struct status_input *in);
+/* The same event as one JSON object, as fomctl events streams it. */
+json_t *status_transition_json(const struct status_transition *t);
+
+#endif
