@@ -235,7 +235,7 @@ int check_http_judge(const struct hc_check_conf *conf, long status, const char *
 		regmatch_t range = {.rm_so = 0, .rm_eo = (regoff_t)body_len};
 
 		/* REG_STARTEND: the body may hold NUL bytes and is not NUL-terminated */
-		if (regexec(&conf->regex, body ? body : "", 1, &range, REG_STARTEND) != 0) {
+		if (regexec(&conf->regex, body_len ? body : "", 1, &range, REG_STARTEND) != 0) {
 			snprintf(reason, size, "body (%zu bytes) does not match /%s/", body_len,
 				 quote(conf->expect_regex, q, sizeof(q)));
 			return 0;
@@ -296,6 +296,8 @@ static void transfer_done(struct http_state *h, CURLcode rc)
 		return;
 	}
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (h->body)
+		h->body[h->body_bytes] = '\0'; /* room for it: max_body + 1 */
 	if (check_http_judge(conf, status, h->body, h->body ? h->body_bytes : 0, reason, sizeof(reason)))
 		engine_check_pass(h->check);
 	else

@@ -18,7 +18,8 @@ extern const struct check_kind check_http_kind;
 int check_http_parse_cert_date(const char *text, size_t len, time_t *out);
 
 /* Judges a response against a check's expectations (status range, body substring,
- * regex). Returns 1 when it passes, else 0 with the reason in buf. */
+ * regex). The body may hold NUL bytes and must be followed by one (body[body_len]).
+ * Returns 1 when it passes, else 0 with the reason in buf. */
 int check_http_judge(const struct hc_check_conf *conf, long status, const char *body, size_t body_len,
 		     char *reason, size_t size);
 
