@@ -63,6 +63,7 @@ struct manager {
 	uint64_t eligible_since_us[CONFIG_MAX_GROUPS];
 	uint32_t last_owner[CONFIG_MAX_GROUPS];
 	uint64_t event_us;
+	uint64_t refused_messages;
 	int joined;
 };
 
@@ -337,7 +338,12 @@ static void on_join(void *arg, uint32_t nodeid, uint32_t pid)
 	struct manager *m = arg;
 
 	m->event_us = clock_mono_us();
-	view_apply_join(&m->view, nodeid, pid);
+	if (!view_apply_join(&m->view, nodeid, pid)) {
+		log_warn("membership: ignored a process that joined the group from %s (pid %u): not in the "
+			 "nodelist, or that node's fomgr is already a member",
+			 name_of(m, nodeid), pid);
+		return;
+	}
 	if (nodeid == m->view.local_nodeid && pid == (uint32_t)getpid()) {
 		m->joined = 1;
 		log_info("membership: joined the group with %zu member(s)", view_members(&m->view));
@@ -369,7 +375,10 @@ static void on_deliver(void *arg, uint32_t nodeid, uint32_t pid, const void *msg
 
 	m->event_us = clock_mono_us();
 	if (rc < 0) {
-		log_warn("peer message from %s refused: %s", name_of(m, nodeid), strerror(-rc));
+		/* Logged at 1, 2, 4, 8... refusals, so a flood cannot flood the log. */
+		if ((++m->refused_messages & (m->refused_messages - 1)) == 0)
+			log_warn("peer message from %s (pid %u) refused: %s (%llu refused so far)", name_of(m, nodeid),
+				 pid, strerror(-rc), (unsigned long long)m->refused_messages);
 		return;
 	}
 	if (!view_apply_announce(&m->view, nodeid, pid, &a))

@@ -67,17 +67,21 @@ void view_apply_totem(struct view *view, const uint32_t *nodeids, size_t n)
 	}
 }
 
-void view_apply_join(struct view *view, uint32_t nodeid, uint32_t pid)
+int view_apply_join(struct view *view, uint32_t nodeid, uint32_t pid)
 {
 	struct view_node *node = view_node_by_id(view, nodeid);
 
 	view->epoch++;
-	if (!node)
-		return;
+	/* One fomgr per node: a second process in the group (a stray second
+	 * instance, or anything else that joined it) must not take the first one's
+	 * place. */
+	if (!node || (node->member && node->pid != pid))
+		return 0;
 	node->up = 1;
 	node->member = 1;
 	node->pid = pid;
 	node->announced = 0; /* its retained state stands until it announces anew */
+	return 1;
 }
 
 void view_apply_leave(struct view *view, uint32_t nodeid, uint32_t pid, enum view_leave_reason reason)

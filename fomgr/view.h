@@ -40,7 +40,9 @@ const struct view_node *view_local(const struct view *view);
 
 /* Totem membership: the nodes whose corosync is up. */
 void view_apply_totem(struct view *view, const uint32_t *nodeids, size_t n);
-void view_apply_join(struct view *view, uint32_t nodeid, uint32_t pid);
+/* Returns 0 (ignored) for a node outside the nodelist or a second process of a
+ * node whose fomgr is already a member. */
+int view_apply_join(struct view *view, uint32_t nodeid, uint32_t pid);
 void view_apply_leave(struct view *view, uint32_t nodeid, uint32_t pid, enum view_leave_reason reason);
 /* Returns 1 when applied, 0 when ignored (sender not a member of the group). */
 int view_apply_announce(struct view *view, uint32_t nodeid, uint32_t pid, const struct wire_announce *a);

@@ -219,6 +219,7 @@ static void unsynced_view_changes_nothing(void **state)
 {
 	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
 	set_holds(N2, "web");
+	view_apply_leave(&view, N3, 103, VIEW_LEAVE_PROC);
 	view_apply_join(&view, N3, 300); /* N3 restarted, has not announced */
 	assert_int_equal(owner_of(0), N2);
 	assert_int_equal(reason_of(0), PLACEMENT_UNSETTLED);
@@ -301,6 +302,19 @@ static void newest_admin_wins(void **state)
 	assert_int_equal(owner_of(0), N1);
 }
 
+static void second_process_of_a_node_ignored(void **state)
+{
+	struct wire_announce a = {.seq = 9, .flags = WIRE_F_LEAVING};
+
+	assert_int_equal(view_apply_join(&view, N2, 999), 0);
+	assert_int_equal(view_node_by_id(&view, N2)->pid, 102);
+	assert_int_equal(view_apply_announce(&view, N2, 999, &a), 0);
+	assert_int_equal(view_apply_join(&view, 9, 900), 0);
+	/* once the first is gone, a new process is welcome */
+	view_apply_leave(&view, N2, 102, VIEW_LEAVE_PROC);
+	assert_int_equal(view_apply_join(&view, N2, 999), 1);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 int main(void)
 {
@@ -325,6 +339,7 @@ int main(void)
 		T(announce_from_stale_pid_ignored),
 		T(pin_overrides_preference_while_eligible),
 		T(newest_admin_wins),
+		T(second_process_of_a_node_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
