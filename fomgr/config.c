@@ -21,6 +21,20 @@
  *   failback_delay = 0s          ; 0 to 1440m                        (0s)
  *   checks = web_http db_tcp     ; healthcheck check names, at most 32 (none)
  *
+ *   [audit]                      ; optional; without it ports are not audited
+ *   allow = tcp/22               ; repeatable (at most 64): PROTO/PORT[@ADDR] [process=NAME]
+ *   allow = tcp/7777@192.0.2.100 ;   PROTO tcp or udp; ADDR IPv4 or IPv6 (brackets optional)
+ *   allow = udp/5405 process=corosync ; NAME as the kernel's comm (1 to 15 bytes)
+ *   must_be_closed = tcp/23      ; repeatable (at most 64): PROTO/PORT[@ADDR]
+ *   interval = 60s               ; periodic audit: 0 (off) or 1s to 1440m  (60s)
+ *   log = /var/log/fomgr/audit.log ; the hash-chained audit log  (/var/log/fomgr/audit.log)
+ *   retention_days = 90          ; rotated audit logs older than this go; 0 keeps (90)
+ *   retention_mb = 0             ; and the oldest while they exceed this; 0: no limit (0)
+ *   policy = warn                ; exposure checks: warn | refuse    (warn)
+ *   probe = yes                  ; reachability probes of peers and VIPs (yes)
+ *   probe_rate = 20              ; probe connects per second, 1 to 1000 (20)
+ *   probe_timeout = 1s           ; 100ms to 10s                      (1s)
+ *
  * Durations are an integer and a unit with no space: ms, s or m ("200ms", "5s",
  * "2m"); a bare number is refused (is "5" seconds or milliseconds?), except 0.
  * Comments: a line starting with ';' or '#', or ';' after whitespace on any line.
@@ -58,8 +72,9 @@
 
 _Static_assert(sizeof(enum config_failback) == sizeof(unsigned), "enums are stored as unsigned");
 _Static_assert(sizeof(enum config_health_policy) == sizeof(unsigned), "enums are stored as unsigned");
+_Static_assert(sizeof(enum config_audit_policy) == sizeof(unsigned), "enums are stored as unsigned");
 
-enum section_kind { SECTION_NONE, SECTION_FOMGR, SECTION_GROUP, SECTION_SKIP };
+enum section_kind { SECTION_NONE, SECTION_FOMGR, SECTION_GROUP, SECTION_AUDIT, SECTION_SKIP };
 
 struct parse;
 struct keyword;
@@ -82,6 +97,8 @@ struct keyword {
 
 #define FOMGR_FIELD(f) .section = SECTION_FOMGR, .offset = offsetof(struct config, f), \
 		       .size = sizeof(((struct config *)0)->f)
+#define AUDIT_FIELD(f) .section = SECTION_AUDIT, .offset = offsetof(struct config, audit.f), \
+		       .size = sizeof(((struct config *)0)->audit.f)
 #define GROUP_FIELD(f) .section = SECTION_GROUP, .offset = offsetof(struct config_group, f), \
 		       .size = sizeof(((struct config_group *)0)->f)
 
@@ -95,6 +112,10 @@ static int parse_ifname(struct parse *p, const struct keyword *kw, const char *v
 static int parse_address(struct parse *p, const struct keyword *kw, const char *value, void *field);
 static int parse_prefer(struct parse *p, const struct keyword *kw, const char *value, void *field);
 static int parse_checks(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_allow(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_closed(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_audit_interval(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static const char *const audit_policy_names[CONFIG_AUDIT_POLICY_MAX + 1] = {"warn", "refuse", NULL};
 
 static const char *const failback_names[CONFIG_FAILBACK_MAX + 1] = {"auto", "manual", NULL};
 static const char *const health_policy_names[CONFIG_HEALTH_MAX + 1] = {"keep", "fail", NULL};
@@ -120,6 +141,18 @@ static const struct keyword keywords[] = {
 	{"failback_delay", GROUP_FIELD(failback_delay_ms), .parse = parse_duration, .def = "0s",
 	 .min = 0, .max = 24 * 60 * 60 * 1000},
 	{"checks", GROUP_FIELD(checks), .parse = parse_checks},
+	{"allow", AUDIT_FIELD(allow), .parse = parse_allow, .flags = KW_REPEATABLE},
+	{"must_be_closed", AUDIT_FIELD(closed), .parse = parse_closed, .flags = KW_REPEATABLE},
+	{"interval", AUDIT_FIELD(interval_ms), .parse = parse_audit_interval, .def = "60s",
+	 .min = 0, .max = 24 * 60 * 60 * 1000},
+	{"log", AUDIT_FIELD(log), .parse = parse_path, .def = "/var/log/fomgr/audit.log"},
+	{"retention_days", AUDIT_FIELD(retention_days), .parse = parse_uint, .def = "90", .min = 0, .max = 36500},
+	{"retention_mb", AUDIT_FIELD(retention_mb), .parse = parse_uint, .def = "0", .min = 0, .max = 1000000},
+	{"policy", AUDIT_FIELD(policy), .parse = parse_enum, .def = "warn", .names = audit_policy_names},
+	{"probe", AUDIT_FIELD(probe), .parse = parse_bool, .def = "yes"},
+	{"probe_rate", AUDIT_FIELD(probe_rate), .parse = parse_uint, .def = "20", .min = 1, .max = 1000},
+	{"probe_timeout", AUDIT_FIELD(probe_timeout_ms), .parse = parse_duration, .def = "1s",
+	 .min = 100, .max = 10 * 1000},
 };
 #define N_KEYWORDS ARRAY_SIZE(keywords)
 
@@ -143,6 +176,7 @@ struct parse {
 	struct config_group *group;  /* when section is SECTION_GROUP */
 	struct section_meta *meta;   /* of the current section */
 	struct section_meta fomgr_meta;
+	struct section_meta audit_meta;
 	struct section_meta group_meta[CONFIG_MAX_GROUPS];
 	unsigned addr_line[CONFIG_MAX_GROUPS][CONFIG_MAX_ADDRS];
 };
@@ -230,7 +264,7 @@ static const char *section_name(const struct parse *p, char *buf, size_t size)
 	if (p->section == SECTION_GROUP)
 		snprintf(buf, size, "[group %s]", p->group->name);
 	else
-		snprintf(buf, size, "[fomgr]");
+		snprintf(buf, size, p->section == SECTION_AUDIT ? "[audit]" : "[fomgr]");
 	return buf;
 }
 
@@ -625,6 +659,151 @@ static int parse_checks(struct parse *p, const struct keyword *kw, const char *v
 	return parse_name_list(p, &list, value, false);
 }
 
+/* ---- [audit]: port rules ---- */
+
+/* "ADDR" or "[ADDR]" after the '@' of a rule. */
+static bool rule_addr_parse(const char *text, struct config_port_rule *r)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(text);
+
+	if (n >= sizeof(buf))
+		return false;
+	if (text[0] == '[' && n > 2 && text[n - 1] == ']') {
+		text++;
+		n -= 2;
+	}
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, &r->addr.v4) == 1)
+		r->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, &r->addr.v6) == 1)
+		r->family = AF_INET6;
+	return r->family != 0;
+}
+
+/* "PROTO/PORT[@ADDR]"; NULL when valid, else why not. */
+static const char *rule_spec_parse(const char *spec, struct config_port_rule *r)
+{
+	const char *s, *at = strchr(spec, '@');
+	uint64_t port;
+
+	if (strncmp(spec, "tcp/", 4) == 0)
+		r->proto = IPPROTO_TCP;
+	else if (strncmp(spec, "udp/", 4) == 0)
+		r->proto = IPPROTO_UDP;
+	else
+		return "expected tcp/PORT or udp/PORT";
+	s = spec + 4;
+	if (parse_number(&s, &port) < 0 || (*s != '\0' && *s != '@') || port == 0 || port > 65535)
+		return "port must be 1 to 65535";
+	r->port = (uint16_t)port;
+	if (at && !rule_addr_parse(at + 1, r))
+		return "bad address after '@'";
+	return NULL;
+}
+
+/* The options after the spec: only process=NAME, and only where allowed. */
+static const char *rule_options_parse(char *opts, struct config_port_rule *r, bool allow_process)
+{
+	char *save = NULL;
+
+	for (char *w = strtok_r(opts, LIST_SEPARATORS, &save); w; w = strtok_r(NULL, LIST_SEPARATORS, &save)) {
+		size_t n;
+
+		if (strncmp(w, "process=", 8) != 0)
+			return "unknown option (expected process=NAME)";
+		if (!allow_process)
+			return "process= only applies to allow";
+		if (r->process[0])
+			return "process= given twice";
+		n = strlen(w + 8);
+		if (n == 0 || n >= CONFIG_COMM_LEN)
+			return "process name must be 1 to 15 bytes";
+		memcpy(r->process, w + 8, n + 1);
+	}
+	return NULL;
+}
+
+static bool rule_same_socket(const struct config_port_rule *a, const struct config_port_rule *b)
+{
+	return a->proto == b->proto && a->port == b->port && a->family == b->family &&
+	       (a->family == 0 || memcmp(&a->addr, &b->addr, a->family == AF_INET ? 4 : 16) == 0);
+}
+
+static const char *rule_conflict(const struct config_audit *a, const struct config_port_rule *r, bool closed)
+{
+	const struct config_port_rule *same = closed ? a->closed : a->allow;
+	const struct config_port_rule *other = closed ? a->allow : a->closed;
+	size_t n_same = closed ? a->n_closed : a->n_allow, n_other = closed ? a->n_allow : a->n_closed;
+
+	for (size_t i = 0; i < n_same; i++)
+		if (rule_same_socket(&same[i], r) && strcmp(same[i].process, r->process) == 0)
+			return "duplicate";
+	for (size_t i = 0; i < n_other; i++)
+		if (rule_same_socket(&other[i], r))
+			return closed ? "also allowed" : "also in must_be_closed";
+	return NULL;
+}
+
+static int parse_port_rule(struct parse *p, const struct keyword *kw, const char *value, bool closed)
+{
+	struct config_audit *a = &p->config->audit;
+	struct config_port_rule r = {0};
+	char buf[CONFIG_MAX_LINE + 1], *opts;
+	const char *why;
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	opts = buf + strcspn(buf, LIST_SEPARATORS);
+	if (*opts)
+		*opts++ = '\0';
+	why = rule_spec_parse(buf, &r);
+	if (!why)
+		why = rule_options_parse(opts, &r, !closed);
+	if (!why && strlen(value) >= sizeof(r.text))
+		why = "too long";
+	if (!why)
+		why = rule_conflict(a, &r, closed);
+	if (!why && (closed ? a->n_closed : a->n_allow) == CONFIG_MAX_AUDIT_RULES)
+		why = "too many rules (at most 64)";
+	if (why) {
+		parse_error(p, "bad %s '%s': %s", kw->name, value, why);
+		return -EINVAL;
+	}
+	snprintf(r.text, sizeof(r.text), "%s", value);
+	if (closed)
+		a->closed[a->n_closed++] = r;
+	else
+		a->allow[a->n_allow++] = r;
+	return 0;
+}
+
+static int parse_allow(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	return parse_port_rule(p, kw, value, false);
+}
+
+static int parse_closed(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	return parse_port_rule(p, kw, value, true);
+}
+
+/* 0 turns the periodic audit off; otherwise at least a second. */
+static int parse_audit_interval(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	uint32_t ms;
+	int r = parse_duration(p, kw, value, &ms);
+
+	if (r < 0)
+		return r;
+	if (ms > 0 && ms < 1000) {
+		parse_error(p, "%s '%s' out of range (0 or 1s to 1440m)", kw->name, value);
+		return -ERANGE;
+	}
+	memcpy(field, &ms, sizeof(ms));
+	return 0;
+}
+
 /* ---- keys and sections ---- */
 
 static const struct keyword *keyword_find(const char *name, enum section_kind section)
@@ -650,7 +829,9 @@ static void report_unknown_key(struct parse *p, const char *name)
 	section_name(p, where, sizeof(where));
 	if (elsewhere)
 		parse_error(p, "unknown key '%s' in %s (it belongs in %s)", name, where,
-			    elsewhere->section == SECTION_FOMGR ? "[fomgr]" : "[group NAME]");
+			    elsewhere->section == SECTION_FOMGR   ? "[fomgr]"
+			    : elsewhere->section == SECTION_AUDIT ? "[audit]"
+								  : "[group NAME]");
 	else
 		parse_error(p, "unknown key '%s' in %s", name, where);
 }
@@ -686,7 +867,7 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		parse_error(p, "missing value for '%s'", name);
 		return 1;
 	}
-	base = p->section == SECTION_FOMGR ? (char *)p->config : (char *)p->group;
+	base = p->section == SECTION_GROUP ? (char *)p->group : (char *)p->config;
 	kw->parse(p, kw, value, base + kw->offset);
 	return 1;
 }
@@ -713,6 +894,18 @@ static void section_fomgr(struct parse *p)
 	p->fomgr_meta.header_line = p->lineno;
 	p->meta = &p->fomgr_meta;
 	p->section = SECTION_FOMGR;
+}
+
+static void section_audit(struct parse *p)
+{
+	if (p->audit_meta.header_line) {
+		parse_error(p, "duplicate section [audit] (first on line %u)", p->audit_meta.header_line);
+		return;
+	}
+	p->audit_meta.header_line = p->lineno;
+	p->meta = &p->audit_meta;
+	p->section = SECTION_AUDIT;
+	p->config->audit.present = 1;
 }
 
 static void section_group(struct parse *p, const char *name)
@@ -761,8 +954,10 @@ static void section_header(struct parse *p, char *s)
 		section_fomgr(p);
 	else if (strncmp(s, "group", 5) == 0 && (s[5] == '\0' || isspace((unsigned char)s[5])))
 		section_group(p, skip_space(s + 5));
+	else if (strcmp(s, "audit") == 0)
+		section_audit(p);
 	else
-		parse_error(p, "unknown section [%s] (expected [fomgr] or [group NAME])", s);
+		parse_error(p, "unknown section [%s] (expected [fomgr], [audit] or [group NAME])", s);
 }
 
 /* ---- the reader inih pulls lines from ---- */
@@ -891,6 +1086,7 @@ static void parse_run(struct parse *p)
 
 	p->section = SECTION_NONE;
 	apply_defaults(p, SECTION_FOMGR, p->config);
+	apply_defaults(p, SECTION_AUDIT, p->config);
 	r = ini_parse_stream(read_line, p, handle_key, p);
 	if (r < 0)
 		parse_error_at(p, 0, "INI parser failed (%d)", r);
@@ -1039,4 +1235,9 @@ const struct config_group *config_group_find(const struct config *config, const 
 const char *config_failback_str(enum config_failback failback)
 {
 	return failback < CONFIG_FAILBACK_MAX ? failback_names[failback] : "invalid";
+}
+
+const char *config_audit_policy_str(enum config_audit_policy policy)
+{
+	return policy < CONFIG_AUDIT_POLICY_MAX ? audit_policy_names[policy] : "invalid";
 }

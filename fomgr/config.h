@@ -17,6 +17,8 @@
 #define CONFIG_MAX_CHECKS 32   /* per group */
 #define CONFIG_MAX_LINE 1024   /* longer lines are an error */
 #define CONFIG_MAX_ERRORS 64
+#define CONFIG_MAX_AUDIT_RULES 64 /* allow and must_be_closed, each */
+#define CONFIG_COMM_LEN 16       /* a process name, as the kernel's TASK_COMM_LEN */
 
 enum config_failback { CONFIG_FAILBACK_AUTO, CONFIG_FAILBACK_MANUAL, CONFIG_FAILBACK_MAX };
 /* What to do with a group's checks when the agent stops reporting. */
@@ -30,6 +32,39 @@ struct config_addr {
 	} addr;
 	unsigned prefixlen;
 	char text[64]; /* as written, e.g. "192.0.2.100/24" */
+};
+
+/* [audit] allow / must_be_closed: "tcp/22", "tcp/7777@192.0.2.100",
+ * "udp/5405 process=corosync". */
+struct config_port_rule {
+	int proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;
+	int family; /* 0: any address; AF_INET or AF_INET6: only addr */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	char process[CONFIG_COMM_LEN]; /* "" any process */
+	char text[96];                 /* as written */
+};
+
+enum config_audit_policy { CONFIG_AUDIT_WARN, CONFIG_AUDIT_REFUSE, CONFIG_AUDIT_POLICY_MAX };
+
+/* [audit]: the port and exposure audit (audit.c) and the audit log (auditlog.c). */
+struct config_audit {
+	int present;                /* an [audit] section exists: ports are audited */
+	size_t n_allow;
+	struct config_port_rule allow[CONFIG_MAX_AUDIT_RULES];
+	size_t n_closed;
+	struct config_port_rule closed[CONFIG_MAX_AUDIT_RULES]; /* must_be_closed */
+	uint32_t interval_ms;       /* interval, default 60s; 0: no periodic audit */
+	char log[256];              /* log, default /var/log/fomgr/audit.log */
+	uint32_t retention_days;    /* retention_days, default 90; 0 keeps every file */
+	uint32_t retention_mb;      /* retention_mb: rotated files in all, default 0 (no limit) */
+	enum config_audit_policy policy; /* policy = warn|refuse (exposure checks), default warn */
+	int probe;                  /* probe = yes|no: reachability probes, default yes */
+	uint32_t probe_rate;        /* probe_rate: connects per second, default 20 */
+	uint32_t probe_timeout_ms;  /* probe_timeout, default 1s */
 };
 
 struct config_group {
@@ -57,6 +92,7 @@ struct config {
 	uint32_t garp_count;              /* garp_count, default 5, at least 3 */
 	uint32_t garp_interval_ms;        /* garp_interval, default 200 */
 	int require_crypto;               /* require_crypto = yes|no (default no: warn only) */
+	struct config_audit audit;        /* [audit] */
 	/* [group NAME] sections, in file order */
 	size_t n_groups;
 	struct config_group groups[CONFIG_MAX_GROUPS];
@@ -98,5 +134,6 @@ const char *config_errors_format(const struct config_errors *errors, const char 
 
 const struct config_group *config_group_find(const struct config *config, const char *name);
 const char *config_failback_str(enum config_failback failback);
+const char *config_audit_policy_str(enum config_audit_policy policy);
 
 #endif

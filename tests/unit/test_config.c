@@ -360,8 +360,8 @@ struct error_case {
 };
 
 static const struct error_case sections[] = {
-	{"[foo]\n" G, 1, "unknown section [foo] (expected [fomgr] or [group NAME])"},
-	{G "[groups web2]\n", 4, "unknown section [groups web2] (expected [fomgr] or [group NAME])"},
+	{"[foo]\n" G, 1, "unknown section [foo] (expected [fomgr], [audit] or [group NAME])"},
+	{G "[groups web2]\n", 4, "unknown section [groups web2] (expected [fomgr], [audit] or [group NAME])"},
 	{G "[group]\n", 4, "missing group name in [group]"},
 	{G "[group w b]\n", 4, "bad group name 'w b': 1 to 63 of A-Z a-z 0-9 _ . -"},
 	{G "[group w/b]\n", 4, "bad group name 'w/b': 1 to 63 of A-Z a-z 0-9 _ . -"},
@@ -707,6 +707,135 @@ static void misc_api(void **state)
 	config_free(c);
 }
 
+/* ---- [audit] ---- */
+
+#define A G "[audit]\n" /* a key appended to A is on line 5 */
+
+static void audit_defaults(void **state)
+{
+	struct config *c = expect_ok(G, NULL);
+
+	assert_int_equal(c->audit.present, 0);
+	assert_int_equal(c->audit.n_allow, 0);
+	assert_int_equal(c->audit.n_closed, 0);
+	assert_int_equal(c->audit.interval_ms, 60000);
+	assert_string_equal(c->audit.log, "/var/log/fomgr/audit.log");
+	assert_int_equal(c->audit.retention_days, 90);
+	assert_int_equal(c->audit.retention_mb, 0);
+	assert_int_equal(c->audit.policy, CONFIG_AUDIT_WARN);
+	assert_int_equal(c->audit.probe, 1);
+	assert_int_equal(c->audit.probe_rate, 20);
+	assert_int_equal(c->audit.probe_timeout_ms, 1000);
+	assert_string_equal(config_audit_policy_str(CONFIG_AUDIT_REFUSE), "refuse");
+	assert_string_equal(config_audit_policy_str(CONFIG_AUDIT_POLICY_MAX), "invalid");
+	config_free(c);
+	c = expect_ok(A, NULL);
+	assert_int_equal(c->audit.present, 1);
+	config_free(c);
+}
+
+static void audit_every_key(void **state)
+{
+	static const char text[] = A
+		"allow = tcp/22\n"
+		"allow = tcp/7777@192.0.2.100\n"
+		"allow = udp/5405 process=corosync\n"
+		"allow = tcp/443@[2001:db8::100]  process=nginx\n"
+		"allow = tcp/9900@::1\n"
+		"must_be_closed = tcp/23\n"
+		"must_be_closed = tcp/7777@192.0.2.1\n"
+		"interval = 5m\n"
+		"log = /tmp/fomgr/audit.log\n"
+		"retention_days = 0\n"
+		"retention_mb = 512\n"
+		"policy = refuse\n"
+		"probe = no\n"
+		"probe_rate = 100\n"
+		"probe_timeout = 250ms\n";
+	struct config *c = expect_ok(text, NULL);
+	const struct config_audit *a = &c->audit;
+	struct in6_addr v6;
+
+	assert_int_equal(a->n_allow, 5);
+	assert_int_equal(a->allow[0].proto, IPPROTO_TCP);
+	assert_int_equal(a->allow[0].port, 22);
+	assert_int_equal(a->allow[0].family, 0);
+	assert_string_equal(a->allow[0].process, "");
+	assert_int_equal(a->allow[1].family, AF_INET);
+	assert_int_equal(a->allow[1].addr.v4.s_addr, htonl(0xc0000264));
+	assert_int_equal(a->allow[2].proto, IPPROTO_UDP);
+	assert_int_equal(a->allow[2].port, 5405);
+	assert_string_equal(a->allow[2].process, "corosync");
+	assert_string_equal(a->allow[2].text, "udp/5405 process=corosync");
+	assert_int_equal(a->allow[3].family, AF_INET6);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::100", &v6), 1);
+	assert_memory_equal(&a->allow[3].addr.v6, &v6, sizeof(v6));
+	assert_string_equal(a->allow[3].process, "nginx");
+	assert_int_equal(a->allow[4].family, AF_INET6);
+	assert_int_equal(a->n_closed, 2);
+	assert_int_equal(a->closed[0].port, 23);
+	assert_int_equal(a->closed[1].family, AF_INET);
+	assert_int_equal(a->interval_ms, 300000);
+	assert_string_equal(a->log, "/tmp/fomgr/audit.log");
+	assert_int_equal(a->retention_days, 0);
+	assert_int_equal(a->retention_mb, 512);
+	assert_int_equal(a->policy, CONFIG_AUDIT_REFUSE);
+	assert_int_equal(a->probe, 0);
+	assert_int_equal(a->probe_rate, 100);
+	assert_int_equal(a->probe_timeout_ms, 250);
+	config_free(c);
+	c = expect_ok(A "interval = 0\n", NULL);
+	assert_int_equal(c->audit.interval_ms, 0);
+	config_free(c);
+}
+
+static const struct error_case audits[] = {
+	{A "allow = 22\n", 5, "bad allow '22': expected tcp/PORT or udp/PORT"},
+	{A "allow = sctp/22\n", 5, "bad allow 'sctp/22': expected tcp/PORT or udp/PORT"},
+	{A "allow = tcp/0\n", 5, "bad allow 'tcp/0': port must be 1 to 65535"},
+	{A "allow = tcp/65536\n", 5, "bad allow 'tcp/65536': port must be 1 to 65535"},
+	{A "allow = tcp/22x\n", 5, "bad allow 'tcp/22x': port must be 1 to 65535"},
+	{A "allow = tcp/22@host\n", 5, "bad allow 'tcp/22@host': bad address after '@'"},
+	{A "allow = tcp/22@192.0.2.0/24\n", 5, "bad allow 'tcp/22@192.0.2.0/24': bad address after '@'"},
+	{A "allow = tcp/22 user=root\n", 5, "bad allow 'tcp/22 user=root': unknown option (expected process=NAME)"},
+	{A "allow = tcp/22 process=\n", 5, "bad allow 'tcp/22 process=': process name must be 1 to 15 bytes"},
+	{A "allow = tcp/22 process=a234567890123456\n", 5,
+	 "bad allow 'tcp/22 process=a234567890123456': process name must be 1 to 15 bytes"},
+	{A "allow = tcp/22 process=a process=b\n", 5, "bad allow 'tcp/22 process=a process=b': process= given twice"},
+	{A "must_be_closed = tcp/23 process=telnetd\n", 5,
+	 "bad must_be_closed 'tcp/23 process=telnetd': process= only applies to allow"},
+	{A "allow = tcp/22\nallow = tcp/22\n", 6, "bad allow 'tcp/22': duplicate"},
+	{A "allow = tcp/22\nmust_be_closed = tcp/22\n", 6, "bad must_be_closed 'tcp/22': also allowed"},
+	{A "must_be_closed = tcp/22@192.0.2.1\nallow = tcp/22@192.0.2.1\n", 6,
+	 "bad allow 'tcp/22@192.0.2.1': also in must_be_closed"},
+	{A "interval = 500ms\n", 5, "interval '500ms' out of range (0 or 1s to 1440m)"},
+	{A "interval = 25h\n", 5, "bad interval '25h': use an integer and a unit: ms, s or m (e.g. 5s)"},
+	{A "log = audit.log\n", 5, "bad log 'audit.log': not an absolute path"},
+	{A "policy = ignore\n", 5, "bad policy 'ignore': expected warn or refuse"},
+	{A "probe_rate = 0\n", 5, "probe_rate '0' out of range (1 to 1000)"},
+	{A "probe_timeout = 50ms\n", 5, "probe_timeout '50ms' out of range (100ms to 10s)"},
+	{A "[audit]\n", 5, "duplicate section [audit] (first on line 4)"},
+	{A "garp_count = 3\n", 5, "unknown key 'garp_count' in [audit] (it belongs in [fomgr])"},
+	{A "address = 192.0.2.1/24\n", 5, "unknown key 'address' in [audit] (it belongs in [group NAME])"},
+	{F "allow = tcp/22\n", 5, "unknown key 'allow' in [fomgr] (it belongs in [audit])"},
+	{A "interval = 1m\ninterval = 2m\n", 6, "duplicate key 'interval' (first set on line 5)"},
+};
+
+static void audit_errors(void **state)
+{
+	RUN_CASES(audits, NULL);
+}
+
+static void audit_rule_limit(void **state)
+{
+	char text[8192];
+	size_t used = (size_t)snprintf(text, sizeof(text), A);
+
+	for (int i = 1; i <= CONFIG_MAX_AUDIT_RULES + 1; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "allow = tcp/%d\n", i);
+	expect_error(text, NULL, 5 + CONFIG_MAX_AUDIT_RULES, "bad allow 'tcp/65': too many rules (at most 64)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -738,6 +867,10 @@ int main(void)
 		cmocka_unit_test(errors_format),
 		cmocka_unit_test(load_errors),
 		cmocka_unit_test(misc_api),
+		cmocka_unit_test(audit_defaults),
+		cmocka_unit_test(audit_every_key),
+		cmocka_unit_test(audit_errors),
+		cmocka_unit_test(audit_rule_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
