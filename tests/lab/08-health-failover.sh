@@ -10,7 +10,9 @@ FALL=${FO_TEST_FALL:-3}
 RISE=2
 MARGIN_MS=1500
 
-lab_init 8 3 fast
+# Corosync default timers: this scenario is about health, not about detecting
+# link loss, and must not be disturbed by a spurious membership change.
+lab_init 8 3 default
 for k in 1 2 3; do
 	d=$LAB_STATE/node$k
 	lab fomgr-config "$LAB_ID" "$k" | sed 's/^failback = auto/failback = auto\nchecks = web/' >"$d/health.conf"
