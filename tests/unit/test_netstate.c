@@ -1,0 +1,2 @@
+#include "../../fomgr/netstate.c"
+int main(void){return 0;}
