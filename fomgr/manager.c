@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "auditlog.h"
 #include "config.h"
 #include "fo/clock.h"
 #include "fo/log.h"
@@ -60,6 +61,8 @@ struct manager {
 	uint64_t transition_seq;
 	struct membership_info info;
 	struct placement placement;
+	struct auditlog *auditlog;
+	int audit_failed; /* logged once per failure streak */
 	uint64_t eligible_since_us[CONFIG_MAX_GROUPS];
 	uint32_t last_owner[CONFIG_MAX_GROUPS];
 	uint64_t event_us;
@@ -76,6 +79,25 @@ static const char *name_of(struct manager *m, uint32_t nodeid)
 	return n ? n->name : "?";
 }
 
+
+/* One audit record; fields is consumed. A record that cannot be written is
+ * logged (once per streak) and counted: the daemon carries on. */
+static int audit(struct manager *m, enum auditlog_type type, json_t *fields)
+{
+	int rc = m->auditlog ? auditlog_append(m->auditlog, type, fields) : -ENOTCONN;
+
+	json_decref(fields);
+	if (rc < 0 && !m->audit_failed && m->auditlog)
+		log_err("audit log: a %s record could not be written: %s", auditlog_type_str(type), strerror(-rc));
+	m->audit_failed = rc < 0;
+	return rc;
+}
+
+static void hex32(const uint8_t *digest, char *out)
+{
+	for (int i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", digest[i]);
+}
 
 /* What this node tells the cluster about itself. */
 static void build_announce(struct manager *m, struct wire_announce *a)
@@ -267,6 +289,7 @@ static void on_transition_event(void *arg, const struct transition_event *ev)
 	t->took_ms = ev->took_ms;
 	t->realtime_ms = ev->realtime_ms;
 	t->seq = ++m->transition_seq;
+	audit(m, AUDITLOG_TRANSITION, status_transition_json(t));
 	emit(m, "transition", status_transition_json(t));
 }
 
@@ -316,9 +339,12 @@ static void on_lost(void *arg)
 
 static void log_quorum(struct manager *m, int known, int quorate)
 {
-	if (known && (!m->view.quorum_known || quorate != m->view.quorate))
+	if (known && (!m->view.quorum_known || quorate != m->view.quorate)) {
 		log_info("quorum: %s at_ms=%llu", quorate ? "quorate" : "NOT quorate",
 			 (unsigned long long)clock_real_ms());
+		audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:i}", "quorate", quorate, "members",
+						     (int)view_members(&m->view)));
+	}
 }
 
 static void on_totem(void *arg, const uint32_t *nodeids, size_t n, int quorum_known, int quorate)
@@ -349,6 +375,8 @@ static void on_join(void *arg, uint32_t nodeid, uint32_t pid)
 		log_info("membership: joined the group with %zu member(s)", view_members(&m->view));
 	} else {
 		log_info("membership: %s joined (pid %u)", name_of(m, nodeid), pid);
+		audit(m, AUDITLOG_MEMBERSHIP, json_pack("{s:s, s:s, s:i}", "change", "joined", "peer",
+							 name_of(m, nodeid), "pid", (int)pid));
 	}
 	/* Whoever joined needs everyone's state: all of us announce again. */
 	announce(m, 1);
@@ -363,6 +391,8 @@ static void on_leave(void *arg, uint32_t nodeid, uint32_t pid, enum view_leave_r
 	log_info("membership: %s left (%s) at_ms=%llu", name_of(m, nodeid),
 		 reason == VIEW_LEAVE_NODE ? "node down" : "process gone", (unsigned long long)clock_real_ms());
 	view_apply_leave(&m->view, nodeid, pid, reason);
+	audit(m, AUDITLOG_MEMBERSHIP, json_pack("{s:s, s:s, s:i, s:s}", "change", "left", "peer", name_of(m, nodeid),
+						 "pid", (int)pid, "why", reason == VIEW_LEAVE_NODE ? "node down" : "process gone"));
 	recompute(m);
 }
 
@@ -376,7 +406,8 @@ static void on_deliver(void *arg, uint32_t nodeid, uint32_t pid, const void *msg
 	m->event_us = clock_mono_us();
 	if (rc < 0) {
 		/* Logged at 1, 2, 4, 8... refusals, so a flood cannot flood the log. */
-		if ((++m->refused_messages & (m->refused_messages - 1)) == 0)
+		m->refused_messages++;
+		if ((m->refused_messages & (m->refused_messages - 1)) == 0)
 			log_warn("peer message from %s (pid %u) refused: %s (%llu refused so far)", name_of(m, nodeid),
 				 pid, strerror(-rc), (unsigned long long)m->refused_messages);
 		return;
@@ -431,11 +462,39 @@ static int ensure_dir(const char *path, mode_t mode)
 	return 0;
 }
 
+static void open_auditlog(struct manager *m)
+{
+	struct auditlog_options opts = {.max_age_days = m->config->audit.retention_days};
+	char dir[256], digest[65], *slash;
+	const char *node = "unknown";
+	uint32_t local = 0;
+
+	snprintf(dir, sizeof(dir), "%s", m->config->audit.log);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		ensure_dir(dir, 0750);
+	}
+	if (membership_local_nodeid(&local) == 0)
+		for (size_t i = 0; i < m->nodes.n_nodes; i++)
+			if (m->nodes.nodes[i].nodeid == local)
+				node = m->nodes.nodes[i].name;
+	m->auditlog = auditlog_open(m->config->audit.log, node, &opts);
+	if (!m->auditlog) {
+		log_err("audit log %s: %s: operators' commands will be refused", m->config->audit.log, strerror(errno));
+		return;
+	}
+	hex32(m->config->digest, digest);
+	audit(m, AUDITLOG_START, json_pack("{s:s, s:s, s:s}", "version", FO_VERSION, "config", m->config->path,
+					   "config_digest", digest));
+}
+
 static int start_services(struct manager *m)
 {
 	int rc;
 
 	view_init(&m->view, &m->nodes, 0);
+	open_auditlog(m);
 	ensure_dir(m->config->runtime_dir, 0755);
 	ensure_dir(m->config->state_dir, 0750);
 	snprintf(m->admin_path, sizeof(m->admin_path), "%s/admin.json", m->config->state_dir);
@@ -500,6 +559,10 @@ void manager_free(struct manager *m)
 	ev_timer_stop(m->loop, &m->nodelist_retry);
 	ev_timer_stop(m->loop, &m->failback_timer);
 	ev_timer_stop(m->loop, &m->shutdown_timer);
+	if (m->auditlog) {
+		audit(m, AUDITLOG_STOP, json_pack("{s:s}", "version", FO_VERSION));
+		auditlog_close(m->auditlog);
+	}
 	membership_free(m->membership);
 	transition_free(m->transition);
 	health_free(m->health);
@@ -526,6 +589,32 @@ int manager_start(struct manager *m)
 	return 0;
 }
 
+/* What a reload changes, in the terms an auditor reads: digests and groups. */
+static json_t *config_change_json(const struct config *old, const struct config *next)
+{
+	json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+	char a[65], b[65];
+
+	for (size_t i = 0; i < next->n_groups; i++) {
+		const struct config_group *o = config_group_find(old, next->groups[i].name);
+		if (!o)
+			json_array_append_new(added, json_string(next->groups[i].name));
+		else if (memcmp(o, &next->groups[i], sizeof(*o)) != 0)
+			json_array_append_new(changed, json_string(next->groups[i].name));
+	}
+	for (size_t i = 0; i < old->n_groups; i++)
+		if (!config_group_find(next, old->groups[i].name))
+			json_array_append_new(removed, json_string(old->groups[i].name));
+	hex32(old->digest, a);
+	hex32(next->digest, b);
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "change", "reload", "config", next->path,
+			 "old_digest", a, "new_digest", b, "groups_added", added, "groups_removed", removed,
+			 "groups_changed", changed, "fomgr_settings_changed",
+			 memcmp(old->cpg_group, next->cpg_group, sizeof(old->cpg_group)) ||
+				 old->garp_count != next->garp_count || old->health_ttl_ms != next->health_ttl_ms ||
+				 old->health_policy != next->health_policy);
+}
+
 int manager_reload(struct manager *m)
 {
 	struct config *next;
@@ -536,8 +625,10 @@ int manager_reload(struct manager *m)
 	next = load_config(m->config_path, &m->nodes);
 	if (!next) {
 		log_err("reload refused: keeping the running configuration");
+		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused", "config", m->config_path));
 		return -EINVAL;
 	}
+	audit(m, AUDITLOG_CONFIG, config_change_json(m->config, next));
 	transition_set_config(m->transition, next);
 	config_free(m->config);
 	m->config = next;
@@ -760,4 +851,9 @@ int manager_group_holder(const struct manager *m, const char *group, char *out)
 		}
 	}
 	return 0;
+}
+
+struct auditlog *manager_auditlog(const struct manager *m)
+{
+	return m->auditlog;
 }

@@ -43,6 +43,10 @@ int manager_next_owner(const struct manager *m, const char *group, char *out);
  * announces). 1 and the name in out, 0 none, -ENOENT unknown group. */
 int manager_group_holder(const struct manager *m, const char *group, char *out);
 
+/* The audit log this node writes (NULL when it could not be opened): operators'
+ * commands are recorded there before they are carried out. */
+struct auditlog *manager_auditlog(const struct manager *m);
+
 /* --config-test: exactly the validation a start or reload runs. Prints errors.
  * Returns 0 when valid. */
 int manager_config_test(const char *path);

@@ -347,6 +347,24 @@ static int holder_in_standby(const struct view *view, uint32_t nodeid)
 	return n && wire_admin_standby(view_admin(view), n->name);
 }
 
+/* Why this node takes a group from `from` (0: nobody). A previous holder that is
+ * still alive and eligible gave it up for a better placement, not a failure. */
+static enum transition_reason acquire_reason(const struct view *view, const struct placement_group *pg,
+					     const struct config_group *cfg, uint32_t from)
+{
+	const struct view_node *prev = from ? view_node_by_id((struct view *)view, from) : NULL;
+
+	if (pg->reason == PLACEMENT_FAILBACK)
+		return TRANSITION_FAILBACK;
+	if (pg->reason == PLACEMENT_PINNED)
+		return TRANSITION_SWITCHOVER;
+	if (from && holder_in_standby(view, from))
+		return TRANSITION_STANDBY;
+	if (prev && prev->member && placement_eligible(view, cfg, prev))
+		return TRANSITION_FAILBACK;
+	return from || pg->reason == PLACEMENT_FAILOVER ? TRANSITION_FAILOVER : TRANSITION_INITIAL;
+}
+
 static enum transition_reason why_release(const struct view *view, const struct placement_group *pg,
 					  const struct config_group *cfg)
 {
@@ -388,11 +406,7 @@ static void apply_group(struct tgroup *g, const struct placement_group *pg, cons
 		/* A holder that went down took its announce with it: the one we saw last
 		 * is where the group comes from. */
 		from = pg->holder && pg->holder != view->local_nodeid ? pg->holder : g->last_holder;
-		reason = pg->reason == PLACEMENT_FAILBACK  ? TRANSITION_FAILBACK
-			 : pg->reason == PLACEMENT_PINNED  ? TRANSITION_SWITCHOVER
-			 : pg->holder && holder_in_standby(view, pg->holder) ? TRANSITION_STANDBY
-			 : from || pg->reason == PLACEMENT_FAILOVER ? TRANSITION_FAILOVER
-								      : TRANSITION_INITIAL;
+		reason = acquire_reason(view, pg, &g->cfg, from);
 		if (other_claims(view, g->cfg.name)) {
 			if (!g->waiting) {
 				g->waiting = 1;
