@@ -5,8 +5,8 @@
  *   (they move) and without IPv6 link-local ones (they derive from the MAC);
  * - routes: every table but local, "table T FAMILY DST/LEN type proto scope dev IF
  *   via GW metric M", sorted; the preferred source is left out (each node's own
- *   address), and so are connected routes of a VIP's subnet, which exist only where
- *   the VIP is;
+ *   address), and so are connected routes whose source is a VIP: they exist only
+ *   where the VIP is;
  * - firewall: `list ruleset` in libnftables' stateless JSON (no counters), one
  *   string per object with its "handle" removed (handles are per node), in nft's
  *   order (rule order matters). */
@@ -160,11 +160,14 @@ int netstate_validate_group(const struct config_group *g, struct audit_findings 
 {
 	struct nlcaches c;
 	int ifindex, r = caches_read(&c, true, false);
+	size_t n_before;
 
 	if (r < 0)
 		return r;
+	n_before = out->n;
 	r = check_interface(&c, g, out, &ifindex);
-	for (size_t i = 0; r == 0 && ifindex && i < g->n_addrs; i++) {
+	/* A link that is down has lost its routes: one finding says it all. */
+	for (size_t i = 0; r == 0 && ifindex && out->n == n_before && i < g->n_addrs; i++) {
 		char subject[AUDIT_SUBJECT_MAX];
 
 		if (route_covers(c.routes, ifindex, &g->addrs[i]))
@@ -224,17 +227,13 @@ static void list_sort(json_t *list)
 	free(v);
 }
 
-static bool is_vip(const struct config *config, int family, const void *addr, unsigned prefixlen, bool subnet)
+static bool is_vip(const struct config *config, int family, const void *addr)
 {
 	for (size_t g = 0; config && g < config->n_groups; g++) {
 		for (size_t i = 0; i < config->groups[g].n_addrs; i++) {
 			const struct config_addr *a = &config->groups[g].addrs[i];
 
-			if (a->family != family)
-				continue;
-			if (!subnet && memcmp(&a->addr, addr, family == AF_INET ? 4 : 16) == 0)
-				return true;
-			if (subnet && prefixlen == a->prefixlen && prefix_contains(family, addr, prefixlen, &a->addr, 128))
+			if (a->family == family && memcmp(&a->addr, addr, family == AF_INET ? 4 : 16) == 0)
 				return true;
 		}
 	}
@@ -256,7 +255,7 @@ static void addr_line(struct nlcaches *c, struct rtnl_addr *ad, const struct con
 	if (!local || (family != AF_INET && family != AF_INET6))
 		return;
 	bin = nl_addr_get_binary_addr(local);
-	if (is_vip(config, family, bin, 0, false) || (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(bin)))
+	if (is_vip(config, family, bin) || (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(bin)))
 		return;
 	rtnl_link_i2name(c->links, rtnl_addr_get_ifindex(ad), ifname, sizeof(ifname));
 	inet_ntop(family, bin, a, sizeof(a));
@@ -292,9 +291,11 @@ static void route_line(struct nlcaches *c, struct rtnl_route *rt, const struct c
 	if (rtnl_route_get_table(rt) == RT_TABLE_LOCAL || (family != AF_INET && family != AF_INET6))
 		return;
 	if (dst && nl_addr_get_prefixlen(dst) > 0) {
-		if (rtnl_route_get_protocol(rt) == RTPROT_KERNEL &&
-		    is_vip(config, family, nl_addr_get_binary_addr(dst), nl_addr_get_prefixlen(dst), true))
-			return;
+		struct nl_addr *src = rtnl_route_get_pref_src(rt);
+
+		if (rtnl_route_get_protocol(rt) == RTPROT_KERNEL && src &&
+		    is_vip(config, family, nl_addr_get_binary_addr(src)))
+			return; /* there because a VIP is: only on its holder */
 		nl_addr2str(dst, d, sizeof(d));
 	}
 	nexthops_str(c, rt, hops, sizeof(hops));
