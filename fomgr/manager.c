@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "auditlog.h"
 #include "config.h"
 #include "fo/clock.h"
@@ -62,6 +63,7 @@ struct manager {
 	struct membership_info info;
 	struct placement placement;
 	struct auditlog *auditlog;
+	struct audit *audit;
 	int audit_failed; /* logged once per failure streak */
 	uint64_t eligible_since_us[CONFIG_MAX_GROUPS];
 	uint32_t last_owner[CONFIG_MAX_GROUPS];
@@ -290,7 +292,17 @@ static void on_transition_event(void *arg, const struct transition_event *ev)
 	t->realtime_ms = ev->realtime_ms;
 	t->seq = ++m->transition_seq;
 	audit(m, AUDITLOG_TRANSITION, status_transition_json(t));
+	if (ev->acquired && !ev->error && m->audit)
+		audit_after_acquire(m->audit, ev->group);
 	emit(m, "transition", status_transition_json(t));
+}
+
+static void on_transition_release(void *arg, const char *group)
+{
+	struct manager *m = arg;
+
+	if (m->audit)
+		audit_before_release(m->audit, group);
 }
 
 static void on_transition_changed(void *arg)
@@ -516,6 +528,12 @@ static int start_services(struct manager *m)
 	if (!m->transition)
 		return -ENOMEM;
 	transition_on_event(m->transition, on_transition_event, m);
+	transition_on_release(m->transition, on_transition_release, m);
+	m->audit = audit_new(m->loop, m->config, m->auditlog);
+	if (!m->audit)
+		log_err("audit: not started: %s", strerror(errno));
+	else
+		audit_periodic_start(m->audit);
 	transition_reconcile(m->transition);
 	m->membership = membership_new(m->loop, m->config->cpg_group, &membership_ops, m);
 	if (!m->membership)
@@ -559,6 +577,7 @@ void manager_free(struct manager *m)
 	ev_timer_stop(m->loop, &m->nodelist_retry);
 	ev_timer_stop(m->loop, &m->failback_timer);
 	ev_timer_stop(m->loop, &m->shutdown_timer);
+	audit_free(m->audit);
 	if (m->auditlog) {
 		audit(m, AUDITLOG_STOP, json_pack("{s:s}", "version", FO_VERSION));
 		auditlog_close(m->auditlog);
@@ -630,6 +649,8 @@ int manager_reload(struct manager *m)
 	}
 	audit(m, AUDITLOG_CONFIG, config_change_json(m->config, next));
 	transition_set_config(m->transition, next);
+	if (m->audit)
+		audit_set_config(m->audit, next);
 	config_free(m->config);
 	m->config = next;
 	log_info("configuration reloaded from %s", m->config_path);
@@ -724,10 +745,15 @@ json_t *manager_status(const struct manager *m)
 		.transitions = m->transitions,
 	};
 
+	json_t *root;
+
 	if (!m->config || !m->transition)
 		return json_pack("{s:i, s:b, s:s}", "schema_version", STATUS_SCHEMA_VERSION, "joined", 0, "state",
 				 "starting");
-	return status_build(&in);
+	root = status_build(&in);
+	if (m->audit)
+		json_object_set_new(root, "audit", audit_status_json(m->audit));
+	return root;
 }
 
 /* A new admin state: the newest the cluster has, edited, one epoch on. */

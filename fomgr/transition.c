@@ -45,6 +45,8 @@ struct transition {
 	char local_name[CONFIG_NAME_MAX];
 	transition_event_fn event_fn;
 	void *event_arg;
+	transition_release_fn release_fn;
+	void *release_arg;
 };
 
 static const char *const reason_names[TRANSITION_REASON_MAX] = {
@@ -132,6 +134,12 @@ void transition_on_event(struct transition *t, transition_event_fn fn, void *arg
 	t->event_arg = arg;
 }
 
+void transition_on_release(struct transition *t, transition_release_fn fn, void *arg)
+{
+	t->release_fn = fn;
+	t->release_arg = arg;
+}
+
 static void finish_op(struct tgroup *g)
 {
 	struct transition *t = g->t;
@@ -178,8 +186,11 @@ static void run_op(struct tgroup *g, enum transition_state state)
 	g->op_error = 0;
 	g->started_us = clock_mono_us();
 	g->pending = 1; /* held until every request is out, so no early finish */
-	if (state == TRANSITION_RELEASING)
+	if (state == TRANSITION_RELEASING) {
 		ev_timer_stop(g->t->loop, &g->garp);
+		if (g->t->release_fn)
+			g->t->release_fn(g->t->release_arg, g->cfg.name);
+	}
 	for (size_t i = 0; i < g->cfg.n_addrs; i++) {
 		int rc;
 

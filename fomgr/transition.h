@@ -55,6 +55,10 @@ struct transition *transition_new(struct ev_loop *loop, struct vip *vip, const s
 				  transition_changed_fn changed, void *arg);
 void transition_free(struct transition *t);
 void transition_on_event(struct transition *t, transition_event_fn fn, void *arg);
+/* Called just before a group's addresses are deleted (the audit counts the
+ * connections the move will cut); it must not block. */
+typedef void (*transition_release_fn)(void *arg, const char *group);
+void transition_on_release(struct transition *t, transition_release_fn fn, void *arg);
 /* The config must outlive the transition or be replaced with this call. Groups
  * that disappear are released. */
 void transition_set_config(struct transition *t, const struct config *config);
