@@ -10,8 +10,10 @@ endif()
 
 # audit.c and netstate.c with the libraries they need; libnftables is the one
 # fomgr_core does not link yet (see docs/security.md).
-pkg_check_modules(NFT IMPORTED_TARGET libnftables)
-if(CMOCKA_FOUND AND NFT_FOUND)
+if(NOT TARGET PkgConfig::NFT)
+  pkg_check_modules(NFT IMPORTED_TARGET libnftables)
+endif()
+if(CMOCKA_FOUND AND TARGET PkgConfig::NFT)
   set(FO_AUDIT_SRC ${CMAKE_SOURCE_DIR}/fomgr/auditlog.c ${CMAKE_SOURCE_DIR}/fomgr/config.c)
   add_executable(test_audit unit/test_audit.c ${FO_AUDIT_SRC} ${CMAKE_SOURCE_DIR}/fomgr/netstate.c)
   add_executable(test_netstate unit/test_netstate.c ${FO_AUDIT_SRC} ${CMAKE_SOURCE_DIR}/fomgr/audit.c)
@@ -22,4 +24,14 @@ if(CMOCKA_FOUND AND NFT_FOUND)
     add_test(NAME unit.${t} COMMAND ${t})
     set_tests_properties(unit.${t} PROPERTIES LABELS unit)
   endforeach()
+endif()
+
+# The driver of the audit lab scenarios and of tests/bench/audit-bench.sh.
+if(TARGET PkgConfig::NFT)
+  add_executable(audit-tool bench/audit-tool.c ${CMAKE_SOURCE_DIR}/fomgr/audit.c
+                 ${CMAKE_SOURCE_DIR}/fomgr/auditlog.c ${CMAKE_SOURCE_DIR}/fomgr/netstate.c
+                 ${CMAKE_SOURCE_DIR}/fomgr/config.c)
+  target_include_directories(audit-tool PRIVATE ${CMAKE_SOURCE_DIR}/fomgr)
+  target_link_libraries(audit-tool PRIVATE fo_common PkgConfig::SSL PkgConfig::JANSSON PkgConfig::NL
+                        PkgConfig::CORO PkgConfig::NFT PkgConfig::INIH)
 endif()
