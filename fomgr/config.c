@@ -10,6 +10,15 @@
  *   garp_count = 5               ; 3 to 100                          (5)
  *   garp_interval = 200ms        ; 10ms to 10s                       (200ms)
  *   require_crypto = no          ; yes | no (also true/false, on/off) (no)
+ *   control_socket = /run/fomgr/control.sock ; at most 107 bytes (<runtime_dir>/control.sock)
+ *   admin_group = fomgr-admin    ; may change state over the control socket (none: root only)
+ *   view_group = fomgr-view      ; may read status and events            (none)
+ *   status_listen = 127.0.0.1:9900 ; ADDR:PORT, [ADDR]:PORT or off      (127.0.0.1:9900)
+ *   status_tls_cert = /etc/fomgr/status.crt ; all three together, and required
+ *   status_tls_key = /etc/fomgr/status.key  ;   for a status_listen beyond loopback
+ *   status_tls_client_ca = /etc/fomgr/clients-ca.crt ;                   (none)
+ *   notify_hook = /etc/fomgr/notify ; executable run on each transition (none)
+ *   notify_timeout = 10s         ; 100ms to 10m                          (10s)
  *
  *   [group web]                  ; name: 1 to 63 of A-Z a-z 0-9 _ . -
  *   interface = eth0             ; required; a valid interface name (1 to 15 bytes)
@@ -116,6 +125,7 @@ static int parse_allow(struct parse *p, const struct keyword *kw, const char *va
 static int parse_closed(struct parse *p, const struct keyword *kw, const char *value, void *field);
 static int parse_audit_interval(struct parse *p, const struct keyword *kw, const char *value, void *field);
 static const char *const audit_policy_names[CONFIG_AUDIT_POLICY_MAX + 1] = {"warn", "refuse", NULL};
+static int parse_listen(struct parse *p, const struct keyword *kw, const char *value, void *field);
 
 static const char *const failback_names[CONFIG_FAILBACK_MAX + 1] = {"auto", "manual", NULL};
 static const char *const health_policy_names[CONFIG_HEALTH_MAX + 1] = {"keep", "fail", NULL};
@@ -134,6 +144,17 @@ static const struct keyword keywords[] = {
 	{"garp_interval", FOMGR_FIELD(garp_interval_ms), .parse = parse_duration, .def = "200ms",
 	 .min = 10, .max = 10 * 1000},
 	{"require_crypto", FOMGR_FIELD(require_crypto), .parse = parse_bool, .def = "no"},
+	{"control_socket", FOMGR_FIELD(control_socket), .parse = parse_path,
+	 .max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1},
+	{"admin_group", FOMGR_FIELD(admin_group), .parse = parse_name},
+	{"view_group", FOMGR_FIELD(view_group), .parse = parse_name},
+	{"status_listen", FOMGR_FIELD(status_listen), .parse = parse_listen, .def = "127.0.0.1:9900"},
+	{"status_tls_cert", FOMGR_FIELD(status_tls_cert), .parse = parse_path},
+	{"status_tls_key", FOMGR_FIELD(status_tls_key), .parse = parse_path},
+	{"status_tls_client_ca", FOMGR_FIELD(status_tls_client_ca), .parse = parse_path},
+	{"notify_hook", FOMGR_FIELD(notify_hook), .parse = parse_path},
+	{"notify_timeout", FOMGR_FIELD(notify_timeout_ms), .parse = parse_duration, .def = "10s",
+	 .min = 100, .max = 10 * 60 * 1000},
 	{"interface", GROUP_FIELD(interface), .parse = parse_ifname, .flags = KW_REQUIRED},
 	{"address", GROUP_FIELD(addrs), .parse = parse_address, .flags = KW_REQUIRED | KW_REPEATABLE},
 	{"prefer", GROUP_FIELD(prefer), .parse = parse_prefer},
@@ -457,6 +478,58 @@ static int parse_ifname(struct parse *p, const struct keyword *kw, const char *v
 	}
 	snprintf(field, kw->size, "%s", value);
 	return 0;
+}
+
+/* "127.0.0.1:9900", "[::1]:9900" or "off". IPv6 needs the brackets, so that the
+ * port is never taken for the last group of the address. */
+static int parse_listen(struct parse *p, const struct keyword *kw, const char *value, void *field)
+{
+	struct config_listen l = {0};
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port, *s;
+	uint64_t n;
+	size_t hlen;
+
+	if (strcmp(value, "off") == 0) {
+		memcpy(field, &l, sizeof(l));
+		return 0;
+	}
+	port = strrchr(value, ':');
+	hlen = port ? (size_t)(port - value) : 0;
+	if (!port || hlen == 0 || hlen >= sizeof(host) || strlen(value) >= sizeof(l.text))
+		goto bad;
+	memcpy(host, value, hlen);
+	host[hlen] = '\0';
+	if (host[0] == '[' && host[hlen - 1] == ']') {
+		struct in6_addr v6;
+
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &v6) != 1)
+			goto bad;
+		l.family = AF_INET6;
+		inet_ntop(AF_INET6, &v6, l.addr, sizeof(l.addr));
+		l.loopback = IN6_IS_ADDR_LOOPBACK(&v6);
+	} else {
+		struct in_addr v4;
+
+		if (inet_pton(AF_INET, host, &v4) != 1)
+			goto bad;
+		l.family = AF_INET;
+		inet_ntop(AF_INET, &v4, l.addr, sizeof(l.addr));
+		l.loopback = (ntohl(v4.s_addr) >> 24) == 127;
+	}
+	s = port + 1;
+	if (parse_number(&s, &n) < 0 || *s != '\0' || n == 0 || n > 65535) {
+		parse_error(p, "bad %s '%s': port must be 1 to 65535", kw->name, value);
+		return -EINVAL;
+	}
+	l.port = (uint16_t)n;
+	snprintf(l.text, sizeof(l.text), "%s", value);
+	memcpy(field, &l, sizeof(l));
+	return 0;
+bad:
+	parse_error(p, "bad %s '%s': expected ADDR:PORT, [IPV6]:PORT or off", kw->name, value);
+	return -EINVAL;
 }
 
 /* ---- addresses ---- */
@@ -1030,6 +1103,12 @@ static char *read_line(char *str, int num, void *stream)
 
 /* ---- whole-file checks and the result ---- */
 
+/* The line where a [fomgr] key was set, 0 if it was not. */
+static unsigned key_line(const struct parse *p, const char *name)
+{
+	return p->fomgr_meta.key_line[keyword_find(name, SECTION_FOMGR) - keywords];
+}
+
 static void default_health_socket(struct parse *p)
 {
 	const struct keyword *kw = keyword_find("health_socket", SECTION_FOMGR);
@@ -1046,11 +1125,55 @@ static void default_health_socket(struct parse *p)
 	memcpy(c->health_socket + strlen(c->runtime_dir), "/health.sock", sizeof("/health.sock"));
 }
 
+static void default_control_socket(struct parse *p)
+{
+	const struct keyword *kw = keyword_find("control_socket", SECTION_FOMGR);
+	struct config *c = p->config;
+	size_t len = strlen(c->runtime_dir);
+
+	if (len + strlen("/control.sock") > kw->max) {
+		parse_error_at(p, key_line(p, "runtime_dir"),
+			       "runtime_dir too long for the default control_socket; set control_socket");
+		return;
+	}
+	memcpy(c->control_socket, c->runtime_dir, len);
+	memcpy(c->control_socket + len, "/control.sock", sizeof("/control.sock"));
+}
+
+/* Remote status is read-only, but still only for clients holding a certificate
+ * the operator's CA signed: no listener beyond loopback without all three. */
+static void check_status_tls(struct parse *p)
+{
+	static const char *const keys[] = {"status_tls_cert", "status_tls_key", "status_tls_client_ca"};
+	const struct config *c = p->config;
+	const char *values[] = {c->status_tls_cert, c->status_tls_key, c->status_tls_client_ca};
+	unsigned first = 0;
+	size_t set = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (!values[i][0])
+			continue;
+		set++;
+		if (!first || key_line(p, keys[i]) < first)
+			first = key_line(p, keys[i]);
+	}
+	if (set && set < ARRAY_SIZE(keys))
+		parse_error_at(p, first, "status_tls_cert, status_tls_key and status_tls_client_ca go together");
+	else if (!set && c->status_listen.family && !c->status_listen.loopback)
+		parse_error_at(p, key_line(p, "status_listen"),
+			       "status_listen '%s' is beyond loopback: set status_tls_cert, status_tls_key "
+			       "and status_tls_client_ca",
+			       c->status_listen.text);
+}
+
 static void check_whole(struct parse *p)
 {
 	section_close(p);
 	if (!p->fomgr_meta.key_line[keyword_find("health_socket", SECTION_FOMGR) - keywords])
 		default_health_socket(p);
+	if (!key_line(p, "control_socket"))
+		default_control_socket(p);
+	check_status_tls(p);
 	if (!p->seen_group_header)
 		parse_error_at(p, 0, "no [group NAME] section: nothing to fail over");
 }

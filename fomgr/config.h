@@ -34,6 +34,15 @@ struct config_addr {
 	char text[64]; /* as written, e.g. "192.0.2.100/24" */
 };
 
+/* status_listen: where the status HTTP server listens; family 0 when "off". */
+struct config_listen {
+	int family;                   /* AF_INET, AF_INET6 or 0 (off) */
+	char addr[INET6_ADDRSTRLEN];  /* the literal, without brackets */
+	uint16_t port;
+	int loopback;                 /* 127.0.0.0/8 or ::1 */
+	char text[INET6_ADDRSTRLEN + 8]; /* as written */
+};
+
 /* [audit] allow / must_be_closed: "tcp/22", "tcp/7777@192.0.2.100",
  * "udp/5405 process=corosync". */
 struct config_port_rule {
@@ -92,6 +101,16 @@ struct config {
 	uint32_t garp_count;              /* garp_count, default 5, at least 3 */
 	uint32_t garp_interval_ms;        /* garp_interval, default 200 */
 	int require_crypto;               /* require_crypto = yes|no (default no: warn only) */
+	/* operators and monitoring: control.c, status_http.c, hooks.c */
+	char control_socket[108];         /* control_socket, default <runtime_dir>/control.sock */
+	char admin_group[CONFIG_NAME_MAX]; /* admin_group: may change state; "" none (root only) */
+	char view_group[CONFIG_NAME_MAX]; /* view_group: may read status and events; "" none */
+	struct config_listen status_listen; /* status_listen = ADDR:PORT | off (127.0.0.1:9900) */
+	char status_tls_cert[256];        /* status_tls_cert, _key, _client_ca: all three or none; */
+	char status_tls_key[256];         /*   required for a status_listen beyond loopback */
+	char status_tls_client_ca[256];
+	char notify_hook[256];            /* notify_hook: run on each transition; "" none */
+	uint32_t notify_timeout_ms;       /* notify_timeout, default 10s */
 	struct config_audit audit;        /* [audit] */
 	/* [group NAME] sections, in file order */
 	size_t n_groups;

@@ -883,3 +883,10 @@ struct auditlog *manager_auditlog(const struct manager *m)
 {
 	return m->auditlog;
 }
+
+void manager_vip_stats(const struct manager *m, struct vip_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (m->vip)
+		vip_get_stats(m->vip, out);
+}

@@ -47,6 +47,11 @@ int manager_group_holder(const struct manager *m, const char *group, char *out);
  * commands are recorded there before they are carried out. */
 struct auditlog *manager_auditlog(const struct manager *m);
 
+/* The address operations' counters (vip.c: GARP / NA sent, netlink requests and
+ * errors), for /metrics; zeros before the start. */
+struct vip_stats;
+void manager_vip_stats(const struct manager *m, struct vip_stats *out);
+
 /* --config-test: exactly the validation a start or reload runs. Prints errors.
  * Returns 0 when valid. */
 int manager_config_test(const char *path);

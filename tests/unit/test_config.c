@@ -561,9 +561,15 @@ static void path_errors(void **state)
 	char text[1024];
 
 	/* 100 bytes: fine as runtime_dir, too long with "/health.sock" for sun_path */
+	static const struct expected_error both[] = {
+		{5, "runtime_dir too long for the default health_socket; set health_socket"},
+		{5, "runtime_dir too long for the default control_socket; set control_socket"},
+	};
+
 	snprintf(text, sizeof(text), F "runtime_dir = /%099d\n", 0);
-	expect_error(text, NULL, 5, "runtime_dir too long for the default health_socket; set health_socket");
-	snprintf(text, sizeof(text), F "runtime_dir = /%099d\nhealth_socket = /run/h.sock\n", 0);
+	expect_errors(text, NULL, both, 2);
+	snprintf(text, sizeof(text), F "runtime_dir = /%099d\nhealth_socket = /run/h.sock\n"
+				       "control_socket = /run/c.sock\n", 0);
 	config_free(expect_ok(text, NULL));
 }
 
@@ -685,6 +691,126 @@ static void load_errors(void **state)
 	close(fd);
 	unlink(path);
 	free(big);
+}
+
+/* ---- operators' keys: control socket, status server, hooks ---- */
+
+static void operator_defaults(void **state)
+{
+	struct config *c = expect_ok(G, NULL);
+
+	assert_string_equal(c->control_socket, "/run/fomgr/control.sock");
+	assert_string_equal(c->admin_group, "");
+	assert_string_equal(c->view_group, "");
+	assert_int_equal(c->status_listen.family, AF_INET);
+	assert_string_equal(c->status_listen.addr, "127.0.0.1");
+	assert_int_equal(c->status_listen.port, 9900);
+	assert_int_equal(c->status_listen.loopback, 1);
+	assert_string_equal(c->status_listen.text, "127.0.0.1:9900");
+	assert_string_equal(c->status_tls_cert, "");
+	assert_string_equal(c->notify_hook, "");
+	assert_int_equal(c->notify_timeout_ms, 10000);
+	config_free(c);
+	/* the default socket follows runtime_dir */
+	c = expect_ok(F "runtime_dir = /tmp/fo/\n", NULL);
+	assert_string_equal(c->control_socket, "/tmp/fo/control.sock");
+	config_free(c);
+}
+
+static void operator_every_key(void **state)
+{
+	struct config *c = expect_ok(F "control_socket = /run/x/ctl.sock\n"
+				       "admin_group = fomgr-admin\n"
+				       "view_group = wheel.view\n"
+				       "status_listen = [2001:db8::1]:8443\n"
+				       "status_tls_cert = /etc/fomgr/s.crt\n"
+				       "status_tls_key = /etc/fomgr/s.key\n"
+				       "status_tls_client_ca = /etc/fomgr/ca.crt\n"
+				       "notify_hook = /usr/local/lib/fomgr/notify\n"
+				       "notify_timeout = 250ms\n",
+				     NULL);
+
+	assert_string_equal(c->control_socket, "/run/x/ctl.sock");
+	assert_string_equal(c->admin_group, "fomgr-admin");
+	assert_string_equal(c->view_group, "wheel.view");
+	assert_int_equal(c->status_listen.family, AF_INET6);
+	assert_string_equal(c->status_listen.addr, "2001:db8::1");
+	assert_int_equal(c->status_listen.port, 8443);
+	assert_int_equal(c->status_listen.loopback, 0);
+	assert_string_equal(c->status_listen.text, "[2001:db8::1]:8443");
+	assert_string_equal(c->status_tls_cert, "/etc/fomgr/s.crt");
+	assert_string_equal(c->status_tls_key, "/etc/fomgr/s.key");
+	assert_string_equal(c->status_tls_client_ca, "/etc/fomgr/ca.crt");
+	assert_string_equal(c->notify_hook, "/usr/local/lib/fomgr/notify");
+	assert_int_equal(c->notify_timeout_ms, 250);
+	config_free(c);
+
+	c = expect_ok(F "status_listen = off\nnotify_timeout = 10m\n", NULL);
+	assert_int_equal(c->status_listen.family, 0);
+	assert_int_equal(c->notify_timeout_ms, 600000);
+	config_free(c);
+	c = expect_ok(F "status_listen = [::1]:1\n", NULL);
+	assert_int_equal(c->status_listen.loopback, 1);
+	assert_int_equal(c->status_listen.port, 1);
+	config_free(c);
+	c = expect_ok(F "status_listen = 127.1.2.3:65535\n", NULL);
+	assert_int_equal(c->status_listen.loopback, 1);
+	config_free(c);
+}
+
+static void operator_errors(void **state)
+{
+	char text[1024];
+
+	expect_error(F "admin_group = bad/name\n", NULL, 5,
+		     "bad admin_group 'bad/name': 1 to 63 of A-Z a-z 0-9 _ . -");
+	expect_error(F "view_group = \n", NULL, 5, "missing value for 'view_group'");
+	expect_error(F "control_socket = run/ctl.sock\n", NULL, 5,
+		     "bad control_socket 'run/ctl.sock': not an absolute path");
+	snprintf(text, sizeof(text), F "control_socket = /%0107d\n", 0);
+	expect_error(text, NULL, 5, "bad control_socket: longer than 107 bytes");
+	/* 100 bytes with a health_socket set: too long for the default control_socket */
+	snprintf(text, sizeof(text), F "runtime_dir = /%099d\nhealth_socket = /run/h.sock\n", 0);
+	expect_error(text, NULL, 5, "runtime_dir too long for the default control_socket; set control_socket");
+	snprintf(text, sizeof(text), F "runtime_dir = /%099d\nhealth_socket = /h\ncontrol_socket = /c\n", 0);
+	config_free(expect_ok(text, NULL));
+	expect_error(F "status_listen = 9900\n", NULL, 5,
+		     "bad status_listen '9900': expected ADDR:PORT, [IPV6]:PORT or off");
+	expect_error(F "status_listen = localhost:9900\n", NULL, 5,
+		     "bad status_listen 'localhost:9900': expected ADDR:PORT, [IPV6]:PORT or off");
+	expect_error(F "status_listen = ::1:9900\n", NULL, 5,
+		     "bad status_listen '::1:9900': expected ADDR:PORT, [IPV6]:PORT or off");
+	expect_error(F "status_listen = [::1]\n", NULL, 5,
+		     "bad status_listen '[::1]': expected ADDR:PORT, [IPV6]:PORT or off");
+	expect_error(F "status_listen = 127.0.0.1:0\n", NULL, 5,
+		     "bad status_listen '127.0.0.1:0': port must be 1 to 65535");
+	expect_error(F "status_listen = 127.0.0.1:65536\n", NULL, 5,
+		     "bad status_listen '127.0.0.1:65536': port must be 1 to 65535");
+	expect_error(F "status_listen = 127.0.0.1:\n", NULL, 5,
+		     "bad status_listen '127.0.0.1:': port must be 1 to 65535");
+	expect_error(F "notify_timeout = 50ms\n", NULL, 5, "notify_timeout '50ms' out of range (100ms to 10m)");
+	expect_error(F "notify_hook = notify.sh\n", NULL, 5, "bad notify_hook 'notify.sh': not an absolute path");
+	expect_error(G "admin_group = x\n", NULL, 4,
+		     "unknown key 'admin_group' in [group web] (it belongs in [fomgr])");
+}
+
+/* Beyond loopback only with TLS and a client CA; the three TLS keys go together. */
+static void operator_status_tls(void **state)
+{
+	expect_error(F "\nstatus_listen = 192.0.2.11:9900\n", NULL, 6,
+		     "status_listen '192.0.2.11:9900' is beyond loopback: set status_tls_cert, status_tls_key "
+		     "and status_tls_client_ca");
+	expect_error(F "status_listen = [::]:9900\n", NULL, 5,
+		     "status_listen '[::]:9900' is beyond loopback: set status_tls_cert, status_tls_key "
+		     "and status_tls_client_ca");
+	expect_error(F "status_tls_key = /k\nstatus_tls_cert = /c\n", NULL, 5,
+		     "status_tls_cert, status_tls_key and status_tls_client_ca go together");
+	expect_error(F "status_listen = 0.0.0.0:9900\nstatus_tls_client_ca = /ca\n", NULL, 6,
+		     "status_tls_cert, status_tls_key and status_tls_client_ca go together");
+	config_free(expect_ok(F "status_listen = 0.0.0.0:9900\nstatus_tls_client_ca = /ca\n"
+				"status_tls_cert = /c\nstatus_tls_key = /k\n", NULL));
+	/* TLS on loopback is allowed too */
+	config_free(expect_ok(F "status_tls_client_ca = /ca\nstatus_tls_cert = /c\nstatus_tls_key = /k\n", NULL));
 }
 
 static void misc_api(void **state)
@@ -867,6 +993,10 @@ int main(void)
 		cmocka_unit_test(errors_format),
 		cmocka_unit_test(load_errors),
 		cmocka_unit_test(misc_api),
+		cmocka_unit_test(operator_defaults),
+		cmocka_unit_test(operator_every_key),
+		cmocka_unit_test(operator_errors),
+		cmocka_unit_test(operator_status_tls),
 		cmocka_unit_test(audit_defaults),
 		cmocka_unit_test(audit_every_key),
 		cmocka_unit_test(audit_errors),

@@ -1,0 +1,143 @@
+/* The control socket: operators' requests (fomctl) as newline-delimited JSON on a
+ * filesystem Unix socket, authorized per command by the caller's peer credentials,
+ * each mutating command written to the audit log before it is carried out. It owns
+ * the socket and its clients; every decision about the cluster is the manager's.
+ *
+ *   request  {"v":1,"id":"42","cmd":"vip.move","args":{"group":"web","to":"node2"}}
+ *   reply    {"v":1,"id":"42","ok":true,...}
+ *            {"v":1,"id":"42","ok":false,"error":"why","code":77}
+ *
+ * "code" is the exit status fomctl returns (CONTROL_EX_*, sysexits). */
+#ifndef FOMGR_CONTROL_H
+#define FOMGR_CONTROL_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+#define CONTROL_VERSION 1
+#define CONTROL_MAX_LINE 65536       /* bytes of one request, without its newline */
+#define CONTROL_MAX_CLIENTS 32
+#define CONTROL_IDLE_TIMEOUT 30.0    /* seconds without a request (event streams excepted) */
+#define CONTROL_MAX_OUTPUT (4u << 20) /* queued output per client; a slower reader is dropped */
+#define CONTROL_ID_MAX 128
+
+enum control_cmd {
+	CONTROL_STATUS,
+	CONTROL_EVENTS,
+	CONTROL_VIP_MOVE,
+	CONTROL_VIP_CLEAR,
+	CONTROL_NODE_STANDBY,
+	CONTROL_NODE_UNSTANDBY,
+	CONTROL_RELOAD,
+	CONTROL_LOG_REOPEN,
+	CONTROL_CMD_MAX
+};
+
+/* Exit codes: sysexits, plus 124 as timeout(1). Shared with fomctl. */
+enum control_exit {
+	CONTROL_EX_OK = 0,
+	CONTROL_EX_FAILED = 1,       /* the daemon refused: target not eligible, ... */
+	CONTROL_EX_USAGE = 64,       /* bad command line, malformed or unknown request */
+	CONTROL_EX_DATAERR = 65,     /* log verify: the chain is broken */
+	CONTROL_EX_NOINPUT = 66,     /* log verify: cannot read the file */
+	CONTROL_EX_NOHOST = 68,      /* unknown node or group */
+	CONTROL_EX_UNAVAILABLE = 69, /* no daemon answers on the socket */
+	CONTROL_EX_SOFTWARE = 70,    /* internal error */
+	CONTROL_EX_IOERR = 74,       /* the audit log cannot be written: command refused */
+	CONTROL_EX_TEMPFAIL = 75,    /* no quorum, not joined, busy, too many clients: retry */
+	CONTROL_EX_PROTOCOL = 76,    /* the daemon's answer makes no sense */
+	CONTROL_EX_NOPERM = 77,      /* not allowed; or the socket's owner is not trusted */
+	CONTROL_EX_CONFIG = 78,      /* reload: the configuration is refused, the old one runs */
+	CONTROL_EX_TIMEOUT = 124,    /* --wait ran out */
+};
+
+/* Who may do what: read (status, events) or change state (everything else). */
+enum control_role { CONTROL_ROLE_NONE, CONTROL_ROLE_VIEW, CONTROL_ROLE_ADMIN, CONTROL_ROLE_MAX };
+
+/* What became of requests, for metrics (fomgr_control_requests_total{result}). */
+enum control_result {
+	CONTROL_RESULT_OK,
+	CONTROL_RESULT_ERROR,   /* understood and allowed, but failed */
+	CONTROL_RESULT_DENIED,  /* not allowed for this caller */
+	CONTROL_RESULT_INVALID, /* malformed, unknown command, oversized */
+	CONTROL_RESULT_REFUSED, /* too many clients */
+	CONTROL_RESULT_MAX
+};
+
+struct control_request {
+	int has_id;
+	char id[CONTROL_ID_MAX + 1];
+	enum control_cmd cmd;
+	char group[CONFIG_NAME_MAX]; /* vip.move, vip.clear */
+	char node[CONFIG_NAME_MAX];  /* vip.move "to" (may be empty), node.* "node" */
+};
+
+/* The caller, from SO_PEERCRED and SO_PEERGROUPS. */
+struct control_peer {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	size_t n_groups;
+	const gid_t *groups; /* supplementary groups */
+	char user[64];       /* from the password database, or the uid in decimal */
+};
+
+/* Groups trusted on the socket; a group that is not set (or does not exist) trusts
+ * nobody. uid 0 is always an admin. */
+struct control_policy {
+	int has_admin, has_view;
+	gid_t admin_gid, view_gid;
+};
+
+/* Parses one request line (without its newline). 0, or -EINVAL with why filled in
+ * (req->id and has_id are set whenever the id could be read, for the reply). */
+int control_parse_request(const char *line, size_t len, struct control_request *req, char *why, size_t size);
+enum control_role control_peer_role(const struct control_peer *peer, const struct control_policy *policy);
+int control_cmd_allowed(enum control_cmd cmd, enum control_role role);
+int control_cmd_mutates(enum control_cmd cmd);
+/* The exit code for a manager error (negative errno). */
+enum control_exit control_errno_exit(int err);
+const char *control_cmd_str(enum control_cmd cmd);
+const char *control_role_str(enum control_role role);
+const char *control_result_str(enum control_result result);
+
+struct manager;
+struct auditlog;
+struct control;
+
+/* reload: re-reads the configuration; fills detail with the errors when refused.
+ * Returns 0 or -errno. */
+typedef int (*control_reload_fn)(void *arg, char *detail, size_t size);
+/* The audit log to write to, asked at each command (the manager opens it once it
+ * knows the node's name, and may reopen it). NULL: mutating commands are refused. */
+typedef struct auditlog *(*control_auditlog_fn)(void *arg);
+
+struct control_options {
+	const char *path;
+	const char *admin_group, *view_group; /* "" or NULL: none */
+	control_auditlog_fn auditlog;
+	control_reload_fn reload;
+	void *arg;                            /* for auditlog and reload */
+};
+
+struct control_stats {
+	uint64_t requests[CONTROL_RESULT_MAX];
+	unsigned clients;
+};
+
+struct control *control_new(struct ev_loop *loop, struct manager *m, const struct control_options *options);
+/* Binds the socket (replacing a stale one; a symlink, a file that is not a socket,
+ * a socket owned by someone else or one that answers make it fail) and listens.
+ * Logs why it fails. 0 or -errno. */
+int control_start(struct control *ctl);
+/* Applies new groups (reload): socket group and ACL, and who may do what. */
+int control_set_groups(struct control *ctl, const char *admin_group, const char *view_group);
+/* Closes every client and removes the socket. Accepts NULL. */
+void control_free(struct control *ctl);
+void control_get_stats(const struct control *ctl, struct control_stats *stats);
+
+#endif
