@@ -5,9 +5,9 @@
  * standing problem does not flood the log; the transition records (AUDITLOG_SNAPSHOT)
  * carry the findings active at that moment.
  *
- * Around a transition nothing here delays the move: before a release only a
- * filtered count of the connections on the VIPs runs in the caller's path, and
- * everything else (snapshot, records, fsync) runs from a zero timer afterwards. */
+ * Around a transition nothing here delays the move: the hooks only queue the work,
+ * which runs from a zero timer once the transition's callbacks have returned (the
+ * count of the connections on the VIPs, the snapshot, the record and its fsync). */
 #include "audit.h"
 
 #include <arpa/inet.h>
@@ -572,7 +572,6 @@ struct pending {
 	bool after; /* after_acquire, else before_release */
 	char group[CONFIG_NAME_MAX];
 	uint64_t queued_us;
-	uint64_t took_us;      /* before_release: the count in the caller's path */
 	int count_error;
 	uint64_t connections;
 	uint32_t counts[CONFIG_MAX_ADDRS];
@@ -1007,22 +1006,20 @@ static struct pending *pending_add(struct audit *a, const char *group, bool afte
 	return p;
 }
 
+/* The count runs from the loop too: a deleted address does not close its
+ * connections, so right after the release they are still there to be counted. */
 int audit_before_release(struct audit *a, const char *group)
 {
-	const struct config_group *g = config_group_find(a->config, group);
 	uint64_t t0 = clock_mono_us();
 	struct pending *p;
 
-	if (!g)
+	if (!config_group_find(a->config, group))
 		return -ENOENT;
 	p = pending_add(a, group, false);
 	if (!p)
 		return -ENOBUFS;
-	count_connections(g, p);
-	p->took_us = clock_mono_us() - t0;
 	a->stats.before_release_runs++;
-	a->stats.vip_connections_last = p->connections;
-	stat_time(p->took_us, &a->stats.before_release_us_last, &a->stats.before_release_us_max);
+	stat_time(clock_mono_us() - t0, &a->stats.before_release_us_last, &a->stats.before_release_us_max);
 	return 0;
 }
 
@@ -1098,6 +1095,20 @@ static void run_after(struct audit *a, struct pending *p)
 	record_snapshot(a, p, a->stats.after_acquire_us_last);
 }
 
+/* After a release: the connections it cuts, with the latest periodic snapshot. */
+static void run_before(struct audit *a, struct pending *p)
+{
+	const struct config_group *g = config_group_find(a->config, p->group);
+	uint64_t t0 = clock_mono_us();
+
+	if (!g)
+		return;
+	count_connections(g, p);
+	a->stats.vip_connections_last = p->connections;
+	stat_time(clock_mono_us() - t0, &a->stats.release_count_us_last, &a->stats.release_count_us_max);
+	record_snapshot(a, p, a->stats.release_count_us_last);
+}
+
 static void on_deferred(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct audit *a = w->data;
@@ -1110,7 +1121,7 @@ static void on_deferred(struct ev_loop *loop, ev_timer *w, int revents)
 		if (batch[i].after)
 			run_after(a, &batch[i]);
 		else
-			record_snapshot(a, &batch[i], batch[i].took_us);
+			run_before(a, &batch[i]);
 	}
 }
 
@@ -1182,8 +1193,8 @@ json_t *audit_status_json(const struct audit *a)
 	json_t *st = json_pack("{s:o, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "findings",
 			       active_json(a), "listeners", (json_int_t)s->listeners, "findings_new",
 			       (json_int_t)s->findings_new, "findings_resolved", (json_int_t)s->findings_resolved,
-			       "before_release_ms_last", s->before_release_us_last / 1000.0, "before_release_ms_max",
-			       s->before_release_us_max / 1000.0, "after_acquire_ms_last",
+			       "release_count_ms_last", s->release_count_us_last / 1000.0, "release_count_ms_max",
+			       s->release_count_us_max / 1000.0, "after_acquire_ms_last",
 			       s->after_acquire_us_last / 1000.0, "after_acquire_ms_max",
 			       s->after_acquire_us_max / 1000.0, "probes_sent", (json_int_t)s->probes_sent,
 			       "probes_open", (json_int_t)s->probes_open, "probes_refused",

@@ -172,6 +172,7 @@ struct audit_stats {
 	size_t findings_active;
 	uint64_t before_release_runs, after_acquire_runs;
 	uint64_t before_release_us_last, before_release_us_max; /* in the caller's path */
+	uint64_t release_count_us_last, release_count_us_max;   /* deferred: the count after a release */
 	uint64_t after_acquire_us_last, after_acquire_us_max;   /* deferred, after the move */
 	uint64_t periodic_us_last, periodic_us_max;
 	uint64_t vip_connections_last;  /* established on the VIPs, latest count */
@@ -196,9 +197,9 @@ void audit_periodic_stop(struct audit *a);
 /* One periodic run now (also what the timer calls). 0 or -errno. */
 int audit_run_now(struct audit *a);
 
-/* Call just before releasing a group's addresses. Cheap (the latest periodic
- * snapshot and one filtered count of the connections the move will cut); the record
- * is written from the loop afterwards, so the release is not delayed. */
+/* Call just before releasing a group's addresses. It only queues: the count of
+ * the connections the move cuts (they outlive the address) and the record, with
+ * the latest periodic snapshot's findings, run from the loop right afterwards. */
 int audit_before_release(struct audit *a, const char *group);
 /* Call once a group's addresses are up. The snapshot, the counts and the record
  * run from the loop afterwards (a zero timer), when the transition has finished. */

@@ -99,7 +99,7 @@ static int cmd_transition(int argc, char **argv)
 	struct audit *a = c ? audit_new(EV_DEFAULT, c, log) : NULL;
 	int rounds = argc > 3 ? atoi(argv[3]) : 1;
 	struct audit_stats st;
-	uint64_t br = 0, aa = 0, brmax = 0, aamax = 0;
+	uint64_t br = 0, rc = 0, aa = 0;
 
 	if (!a)
 		return 2;
@@ -111,15 +111,15 @@ static int cmd_transition(int argc, char **argv)
 		ev_run(EV_DEFAULT, EVRUN_NOWAIT);
 		audit_get_stats(a, &st);
 		br += st.before_release_us_last;
+		rc += st.release_count_us_last;
 		aa += st.after_acquire_us_last;
-		brmax = st.before_release_us_max;
-		aamax = st.after_acquire_us_max;
 	}
-	printf("before_release_us=%llu after_acquire_us=%llu before_release_max_us=%llu "
-	       "after_acquire_max_us=%llu listeners=%zu vip_connections=%llu rounds=%d\n",
-	       (unsigned long long)(br / (uint64_t)rounds), (unsigned long long)(aa / (uint64_t)rounds),
-	       (unsigned long long)brmax, (unsigned long long)aamax, st.listeners,
-	       (unsigned long long)st.vip_connections_last, rounds);
+	printf("before_release_us=%llu release_count_us=%llu after_acquire_us=%llu before_release_max_us=%llu "
+	       "release_count_max_us=%llu after_acquire_max_us=%llu listeners=%zu vip_connections=%llu rounds=%d\n",
+	       (unsigned long long)(br / (uint64_t)rounds), (unsigned long long)(rc / (uint64_t)rounds),
+	       (unsigned long long)(aa / (uint64_t)rounds), (unsigned long long)st.before_release_us_max,
+	       (unsigned long long)st.release_count_us_max, (unsigned long long)st.after_acquire_us_max,
+	       st.listeners, (unsigned long long)st.vip_connections_last, rounds);
 	audit_free(a);
 	auditlog_close(log);
 	config_free(c);
