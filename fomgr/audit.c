@@ -549,7 +549,9 @@ int audit_probe_judge(const struct audit_probe *p, const struct audit_target *t,
 	int rc;
 
 	addr_str(t->addr.ss_family, ss_addr(&t->addr), a, sizeof(a));
-	snprintf(subject, sizeof(subject), "tcp/%u on %s%s (%s)", p->port, t->vip ? "VIP of " : "", t->name, a);
+	if (snprintf(subject, sizeof(subject), "tcp/%u on %s%s (%s)", p->port, t->vip ? "VIP of " : "", t->name,
+		     a) >= (int)sizeof(subject))
+		subject[sizeof(subject) - 1] = '\0';
 	if (p->must_be_closed && r == AUDIT_PROBE_OPEN)
 		rc = audit_findings_add(out, AUDIT_CLOSED_PORT_OPEN, AUDIT_CRITICAL, subject,
 					"answers from here, but must be closed (rule '%s')", p->rule);

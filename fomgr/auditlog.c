@@ -469,8 +469,9 @@ static void format_ts(uint64_t realtime_ms, char *buf, size_t size)
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(realtime_ms % 1000));
+	if (snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(realtime_ms % 1000)) >= (int)size)
+		buf[size - 1] = '\0';
 }
 
 /* The caller's fields with the chain fields set over them; NULL on ENOMEM. */

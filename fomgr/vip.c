@@ -431,7 +431,7 @@ out:
 
 static int vip_build(const struct vip_addr *a, int ifindex, enum vip_op op, struct nl_msg **msg)
 {
-	struct rtnl_addr *ra;
+	struct rtnl_addr *ra = NULL;
 	int err = vip_rtnl_addr(a, ifindex, op, &ra);
 
 	if (err < 0)

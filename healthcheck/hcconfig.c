@@ -965,8 +965,8 @@ fail:
 
 int hcconfig_load_file(const char *path, struct hc_config **out, struct hc_config_errors *errs)
 {
-	char *buf;
-	size_t len;
+	char *buf = NULL;
+	size_t len = 0;
 	int rc;
 
 	*out = NULL;

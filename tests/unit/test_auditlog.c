@@ -160,7 +160,8 @@ static void test_edit_layout_detected(void **state)
 	write_log(path, 10);
 	read_lines(path, lines, 40);
 	snprintf(edited, sizeof(edited), "%s", lines[6]);
-	snprintf(lines[6], sizeof(lines[6]), "%.*s %s", 1, edited, edited + 1);
+	if (snprintf(lines[6], sizeof(lines[6]), "%.*s %s", 1, edited, edited + 1) >= (int)sizeof(lines[6]))
+		fail_msg("line too long for the test buffer");
 	write_lines(path, lines, 10, true);
 	assert_int_equal(verify_path(path, NULL, &res), -EBADMSG);
 	assert_int_equal(res.bad_line, 7);
