@@ -666,9 +666,11 @@ static void finish(struct control *ctl, struct client *c, const struct control_p
 
 	audit_result(ctl, peer, req, target, rc);
 	if (rc == 0 || rc == -EEXIST) {
-		log_info("control: %s %s%s%s by %s (uid %u): %s", control_cmd_str(req->cmd), req->group,
-			 req->group[0] ? " " : "", target && *target ? target : req->node, peer->user,
-			 (unsigned)peer->uid, rc ? "nothing to change" : "done");
+		const char *node = target && *target ? target : req->node;
+
+		log_info("control: %s%s%s%s%s by %s (uid %u): %s", control_cmd_str(req->cmd), req->group[0] ? " " : "",
+			 req->group, node[0] ? " " : "", node, peer->user, (unsigned)peer->uid,
+			 rc ? "nothing to change" : "done");
 		if (c)
 			reply_ok(c, req, done_json(req, target, rc == 0));
 		return;

@@ -1,0 +1,12 @@
+/* fomctl's human output: the status document as tables, events as one line each.
+ * Scripts use --json instead; nothing here is meant to be parsed. */
+#ifndef FOMCTL_RENDER_H
+#define FOMCTL_RENDER_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+void render_status(FILE *out, const json_t *status);
+void render_event(FILE *out, const json_t *event);
+
+#endif

@@ -1,0 +1,392 @@
+/* libmicrohttpd without a thread of its own (MHD_USE_EPOLL, external polling): its
+ * epoll descriptor is one ev_io in fomgr's loop and MHD_get_timeout() arms one
+ * ev_timer. So a request reads the manager's state in the loop thread, with no
+ * lock and no snapshot to keep in step; the price is that rendering runs between
+ * two events of the failover path. It is bounded: a status document is built in
+ * tens of microseconds, requests have no body, connections are limited in number
+ * and time, and a slow client costs a connection slot, never the loop (MHD writes
+ * non-blocking). A thread would add a second copy of the state and a lock on the
+ * failover path for no gain at this size.
+ *
+ * TLS: GnuTLS, through MHD (Debian's libmicrohttpd is built with it). MHD asks
+ * for a client certificate when a trust CA is given but leaves the verdict to the
+ * application: each request checks the peer's chain against the CA. */
+#include "status_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "fo/log.h"
+#include "hooks.h"
+#include "manager.h"
+#include "metrics.h"
+
+#define PEM_MAX (1024 * 1024)
+
+struct status_http {
+	struct ev_loop *loop;
+	struct manager *m;
+	struct MHD_Daemon *daemon;
+	ev_io epoll_io;
+	ev_timer timer;
+	uint16_t port;
+	int tls;
+	char *cert, *key, *ca;
+	int listening;
+	const struct control *control;
+	const struct hooks *hooks;
+	struct metrics_histogram failover;
+	uint64_t requests;
+	uint64_t tls_refused;
+};
+
+/* ---- content ---- */
+
+static void on_event(void *arg, json_t *event)
+{
+	struct status_http *h = arg;
+	const char *type = json_string_value(json_object_get(event, "event"));
+	const char *action = json_string_value(json_object_get(event, "action"));
+
+	if (type && strcmp(type, "transition") == 0 && action && strcmp(action, "acquire") == 0 &&
+	    json_is_true(json_object_get(event, "ok")))
+		metrics_histogram_observe(&h->failover, json_number_value(json_object_get(event, "took_ms")) / 1000.0);
+}
+
+char *status_http_render_metrics(const struct status_http *h)
+{
+	struct control_stats cs;
+	struct vip_stats vs;
+	uint64_t hooks[METRICS_HOOK_MAX];
+	json_t *st = manager_status(h->m);
+	struct metrics_input in = {.status = st, .failover = &h->failover, .http_requests = h->requests};
+	char *text;
+
+	if (!st)
+		return NULL;
+	manager_vip_stats(h->m, &vs);
+	in.vip = &vs;
+	if (h->control) {
+		control_get_stats(h->control, &cs);
+		in.control = &cs;
+	}
+	if (h->hooks) {
+		hooks_get_counts(h->hooks, hooks);
+		in.hooks = hooks;
+	}
+	text = metrics_render(&in);
+	json_decref(st);
+	return text;
+}
+
+static char *render_status(const struct status_http *h, int pretty)
+{
+	json_t *st = manager_status(h->m);
+	char *text = st ? json_dumps(st, pretty ? JSON_INDENT(2) : JSON_COMPACT) : NULL, *line = NULL;
+
+	json_decref(st);
+	if (text && asprintf(&line, "%s\n", text) < 0)
+		line = NULL;
+	free(text);
+	return line;
+}
+
+/* ---- requests ---- */
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	if (!body) {
+		static char oom[] = "out of memory\n";
+
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		type = "text/plain; charset=utf-8";
+		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, oom, MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	}
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	rc = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* The client's certificate chains to the operator's CA; 0 or why not. */
+static const char *client_refused(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	unsigned verdict = 0;
+	int rc;
+
+	if (!ci || !ci->tls_session)
+		return "no TLS session";
+	rc = gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &verdict);
+	if (rc == GNUTLS_E_NO_CERTIFICATE_FOUND)
+		return "no client certificate";
+	if (rc < 0)
+		return gnutls_strerror(rc);
+	return verdict ? "client certificate not trusted" : NULL;
+}
+
+static enum MHD_Result route(struct status_http *h, struct MHD_Connection *conn, const char *url)
+{
+	static const char text_type[] = "text/plain; charset=utf-8";
+	const char *pretty = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pretty");
+
+	h->requests++;
+	if (h->tls) {
+		const char *why = client_refused(conn);
+
+		if (why) {
+			h->tls_refused++;
+			log_warn("status: request refused: %s", why);
+			return reply(conn, MHD_HTTP_FORBIDDEN, text_type, strdup("client certificate required\n"));
+		}
+	}
+	if (strcmp(url, "/status") == 0)
+		return reply(conn, 200, "application/json", render_status(h, pretty != NULL));
+	if (strcmp(url, "/metrics") == 0)
+		return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", status_http_render_metrics(h));
+	if (strcmp(url, "/") == 0)
+		return reply(conn, 200, text_type, strdup("fomgr: /status (JSON), /metrics (Prometheus)\n"));
+	return reply(conn, MHD_HTTP_NOT_FOUND, text_type, strdup("not found: /status /metrics\n"));
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			       const char *version, const char *upload_data, size_t *upload_data_size,
+			       void **req_cls)
+{
+	static int first_call_marker;
+
+	if (*req_cls == NULL) { /* headers only so far: answer on the next call */
+		*req_cls = &first_call_marker;
+		return MHD_YES;
+	}
+	if (*upload_data_size) { /* a body we do not want: drop it */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
+			     strdup("method not allowed\n"));
+	return route(cls, conn, url);
+}
+
+/* ---- MHD in the loop ---- */
+
+static void rearm(struct status_http *h)
+{
+	MHD_UNSIGNED_LONG_LONG timeout_ms;
+
+	ev_timer_stop(h->loop, &h->timer);
+	if (MHD_get_timeout(h->daemon, &timeout_ms) == MHD_YES) {
+		ev_timer_set(&h->timer, timeout_ms / 1000.0, 0);
+		ev_timer_start(h->loop, &h->timer);
+	}
+}
+
+static void on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct status_http *h = w->data;
+
+	MHD_run(h->daemon);
+	rearm(h);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct status_http *h = w->data;
+
+	MHD_run(h->daemon);
+	rearm(h);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[256];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warn("status http: %s", line);
+}
+
+/* A PEM file, whole, at most PEM_MAX bytes; the caller frees it. */
+static char *read_pem(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char *buf = NULL;
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size <= PEM_MAX &&
+	    (buf = calloc(1, (size_t)st.st_size + 1))) {
+		n = read(fd, buf, (size_t)st.st_size);
+		if (n != st.st_size) {
+			free(buf);
+			buf = NULL;
+			errno = EIO;
+		}
+	} else if (!buf) {
+		errno = errno ? errno : EINVAL;
+	}
+	close(fd);
+	return buf;
+}
+
+static int load_tls(struct status_http *h, const struct status_http_options *o)
+{
+	const char *paths[3] = {o->tls_cert, o->tls_key, o->tls_client_ca};
+	char **bufs[3] = {&h->cert, &h->key, &h->ca};
+
+	for (int i = 0; i < 3; i++) {
+		*bufs[i] = read_pem(paths[i]);
+		if (!*bufs[i]) {
+			log_err("status http: cannot read %s: %s", paths[i], strerror(errno));
+			return -errno;
+		}
+	}
+	h->tls = 1;
+	return 0;
+}
+
+static int start_daemon(struct status_http *h, const struct config_listen *l)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
+	const union MHD_DaemonInfo *info;
+
+	if (l->family == AF_INET6) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(l->port);
+		inet_pton(AF_INET6, l->addr, &v6->sin6_addr);
+		flags |= MHD_USE_IPv6;
+	} else {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(l->port);
+		inet_pton(AF_INET, l->addr, &v4->sin_addr);
+	}
+	if (h->tls)
+		h->daemon = MHD_start_daemon(
+			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATUS_HTTP_CONNECTION_TIMEOUT_S,
+			MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_HTTPS_MEM_TRUST,
+			h->ca, MHD_OPTION_END);
+	else
+		h->daemon = MHD_start_daemon(
+			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATUS_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+	info = h->daemon ? MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+	if (!info) {
+		int err = errno ? errno : EADDRNOTAVAIL;
+
+		log_err("status http: cannot listen on %s: %s", l->text, strerror(err));
+		return -err;
+	}
+	ev_io_init(&h->epoll_io, on_io, info->epoll_fd, EV_READ);
+	h->epoll_io.data = h;
+	ev_io_start(h->loop, &h->epoll_io);
+	ev_init(&h->timer, on_timer);
+	h->timer.data = h;
+	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info ? info->port : l->port;
+	return 0;
+}
+
+struct status_http *status_http_new(struct ev_loop *loop, struct manager *m, const struct status_http_options *o)
+{
+	const struct config_listen *l = o->listen;
+	int tls = o->tls_cert && o->tls_cert[0] && o->tls_key && o->tls_key[0] && o->tls_client_ca &&
+		  o->tls_client_ca[0];
+	struct status_http *h;
+	int rc;
+
+	/* The config refuses this too; the server does not trust its caller on it. */
+	if (!l->loopback && !tls) {
+		log_err("status http: %s is beyond loopback: it needs TLS with a client CA "
+			"(status_tls_cert, status_tls_key, status_tls_client_ca); refusing to start",
+			l->text);
+		errno = EPERM;
+		return NULL;
+	}
+	if (tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		log_err("status http: this libmicrohttpd has no TLS support; refusing to start");
+		errno = ENOTSUP;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->loop = loop;
+	h->m = m;
+	rc = tls ? load_tls(h, o) : 0;
+	if (rc == 0)
+		rc = start_daemon(h, l);
+	if (rc == 0 && (rc = manager_listen(m, on_event, h)) == 0)
+		h->listening = 1;
+	if (rc < 0) {
+		status_http_free(h);
+		errno = -rc;
+		return NULL;
+	}
+	log_info("status http on %s%s: /status /metrics", l->text, h->tls ? " (TLS, client certificates)" : "");
+	return h;
+}
+
+void status_http_free(struct status_http *h)
+{
+	if (!h)
+		return;
+	if (h->listening)
+		manager_unlisten(h->m, on_event, h);
+	if (h->daemon) {
+		ev_io_stop(h->loop, &h->epoll_io);
+		ev_timer_stop(h->loop, &h->timer);
+		MHD_stop_daemon(h->daemon);
+	}
+	if (h->key) /* key material does not linger in freed memory */
+		explicit_bzero(h->key, strlen(h->key));
+	free(h->cert);
+	free(h->key);
+	free(h->ca);
+	free(h);
+}
+
+void status_http_set_sources(struct status_http *h, const struct control *control, const struct hooks *hooks)
+{
+	h->control = control;
+	h->hooks = hooks;
+}
+
+uint16_t status_http_port(const struct status_http *h)
+{
+	return h->port;
+}
