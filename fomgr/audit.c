@@ -6,8 +6,10 @@
  * carry the findings active at that moment.
  *
  * Around a transition nothing here delays the move: the hooks only queue the work,
- * which runs from a zero timer once the transition's callbacks have returned (the
- * count of the connections on the VIPs, the snapshot, the record and its fsync). */
+ * which runs from an idle watcher, once the loop has no other event pending (so
+ * the kernel's acknowledgements and the peers' messages of the transition go
+ * first): the count of the connections on the VIPs, the snapshot, the record and
+ * its fsync. */
 #include "audit.h"
 
 #include <arpa/inet.h>
@@ -607,7 +609,7 @@ struct audit {
 	struct netstate_summary net;     /* the latest network summary */
 	bool have_net;
 	ev_timer periodic;
-	ev_timer deferred;
+	ev_idle deferred;  /* the transition audits run when the loop has nothing else */
 	size_t n_pending;
 	struct pending pending[MAX_PENDING];
 	struct probe_round *probe;
@@ -1004,7 +1006,7 @@ static struct pending *pending_add(struct audit *a, const char *group, bool afte
 	snprintf(p->group, sizeof(p->group), "%s", group);
 	p->after = after;
 	p->queued_us = clock_mono_us();
-	ev_timer_start(a->loop, &a->deferred);
+	ev_idle_start(a->loop, &a->deferred);
 	return p;
 }
 
@@ -1111,11 +1113,13 @@ static void run_before(struct audit *a, struct pending *p)
 	record_snapshot(a, p, a->stats.release_count_us_last);
 }
 
-static void on_deferred(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_deferred(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	struct audit *a = w->data;
 	size_t n = a->n_pending;
 	struct pending batch[MAX_PENDING];
+
+	ev_idle_stop(loop, w);
 
 	memcpy(batch, a->pending, n * sizeof(batch[0]));
 	a->n_pending = 0;
@@ -1145,7 +1149,7 @@ struct audit *audit_new(struct ev_loop *loop, const struct config *config, struc
 	a->log = log;
 	ev_timer_init(&a->periodic, on_periodic, 0, 0);
 	a->periodic.data = a;
-	ev_timer_init(&a->deferred, on_deferred, 0, 0);
+	ev_idle_init(&a->deferred, on_deferred);
 	a->deferred.data = a;
 	audit_set_config(a, config);
 	return a;
@@ -1174,7 +1178,7 @@ void audit_free(struct audit *a)
 	if (!a)
 		return;
 	audit_periodic_stop(a);
-	ev_timer_stop(a->loop, &a->deferred);
+	ev_idle_stop(a->loop, &a->deferred);
 	for (int s = 0; s < SRC_MAX; s++)
 		audit_findings_clear(&a->active[s]);
 	netstate_summary_clear(&a->net);

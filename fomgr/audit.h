@@ -199,10 +199,10 @@ int audit_run_now(struct audit *a);
 
 /* Call just before releasing a group's addresses. It only queues: the count of
  * the connections the move cuts (they outlive the address) and the record, with
- * the latest periodic snapshot's findings, run from the loop right afterwards. */
+ * the latest periodic snapshot's findings, run from the loop once it is idle. */
 int audit_before_release(struct audit *a, const char *group);
 /* Call once a group's addresses are up. The snapshot, the counts and the record
- * run from the loop afterwards (a zero timer), when the transition has finished. */
+ * run from the loop afterwards (an idle watcher: once no other event is pending). */
 int audit_after_acquire(struct audit *a, const char *group);
 
 void audit_get_stats(const struct audit *a, struct audit_stats *stats);

@@ -113,6 +113,11 @@ for sockets in $SIZES; do
 	conns=""
 	stop_pid "$holder"
 	holder=""
+	# The holder's workers die with it, a moment later: wait for its ports to close.
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$(in_ns "$SS" -Hltn 'sport = :8001')" ] && break
+		sleep 0.1
+	done
 done
 echo
 echo "| sockets | ss rows | VIP conns | before_release ms, in the release path (mean / max) | VIP count after release ms (mean / max) | after_acquire ms (mean / max) | audit RSS KB | ss -tuna ms | ss RSS KB |"

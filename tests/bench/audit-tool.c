@@ -108,7 +108,8 @@ static int cmd_transition(int argc, char **argv)
 	for (int i = 0; i < rounds; i++) {
 		if (audit_before_release(a, argv[1]) < 0 || audit_after_acquire(a, argv[1]) < 0)
 			return 2;
-		ev_run(EV_DEFAULT, EVRUN_NOWAIT);
+		for (int k = 0; k < 4; k++)
+			ev_run(EV_DEFAULT, EVRUN_NOWAIT);
 		audit_get_stats(a, &st);
 		br += st.before_release_us_last;
 		rc += st.release_count_us_last;
