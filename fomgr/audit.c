@@ -29,6 +29,7 @@
 #include "fo/clock.h"
 #include "fo/log.h"
 #include "fo/sockdiag.h"
+#include "membership.h"
 #include "netstate.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -393,6 +394,25 @@ static int check_corosync(const struct config *config, const struct audit_exposu
 				       "two_node without a tie-breaker: a partition can leave both nodes holding "
 				       "the VIPs");
 	return r;
+}
+
+void audit_exposure_gather(const struct config *config, const struct membership_info *info,
+			   struct audit_exposure_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	if (info) {
+		in->corosync_known = true;
+		in->crypto = info->crypto;
+		in->two_node = info->two_node;
+		in->has_qdevice = info->has_qdevice;
+	}
+	in->status_enabled = config->status_listen.family != 0;
+	in->status_loopback = config->status_listen.loopback;
+	in->status_tls = config->status_tls_cert[0] && config->status_tls_key[0] && config->status_tls_client_ca[0];
+	audit_exposure_add_file(in, config->notify_hook, "hook");
+	audit_exposure_add_file(in, config->status_tls_key, "key");
+	audit_exposure_add_file(in, AUDIT_COROSYNC_AUTHKEY, "key");
+	audit_exposure_add_file(in, config->path, "config");
 }
 
 int audit_exposure_check(const struct config *config, const struct audit_exposure_input *in,

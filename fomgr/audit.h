@@ -109,6 +109,13 @@ struct audit_exposure_input {
 
 /* Stats path into in->files (a missing file is recorded as such). 0, -E2BIG. */
 int audit_exposure_add_file(struct audit_exposure_input *in, const char *path, const char *role);
+/* Fills in from config (status endpoint, notify hook, TLS key, the config file
+ * itself) and from corosync's settings when info is non-NULL (membership_read_info),
+ * plus corosync's authkey (COROSYNC_AUTHKEY). Reads file modes, nothing else. */
+#define AUDIT_COROSYNC_AUTHKEY "/etc/corosync/authkey"
+struct membership_info;
+void audit_exposure_gather(const struct config *config, const struct membership_info *info,
+			   struct audit_exposure_input *in);
 /* Pure: the findings for in, under config's require_crypto and [audit] policy.
  * Returns 0, or -EPERM when the policy is refuse (or require_crypto is set and
  * corosync runs without crypto) and a warning or critical finding was made: the

@@ -311,6 +311,39 @@ static void test_exposure_files(void **state)
 	rmdir(dir);
 }
 
+static void test_exposure_gather(void **state)
+{
+	char dir[] = "/tmp/test_audit.XXXXXX", hook[64], text[512];
+	struct membership_info info = {.two_node = 1, .crypto = 1};
+	struct audit_exposure_input in;
+	struct audit_findings f = {0};
+	struct config *c;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(hook, sizeof(hook), "%s/notify", dir);
+	fclose(fopen(hook, "w"));
+	assert_int_equal(chmod(hook, 0757), 0);
+	snprintf(text, sizeof(text), "[fomgr]\nnotify_hook = %s\n" GROUP, hook);
+	c = parse(text);
+	audit_exposure_gather(c, &info, &in);
+	assert_true(in.corosync_known);
+	assert_true(in.two_node);
+	assert_true(in.status_enabled); /* the default: 127.0.0.1:9900 */
+	assert_true(in.status_loopback);
+	assert_false(in.status_tls);
+	assert_string_equal(in.files[0].path, hook);
+	assert_int_equal(audit_exposure_check(c, &in, &f), 0);
+	assert_int_equal(f.n, 2); /* two_node without qdevice, the hook writable by others */
+	assert_string_equal(f.v[0].subject, "corosync two_node");
+	assert_string_equal(f.v[1].subject, hook);
+	audit_findings_clear(&f);
+	audit_exposure_gather(c, NULL, &in);
+	assert_false(in.corosync_known);
+	config_free(c);
+	unlink(hook);
+	rmdir(dir);
+}
+
 /* ---- probes ---- */
 
 static void test_probe_plan(void **state)
@@ -555,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_exposure_corosync),
 		cmocka_unit_test(test_exposure_status),
 		cmocka_unit_test(test_exposure_files),
+		cmocka_unit_test(test_exposure_gather),
 		cmocka_unit_test(test_probe_plan),
 		cmocka_unit_test(test_probe_judge),
 		cmocka_unit_test(test_findings_new_and_resolved),
