@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "auditlog.h"
@@ -37,6 +38,9 @@
 #define MAX_PENDING (2 * CONFIG_MAX_GROUPS)
 #define PROBE_CONCURRENCY 16
 #define SNAPSHOT_RECORD_LISTENERS 64 /* listeners listed in a snapshot record */
+#ifndef FO_VERSION
+#define FO_VERSION "unknown"
+#endif
 
 static const char *const kind_names[AUDIT_KIND_MAX] = {
 	[AUDIT_UNEXPECTED_LISTENER] = "unexpected_listener",
@@ -589,8 +593,8 @@ int audit_probe_judge(const struct audit_probe *p, const struct audit_target *t,
 
 /* ---- the running audit ---- */
 
-enum source { SRC_PORTS, SRC_PROBES, SRC_NETWORK, SRC_MAX };
-static const char *const source_names[SRC_MAX] = {"ports", "probes", "network"};
+enum source { SRC_PORTS, SRC_PROBES, SRC_NETWORK, SRC_DRIFT, SRC_MAX };
+static const char *const source_names[SRC_MAX] = {"ports", "probes", "network", "drift"};
 
 struct pending {
 	bool after; /* after_acquire, else before_release */
@@ -1149,6 +1153,69 @@ static void on_deferred(struct ev_loop *loop, ev_idle *w, int revents)
 		else
 			run_before(a, &batch[i]);
 	}
+}
+
+/* ---- cross-node consistency ---- */
+
+void audit_local_state(const struct audit *a, struct netstate_peer_state *out)
+{
+	struct utsname u;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->config_digest, a->config->digest, sizeof(out->config_digest));
+	snprintf(out->fomgr_version, sizeof(out->fomgr_version), "%s", FO_VERSION);
+	if (uname(&u) == 0)
+		snprintf(out->kernel_version, sizeof(out->kernel_version), "%s", u.release);
+	if (a->have_net)
+		netstate_summary_digest(&a->net, &out->digests);
+}
+
+/* A finding of netstate_compare about node: its subject ends in " on NODE". */
+static bool about_node(const struct audit_finding *f, const char *node)
+{
+	size_t n = strlen(f->subject), k = strlen(node);
+
+	return n > k + 4 && strcmp(f->subject + n - k, node) == 0 && memcmp(f->subject + n - k - 4, " on ", 4) == 0;
+}
+
+/* The active drift findings, without node's. */
+static int drift_others(const struct audit *a, const char *node, struct audit_findings *out)
+{
+	const struct audit_findings *d = &a->active[SRC_DRIFT];
+
+	for (size_t i = 0; i < d->n; i++) {
+		int r = about_node(&d->v[i], node) ? 0
+			: audit_findings_add(out, d->v[i].kind, d->v[i].severity, d->v[i].subject, "%s",
+					     d->v[i].detail);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int audit_peer_state(struct audit *a, const struct netstate_peer_state *peer)
+{
+	struct netstate_peer_state mine;
+	struct audit_findings now = {0};
+	int r = drift_others(a, peer->node, &now);
+
+	audit_local_state(a, &mine);
+	if (r == 0)
+		r = netstate_compare(&mine, peer, &now);
+	if (r >= 0)
+		reconcile(a, SRC_DRIFT, &now);
+	audit_findings_clear(&now);
+	return r < 0 ? r : 0;
+}
+
+void audit_peer_gone(struct audit *a, const char *node)
+{
+	struct audit_findings now = {0};
+
+	if (drift_others(a, node, &now) == 0)
+		reconcile(a, SRC_DRIFT, &now);
+	audit_findings_clear(&now);
 }
 
 /* ---- life cycle ---- */

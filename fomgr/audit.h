@@ -212,6 +212,18 @@ int audit_before_release(struct audit *a, const char *group);
  * run from the loop afterwards (an idle watcher: once no other event is pending). */
 int audit_after_acquire(struct audit *a, const char *group);
 
+/* Cross-node consistency. On each announce from a peer: its state against ours
+ * (netstate_compare), the drift findings recorded when they appear or go away.
+ * Unknown (zero) digests and empty versions are never a difference, so the caller
+ * fills what the announce carries. 0 or -ENOMEM. */
+struct netstate_peer_state;
+int audit_peer_state(struct audit *a, const struct netstate_peer_state *peer);
+/* The peer left the membership: its drift findings are resolved. */
+void audit_peer_gone(struct audit *a, const char *node);
+/* What this node would announce: config digest, version, kernel, and the digests of
+ * the latest periodic audit (zero before the first). */
+void audit_local_state(const struct audit *a, struct netstate_peer_state *out);
+
 void audit_get_stats(const struct audit *a, struct audit_stats *stats);
 /* The active findings and the stats, for the status document; the caller owns it. */
 json_t *audit_status_json(const struct audit *a);

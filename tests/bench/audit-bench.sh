@@ -50,11 +50,15 @@ trap 'exit 130' INT TERM
 [ -x "$HOLD" ] && [ -x "$TOOL" ] || { echo "audit-bench: build sockdiag-bench and audit-tool in $BUILD" >&2; exit 1; }
 ulimit -n 262144 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-ip netns del "$NS" 2>/dev/null || true
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" addr add $VIP/24 dev lo
-ip netns exec "$NS" sysctl -qw net.core.somaxconn=65535 net.ipv4.ip_local_port_range="1024 65535"
+# A namespace of its own for each phase: nothing of the previous one (a socket still
+# closing, a worker still exiting) can be in the way.
+setup_ns() {
+	ip netns del "$NS" 2>/dev/null || true
+	ip netns add "$NS"
+	ip -n "$NS" link set lo up
+	ip -n "$NS" addr add $VIP/24 dev lo
+	ip netns exec "$NS" sysctl -qw net.core.somaxconn=65535 net.ipv4.ip_local_port_range="1024 65535"
+}
 cat >"$tmp/bench.conf" <<CONF
 [group vip]
 interface = lo
@@ -84,6 +88,7 @@ time_cmd() { # RUNS CMD...
 echo "audit benchmark: kernel $(uname -r), $(nproc) CPUs, $("$SS" -V 2>&1 | head -1), $ROUNDS rounds"
 rows=()
 for sockets in $SIZES; do
+	setup_ns
 	in_ns "$HOLD" hold "$sockets" >"$tmp/ready" 2>"$tmp/hold.err" &
 	holder=$!
 	until grep -q '^ready' "$tmp/ready"; do
@@ -113,11 +118,6 @@ for sockets in $SIZES; do
 	conns=""
 	stop_pid "$holder"
 	holder=""
-	# The holder's workers die with it, a moment later: wait for its ports to close.
-	for ((i = 0; i < 100; i++)); do
-		[ -z "$(in_ns "$SS" -Hltn 'sport = :8001')" ] && break
-		sleep 0.1
-	done
 done
 echo
 echo "| sockets | ss rows | VIP conns | before_release ms, in the release path (mean / max) | VIP count after release ms (mean / max) | after_acquire ms (mean / max) | audit RSS KB | ss -tuna ms | ss RSS KB |"

@@ -484,6 +484,49 @@ static void test_findings_new_and_resolved(void **state)
 	config_free(c);
 }
 
+static void test_peer_drift(void **state)
+{
+	struct config *c = parse(GROUP "[audit]\nprobe = no\n");
+	struct auditlog *log = log_open();
+	struct audit *a = audit_new(EV_DEFAULT, c, log);
+	struct netstate_peer_state peer2, peer3;
+	struct audit_stats st;
+
+	audit_local_state(a, &peer2);
+	snprintf(peer2.node, sizeof(peer2.node), "node2");
+	peer3 = peer2;
+	snprintf(peer3.node, sizeof(peer3.node), "node3");
+	assert_int_equal(audit_peer_state(a, &peer2), 0);
+	assert_int_equal(auditlog_seq(log), 0); /* the same state: nothing to say */
+
+	peer2.config_digest[0] ^= 1;     /* node2's config was edited and reloaded */
+	memset(peer3.digests.firewall, 7, 32); /* no firewall digest of ours yet: unknown */
+	snprintf(peer3.fomgr_version, sizeof(peer3.fomgr_version), "9.9.9");
+	assert_int_equal(audit_peer_state(a, &peer2), 0);
+	assert_int_equal(audit_peer_state(a, &peer3), 0);
+	audit_get_stats(a, &st);
+	assert_int_equal(st.findings_active, 2);
+	assert_true(log_contains("\"subject\":\"fomgr config on node2\""));
+	assert_true(log_contains("\"subject\":\"fomgr version on node3\""));
+	assert_int_equal(auditlog_seq(log), 2);
+	assert_int_equal(audit_peer_state(a, &peer2), 0); /* again: nothing new */
+	assert_int_equal(auditlog_seq(log), 2);
+
+	peer2.config_digest[0] ^= 1; /* node2 back in line: resolved, node3's stays */
+	assert_int_equal(audit_peer_state(a, &peer2), 0);
+	audit_get_stats(a, &st);
+	assert_int_equal(st.findings_active, 1);
+	assert_int_equal(st.findings_resolved, 1);
+	audit_peer_gone(a, "node3");
+	audit_get_stats(a, &st);
+	assert_int_equal(st.findings_active, 0);
+	assert_int_equal(log_verify(), 0);
+	audit_free(a);
+	auditlog_close(log);
+	log_remove();
+	config_free(c);
+}
+
 /* As root: a network namespace of our own with a dummy interface holding
  * 192.0.2.1/24 and the VIP 192.0.2.100/24. */
 static bool lab_netns(void)
@@ -592,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_probe_plan),
 		cmocka_unit_test(test_probe_judge),
 		cmocka_unit_test(test_findings_new_and_resolved),
+		cmocka_unit_test(test_peer_drift),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_transition_hooks), /* last: it moves to a namespace of its own */
 	};
