@@ -350,9 +350,11 @@ int audit_exposure_add_file(struct audit_exposure_input *in, const char *path, c
 		return 0;
 	if (in->n_files == AUDIT_MAX_FILES)
 		return -E2BIG;
+	if (strlen(path) >= sizeof(in->files[0].path))
+		return -ENAMETOOLONG;
 	f = &in->files[in->n_files++];
 	memset(f, 0, sizeof(*f));
-	snprintf(f->path, sizeof(f->path), "%s", path);
+	memcpy(f->path, path, strlen(path) + 1);
 	f->role = role;
 	if (stat(path, &st) == 0) {
 		f->exists = true;
@@ -1164,8 +1166,8 @@ void audit_local_state(const struct audit *a, struct netstate_peer_state *out)
 	memset(out, 0, sizeof(*out));
 	memcpy(out->config_digest, a->config->digest, sizeof(out->config_digest));
 	snprintf(out->fomgr_version, sizeof(out->fomgr_version), "%s", FO_VERSION);
-	if (uname(&u) == 0)
-		snprintf(out->kernel_version, sizeof(out->kernel_version), "%s", u.release);
+	if (uname(&u) == 0 && strlen(u.release) < sizeof(out->kernel_version))
+		memcpy(out->kernel_version, u.release, strlen(u.release) + 1);
 	if (a->have_net)
 		netstate_summary_digest(&a->net, &out->digests);
 }

@@ -107,7 +107,8 @@ struct audit_exposure_input {
 	struct audit_file files[AUDIT_MAX_FILES];
 };
 
-/* Stats path into in->files (a missing file is recorded as such). 0, -E2BIG. */
+/* Stats path into in->files (a missing file is recorded as such). 0, -E2BIG,
+ * -ENAMETOOLONG. */
 int audit_exposure_add_file(struct audit_exposure_input *in, const char *path, const char *role);
 /* Fills in from config (status endpoint, notify hook, TLS key, the config file
  * itself) and from corosync's settings when info is non-NULL (membership_read_info),
