@@ -773,6 +773,19 @@ static void note_network_change(struct audit *a, const struct netstate_summary *
 					     "diff", diff, "digests", netstate_digests_json(&d)));
 }
 
+/* The first audit's digests, so that later changes have something to refer to. */
+static void note_network_baseline(struct audit *a, const struct netstate_summary *now)
+{
+	struct netstate_digests d;
+
+	if (netstate_summary_digest(now, &d) < 0)
+		return;
+	record(a, AUDITLOG_CONFIG, json_pack("{s:s, s:b, s:o, s:i, s:i, s:i}", "what", "network", "baseline", 1,
+					     "digests", netstate_digests_json(&d), "routes",
+					     (int)json_array_size(now->routes), "firewall_objects",
+					     (int)json_array_size(now->firewall), "firewall_error", now->firewall_error));
+}
+
 static void audit_network(struct audit *a)
 {
 	struct audit_findings now = {0};
@@ -786,6 +799,8 @@ static void audit_network(struct audit *a)
 		return;
 	if (a->have_net)
 		note_network_change(a, &a->net, &sum);
+	else
+		note_network_baseline(a, &sum);
 	netstate_summary_clear(&a->net);
 	a->net = sum;
 	a->have_net = true;
