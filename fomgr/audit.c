@@ -635,7 +635,8 @@ struct audit {
 	struct netstate_summary net;     /* the latest network summary */
 	bool have_net;
 	ev_timer periodic;
-	ev_idle deferred;  /* the transition audits run when the loop has nothing else */
+	ev_idle deferred;  /* the transition and periodic audits run when the loop has nothing else */
+	bool periodic_due;
 	size_t n_pending;
 	struct pending pending[MAX_PENDING];
 	struct probe_round *probe;
@@ -992,9 +993,14 @@ int audit_run_now(struct audit *a)
 	return r;
 }
 
+/* The periodic audit, too, waits until the loop has nothing else pending: a
+ * membership change or a peer's message that arrived meanwhile goes first. */
 static void on_periodic(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	audit_run_now(w->data);
+	struct audit *a = w->data;
+
+	a->periodic_due = true;
+	ev_idle_start(loop, &a->deferred);
 }
 
 int audit_periodic_start(struct audit *a)
@@ -1013,6 +1019,7 @@ int audit_periodic_start(struct audit *a)
 void audit_periodic_stop(struct audit *a)
 {
 	ev_timer_stop(a->loop, &a->periodic);
+	a->periodic_due = false;
 	probe_round_cancel(a);
 }
 
@@ -1161,7 +1168,6 @@ static void on_deferred(struct ev_loop *loop, ev_idle *w, int revents)
 	struct pending batch[MAX_PENDING];
 
 	ev_idle_stop(loop, w);
-
 	memcpy(batch, a->pending, n * sizeof(batch[0]));
 	a->n_pending = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1169,6 +1175,10 @@ static void on_deferred(struct ev_loop *loop, ev_idle *w, int revents)
 			run_after(a, &batch[i]);
 		else
 			run_before(a, &batch[i]);
+	}
+	if (a->periodic_due) {
+		a->periodic_due = false;
+		audit_run_now(a);
 	}
 }
 

@@ -106,10 +106,10 @@ for sockets in $SIZES; do
 	kv() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$out"; }
 	read -r ss_ms ss_rss < <(time_cmd 5 "$SS" -tuna)
 	ms() { awk "BEGIN { print $(kv "$1") / 1000 }"; }
-	printf -v row '| %7s | %7s | %4s | %6.3f / %6.3f | %6.2f / %6.2f | %6.2f / %6.2f | %6s | %8s | %7s |' \
+	printf -v row '| %7s | %7s | %4s | %6.3f / %6.3f | %6.2f / %6.2f | %6.2f / %6.2f | %6.2f | %6s | %8s | %7s |' \
 		"$sockets" "$total" "$(kv vip_connections)" "$(ms before_release_us)" "$(ms before_release_max_us)" \
 		"$(ms release_count_us)" "$(ms release_count_max_us)" \
-		"$(ms after_acquire_us)" "$(ms after_acquire_max_us)" \
+		"$(ms after_acquire_us)" "$(ms after_acquire_max_us)" "$(ms periodic_us)" \
 		"$(cat "$tmp/audit.rss")" "$ss_ms" "$ss_rss"
 	rows+=("$row")
 	echo "$sockets sockets: $out; ss -tuna ${ss_ms} ms ${ss_rss} KB"
@@ -120,6 +120,6 @@ for sockets in $SIZES; do
 	holder=""
 done
 echo
-echo "| sockets | ss rows | VIP conns | before_release ms, in the release path (mean / max) | VIP count after release ms (mean / max) | after_acquire ms (mean / max) | audit RSS KB | ss -tuna ms | ss RSS KB |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| sockets | ss rows | VIP conns | before_release ms, in the release path (mean / max) | VIP count after release ms (mean / max) | after_acquire ms (mean / max) | periodic audit ms | audit RSS KB | ss -tuna ms | ss RSS KB |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${rows[@]}"

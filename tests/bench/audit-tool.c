@@ -99,12 +99,14 @@ static int cmd_transition(int argc, char **argv)
 	struct audit *a = c ? audit_new(EV_DEFAULT, c, log) : NULL;
 	int rounds = argc > 3 ? atoi(argv[3]) : 1;
 	struct audit_stats st;
-	uint64_t br = 0, rc = 0, aa = 0;
+	uint64_t br = 0, rc = 0, aa = 0, periodic_us;
 
 	if (!a)
 		return 2;
 	audit_run_now(a); /* the periodic snapshot the before-release audit relies on */
 	audit_periodic_stop(a);
+	audit_get_stats(a, &st);
+	periodic_us = st.periodic_us_last;
 	for (int i = 0; i < rounds; i++) {
 		if (audit_before_release(a, argv[1]) < 0 || audit_after_acquire(a, argv[1]) < 0)
 			return 2;
@@ -115,9 +117,10 @@ static int cmd_transition(int argc, char **argv)
 		rc += st.release_count_us_last;
 		aa += st.after_acquire_us_last;
 	}
-	printf("before_release_us=%llu release_count_us=%llu after_acquire_us=%llu before_release_max_us=%llu "
+	printf("periodic_us=%llu before_release_us=%llu release_count_us=%llu after_acquire_us=%llu before_release_max_us=%llu "
 	       "release_count_max_us=%llu after_acquire_max_us=%llu listeners=%zu vip_connections=%llu rounds=%d\n",
-	       (unsigned long long)(br / (uint64_t)rounds), (unsigned long long)(rc / (uint64_t)rounds),
+	       (unsigned long long)periodic_us, (unsigned long long)(br / (uint64_t)rounds),
+	       (unsigned long long)(rc / (uint64_t)rounds),
 	       (unsigned long long)(aa / (uint64_t)rounds), (unsigned long long)st.before_release_us_max,
 	       (unsigned long long)st.release_count_us_max, (unsigned long long)st.after_acquire_us_max,
 	       st.listeners, (unsigned long long)st.vip_connections_last, rounds);
