@@ -38,6 +38,7 @@
 #define MAX_PENDING (2 * CONFIG_MAX_GROUPS)
 #define PROBE_CONCURRENCY 16
 #define SNAPSHOT_RECORD_LISTENERS 64 /* listeners listed in a snapshot record */
+#define SNAPSHOT_RECORD_FINDINGS 64  /* findings listed in a snapshot record */
 #ifndef FO_VERSION
 #define FO_VERSION "unknown"
 #endif
@@ -701,16 +702,14 @@ static void reconcile(struct audit *a, enum source src, struct audit_findings *n
 		a->stats.findings_active += a->active[s].n;
 }
 
-static json_t *active_json(const struct audit *a)
+/* The active findings, at most max of them (a record must fit a log line). */
+static json_t *active_json(const struct audit *a, size_t max)
 {
 	json_t *arr = json_array();
 
-	for (int s = 0; arr && s < SRC_MAX; s++) {
-		json_t *part = audit_findings_json(&a->active[s]);
-
-		json_array_extend(arr, part);
-		json_decref(part);
-	}
+	for (int s = 0; arr && s < SRC_MAX; s++)
+		for (size_t i = 0; i < a->active[s].n && json_array_size(arr) < max; i++)
+			json_array_append_new(arr, audit_finding_json(&a->active[s].v[i]));
 	return arr;
 }
 
@@ -761,7 +760,7 @@ static void note_network_change(struct audit *a, const struct netstate_summary *
 		if (json_equal((json_t *)o[i], (json_t *)n[i]))
 			continue;
 		json_array_append_new(changed, json_string(parts[i]));
-		netstate_list_diff(n[i], o[i], diff, 20);
+		netstate_list_diff(n[i], o[i], diff, 8); /* a record must fit a line */
 		log_warn("audit network change: %s differ from the previous audit", parts[i]);
 	}
 	if (json_array_size(changed) == 0) {
@@ -1114,8 +1113,10 @@ static void record_snapshot(struct audit *a, const struct pending *p, uint64_t t
 				"took_ms", (double)took_us / 1000.0, "snapshot_age_ms", age_ms, "listeners",
 				(json_int_t)(a->snap ? a->snap->n : 0), "listeners_truncated",
 				a->snap && a->snap->n > SNAPSHOT_RECORD_LISTENERS, "listener_list",
-				listeners_json(a->snap), "findings", active_json(a));
+				listeners_json(a->snap), "findings", active_json(a, SNAPSHOT_RECORD_FINDINGS));
 
+	if (rec)
+		json_object_set_new(rec, "findings_active", json_integer((json_int_t)a->stats.findings_active));
 	if (rec && p->count_error)
 		json_object_set_new(rec, "count_error", json_string(strerror(-p->count_error)));
 	log_info("audit %s group=%s vip_connections=%" PRIu64 " listeners=%zu findings=%zu took_ms=%.3f",
@@ -1311,7 +1312,7 @@ json_t *audit_status_json(const struct audit *a)
 	const struct audit_stats *s = &a->stats;
 	struct netstate_digests d;
 	json_t *st = json_pack("{s:o, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "findings",
-			       active_json(a), "listeners", (json_int_t)s->listeners, "findings_new",
+			       active_json(a, SIZE_MAX), "listeners", (json_int_t)s->listeners, "findings_new",
 			       (json_int_t)s->findings_new, "findings_resolved", (json_int_t)s->findings_resolved,
 			       "release_count_ms_last", s->release_count_us_last / 1000.0, "release_count_ms_max",
 			       s->release_count_us_max / 1000.0, "after_acquire_ms_last",
