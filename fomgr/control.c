@@ -34,6 +34,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define CONTROL_BACKLOG 64
 #define CONTROL_MAX_PEER_GROUPS 1024
+#define CONTROL_DRAIN_TIME 1.0 /* seconds a hung-up client may take to close its end */
 #define NAME_RULE "1 to 63 of A-Z a-z 0-9 _ . -"
 
 /* ---- the pure part: commands, parsing, authorization ---- */
@@ -321,7 +322,8 @@ struct client {
 	char *out;
 	size_t out_len, out_size;
 	int streaming; /* events: every event is written here */
-	int closing;   /* close once the output is written */
+	int closing;   /* hang up once the output is written */
+	int draining;  /* hung up: input is read and dropped until EOF (no RST eats the reply) */
 	int eof;
 	int dead;      /* closed; freed by reap() from a top-level callback */
 	struct pending *pending;
@@ -369,6 +371,26 @@ static void reap(struct control *ctl)
 
 /* ---- output ---- */
 
+/* Closing a socket with unread input makes the kernel reset the connection, and
+ * the peer may then lose the reply it has not read yet (the error reply to an
+ * oversized line, typically). So: our end is shut, and what still arrives is read
+ * and dropped until the peer closes, for at most CONTROL_DRAIN_TIME. */
+static void client_hang_up(struct client *c)
+{
+	if (c->eof) {
+		client_close(c);
+		return;
+	}
+	if (c->draining)
+		return;
+	c->draining = 1;
+	shutdown(c->fd, SHUT_WR);
+	ev_io_start(c->ctl->loop, &c->rio);
+	ev_timer_stop(c->ctl->loop, &c->idle);
+	ev_timer_set(&c->idle, CONTROL_DRAIN_TIME, 0.);
+	ev_timer_start(c->ctl->loop, &c->idle);
+}
+
 static void client_flush(struct client *c)
 {
 	size_t off = 0;
@@ -397,7 +419,7 @@ static void client_flush(struct client *c)
 	else
 		ev_io_stop(c->ctl->loop, &c->wio);
 	if (!c->out_len && c->closing)
-		client_close(c);
+		client_hang_up(c);
 }
 
 /* Queues text and writes what the socket takes now. The client may be closed on
@@ -926,6 +948,14 @@ static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 
 	reap(c->ctl);
+	if (c->draining) {
+		char sink[4096];
+
+		n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			client_close(c);
+		return;
+	}
 	/* One byte over the limit is enough to know the line is too long. */
 	n = recv(c->fd, c->in + c->in_len, CONTROL_MAX_LINE + 1 - c->in_len, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -962,6 +992,10 @@ static void on_client_idle(struct ev_loop *loop, ev_timer *w, int revents)
 	struct client *c = w->data;
 
 	reap(c->ctl);
+	if (c->draining) {
+		client_close(c);
+		return;
+	}
 	if (c->pending || c->streaming)
 		return;
 	log_info("control: client uid %u pid %d idle for %.0f s: closing", (unsigned)c->peer.uid, (int)c->peer.pid,
