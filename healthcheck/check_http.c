@@ -291,8 +291,13 @@ static void transfer_done(struct http_state *h, CURLcode rc)
 		return;
 	}
 	if (rc != CURLE_OK) {
+		/* curl's detail, and what kind of failure it is when the detail does not say */
+		const char *kind = curl_easy_strerror(rc);
+		bool said = h->errbuf[0] && strstr(h->errbuf, kind);
+
 		engine_check_done(h->check, rc == CURLE_OPERATION_TIMEDOUT ? HC_RESULT_TIMEOUT : HC_RESULT_FAIL,
-				  "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+				  "%s%s%s%s", h->errbuf, said ? "" : h->errbuf[0] ? " (" : "", said ? "" : kind,
+				  said || !h->errbuf[0] ? "" : ")");
 		return;
 	}
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);

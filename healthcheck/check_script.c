@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,23 +130,31 @@ static int script_init(struct hc_check *c)
 	return 0;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(const struct hc_check_conf *conf, int out_fd, char **argv)
+/* posix_spawn (clone with CLONE_VFORK in glibc): no code of ours runs in the child,
+ * so no inherited libev handler or lock can act there before the exec. */
+static int spawn(const struct hc_check_conf *conf, int out_fd, char **argv, pid_t *pid)
 {
-	sigset_t all;
-	int null_fd;
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int rc;
 
-	setpgid(0, 0);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	null_fd = open("/dev/null", O_RDONLY);
-	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
-		_exit(127);
-	closefrom(3);
-	execv(conf->path, argv);
-	_exit(127);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&actions);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
+	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setpgroup(&attr, 0); /* its own group, so a timeout reaches its children */
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	rc = posix_spawn(pid, conf->path, &actions, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&actions);
+	return -rc;
 }
 
 static void script_start(struct hc_check *c)
@@ -154,7 +163,7 @@ static void script_start(struct hc_check *c)
 	struct script_state *s = c->kind_state;
 	char *argv[HC_MAX_ARGS + 2];
 	char reason[200];
-	int pipefd[2];
+	int pipefd[2], rc;
 	pid_t pid;
 
 	if (s->pid > 0) {
@@ -174,16 +183,13 @@ static void script_start(struct hc_check *c)
 		engine_check_done(c, HC_RESULT_FAIL, "pipe: %s", strerror(errno));
 		return;
 	}
-	pid = fork();
-	if (pid == 0)
-		exec_child(conf, pipefd[1], argv);
+	rc = spawn(conf, pipefd[1], argv, &pid);
 	close(pipefd[1]);
-	if (pid < 0) {
+	if (rc < 0) {
 		close(pipefd[0]);
-		engine_check_done(c, HC_RESULT_FAIL, "fork: %s", strerror(errno));
+		engine_check_done(c, HC_RESULT_FAIL, "cannot execute %s: %s", conf->path, strerror(-rc));
 		return;
 	}
-	setpgid(pid, pid); /* as the child does: whichever runs first */
 	s->pid = pid;
 	s->abandoned = false;
 	s->out_len = 0;

@@ -1,4 +1,4 @@
-/* The script check kind: fork and execv the configured path with its arguments (no
+/* The script check kind: spawn the configured path with its arguments (no
  * shell), in its own process group, stdout and stderr captured (first 256 bytes) for
  * the reason; exit 0 passes. On timeout the group gets SIGTERM, then SIGKILL after a
  * grace; a run never starts while the previous one's process is still alive. */
