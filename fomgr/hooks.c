@@ -142,7 +142,7 @@ struct run {
 	ev_child child;
 	ev_timer timer;
 	char group[CONFIG_NAME_MAX];
-	char state[16];
+	char state[sizeof(((struct hooks_job *)0)->args[3])];
 };
 
 struct hooks {

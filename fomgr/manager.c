@@ -64,6 +64,8 @@ struct manager {
 	struct placement placement;
 	struct auditlog *auditlog;
 	struct audit *audit;
+	int audit_started;
+	ev_timer audit_start;
 	int audit_failed; /* logged once per failure streak */
 	uint64_t eligible_since_us[CONFIG_MAX_GROUPS];
 	uint32_t last_owner[CONFIG_MAX_GROUPS];
@@ -263,6 +265,14 @@ static void recompute(struct manager *m)
 	announce(m, 0);
 }
 
+static void on_audit_start(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct manager *m = w->data;
+
+	if (m->audit)
+		audit_periodic_start(m->audit);
+}
+
 static void on_failback_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct manager *m = w->data;
@@ -384,6 +394,12 @@ static void on_join(void *arg, uint32_t nodeid, uint32_t pid)
 	}
 	if (nodeid == m->view.local_nodeid && pid == (uint32_t)getpid()) {
 		m->joined = 1;
+		/* The periodic audit starts once we are in the cluster, so that its
+		 * first run never delays joining. */
+		if (m->audit && !m->audit_started) {
+			m->audit_started = 1;
+			ev_feed_event(m->loop, &m->audit_start, EV_TIMER);
+		}
 		log_info("membership: joined the group with %zu member(s)", view_members(&m->view));
 	} else {
 		log_info("membership: %s joined (pid %u)", name_of(m, nodeid), pid);
@@ -532,8 +548,6 @@ static int start_services(struct manager *m)
 	m->audit = audit_new(m->loop, m->config, m->auditlog);
 	if (!m->audit)
 		log_err("audit: not started: %s", strerror(errno));
-	else
-		audit_periodic_start(m->audit);
 	transition_reconcile(m->transition);
 	m->membership = membership_new(m->loop, m->config->cpg_group, &membership_ops, m);
 	if (!m->membership)
@@ -566,6 +580,8 @@ struct manager *manager_new(struct ev_loop *loop, const char *config_path)
 	snprintf(m->config_path, sizeof(m->config_path), "%s", config_path);
 	ev_timer_init(&m->nodelist_retry, on_nodelist_retry, 0., 1.);
 	ev_timer_init(&m->failback_timer, on_failback_timer, 0., 0.);
+	ev_timer_init(&m->audit_start, on_audit_start, 0., 0.);
+	m->audit_start.data = m;
 	m->nodelist_retry.data = m->failback_timer.data = m->shutdown_timer.data = m;
 	return m;
 }

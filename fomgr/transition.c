@@ -100,7 +100,12 @@ static void start_garp(struct tgroup *g)
 
 	g->garp_left = c ? c->garp_count : 5;
 	ev_timer_stop(g->t->loop, &g->garp);
-	ev_timer_set(&g->garp, 0., interval);
+	/* The first announcement goes out now, before the loop runs anything else
+	 * (an audit, a hook): the client's neighbour cache is what the outage is. */
+	on_garp(g->t->loop, &g->garp, 0);
+	if (g->garp_left == 0)
+		return;
+	ev_timer_set(&g->garp, interval, interval);
 	ev_timer_start(g->t->loop, &g->garp);
 }
 

@@ -6,11 +6,11 @@
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-profile=${FO_LAB_PROFILE:-fast}
+profile=${FO_LAB_PROFILE:-test}
 case $profile in
-fast) bound=10 ;;
+fast | test) bound=10 ;;
 default) bound=40 ;; # token 3000 + 650 per node above two, consensus 1.2 x that
-*) fail "FO_LAB_PROFILE: default or fast" ;;
+*) fail "FO_LAB_PROFILE: default, test or fast" ;;
 esac
 
 lab_init 1 3 "$profile"

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 VIP=192.0.2.100
 VIP6=2001:db8::100
 
-lab_init 2 3 fast
+lab_init 2 3 test
 for k in 1 2 3; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
 start_echo_all
 

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 VIP=192.0.2.100
 
-lab_init 3 3 fast
+lab_init 3 3 test
 for k in 1 2 3; do
 	lab fomgr-config "$LAB_ID" "$k" | sed 's/^failback = auto/failback = manual/' >"$LAB_STATE/node$k/manual.conf"
 	grep -q '^failback = manual' "$LAB_STATE/node$k/manual.conf" || fail "could not write a manual-failback config"

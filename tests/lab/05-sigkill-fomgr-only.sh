@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 VIP=192.0.2.100
 
-lab_init 5 3 fast
+lab_init 5 3 test
 for k in 1 2 3; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
 wait_for 15 holder_is $VIP node1 || fail "node1 never took $VIP: '$(holders $VIP)'"
 

@@ -46,7 +46,7 @@ seconds_to_ms() {
 
 lab() { "$LAB" "$@"; }
 
-lab_init() { # ID N [default|fast]
+lab_init() { # ID N [default|test|fast], test by default
 	[[ $(id -u) == 0 ]] || fail "lab tests run as root"
 	LAB_ID=$1
 	LAB_N=$2
@@ -56,8 +56,8 @@ lab_init() { # ID N [default|fast]
 	trap 'exit 143' TERM
 	# A lab left over by a crashed run of this test goes first; down is always safe.
 	lab down "$LAB_ID" >/dev/null
-	log "lab up $LAB_ID: $LAB_N nodes, corosync profile ${3:-fast}"
-	lab up "$LAB_ID" "$LAB_N" --corosync-profile "${3:-fast}" >/dev/null
+	log "lab up $LAB_ID: $LAB_N nodes, corosync profile ${3:-test}"
+	lab up "$LAB_ID" "$LAB_N" --corosync-profile "${3:-test}" >/dev/null
 	log "$(lab wait-quorum "$LAB_ID" all --timeout 30)"
 }
 
