@@ -523,7 +523,7 @@ static int start_at(struct fixture *f, const char *path)
 static void path_checks(void **state)
 {
 	struct fixture *f = *state;
-	char p[200];
+	char p[100]; /* fits sun_path */
 	int fd;
 
 	/* the live socket of another control: refused */

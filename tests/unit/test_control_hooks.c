@@ -122,7 +122,7 @@ static int dir_teardown(void **state)
 static void path_rules(void **state)
 {
 	struct dir *d = *state;
-	char p[128], sub[128], link[128], why[300];
+	char p[200], sub[128], link[200], why[300];
 
 	snprintf(p, sizeof(p), "%s/ok.sh", d->path);
 	write_script(p, "exit 0", 0755);
