@@ -24,7 +24,7 @@ cleanup_accounts() {
 	return 0
 }
 
-lab_init 20 3 default
+lab_init 20 3
 # set +e: under set -e, '(exit 1)' would end the trap before lab_cleanup.
 trap 'rc=$?; set +e; cleanup_accounts; (exit $rc); lab_cleanup' EXIT
 
