@@ -6,10 +6,10 @@
  * carry the findings active at that moment.
  *
  * Around a transition nothing here delays the move: the hooks only queue the work,
- * which runs from an idle watcher, once the loop has no other event pending (so
- * the kernel's acknowledgements and the peers' messages of the transition go
- * first): the count of the connections on the VIPs, the snapshot, the record and
- * its fsync. */
+ * which runs from a zero timer in the next loop iteration, after the I/O already
+ * pending then (the kernel's acknowledgements, the peers' messages): the count of
+ * the connections on the VIPs, the snapshot, the record and its fsync. (Not an
+ * idle watcher: a watcher that is always pending would starve it.) */
 #include "audit.h"
 
 #include <arpa/inet.h>
@@ -636,7 +636,7 @@ struct audit {
 	struct netstate_summary net;     /* the latest network summary */
 	bool have_net;
 	ev_timer periodic;
-	ev_idle deferred;  /* the transition and periodic audits run when the loop has nothing else */
+	ev_timer deferred; /* the transition and periodic audits run from the next loop iteration */
 	bool periodic_due;
 	size_t n_pending;
 	struct pending pending[MAX_PENDING];
@@ -715,15 +715,48 @@ static json_t *active_json(const struct audit *a, size_t max)
 
 /* ---- port snapshots ---- */
 
-static int take_snapshot(struct audit *a)
+static int by_inode(const void *x, const void *y)
+{
+	const struct sockdiag_listener *a = x, *b = y;
+
+	return a->inode < b->inode ? -1 : a->inode > b->inode;
+}
+
+/* Owners from the previous snapshot, matched by socket inode: a listener that is
+ * new since then stays "owner unknown" until the next periodic audit. */
+static void owners_carry(const struct sockdiag_snapshot *old, struct sockdiag_snapshot *now)
+{
+	struct sockdiag_listener *sorted;
+
+	if (!old || old->n == 0 || !(sorted = malloc(old->n * sizeof(*sorted))))
+		return;
+	memcpy(sorted, old->listeners, old->n * sizeof(*sorted));
+	qsort(sorted, old->n, sizeof(*sorted), by_inode);
+	for (size_t i = 0; i < now->n; i++) {
+		const struct sockdiag_listener *o = bsearch(&now->listeners[i], sorted, old->n, sizeof(*sorted), by_inode);
+
+		if (o) {
+			now->listeners[i].pid = o->pid;
+			memcpy(now->listeners[i].comm, o->comm, sizeof(o->comm));
+		}
+	}
+	free(sorted);
+}
+
+/* with_owners: the periodic audit looks owners up (reading /proc, the slow part);
+ * the one after an acquire carries them over from it, so that its cost does not
+ * grow with every process's descriptors. */
+static int take_snapshot(struct audit *a, bool with_owners)
 {
 	struct sockdiag_snapshot *snap;
-	int r = sockdiag_listeners(a->owners, &snap);
+	int r = sockdiag_listeners(with_owners ? a->owners : NULL, &snap);
 
 	if (r < 0) {
 		a->stats.snapshot_errors++;
 		return r;
 	}
+	if (!with_owners)
+		owners_carry(a->snap, snap);
 	sockdiag_snapshot_free(a->snap);
 	a->snap = snap;
 	a->snap_us = clock_mono_us();
@@ -979,7 +1012,7 @@ int audit_run_now(struct audit *a)
 
 	a->stats.periodic_runs++;
 	if (a->config->audit.present) {
-		r = take_snapshot(a);
+		r = take_snapshot(a, true);
 		if (r == 0)
 			audit_ports(a);
 		else
@@ -992,14 +1025,14 @@ int audit_run_now(struct audit *a)
 	return r;
 }
 
-/* The periodic audit, too, waits until the loop has nothing else pending: a
- * membership change or a peer's message that arrived meanwhile goes first. */
+/* The periodic audit, too, runs from the zero timer: the transition audits queued
+ * meanwhile go first. */
 static void on_periodic(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct audit *a = w->data;
 
 	a->periodic_due = true;
-	ev_idle_start(loop, &a->deferred);
+	ev_timer_start(loop, &a->deferred);
 }
 
 int audit_periodic_start(struct audit *a)
@@ -1053,7 +1086,7 @@ static struct pending *pending_add(struct audit *a, const char *group, bool afte
 	snprintf(p->group, sizeof(p->group), "%s", group);
 	p->after = after;
 	p->queued_us = clock_mono_us();
-	ev_idle_start(a->loop, &a->deferred);
+	ev_timer_start(a->loop, &a->deferred);
 	return p;
 }
 
@@ -1135,7 +1168,7 @@ static void run_after(struct audit *a, struct pending *p)
 
 	if (!g)
 		return;
-	if (a->config->audit.present && take_snapshot(a) == 0)
+	if (a->config->audit.present && take_snapshot(a, false) == 0)
 		audit_ports(a);
 	count_connections(g, p);
 	netstate_validate_group(g, &net);
@@ -1162,13 +1195,13 @@ static void run_before(struct audit *a, struct pending *p)
 	record_snapshot(a, p, a->stats.release_count_us_last);
 }
 
-static void on_deferred(struct ev_loop *loop, ev_idle *w, int revents)
+static void on_deferred(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct audit *a = w->data;
 	size_t n = a->n_pending;
 	struct pending batch[MAX_PENDING];
 
-	ev_idle_stop(loop, w);
+	ev_timer_stop(loop, w);
 	memcpy(batch, a->pending, n * sizeof(batch[0]));
 	a->n_pending = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1264,7 +1297,7 @@ struct audit *audit_new(struct ev_loop *loop, const struct config *config, struc
 	a->log = log;
 	ev_timer_init(&a->periodic, on_periodic, 0, 0);
 	a->periodic.data = a;
-	ev_idle_init(&a->deferred, on_deferred);
+	ev_timer_init(&a->deferred, on_deferred, 0, 0);
 	a->deferred.data = a;
 	audit_set_config(a, config);
 	return a;
@@ -1293,7 +1326,7 @@ void audit_free(struct audit *a)
 	if (!a)
 		return;
 	audit_periodic_stop(a);
-	ev_idle_stop(a->loop, &a->deferred);
+	ev_timer_stop(a->loop, &a->deferred);
 	for (int s = 0; s < SRC_MAX; s++)
 		audit_findings_clear(&a->active[s]);
 	netstate_summary_clear(&a->net);

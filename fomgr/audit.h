@@ -207,10 +207,10 @@ int audit_run_now(struct audit *a);
 
 /* Call just before releasing a group's addresses. It only queues: the count of
  * the connections the move cuts (they outlive the address) and the record, with
- * the latest periodic snapshot's findings, run from the loop once it is idle. */
+ * the latest periodic snapshot's findings, run from the loop's next iteration. */
 int audit_before_release(struct audit *a, const char *group);
 /* Call once a group's addresses are up. The snapshot, the counts and the record
- * run from the loop afterwards (an idle watcher: once no other event is pending). */
+ * run from the loop afterwards (a zero timer: the next iteration). */
 int audit_after_acquire(struct audit *a, const char *group);
 
 /* Cross-node consistency. On each announce from a peer: its state against ours

@@ -37,9 +37,17 @@ stop_pid() { # PID
 		wait "$1" 2>/dev/null || true
 	fi
 }
+# Everything in the namespace was started by this script (the holder's workers too).
+kill_ns_pids() {
+	local p
+	for p in $(ip netns pids "$NS" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null || true
+	done
+}
 cleanup() {
 	stop_pid "$conns"
 	stop_pid "$holder"
+	kill_ns_pids
 	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$tmp"
 }
@@ -53,6 +61,7 @@ ulimit -n 262144 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # A namespace of its own for each phase: nothing of the previous one (a socket still
 # closing, a worker still exiting) can be in the way.
 setup_ns() {
+	kill_ns_pids
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns add "$NS"
 	ip -n "$NS" link set lo up
@@ -89,13 +98,13 @@ echo "audit benchmark: kernel $(uname -r), $(nproc) CPUs, $("$SS" -V 2>&1 | head
 rows=()
 for sockets in $SIZES; do
 	setup_ns
-	in_ns "$HOLD" hold "$sockets" >"$tmp/ready" 2>"$tmp/hold.err" &
+	ip netns exec "$NS" "$HOLD" hold "$sockets" >"$tmp/ready" 2>"$tmp/hold.err" &
 	holder=$!
 	until grep -q '^ready' "$tmp/ready"; do
 		kill -0 "$holder" 2>/dev/null || { cat "$tmp/hold.err" >&2; exit 1; }
 		sleep 0.2
 	done
-	in_ns "$TOOL" connect $VIP 8001 $VIP_CONNS >"$tmp/conns" 2>&1 &
+	ip netns exec "$NS" "$TOOL" connect $VIP 8001 $VIP_CONNS >"$tmp/conns" 2>&1 &
 	conns=$!
 	until grep -q '^connected=' "$tmp/conns"; do sleep 0.1; done
 	total=$(in_ns "$SS" -tuna | tail -n +2 | wc -l)

@@ -15,8 +15,9 @@ VIP=192.0.2.100
 lab_init 30 3 fast
 atool=$(tool audit-tool)
 
-audit_config() { # K: the lab's config, audited every 2 s, with our rules
-	lab fomgr-config "$LAB_ID" "$1" | sed '/^\[audit\]/a interval = 2s\nprobe_timeout = 500ms\nallow = tcp/7000\nmust_be_closed = tcp/23'
+audit_config() { # K: the lab's config, audited and probed every 2 s, with our rules
+	lab fomgr-config "$LAB_ID" "$1" | sed -e '/^\(interval\|probe\|probe_timeout\|probe_rate\) *=/d' \
+		-e '/^\[audit\]/a interval = 2s\nprobe = yes\nprobe_timeout = 500ms\nallow = tcp/7000\nmust_be_closed = tcp/23'
 }
 record_count() { # FILE PYTHON-CONDITION-ON-r: how many records match
 	python3 - "$1" "$2" <<'EOF'

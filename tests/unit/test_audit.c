@@ -207,6 +207,25 @@ static void test_missing_listener(void **state)
 	fixture_done(&fx);
 }
 
+static void test_owners_carried(void **state)
+{
+	struct sockdiag_listener old_l[2] = {listener(IPPROTO_TCP, "0.0.0.0", 22, 10, "sshd"),
+					     listener(IPPROTO_UDP, "0.0.0.0", 53, 11, "dnsmasq")};
+	struct sockdiag_listener now_l[2] = {listener(IPPROTO_TCP, "0.0.0.0", 22, 0, ""),
+					     listener(IPPROTO_TCP, "0.0.0.0", 8080, 0, "")};
+	struct sockdiag_snapshot old = {.n = 2, .listeners = old_l}, now = {.n = 2, .listeners = now_l};
+
+	old_l[0].inode = 500;
+	old_l[1].inode = 100;
+	now_l[0].inode = 500;
+	now_l[1].inode = 900; /* opened since: owner unknown until the next periodic audit */
+	owners_carry(&old, &now);
+	assert_int_equal(now_l[0].pid, 10);
+	assert_string_equal(now_l[0].comm, "sshd");
+	assert_int_equal(now_l[1].pid, 0);
+	owners_carry(NULL, &now);
+}
+
 /* ---- exposure ---- */
 
 static void test_exposure_corosync(void **state)
@@ -628,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_process),
 		cmocka_unit_test(test_address_rules),
 		cmocka_unit_test(test_missing_listener),
+		cmocka_unit_test(test_owners_carried),
 		cmocka_unit_test(test_exposure_corosync),
 		cmocka_unit_test(test_exposure_status),
 		cmocka_unit_test(test_exposure_files),
