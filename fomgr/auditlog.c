@@ -617,8 +617,10 @@ static int verify_chain(struct verifier *v, uint64_t seq, const char *prev)
 	if (seq != v->last_seq + 1)
 		return verify_fail(v, line, "removed or reordered (seq %" PRIu64 " after %" PRIu64 ")", seq,
 				   v->last_seq);
-	if (strcmp(prev, v->last_hash) != 0)
+	if (strcmp(prev, v->last_hash) != 0) {
+		v->res->records--; /* the previous record, counted as intact, is the bad one */
 		return verify_fail(v, line - 1, "edited (its SHA-256 is not the prev of seq %" PRIu64 ")", seq);
+	}
 	return 0;
 }
 

@@ -150,6 +150,7 @@ static void test_edit_detected(void **state)
 	assert_int_equal(verify_path(path, NULL, &res), -EBADMSG);
 	assert_int_equal(res.bad_line, 5);
 	assert_non_null(strstr(res.reason, "edited"));
+	assert_int_equal(res.records, 4); /* intact before the bad one */
 }
 
 static void test_edit_layout_detected(void **state)
