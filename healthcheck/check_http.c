@@ -17,7 +17,7 @@
 
 #define HTTP_USER_AGENT "fomgr-healthcheck/" FO_VERSION
 #define HTTP_MAX_REDIRS 5
-#define HTTP_CURL_SLACK_MS 1000 /* curl's own timeout: a backstop behind the engine's */
+#define HTTP_CURL_SLACK_MS 1000 /* curl's own timeouts: backstops behind the engine's */
 
 struct http_sock;
 
@@ -47,6 +47,7 @@ struct http_state {
 	/* of the run in flight */
 	size_t header_bytes, body_bytes;
 	bool header_over, body_over;
+	bool has_socket; /* curl asked us to watch a socket for it */
 	char *body; /* max_body + 1 bytes when the body is matched, else NULL */
 };
 
@@ -83,11 +84,15 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 	struct http_sock *hs = socketp;
 	int events = (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
 
+	struct http_state *h = NULL;
+
 	if (what == CURL_POLL_REMOVE) {
 		if (hs)
 			sock_remove(sh, hs);
 		return 0;
 	}
+	if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h) == CURLE_OK && h)
+		h->has_socket = true;
 	if (!hs) {
 		hs = calloc(1, sizeof(*hs));
 		if (!hs)
@@ -285,9 +290,14 @@ static void transfer_done(struct http_state *h, CURLcode rc)
 		engine_check_done(h->check, HC_RESULT_FAIL, "body larger than max_body (%zu bytes)", conf->max_body);
 		return;
 	}
+	/* libcurl buffers a header line whole and gives up past 100 KB with "out of
+	 * memory", before our header callback sees the line */
+	if (rc == CURLE_OUT_OF_MEMORY && h->header_bytes && !h->body_bytes)
+		h->header_over = true;
 	if (h->header_over) {
-		engine_check_done(h->check, HC_RESULT_FAIL, "response headers larger than max_header (%zu bytes)",
-				  conf->max_header);
+		engine_check_done(h->check, HC_RESULT_FAIL,
+				  "response headers too large: %zu bytes read, max_header %zu, one line at most 100 KB",
+				  h->header_bytes, conf->max_header);
 		return;
 	}
 	if (rc != CURLE_OK) {
@@ -433,7 +443,7 @@ static int configure(struct http_state *h)
 	curl_easy_setopt(easy, CURLOPT_HTTP09_ALLOWED, 0L);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, HTTP_USER_AGENT);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)conf->timeout_ms + HTTP_CURL_SLACK_MS);
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)conf->timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)conf->timeout_ms + HTTP_CURL_SLACK_MS);
 	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)conf->max_body);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, h);
@@ -486,7 +496,7 @@ static void http_start(struct hc_check *c)
 	CURLMcode rc;
 
 	h->header_bytes = h->body_bytes = 0;
-	h->header_over = h->body_over = false;
+	h->header_over = h->body_over = h->has_socket = false;
 	h->errbuf[0] = '\0';
 	rc = curl_multi_add_handle(h->shared->multi, h->easy);
 	if (rc != CURLM_OK) {
@@ -499,18 +509,18 @@ static void http_start(struct hc_check *c)
 static void http_progress(struct hc_check *c, char *buf, size_t size)
 {
 	struct http_state *h = c->kind_state;
-	curl_off_t connect_us = 0, sent_us = 0;
+	curl_off_t sent_us = 0;
 	long status = 0;
 
-	curl_easy_getinfo(h->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
 	curl_easy_getinfo(h->easy, CURLINFO_PRETRANSFER_TIME_T, &sent_us);
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (!h->header_bytes && sent_us)
-		snprintf(buf, size, "request sent, no response");
-	else if (!h->header_bytes && connect_us && c->conf->type == HC_CHECK_HTTPS)
-		snprintf(buf, size, "connected, TLS handshake not finished");
+		snprintf(buf, size, "request sent, no complete response line");
+	else if (!h->header_bytes && h->has_socket)
+		snprintf(buf, size, "%s", c->conf->type == HC_CHECK_HTTPS ? "TCP connect or TLS handshake not finished"
+									 : "TCP connect not finished");
 	else if (!h->header_bytes)
-		snprintf(buf, size, "not connected");
+		snprintf(buf, size, "no connection attempt yet");
 	else if (!status)
 		snprintf(buf, size, "connected, %zu bytes of response headers", h->header_bytes);
 	else

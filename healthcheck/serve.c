@@ -570,8 +570,7 @@ struct serve *serve_new(struct ev_loop *loop, const char *host, uint16_t port)
 	s->daemon = MHD_start_daemon(flags, port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 				     MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
 				     (unsigned)SERVE_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-				     (unsigned)SERVE_CONNECTION_TIMEOUT_S, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-				     MHD_OPTION_END);
+				     (unsigned)SERVE_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	info = s->daemon ? MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	if (!info) {
 		log_err("cannot serve on %s:%u: %s", host, port, strerror(errno));

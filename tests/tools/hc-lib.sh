@@ -30,7 +30,7 @@ hc_fail() {
 	if [ -f "$HC_TMP/agent.log" ]; then
 		echo "--- agent log (last 40 lines)" >&2
 		tail -n 40 "$HC_TMP/agent.log" >&2
-		cp "$HC_TMP/agent.log" /tmp/hc-last-agent.log
+		[ -z "${HC_KEEP_LOG:-}" ] || cp "$HC_TMP/agent.log" "$HC_KEEP_LOG"
 	fi
 	exit 1
 }
@@ -106,8 +106,10 @@ hc_wait_state() {
 	deadline=$(($(date +%s%N) / 1000000 + $3 * 1000))
 	while :; do
 		hc_get "/readyz/$1"
-		case "$2:$HC_STATUS" in
-		passing:200 | failing:503) return 0 ;;
+		case "$2:$HC_STATUS:$HC_BODY" in
+		passing:200:*) return 0 ;;
+		failing:503:*"failed: unknown,"*) ;; # 503 too, but not decided yet
+		failing:503:*) return 0 ;;
 		esac
 		[ "$(($(date +%s%N) / 1000000))" -lt "$deadline" ] || hc_fail "check $1 not $2 within $3 s: $HC_BODY"
 		sleep 0.05
