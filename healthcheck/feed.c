@@ -30,6 +30,7 @@ struct feed {
 	ev_timer heartbeat;
 	ev_timer retry;     /* reconnect after backoff */
 	ev_timer stall;     /* inflight line not finished in time */
+	ev_timer change;    /* 0 s: changes of one loop turn make one report */
 	bool connecting, connected;
 	uint32_t backoff_ms;
 	bool warned;        /* a connection failure was logged; log the recovery */
@@ -250,6 +251,11 @@ static void heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	send_snapshot(w->data);
 }
 
+static void change_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	send_snapshot(w->data);
+}
+
 static void stall_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct feed *f = w->data;
@@ -278,8 +284,9 @@ struct feed *feed_new(struct ev_loop *loop, const char *path, uint32_t heartbeat
 	f->io.fd = -1;
 	ev_init(&f->retry, retry_cb);
 	ev_init(&f->stall, stall_cb);
+	ev_timer_init(&f->change, change_cb, 0, 0);
 	ev_timer_init(&f->heartbeat, heartbeat_cb, heartbeat_ms / 1000.0, heartbeat_ms / 1000.0);
-	f->io.data = f->retry.data = f->stall.data = f->heartbeat.data = f;
+	f->io.data = f->retry.data = f->stall.data = f->heartbeat.data = f->change.data = f;
 	ev_timer_start(loop, &f->heartbeat);
 	ev_timer_set(&f->retry, 0, 0); /* connect from the loop, once the engine is set */
 	ev_timer_start(loop, &f->retry);
@@ -304,6 +311,7 @@ void feed_free(struct feed *f)
 	ev_timer_stop(f->loop, &f->heartbeat);
 	ev_timer_stop(f->loop, &f->retry);
 	ev_timer_stop(f->loop, &f->stall);
+	ev_timer_stop(f->loop, &f->change);
 	free(f->inflight.data);
 	free(f->queued.data);
 	free(f);
@@ -317,7 +325,11 @@ void feed_set_engine(struct feed *f, const struct engine *engine)
 
 void feed_on_change(void *arg, const struct hc_check *check, enum hc_state old_state)
 {
-	send_snapshot(arg);
+	struct feed *f = arg;
+
+	/* sent on this loop turn's way out, once for every change made in it */
+	if (!ev_is_active(&f->change))
+		ev_timer_start(f->loop, &f->change);
 }
 
 void feed_get_stats(const struct feed *f, struct feed_stats *out)

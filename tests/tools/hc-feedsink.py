@@ -2,15 +2,18 @@
 """Stands in for fomgr's health socket in the agent's integration tests: listens on a
 unix stream socket and appends every line received to --out (one per line, flushed),
 with a line "#connect" at each new connection. With --stall it accepts and never
-reads, so the agent's writes eventually block."""
+reads, so the agent's writes eventually block. With --stamps, each line's arrival
+time (unix seconds) is written to that file beside its seq."""
 import argparse
+import json
 import os
 import socket
 import sys
 import threading
+import time
 
 
-def reader(conn, out, lock):
+def reader(conn, out, lock, stamps):
     buf = b""
     while True:
         try:
@@ -22,9 +25,17 @@ def reader(conn, out, lock):
         buf += chunk
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
+            now = time.time()
             with lock:
                 out.write(line.decode("utf-8", "replace") + "\n")
                 out.flush()
+                if stamps:
+                    try:
+                        seq = json.loads(line)["seq"]
+                    except (ValueError, KeyError, TypeError):
+                        seq = -1
+                    stamps.write(f"{now:.6f} {seq}\n")
+                    stamps.flush()
     conn.close()
 
 
@@ -33,6 +44,7 @@ def main():
     ap.add_argument("--path", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--stall", action="store_true")
+    ap.add_argument("--stamps")
     args = ap.parse_args()
     try:
         os.unlink(args.path)
@@ -43,6 +55,7 @@ def main():
     srv.listen(8)
     held = []
     lock = threading.Lock()
+    stamps = open(args.stamps, "a") if args.stamps else None
     with open(args.out, "a") as out:
         while True:
             conn, _ = srv.accept()
@@ -53,7 +66,7 @@ def main():
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
                 held.append(conn)
                 continue
-            threading.Thread(target=reader, args=(conn, out, lock), daemon=True).start()
+            threading.Thread(target=reader, args=(conn, out, lock, stamps), daemon=True).start()
 
 
 if __name__ == "__main__":
