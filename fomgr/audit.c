@@ -635,6 +635,8 @@ struct audit {
 	struct audit_targets targets;
 	struct netstate_summary net;     /* the latest network summary */
 	bool have_net;
+	uint8_t corosync_digest[32]; /* set by the caller, who reads corosync's files */
+	char corosync_version[32];
 	ev_timer periodic;
 	ev_timer deferred; /* the transition and periodic audits run from the next loop iteration */
 	bool periodic_due;
@@ -1223,7 +1225,9 @@ void audit_local_state(const struct audit *a, struct netstate_peer_state *out)
 	struct utsname u;
 
 	memset(out, 0, sizeof(*out));
-	memcpy(out->config_digest, a->config->digest, sizeof(out->config_digest));
+	config_cluster_digest(a->config, out->config_digest);
+	memcpy(out->corosync_digest, a->corosync_digest, sizeof(out->corosync_digest));
+	snprintf(out->corosync_version, sizeof(out->corosync_version), "%s", a->corosync_version);
 	snprintf(out->fomgr_version, sizeof(out->fomgr_version), "%s", FO_VERSION);
 	if (uname(&u) == 0 && strlen(u.release) < sizeof(out->kernel_version))
 		memcpy(out->kernel_version, u.release, strlen(u.release) + 1);
@@ -1253,6 +1257,12 @@ static int drift_others(const struct audit *a, const char *node, struct audit_fi
 			return r;
 	}
 	return 0;
+}
+
+void audit_set_corosync(struct audit *a, const uint8_t digest[32], const char *version)
+{
+	memcpy(a->corosync_digest, digest, sizeof(a->corosync_digest));
+	snprintf(a->corosync_version, sizeof(a->corosync_version), "%s", version);
 }
 
 int audit_peer_state(struct audit *a, const struct netstate_peer_state *peer)

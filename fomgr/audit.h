@@ -224,6 +224,8 @@ void audit_peer_gone(struct audit *a, const char *node);
 /* What this node would announce: config digest, version, kernel, and the digests of
  * the latest periodic audit (zero before the first). */
 void audit_local_state(const struct audit *a, struct netstate_peer_state *out);
+/* corosync.conf's digest and corosync's version, as this node's manager read them. */
+void audit_set_corosync(struct audit *a, const uint8_t digest[32], const char *version);
 
 void audit_get_stats(const struct audit *a, struct audit_stats *stats);
 /* The active findings and the stats, for the status document; the caller owns it. */

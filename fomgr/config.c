@@ -1364,3 +1364,44 @@ const char *config_audit_policy_str(enum config_audit_policy policy)
 {
 	return policy < CONFIG_AUDIT_POLICY_MAX ? audit_policy_names[policy] : "invalid";
 }
+
+static void digest_str(EVP_MD_CTX *ctx, const char *s)
+{
+	EVP_DigestUpdate(ctx, s, strlen(s) + 1);
+}
+
+static void digest_group(EVP_MD_CTX *ctx, const struct config_group *g)
+{
+	char num[32];
+
+	digest_str(ctx, g->name);
+	digest_str(ctx, g->interface);
+	for (size_t i = 0; i < g->n_addrs; i++)
+		digest_str(ctx, g->addrs[i].text);
+	digest_str(ctx, "prefer");
+	for (size_t i = 0; i < g->n_prefer; i++)
+		digest_str(ctx, g->prefer[i]);
+	snprintf(num, sizeof(num), "%d/%u", (int)g->failback, g->failback_delay_ms);
+	digest_str(ctx, num);
+	digest_str(ctx, "checks");
+	for (size_t i = 0; i < g->n_checks; i++)
+		digest_str(ctx, g->checks[i]);
+}
+
+void config_cluster_digest(const struct config *config, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char num[16];
+
+	memset(out, 0, 32);
+	if (!ctx)
+		return;
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	digest_str(ctx, config->cpg_group);
+	snprintf(num, sizeof(num), "%d", (int)config->health_policy);
+	digest_str(ctx, num);
+	for (size_t i = 0; i < config->n_groups; i++)
+		digest_group(ctx, &config->groups[i]);
+	EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+}

@@ -151,6 +151,11 @@ void config_free(struct config *config);
 /* "path:line: message" one per line into buf; returns buf. */
 const char *config_errors_format(const struct config_errors *errors, const char *path, char *buf, size_t size);
 
+/* SHA-256 of what every node must agree on (cpg_group, health_policy and every
+ * group: addresses, interface, preference, failback, checks), leaving out what is
+ * node-local (paths, comments): the digest compared across nodes. */
+void config_cluster_digest(const struct config *config, uint8_t out[32]);
+
 const struct config_group *config_group_find(const struct config *config, const char *name);
 const char *config_failback_str(enum config_failback failback);
 const char *config_audit_policy_str(enum config_audit_policy policy);

@@ -15,6 +15,7 @@
 #include "fo/log.h"
 #include "health.h"
 #include "membership.h"
+#include "netstate.h"
 #include "placement.h"
 #include "status.h"
 #include "transition.h"
@@ -65,6 +66,9 @@ struct manager {
 	struct auditlog *auditlog;
 	struct audit *audit;
 	int audit_started;
+	ev_timer reannounce; /* the audit's digests change on its own schedule */
+	uint8_t corosync_digest[32];
+	char corosync_version[WIRE_VERSION_STR_MAX];
 	ev_timer audit_start;
 	int audit_failed; /* logged once per failure streak */
 	uint64_t eligible_since_us[CONFIG_MAX_GROUPS];
@@ -103,6 +107,41 @@ static void hex32(const uint8_t *digest, char *out)
 		sprintf(out + 2 * i, "%02x", digest[i]);
 }
 
+static void fill_netstate(struct manager *m, struct wire_netstate *n)
+{
+	struct netstate_peer_state mine;
+
+	memset(n, 0, sizeof(*n));
+	memcpy(n->corosync_conf, m->corosync_digest, sizeof(n->corosync_conf));
+	snprintf(n->corosync_version, sizeof(n->corosync_version), "%s", m->corosync_version);
+	if (!m->audit)
+		return;
+	audit_local_state(m->audit, &mine);
+	memcpy(n->firewall, mine.digests.firewall, sizeof(n->firewall));
+	memcpy(n->routes, mine.digests.routes, sizeof(n->routes));
+	snprintf(n->kernel_version, sizeof(n->kernel_version), "%s", mine.kernel_version);
+}
+
+/* A peer's announce, as the audit compares it with ours (drift, versions). */
+static void audit_peer(struct manager *m, const struct view_node *n)
+{
+	struct netstate_peer_state peer;
+	const struct wire_netstate *ns = &n->ann.netstate;
+
+	if (!m->audit || n->nodeid == m->view.local_nodeid)
+		return;
+	memset(&peer, 0, sizeof(peer));
+	snprintf(peer.node, sizeof(peer.node), "%s", n->name);
+	memcpy(peer.digests.firewall, ns->firewall, sizeof(peer.digests.firewall));
+	memcpy(peer.digests.routes, ns->routes, sizeof(peer.digests.routes));
+	memcpy(peer.config_digest, n->ann.config_digest, sizeof(peer.config_digest));
+	memcpy(peer.corosync_digest, ns->corosync_conf, sizeof(peer.corosync_digest));
+	snprintf(peer.fomgr_version, sizeof(peer.fomgr_version), "%s", n->ann.version);
+	snprintf(peer.corosync_version, sizeof(peer.corosync_version), "%s", ns->corosync_version);
+	snprintf(peer.kernel_version, sizeof(peer.kernel_version), "%s", ns->kernel_version);
+	audit_peer_state(m->audit, &peer);
+}
+
 /* What this node tells the cluster about itself. */
 static void build_announce(struct manager *m, struct wire_announce *a)
 {
@@ -112,8 +151,9 @@ static void build_announce(struct manager *m, struct wire_announce *a)
 	a->flags = (m->leaving ? WIRE_F_LEAVING : 0) | (health_stale(m->health) ? WIRE_F_HEALTH_STALE : 0) |
 		   (m->info.two_node && !m->info.has_qdevice ? WIRE_F_SPLIT_RISK : 0);
 	a->admin = m->admin;
-	memcpy(a->config_digest, m->config->digest, sizeof(a->config_digest));
-	snprintf(a->version, sizeof(a->version), "fomgr-%s", FO_VERSION);
+	fill_netstate(m, &a->netstate);
+	config_cluster_digest(m->config, a->config_digest);
+	snprintf(a->version, sizeof(a->version), "%s", FO_VERSION);
 	for (size_t i = 0; i < m->config->n_groups; i++) {
 		const struct config_group *g = &m->config->groups[i];
 
@@ -271,6 +311,12 @@ static void on_audit_start(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (m->audit)
 		audit_periodic_start(m->audit);
+	ev_timer_start(loop, &m->reannounce);
+}
+
+static void on_reannounce(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	announce(w->data, 0); /* sent only when something (a digest) changed */
 }
 
 static void on_failback_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -330,6 +376,27 @@ static void on_health_changed(void *arg)
 	announce(m, 0); /* our view of ourselves changes when the announce comes back */
 }
 
+/* corosync's config digest and version, for the cross-node audit. Start-up and
+ * reconnect only: a cmap walk and one short child process. */
+static void read_corosync_identity(struct manager *m)
+{
+	char line[256], *q1, *q2;
+	FILE *f;
+
+	if (membership_config_digest(m->corosync_digest) < 0)
+		memset(m->corosync_digest, 0, sizeof(m->corosync_digest));
+	f = popen("corosync -v 2>/dev/null", "r");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && (q1 = strchr(line, '\'')) && (q2 = strchr(q1 + 1, '\''))) {
+		*q2 = '\0';
+		snprintf(m->corosync_version, sizeof(m->corosync_version), "%s", q1 + 1);
+	}
+	pclose(f);
+	if (m->audit)
+		audit_set_corosync(m->audit, m->corosync_digest, m->corosync_version);
+}
+
 static void on_connected(void *arg, uint32_t local)
 {
 	struct manager *m = arg;
@@ -337,6 +404,7 @@ static void on_connected(void *arg, uint32_t local)
 
 	m->view.local_nodeid = local;
 	m->have_sent = 0;
+	read_corosync_identity(m);
 	if (membership_read_info(&info) == 0) {
 		m->info = info;
 		if (info.two_node && !info.has_qdevice)
@@ -419,6 +487,8 @@ static void on_leave(void *arg, uint32_t nodeid, uint32_t pid, enum view_leave_r
 	log_info("membership: %s left (%s) at_ms=%llu", name_of(m, nodeid),
 		 reason == VIEW_LEAVE_NODE ? "node down" : "process gone", (unsigned long long)clock_real_ms());
 	view_apply_leave(&m->view, nodeid, pid, reason);
+	if (m->audit && reason == VIEW_LEAVE_NODE)
+		audit_peer_gone(m->audit, name_of(m, nodeid));
 	audit(m, AUDITLOG_MEMBERSHIP, json_pack("{s:s, s:s, s:i, s:s}", "change", "left", "peer", name_of(m, nodeid),
 						 "pid", (int)pid, "why", reason == VIEW_LEAVE_NODE ? "node down" : "process gone"));
 	recompute(m);
@@ -442,9 +512,7 @@ static void on_deliver(void *arg, uint32_t nodeid, uint32_t pid, const void *msg
 	}
 	if (!view_apply_announce(&m->view, nodeid, pid, &a))
 		return;
-	if (memcmp(a.config_digest, m->config->digest, sizeof(a.config_digest)) != 0 &&
-	    nodeid != m->view.local_nodeid)
-		log_debug("%s runs a different configuration", name_of(m, nodeid));
+	audit_peer(m, view_node_by_id(&m->view, nodeid));
 	if (m->leaving && nodeid == m->view.local_nodeid && (a.flags & WIRE_F_LEAVING) && a.n_held == 0) {
 		ev_break(m->loop, EVBREAK_ALL);
 		return;
@@ -517,12 +585,40 @@ static void open_auditlog(struct manager *m)
 					   "config_digest", digest));
 }
 
+/* Credentials and exposure (corosync crypto, two_node, the status endpoint, file
+ * modes), at start and on reload: each finding is logged and audited; -EPERM
+ * when the policy says such a configuration must not run. */
+static int check_exposure(struct manager *m, const struct config *c)
+{
+	struct audit_exposure_input in;
+	struct audit_findings found = {0};
+	struct membership_info info;
+	int have_info = membership_read_info(&info) == 0;
+	int rc;
+
+	audit_exposure_gather(c, have_info ? &info : NULL, &in);
+	rc = audit_exposure_check(c, &in, &found);
+	for (size_t i = 0; i < found.n; i++) {
+		const struct audit_finding *f = &found.v[i];
+		log_msg(f->severity == AUDIT_INFO ? LOG_LVL_INFO : LOG_LVL_WARN, "exposure %s: %s", f->subject,
+			f->detail);
+		audit(m, AUDITLOG_FINDING, audit_finding_json(f));
+	}
+	audit_findings_clear(&found);
+	if (rc == -EPERM)
+		log_err("refused by the exposure policy (require_crypto or [audit] policy = refuse)");
+	return rc == -EPERM ? rc : 0;
+}
+
 static int start_services(struct manager *m)
 {
 	int rc;
 
 	view_init(&m->view, &m->nodes, 0);
 	open_auditlog(m);
+	rc = check_exposure(m, m->config);
+	if (rc < 0)
+		return rc;
 	ensure_dir(m->config->runtime_dir, 0755);
 	ensure_dir(m->config->state_dir, 0750);
 	snprintf(m->admin_path, sizeof(m->admin_path), "%s/admin.json", m->config->state_dir);
@@ -582,6 +678,8 @@ struct manager *manager_new(struct ev_loop *loop, const char *config_path)
 	ev_timer_init(&m->failback_timer, on_failback_timer, 0., 0.);
 	ev_timer_init(&m->audit_start, on_audit_start, 0., 0.);
 	m->audit_start.data = m;
+	ev_timer_init(&m->reannounce, on_reannounce, 5., 5.);
+	m->reannounce.data = m;
 	m->nodelist_retry.data = m->failback_timer.data = m->shutdown_timer.data = m;
 	return m;
 }
@@ -593,6 +691,7 @@ void manager_free(struct manager *m)
 	ev_timer_stop(m->loop, &m->nodelist_retry);
 	ev_timer_stop(m->loop, &m->failback_timer);
 	ev_timer_stop(m->loop, &m->shutdown_timer);
+	ev_timer_stop(m->loop, &m->reannounce);
 	audit_free(m->audit);
 	if (m->auditlog) {
 		audit(m, AUDITLOG_STOP, json_pack("{s:s}", "version", FO_VERSION));
@@ -662,6 +761,13 @@ int manager_reload(struct manager *m)
 		log_err("reload refused: keeping the running configuration");
 		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused", "config", m->config_path));
 		return -EINVAL;
+	}
+	if (check_exposure(m, next) < 0) {
+		log_err("reload refused: keeping the running configuration");
+		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused (exposure policy)",
+						     "config", m->config_path));
+		config_free(next);
+		return -EPERM;
 	}
 	audit(m, AUDITLOG_CONFIG, config_change_json(m->config, next));
 	transition_set_config(m->transition, next);

@@ -4,6 +4,7 @@
 #include <corosync/corotypes.h>
 #include <corosync/cpg.h>
 #include <corosync/votequorum.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -443,4 +444,57 @@ int membership_local_nodeid(uint32_t *nodeid)
 	rc = cs_to_errno(cmap_get_uint32(h, "runtime.votequorum.this_node_id", nodeid));
 	cmap_finalize(h);
 	return rc;
+}
+
+static int cluster_wide_key(const char *key)
+{
+	/* bindnetaddr is derived from each node's own address */
+	return strcmp(key, "totem.nodeid") != 0 && !strstr(key, "local") && !strstr(key, "bindnetaddr") &&
+	       (strncmp(key, "totem.", 6) == 0 || strncmp(key, "nodelist.node.", 14) == 0 ||
+		strncmp(key, "quorum.", 7) == 0);
+}
+
+static void digest_prefix(cmap_handle_t h, EVP_MD_CTX *ctx, const char *prefix)
+{
+	cmap_iter_handle_t iter;
+	char key[CMAP_KEYNAME_MAXLEN + 1];
+	size_t len;
+	cmap_value_types_t type;
+
+	if (cmap_iter_init(h, prefix, &iter) != CS_OK)
+		return;
+	while (cmap_iter_next(h, iter, key, &len, &type) == CS_OK) {
+		char value[1024];
+		size_t vlen = sizeof(value);
+
+		if (!cluster_wide_key(key) || len > sizeof(value) || cmap_get(h, key, value, &vlen, &type) != CS_OK)
+			continue;
+		EVP_DigestUpdate(ctx, key, strlen(key) + 1);
+		EVP_DigestUpdate(ctx, &type, sizeof(type));
+		EVP_DigestUpdate(ctx, value, vlen);
+	}
+	cmap_iter_finalize(h, iter);
+}
+
+int membership_config_digest(uint8_t out[32])
+{
+	static const char *const prefixes[] = {"totem.", "nodelist.", "quorum."};
+	cmap_handle_t h;
+	EVP_MD_CTX *ctx;
+	int rc = cmap_open(&h);
+
+	if (rc < 0)
+		return rc;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx) {
+		cmap_finalize(h);
+		return -ENOMEM;
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		digest_prefix(h, ctx, prefixes[i]);
+	EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	cmap_finalize(h);
+	return 0;
 }

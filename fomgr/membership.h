@@ -48,5 +48,9 @@ void membership_leave(struct membership *m);
 int membership_read_nodelist(struct config_nodelist *out);
 int membership_read_info(struct membership_info *out);
 int membership_local_nodeid(uint32_t *nodeid);
+/* SHA-256 of corosync's cluster-wide settings as cmap holds them (totem.*,
+ * nodelist.node.*, quorum.*), without node-local keys: equal on every node of a
+ * consistently configured cluster, whatever comments or log paths differ. */
+int membership_config_digest(uint8_t out[32]);
 
 #endif

@@ -7,7 +7,8 @@
  * then for an announce: seq u64, flags u32, digest[32], version (string), held
  * (list), ready (list), checks (u16 count, then string + state u8 each), then
  * the admin state: epoch u64, origin u32, standby (list), pins (u16 count, then
- * group and node strings).
+ * group and node strings), then the netstate: three digests of 32 bytes, the
+ * corosync and kernel versions (strings).
  * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
 #define WIRE_HEADER_SIZE 12
 
@@ -89,6 +90,15 @@ static void put_admin(struct wbuf *w, const struct wire_admin *admin)
 	}
 }
 
+static void put_netstate(struct wbuf *w, const struct wire_netstate *n)
+{
+	put_bytes(w, n->firewall, sizeof(n->firewall));
+	put_bytes(w, n->routes, sizeof(n->routes));
+	put_bytes(w, n->corosync_conf, sizeof(n->corosync_conf));
+	put_str(w, n->corosync_version, sizeof(n->corosync_version));
+	put_str(w, n->kernel_version, sizeof(n->kernel_version));
+}
+
 int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t size)
 {
 	struct wbuf w = {.p = buf, .size = size};
@@ -115,6 +125,7 @@ int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t siz
 		put_uint(&w, a->checks[i].state, 1);
 	}
 	put_admin(&w, &a->admin);
+	put_netstate(&w, &a->netstate);
 	if (w.err)
 		return w.err;
 	for (int i = 0; i < 4; i++)
@@ -194,6 +205,25 @@ static void get_admin(struct rbuf *r, struct wire_admin *admin)
 	}
 }
 
+static void get_digest(struct rbuf *r, uint8_t *dst)
+{
+	if (r->err || 32 > r->len - r->off) {
+		r->err = -EBADMSG;
+		return;
+	}
+	memcpy(dst, r->p + r->off, 32);
+	r->off += 32;
+}
+
+static void get_netstate(struct rbuf *r, struct wire_netstate *n)
+{
+	get_digest(r, n->firewall);
+	get_digest(r, n->routes);
+	get_digest(r, n->corosync_conf);
+	get_str(r, n->corosync_version, sizeof(n->corosync_version), 0);
+	get_str(r, n->kernel_version, sizeof(n->kernel_version), 0);
+}
+
 static int decode_announce(struct rbuf *r, struct wire_announce *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -216,6 +246,7 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 			r->err = -EBADMSG;
 	}
 	get_admin(r, &a->admin);
+	get_netstate(r, &a->netstate);
 	if (r->err || r->off != r->len)
 		return -EBADMSG;
 	return 0;

@@ -49,6 +49,16 @@ struct wire_admin {
 	struct wire_pin pins[WIRE_MAX_HELD];
 };
 
+/* What the audit compares across nodes: digests of the firewall ruleset, the
+ * routes and corosync.conf (all zeros: not known yet), and versions. */
+struct wire_netstate {
+	uint8_t firewall[32];
+	uint8_t routes[32];
+	uint8_t corosync_conf[32];
+	char corosync_version[WIRE_VERSION_STR_MAX];
+	char kernel_version[64];
+};
+
 struct wire_announce {
 	uint64_t seq; /* the sender's announce counter, for logs and tests */
 	uint32_t flags;
@@ -61,6 +71,7 @@ struct wire_announce {
 	size_t n_checks;
 	struct wire_check checks[WIRE_MAX_CHECKS];
 	struct wire_admin admin;
+	struct wire_netstate netstate;
 };
 
 /* Encodes into buf; returns the length or -ENOSPC / -EINVAL. */

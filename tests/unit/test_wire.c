@@ -31,6 +31,10 @@ static struct wire_announce sample(void)
 	strcpy(a.admin.pins[0].group, "web");
 	strcpy(a.admin.pins[0].node, "node2");
 	a.admin.n_pins = 1;
+	memset(a.netstate.firewall, 0xfe, 32);
+	memset(a.netstate.routes, 0x0e, 32);
+	strcpy(a.netstate.corosync_version, "3.1.7");
+	strcpy(a.netstate.kernel_version, "6.1.0-28-amd64");
 	return a;
 }
 
@@ -81,7 +85,9 @@ static void corruptions_refused(void **state)
 	uint8_t buf[WIRE_MAX_SIZE], bad[WIRE_MAX_SIZE];
 	enum wire_type type;
 	int len = wire_encode_announce(&a, buf, sizeof(buf));
-	size_t name_off = (size_t)len - 2; /* inside the last pin's node name */
+	/* the netstate at the end: 3 digests, "3.1.7" and "6.1.0-28-amd64" */
+	const size_t netstate_len = 3 * 32 + 1 + 5 + 1 + 14;
+	size_t name_off = (size_t)len - netstate_len - 2; /* inside the last pin's node name */
 
 	memcpy(bad, buf, (size_t)len);
 	bad[0] = 'X';
@@ -99,7 +105,10 @@ static void corruptions_refused(void **state)
 	bad[name_off] = '\n'; /* control character in a name */
 	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
 	memcpy(bad, buf, (size_t)len);
-	bad[len - 6 - 4 - 2 - 6 - 2 - 12 - 1] = 7; /* the check's state, out of range */
+	bad[(size_t)len - netstate_len - 6 - 4 - 2 - 6 - 2 - 12 - 1] = 7; /* the check's state, out of range */
+	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)len);
+	bad[len - 2] = 0x1b; /* an escape character in the kernel version */
 	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
 	memcpy(bad, buf, (size_t)len);
 	bad[len] = 0; /* trailing garbage with a matching length field */
