@@ -40,6 +40,12 @@ static json_t *node_json(const struct view *view, const struct view_node *n)
 	json_object_set_new(o, "checks", checks);
 	json_object_set_new(o, "holds", holds);
 	json_object_set_new(o, "version", n->has_state ? json_string(a->version) : json_null());
+	json_object_set_new(o, "corosync_version",
+			    n->has_state && a->netstate.corosync_version[0] ? json_string(a->netstate.corosync_version)
+									  : json_null());
+	json_object_set_new(o, "kernel_version",
+			    n->has_state && a->netstate.kernel_version[0] ? json_string(a->netstate.kernel_version)
+									: json_null());
 	hex(a->config_digest, 32, digest);
 	json_object_set_new(o, "config_digest", n->has_state ? json_string(digest) : json_null());
 	return o;
@@ -77,6 +83,25 @@ static json_t *group_json(const struct status_input *in, size_t i)
 	return o;
 }
 
+/* A rolling update in progress shows as mixed versions among the members. */
+static int mixed_versions(const struct view *v)
+{
+	const struct view_node *first = NULL;
+
+	for (size_t i = 0; i < v->n_nodes; i++) {
+		const struct view_node *n = &v->nodes[i];
+		if (!n->member || !n->has_state)
+			continue;
+		if (!first)
+			first = n;
+		else if (strcmp(first->ann.version, n->ann.version) != 0 ||
+			 strcmp(first->ann.netstate.corosync_version, n->ann.netstate.corosync_version) != 0 ||
+			 strcmp(first->ann.netstate.kernel_version, n->ann.netstate.kernel_version) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 static json_t *warnings_json(const struct status_input *in)
 {
 	json_t *w = json_array();
@@ -89,6 +114,8 @@ static json_t *warnings_json(const struct status_input *in)
 		json_array_append_new(w, json_string("health-agent-stale"));
 	if (!in->joined)
 		json_array_append_new(w, json_string("not-joined: corosync unreachable"));
+	if (mixed_versions(in->view))
+		json_array_append_new(w, json_string("mixed-versions: fomgr, corosync or kernel versions differ"));
 	return w;
 }
 
