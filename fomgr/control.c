@@ -35,6 +35,11 @@
 #define CONTROL_BACKLOG 64
 #define CONTROL_MAX_PEER_GROUPS 1024
 #define CONTROL_DRAIN_TIME 1.0 /* seconds a hung-up client may take to close its end */
+/* Each refusal is an fsync'ed record written from the loop: a caller who keeps
+ * asking for what it may not do is cut off, and records beyond a rate are only
+ * counted (the next record says how many were left out). */
+#define CONTROL_MAX_DENIED_PER_CLIENT 16
+#define CONTROL_DENIED_RECORDS_PER_S 10
 #define NAME_RULE "1 to 63 of A-Z a-z 0-9 _ . -"
 
 /* ---- the pure part: commands, parsing, authorization ---- */
@@ -326,6 +331,7 @@ struct client {
 	int draining;  /* hung up: input is read and dropped until EOF (no RST eats the reply) */
 	int eof;
 	int dead;      /* closed; freed by reap() from a top-level callback */
+	unsigned denied;
 	struct pending *pending;
 };
 
@@ -347,6 +353,9 @@ struct control {
 	unsigned n_clients;
 	struct pending *pendings;
 	int listening; /* registered with the manager for events */
+	ev_tstamp denied_window;          /* start of the current second */
+	unsigned denied_in_window;
+	uint64_t denied_suppressed;       /* refusals not written since the last record */
 	struct control_stats stats;
 };
 
@@ -827,21 +836,49 @@ static void run_local(struct client *c, const struct control_request *req)
 	}
 }
 
-static void deny(struct client *c, const struct control_request *req)
+/* The refusal's record, unless this second already has its share. */
+static int audit_denied(struct client *c, const struct control_request *req)
 {
 	struct control *ctl = c->ctl;
-	json_t *f = caller_json(&c->peer, req->cmd);
-	int rc;
+	ev_tstamp now = ev_now(ctl->loop);
+	json_t *f;
 
+	if (now - ctl->denied_window >= 1.0) {
+		ctl->denied_window = now;
+		ctl->denied_in_window = 0;
+	}
+	if (ctl->denied_in_window >= CONTROL_DENIED_RECORDS_PER_S) {
+		ctl->denied_suppressed++;
+		return -EAGAIN;
+	}
+	ctl->denied_in_window++;
+	f = caller_json(&c->peer, req->cmd);
 	json_object_set_new(f, "role", json_string(control_role_str(c->role)));
 	json_object_set_new(f, "args", request_args(req, NULL));
-	rc = audit(ctl, AUDITLOG_ACCESS_DENIED, f);
+	if (ctl->denied_suppressed)
+		json_object_set_new(f, "suppressed_before", json_integer((json_int_t)ctl->denied_suppressed));
+	ctl->denied_suppressed = 0;
+	return audit(ctl, AUDITLOG_ACCESS_DENIED, f);
+}
+
+static void deny(struct client *c, const struct control_request *req)
+{
+	int rc = audit_denied(c, req);
+
 	log_warn("control: %s refused to uid %u (%s, gid %u, pid %d, role %s)%s", control_cmd_str(req->cmd),
 		 (unsigned)c->peer.uid, c->peer.user, (unsigned)c->peer.gid, (int)c->peer.pid,
-		 control_role_str(c->role), rc < 0 ? "; not in the audit log" : "");
+		 control_role_str(c->role),
+		 rc == -EAGAIN ? "; over the record rate, counted" : rc < 0 ? "; not in the audit log" : "");
 	reply_error(c, req, CONTROL_RESULT_DENIED, CONTROL_EX_NOPERM, "permission denied: %s needs %s",
 		    control_cmd_str(req->cmd),
 		    control_cmd_mutates(req->cmd) ? "root or the admin group" : "root, the admin or the view group");
+	if (!c->dead && ++c->denied >= CONTROL_MAX_DENIED_PER_CLIENT) {
+		log_warn("control: uid %u (%s) pid %d refused %u times: hung up", (unsigned)c->peer.uid, c->peer.user,
+			 (int)c->peer.pid, c->denied);
+		ev_io_stop(c->ctl->loop, &c->rio);
+		c->closing = 1;
+		client_flush(c);
+	}
 }
 
 static void run_request(struct client *c, const struct control_request *req)

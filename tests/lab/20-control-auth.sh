@@ -120,6 +120,32 @@ grep '"type":"admin"' "$AUDIT" | grep '"command":"vip.move"' | grep '"to":"node2
 "$FOMCTL" log verify "$AUDIT" >/dev/null || fail "audit log does not verify: $("$FOMCTL" log verify "$AUDIT")"
 log "audit log: $n refusals and the changes recorded with uid, gid, pid and user; chain intact"
 
+# A view user who keeps asking: hung up after 16 refusals; records are rate-limited
+# (10 a second, the rest counted in the next record), since each is fsync'ed.
+before=$(grep -c '"type":"access_denied"' "$AUDIT" || true)
+as $VIEW_USER "$PY" - "$SOCK" <<'EOF' || fail "refusal flood check failed"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+req = b'{"v":1,"cmd":"reload"}\n'
+s.sendall(req * 40)
+n = 0
+while True:
+    line = f.readline()
+    if not line:
+        break
+    r = json.loads(line)
+    assert r["code"] == 77, r
+    n += 1
+assert n == 16, n
+print("flood: %d refusals, then hung up" % n)
+EOF
+after=$(grep -c '"type":"access_denied"' "$AUDIT" || true)
+(( after - before >= 1 && after - before <= 10 )) || fail "flood wrote $((after - before)) access_denied records, expected 1 to 10"
+log "a refusal flood: 16 answers then hung up; $((after - before)) records written, the rest counted"
+
 # --- bad input: each refused with a reason; the daemon keeps answering ----------
 "$PY" - "$SOCK" <<'EOF' || fail "bad-input checks failed"
 import json, socket, sys
