@@ -1231,8 +1231,11 @@ void audit_local_state(const struct audit *a, struct netstate_peer_state *out)
 	snprintf(out->fomgr_version, sizeof(out->fomgr_version), "%s", FO_VERSION);
 	if (uname(&u) == 0 && strlen(u.release) < sizeof(out->kernel_version))
 		memcpy(out->kernel_version, u.release, strlen(u.release) + 1);
-	if (a->have_net)
+	if (a->have_net) {
 		netstate_summary_digest(&a->net, &out->digests);
+		out->fw_lines = a->net.firewall;
+		out->n_fw = netstate_firewall_hashes(a->net.firewall, out->fw, NETSTATE_MAX_FW_LINES);
+	}
 }
 
 /* A finding of netstate_compare about node: its subject ends in " on NODE". */

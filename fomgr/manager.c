@@ -120,6 +120,8 @@ static void fill_netstate(struct manager *m, struct wire_netstate *n)
 	memcpy(n->firewall, mine.digests.firewall, sizeof(n->firewall));
 	memcpy(n->routes, mine.digests.routes, sizeof(n->routes));
 	snprintf(n->kernel_version, sizeof(n->kernel_version), "%s", mine.kernel_version);
+	n->n_fw = mine.n_fw < WIRE_MAX_FW_LINES ? mine.n_fw : WIRE_MAX_FW_LINES;
+	memcpy(n->fw, mine.fw, n->n_fw * sizeof(n->fw[0]));
 }
 
 /* A peer's announce, as the audit compares it with ours (drift, versions). */
@@ -139,6 +141,8 @@ static void audit_peer(struct manager *m, const struct view_node *n)
 	snprintf(peer.fomgr_version, sizeof(peer.fomgr_version), "%s", n->ann.version);
 	snprintf(peer.corosync_version, sizeof(peer.corosync_version), "%s", ns->corosync_version);
 	snprintf(peer.kernel_version, sizeof(peer.kernel_version), "%s", ns->kernel_version);
+	peer.n_fw = ns->n_fw < NETSTATE_MAX_FW_LINES ? ns->n_fw : NETSTATE_MAX_FW_LINES;
+	memcpy(peer.fw, ns->fw, peer.n_fw * sizeof(peer.fw[0]));
 	audit_peer_state(m->audit, &peer);
 }
 
@@ -316,7 +320,14 @@ static void on_audit_start(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void on_reannounce(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	announce(w->data, 0); /* sent only when something (a digest) changed */
+	struct manager *m = w->data;
+
+	announce(m, 0); /* sent only when something (a digest) changed */
+	/* Our own side may have changed too: compare with every peer again (the
+	 * audit reports only findings that appear or go away). */
+	for (size_t i = 0; i < m->view.n_nodes; i++)
+		if (m->view.nodes[i].member && m->view.nodes[i].has_state)
+			audit_peer(m, &m->view.nodes[i]);
 }
 
 static void on_failback_timer(struct ev_loop *loop, ev_timer *w, int revents)

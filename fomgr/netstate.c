@@ -518,11 +518,74 @@ static int compare_version(const char *what, const char *mine, const char *peer,
 	return r < 0 ? r : 1;
 }
 
+static uint32_t line_hash(const char *line)
+{
+	uint8_t d[32];
+	unsigned int len = 0;
+
+	EVP_Digest(line, strlen(line), d, &len, EVP_sha256(), NULL);
+	return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+}
+
+size_t netstate_firewall_hashes(const json_t *lines, uint32_t *out, size_t max)
+{
+	size_t n = 0, i;
+	json_t *v;
+
+	json_array_foreach(lines, i, v) {
+		if (n < max && json_is_string(v))
+			out[n++] = line_hash(json_string_value(v));
+	}
+	return n;
+}
+
+static bool hash_in(uint32_t h, const uint32_t *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == h)
+			return true;
+	return false;
+}
+
+/* Which firewall lines differ: ours that the peer lacks, by their text, and how
+ * many of the peer's we lack (their text stays on the peer, which names them in
+ * its own finding). */
+static int compare_firewall_lines(const struct netstate_peer_state *mine, const struct netstate_peer_state *peer,
+				  struct audit_findings *out)
+{
+	char subject[AUDIT_SUBJECT_MAX];
+	size_t theirs = 0, i;
+	json_t *v;
+	int r = 0;
+
+	if (!mine->fw_lines || !digest_known(mine->digests.firewall) || !digest_known(peer->digests.firewall) ||
+	    memcmp(mine->digests.firewall, peer->digests.firewall, 32) == 0)
+		return 0;
+	for (i = 0; i < peer->n_fw; i++)
+		theirs += !hash_in(peer->fw[i], mine->fw, mine->n_fw);
+	json_array_foreach(mine->fw_lines, i, v) {
+		uint32_t h = json_is_string(v) ? line_hash(json_string_value(v)) : 0;
+
+		if (r < 0 || !json_is_string(v) || hash_in(h, peer->fw, peer->n_fw))
+			continue;
+		snprintf(subject, sizeof(subject), "firewall line %08x here, not on %s", h, peer->node);
+		r = audit_findings_add(out, AUDIT_DRIFT, AUDIT_WARNING, subject, "%.200s", json_string_value(v));
+	}
+	if (r >= 0 && theirs) {
+		snprintf(subject, sizeof(subject), "firewall lines on %s, not here", peer->node);
+		r = audit_findings_add(out, AUDIT_DRIFT, AUDIT_WARNING, subject,
+				       "%zu line(s) of %s's ruleset are not in ours (its own audit names them)", theirs,
+				       peer->node);
+	}
+	return r < 0 ? r : 0;
+}
+
 int netstate_compare(const struct netstate_peer_state *mine, const struct netstate_peer_state *peer,
 		     struct audit_findings *out)
 {
 	const char *node = peer->node;
 	int results[] = {
+		compare_firewall_lines(mine, peer, out),
 		compare_digest("firewall", mine->digests.firewall, peer->digests.firewall, node, out),
 		compare_digest("routes", mine->digests.routes, peer->digests.routes, node, out),
 		compare_digest("fomgr config", mine->config_digest, peer->config_digest, node, out),

@@ -57,8 +57,15 @@ size_t netstate_list_diff(const json_t *a, const json_t *b, json_t *out, size_t 
 
 /* What a peer announces for cross-node consistency. See docs/security.md: these
  * would travel in the announce; wire.c does not carry them yet. */
+#define NETSTATE_MAX_FW_LINES 256
+
 struct netstate_peer_state {
 	char node[CONFIG_NAME_MAX];
+	/* a short hash of each line of the firewall summary, so that drift can say
+	 * which rules differ; the text of the lines is known for our own side only */
+	size_t n_fw;
+	uint32_t fw[NETSTATE_MAX_FW_LINES];
+	const json_t *fw_lines; /* mine only: the summary's lines; NULL for a peer */
 	struct netstate_digests digests; /* addresses are per node, not compared */
 	uint8_t config_digest[32];
 	uint8_t corosync_digest[32];
@@ -66,6 +73,10 @@ struct netstate_peer_state {
 	char corosync_version[32];
 	char kernel_version[64];
 };
+
+/* The short hashes of the firewall summary's lines into out (at most max);
+ * returns how many. */
+size_t netstate_firewall_hashes(const json_t *lines, uint32_t *out, size_t max);
 
 /* Pure: findings (AUDIT_DRIFT) for every way peer differs from mine: firewall,
  * routes, fomgr config, corosync config (warnings), versions (info: a rolling

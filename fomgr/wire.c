@@ -8,7 +8,8 @@
  * (list), ready (list), checks (u16 count, then string + state u8 each), then
  * the admin state: epoch u64, origin u32, standby (list), pins (u16 count, then
  * group and node strings), then the netstate: three digests of 32 bytes, the
- * corosync and kernel versions (strings).
+ * corosync and kernel versions (strings), the firewall line hashes (u16 count,
+ * then u32 each).
  * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
 #define WIRE_HEADER_SIZE 12
 
@@ -97,6 +98,13 @@ static void put_netstate(struct wbuf *w, const struct wire_netstate *n)
 	put_bytes(w, n->corosync_conf, sizeof(n->corosync_conf));
 	put_str(w, n->corosync_version, sizeof(n->corosync_version));
 	put_str(w, n->kernel_version, sizeof(n->kernel_version));
+	if (n->n_fw > WIRE_MAX_FW_LINES) {
+		w->err = -EINVAL;
+		return;
+	}
+	put_uint(w, n->n_fw, 2);
+	for (size_t i = 0; i < n->n_fw; i++)
+		put_uint(w, n->fw[i], 4);
 }
 
 int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t size)
@@ -222,6 +230,14 @@ static void get_netstate(struct rbuf *r, struct wire_netstate *n)
 	get_digest(r, n->corosync_conf);
 	get_str(r, n->corosync_version, sizeof(n->corosync_version), 0);
 	get_str(r, n->kernel_version, sizeof(n->kernel_version), 0);
+	n->n_fw = (size_t)get_uint(r, 2);
+	if (n->n_fw > WIRE_MAX_FW_LINES) {
+		r->err = -EBADMSG;
+		n->n_fw = 0;
+		return;
+	}
+	for (size_t i = 0; i < n->n_fw && !r->err; i++)
+		n->fw[i] = (uint32_t)get_uint(r, 4);
 }
 
 static int decode_announce(struct rbuf *r, struct wire_announce *a)

@@ -15,6 +15,7 @@
 #define WIRE_MAX_HELD CONFIG_MAX_GROUPS
 #define WIRE_MAX_CHECKS 128
 #define WIRE_VERSION_STR_MAX 32
+#define WIRE_MAX_FW_LINES 256
 
 enum wire_type { WIRE_ANNOUNCE = 1, WIRE_TYPE_MAX };
 
@@ -57,6 +58,8 @@ struct wire_netstate {
 	uint8_t corosync_conf[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	char kernel_version[64];
+	size_t n_fw;
+	uint32_t fw[WIRE_MAX_FW_LINES]; /* short hashes of the firewall summary's lines */
 };
 
 struct wire_announce {

@@ -24,7 +24,10 @@ lab_exec node3 nft add rule inet fo10drift input tcp dport 7001 drop
 wait_for 15 has 1 'kind=drift severity=warning subject="firewall on node3"' ||
 	fail "node1 did not flag node3's firewall drift"
 has 1 'subject="firewall on node2"' && fail "node1 flagged node2, whose firewall is like its own"
-log "node3's extra nftables rule flagged by node1"
+wait_for 10 has 3 'subject="firewall line [0-9a-f]* here, not on node1" detail="rule .*7001.*fo10drift' ||
+	fail "node3 did not name its rule that node1 lacks"
+has 1 'subject="firewall lines on node3, not here"' || fail "node1 did not count node3's extra lines"
+log "node3's extra nftables rule flagged by node1, and named by node3: $(grep -m1 -o 'detail="rule .*7001.*' "$LAB_STATE/node3/fomgr.log" | cut -c1-160)"
 lab_exec node3 nft delete table inet fo10drift
 wait_for 15 has 1 'audit finding resolved kind=drift subject="firewall on node3"' ||
 	fail "node3's firewall drift did not resolve once the rule was removed"

@@ -115,6 +115,35 @@ static void test_compare(void **state)
 	assert_int_equal(netstate_compare(&mine, &peer, &f), 0);
 }
 
+static void test_compare_names_rules(void **state)
+{
+	struct netstate_peer_state mine, peer;
+	struct audit_findings f = {0};
+	json_t *lines = json_pack("[s, s, s]", "table inet filter", "chain inet filter input {}",
+				  "rule inet filter input tcp dport 7001 drop");
+
+	peer_init(&mine, "node3");
+	peer_init(&peer, "node1");
+	mine.fw_lines = lines;
+	mine.n_fw = netstate_firewall_hashes(lines, mine.fw, NETSTATE_MAX_FW_LINES);
+	assert_int_equal(mine.n_fw, 3);
+	/* the peer has the table and chain, not the rule, and one line of its own */
+	peer.n_fw = 3;
+	peer.fw[0] = mine.fw[0];
+	peer.fw[1] = mine.fw[1];
+	peer.fw[2] = mine.fw[2] ^ 1;
+	peer.digests.firewall[0] = 0xab;
+	assert_int_equal(netstate_compare(&mine, &peer, &f), 1);
+	assert_int_equal(f.n, 3);
+	assert_true(strncmp(f.v[0].subject, "firewall line ", 14) == 0);
+	assert_non_null(strstr(f.v[0].subject, " here, not on node1"));
+	assert_string_equal(f.v[0].detail, "rule inet filter input tcp dport 7001 drop");
+	assert_string_equal(f.v[1].subject, "firewall lines on node1, not here");
+	assert_string_equal(f.v[2].subject, "firewall on node1");
+	audit_findings_clear(&f);
+	json_decref(lines);
+}
+
 static void test_prefix_contains(void **state)
 {
 	struct in_addr net, a;
@@ -256,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_firewall_normalise),
 		cmocka_unit_test(test_list_diff),
 		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_compare_names_rules),
 		cmocka_unit_test(test_prefix_contains),
 		cmocka_unit_test(test_validate_group),
 		cmocka_unit_test(test_default_route),
