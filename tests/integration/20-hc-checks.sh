@@ -332,4 +332,9 @@ out=$("$HC_BIN" --config-test "$HC_TMP/unsafe.conf" 2>&1) || rc=$?
 [ "$rc" = 1 ] || hc_fail "--config-test of a world-writable script: status $rc"
 assert_contains "$out" "unsafe.conf:3: path: $HC_TMP/scripts/probe is writable by a non-root user"
 hc_ok "--config-test refuses with file:line (non-loopback listen, missing key, writable script)"
+
+# the shipped example is valid (its user may not exist here)
+sed 's/^user = .*/user = nobody/' "$FO_TOP/conf/healthcheck.conf" >"$HC_TMP/example.conf"
+out=$("$HC_BIN" --config-test "$HC_TMP/example.conf") || hc_fail "conf/healthcheck.conf refused"
+hc_ok "conf/healthcheck.conf: $out"
 echo "PASS 20-hc-checks"
