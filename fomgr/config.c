@@ -9,6 +9,7 @@
  *   health_policy = keep         ; keep | fail                       (keep)
  *   garp_count = 5               ; 3 to 100                          (5)
  *   garp_interval = 200ms        ; 10ms to 10s                       (200ms)
+ *   arp_probe = 20ms             ; 0 to 1s: RFC 5227 probe before a graceful claim (20ms)
  *   require_crypto = no          ; yes | no (also true/false, on/off) (no)
  *   control_socket = /run/fomgr/control.sock ; at most 107 bytes (<runtime_dir>/control.sock)
  *   admin_group = fomgr-admin    ; may change state over the control socket (none: root only)
@@ -143,6 +144,7 @@ static const struct keyword keywords[] = {
 	{"garp_count", FOMGR_FIELD(garp_count), .parse = parse_uint, .def = "5", .min = 3, .max = 100},
 	{"garp_interval", FOMGR_FIELD(garp_interval_ms), .parse = parse_duration, .def = "200ms",
 	 .min = 10, .max = 10 * 1000},
+	{"arp_probe", FOMGR_FIELD(arp_probe_ms), .parse = parse_duration, .def = "20ms", .min = 0, .max = 1000},
 	{"require_crypto", FOMGR_FIELD(require_crypto), .parse = parse_bool, .def = "no"},
 	{"control_socket", FOMGR_FIELD(control_socket), .parse = parse_path,
 	 .max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1},

@@ -100,6 +100,7 @@ struct config {
 	enum config_health_policy health_policy; /* health_policy = keep|fail, default keep */
 	uint32_t garp_count;              /* garp_count, default 5, at least 3 */
 	uint32_t garp_interval_ms;        /* garp_interval, default 200 */
+	uint32_t arp_probe_ms;            /* arp_probe: before a graceful IPv4 claim, default 20; 0 off */
 	int require_crypto;               /* require_crypto = yes|no (default no: warn only) */
 	/* operators and monitoring: control.c, status_http.c, hooks.c */
 	char control_socket[108];         /* control_socket, default <runtime_dir>/control.sock */

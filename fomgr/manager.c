@@ -709,9 +709,10 @@ void manager_free(struct manager *m)
 		auditlog_close(m->auditlog);
 	}
 	membership_free(m->membership);
+	transition_close(m->transition);
+	vip_free(m->vip); /* its cancelled requests complete into a closed transition */
 	transition_free(m->transition);
 	health_free(m->health);
-	vip_free(m->vip);
 	config_free(m->config);
 	free(m);
 }

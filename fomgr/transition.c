@@ -21,6 +21,7 @@ struct tgroup {
 	char from[CONFIG_NAME_MAX], to[CONFIG_NAME_MAX];
 	uint32_t last_holder; /* the last holder the view showed, for "from" and reasons */
 	int claim_seen;       /* our claim came back through the agreed order */
+	int probe_tries;
 	int waiting;          /* ours, once the holder has released it */
 	enum transition_reason wait_reason;
 	uint32_t wait_from;
@@ -47,6 +48,7 @@ struct transition {
 	void *event_arg;
 	transition_release_fn release_fn;
 	void *release_arg;
+	int closing; /* being freed: completions from vip.c change nothing */
 };
 
 static const char *const reason_names[TRANSITION_REASON_MAX] = {
@@ -177,25 +179,19 @@ static void on_vip_done(void *arg, int error)
 {
 	struct tgroup *g = arg;
 
+	if (g->t->closing)
+		return;
 	if (error && !g->op_error)
 		g->op_error = error;
 	if (--g->pending == 0)
 		finish_op(g);
 }
 
-static void run_op(struct tgroup *g, enum transition_state state)
+static void issue_requests(struct tgroup *g, enum transition_state state)
 {
 	struct vip_addr a;
 
-	g->state = state;
-	g->op_error = 0;
-	g->started_us = clock_mono_us();
 	g->pending = 1; /* held until every request is out, so no early finish */
-	if (state == TRANSITION_RELEASING) {
-		ev_timer_stop(g->t->loop, &g->garp);
-		if (g->t->release_fn)
-			g->t->release_fn(g->t->release_arg, g->cfg.name);
-	}
 	for (size_t i = 0; i < g->cfg.n_addrs; i++) {
 		int rc;
 
@@ -207,6 +203,77 @@ static void run_op(struct tgroup *g, enum transition_state state)
 			on_vip_done(g, rc);
 	}
 	on_vip_done(g, 0);
+}
+
+#define PROBE_TRIES 3
+
+static int first_v4(const struct config_group *cfg, struct vip_addr *out)
+{
+	for (size_t i = 0; i < cfg->n_addrs; i++) {
+		if (cfg->addrs[i].family == AF_INET) {
+			to_vip_addr(cfg, i, out);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void start_probe(struct tgroup *g);
+
+/* RFC 5227 before a graceful claim: the old holder has released (it said so
+ * through the agreed order), so anyone still answering ARP for the address is
+ * a stray; wait for it a little, then claim anyway and say so. */
+static void on_probe(void *arg, int result)
+{
+	struct tgroup *g = arg;
+
+	if (g->t->closing)
+		return;
+	if (result == 1 && ++g->probe_tries < PROBE_TRIES) {
+		start_probe(g);
+		return;
+	}
+	if (result == 1)
+		log_warn("transition group=%s: someone still answers ARP for its address after %d probes: "
+			 "claiming it anyway",
+			 g->cfg.name, PROBE_TRIES);
+	issue_requests(g, TRANSITION_ACQUIRING);
+}
+
+static void start_probe(struct tgroup *g)
+{
+	struct vip_addr a;
+
+	first_v4(&g->cfg, &a);
+	if (vip_probe_arp(g->t->vip, &a, g->t->config->arp_probe_ms, on_probe, g) < 0)
+		issue_requests(g, TRANSITION_ACQUIRING);
+}
+
+static int graceful(enum transition_reason reason)
+{
+	return reason == TRANSITION_SWITCHOVER || reason == TRANSITION_FAILBACK || reason == TRANSITION_STANDBY;
+}
+
+static void run_op(struct tgroup *g, enum transition_state state)
+{
+	struct vip_addr a;
+
+	g->state = state;
+	g->op_error = 0;
+	g->started_us = clock_mono_us();
+	if (state == TRANSITION_RELEASING) {
+		ev_timer_stop(g->t->loop, &g->garp);
+		if (g->t->release_fn)
+			g->t->release_fn(g->t->release_arg, g->cfg.name);
+	}
+	if (state == TRANSITION_ACQUIRING && graceful(g->reason) && g->t->config && g->t->config->arp_probe_ms &&
+	    first_v4(&g->cfg, &a)) {
+		g->pending = 1; /* the probe is a step in progress */
+		g->probe_tries = 0;
+		start_probe(g);
+		return;
+	}
+	issue_requests(g, state);
 }
 
 /* Moves a group one step toward what it should be; nothing while a step runs. */
@@ -285,6 +352,12 @@ struct transition *transition_new(struct ev_loop *loop, struct vip *vip, const s
 	t->arg = arg;
 	transition_set_config(t, config);
 	return t;
+}
+
+void transition_close(struct transition *t)
+{
+	if (t)
+		t->closing = 1;
 }
 
 void transition_free(struct transition *t)

@@ -53,6 +53,8 @@ struct transition_stats {
 
 struct transition *transition_new(struct ev_loop *loop, struct vip *vip, const struct config *config,
 				  transition_changed_fn changed, void *arg);
+/* Before vip_free(): completions it delivers (cancelled requests) are ignored. */
+void transition_close(struct transition *t);
 void transition_free(struct transition *t);
 void transition_on_event(struct transition *t, transition_event_fn fn, void *arg);
 /* Called just before a group's addresses are deleted (the audit counts the

@@ -94,6 +94,7 @@ static void defaults(void **state)
 	assert_int_equal(c->health_policy, CONFIG_HEALTH_KEEP);
 	assert_int_equal(c->garp_count, 5);
 	assert_int_equal(c->garp_interval_ms, 200);
+	assert_int_equal(c->arp_probe_ms, 20);
 	assert_int_equal(c->require_crypto, 0);
 	assert_int_equal(c->n_groups, 1);
 	assert_string_equal(g->name, "web");
@@ -408,6 +409,7 @@ static const struct error_case values[] = {
 	{F "health_ttl = 601s\n", 5, "health_ttl '601s' out of range (100ms to 10m)"},
 	{F "health_ttl = 9999999999ms\n", 5, "health_ttl '9999999999ms' out of range (100ms to 10m)"},
 	{F "garp_interval = 11s\n", 5, "garp_interval '11s' out of range (10ms to 10s)"},
+	{F "arp_probe = 2s\n", 5, "arp_probe '2s' out of range (0s to 1s)"},
 	{G "failback_delay = 1441m\n", 4, "failback_delay '1441m' out of range (0s to 1440m)"},
 	{F "health_policy = drop\n", 5, "bad health_policy 'drop': expected keep or fail"},
 	{G "failback = Auto\n", 4, "bad failback 'Auto': expected auto or manual"},
