@@ -58,6 +58,14 @@ for set in CapInh CapPrm CapEff CapAmb; do
 	[ "$v" = 0000000000000000 ] || hc_fail "$set = $v"
 done
 hc_ok "runs as nobody, no capabilities; its script check runs as nobody too"
+hc_get /status
+printf '%s' "$HC_BODY" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["resources"]
+assert r["memory_used_pct"] > 0 and r["connections"]["ports"], r
+' || hc_fail "no node resources or connection counts as nobody: $HC_BODY"
+! grep -q "resources: cannot" "$HC_TMP/agent.log" || hc_fail "resources unreadable as nobody"
+hc_ok "node resources and per-port connection counts (sock_diag) work unprivileged"
 
 # a bad file is refused, with file:line, and the checks go on
 transitions=$(hc_status_field web transitions)
