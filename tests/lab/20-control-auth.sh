@@ -118,6 +118,17 @@ grep '"type":"admin"' "$AUDIT" | grep '"phase":"request"' | grep "\"user\":\"$AD
 grep '"type":"admin"' "$AUDIT" | grep '"command":"vip.move"' | grep '"to":"node2"' >/dev/null ||
 	fail "vip.move record without its args"
 "$FOMCTL" log verify "$AUDIT" >/dev/null || fail "audit log does not verify: $("$FOMCTL" log verify "$AUDIT")"
+# An edited copy: exit 65, naming the first bad record.
+edited=$(grep -n '"phase":"request"' "$AUDIT" | head -n 1 | cut -d: -f1)
+sed "${edited}s/\"user\":\"[^\"]*\"/\"user\":\"mallory\"/" "$AUDIT" >"$LAB_STATE/audit-edited.log"
+cmp -s "$AUDIT" "$LAB_STATE/audit-edited.log" && fail "the audit log copy was not edited"
+rc=0
+out=$("$FOMCTL" log verify "$LAB_STATE/audit-edited.log") || rc=$?
+[[ $rc == 65 && $out == *"BROKEN at line "* ]] || fail "an edited audit log: exit $rc: $out"
+log "record $edited edited: fomctl log verify exits 65: ${out#*: }"
+rc=0
+"$FOMCTL" log verify "$LAB_STATE/no-such.log" 2>/dev/null || rc=$?
+[[ $rc == 66 ]] || fail "log verify of a missing file: exit $rc"
 log "audit log: $n refusals and the changes recorded with uid, gid, pid and user; chain intact"
 
 # A view user who keeps asking: hung up after 16 refusals; records are rate-limited

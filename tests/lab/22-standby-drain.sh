@@ -42,6 +42,9 @@ print("yes" if n["standby"] and sys.argv[1] in st["admin"]["standby"] else "no")
 	done
 }
 
+# The event stream of node1, for the whole drain.
+lab spawn "$LAB_ID" node1 events "$FOMCTL" --socket "$LAB_STATE/node1/run/control.sock" --json events >/dev/null
+sleep 0.3
 # A probe on each VIP for the whole drain: the client loses at most a moment.
 probe_start p1 $VIP "$LAB_ECHO_PORT" 10 4000 >/dev/null
 probe_start p2 $VIP2 "$LAB_ECHO_PORT" 10 4000 >/dev/null
@@ -58,6 +61,11 @@ s2=$(probe_wait p2 10)
 log "drain of node1: $VIP unreachable at most $(kv max_gap_ms "$s1") ms, $VIP2 untouched (max gap $(kv max_gap_ms "$s2") ms)"
 grep -q 'transition group=vip from=node1 to=node2 reason=standby' "$LAB_STATE/node1/fomgr.log" ||
 	fail "node1 logged no standby release"
+
+events_has() { grep '"event":"transition"' "$LAB_STATE/node1/events.log" | grep "$1" >/dev/null; }
+wait_for 5 events_has '"reason":"standby"' || fail "no standby transition in node1's event stream: $(cat "$LAB_STATE/node1/events.log")"
+grep '"event":"admin"' "$LAB_STATE/node1/events.log" >/dev/null || fail "no admin event in node1's event stream"
+lab stop "$LAB_ID" node1 events >/dev/null
 
 # Idempotent: a second standby changes nothing and says so.
 out=$(ctl 2 node standby node1) || fail "second standby: $out"
