@@ -95,9 +95,9 @@ sys.exit(bad)
 EOF
 # The order of the kernel operations, from each node's transition lines: the old
 # holder's release completes (at_ms, after the kernel acknowledged the delete)
-# before the new holder sends its add (at_ms - netlink_ms). The protocol makes it
-# so (the add waits for the release's announce through the agreed order); this
-# shows it, and the gap is the time nobody holds the address.
+# before the new holder starts acquiring (at_ms - netlink_ms: its ARP probe, then
+# the add). The protocol makes it so (the acquisition waits for the release's
+# announce through the agreed order); this shows it.
 /usr/bin/python3 - "$LAB_STATE" "${moves[@]}" <<'EOF' || fail "kernel order check failed"
 import re, sys
 state, moves = sys.argv[1], sys.argv[2:]
@@ -118,10 +118,10 @@ for mv in moves:
     acq = [(t, nl) for node, t, nl in lines if node == b][n]
     add_sent = acq[0] - acq[1]
     # at_ms is whole milliseconds: 1 ms of slack for the truncation
-    assert add_sent >= rel - 1, "%s: add sent at %.1f before the release completed at %d" % (mv, add_sent, rel)
+    assert add_sent >= rel - 1, "%s: acquisition started at %.1f, before the release completed at %d" % (mv, add_sent, rel)
     gaps.append(add_sent - rel)
 gaps.sort()
-print("kernel order: %d moves, release done before add sent; gap median %.1f ms, min %.1f, max %.1f"
+print("kernel order: %d moves, release done before the acquisition started (gap median %.1f ms, min %.1f, max %.1f)"
       % (len(gaps), gaps[len(gaps) // 2], gaps[0], gaps[-1]))
 EOF
 
