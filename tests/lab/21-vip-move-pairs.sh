@@ -50,7 +50,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		probe_start "probe$i" $VIP "$LAB_ECHO_PORT" $PROBE_INTERVAL_MS 2500 >/dev/null
 		sleep 0.6
 		out=$(ctl "$from" vip move vip --to "node$to" --wait 10) || fail "move $i node$from -> node$to: $out"
-		summary=$(probe_wait "probe$i" 15)
+		summary=$(probe_wait "probe$i" 15) ||
+			fail "probe $i: no summary; its log: $(tail -n 5 "$LAB_STATE/client/probe$i.log" 2>&1)"
 		gap=$(kv max_gap_ms "$summary")
 		trans=$(kv transitions "$summary")
 		[[ $trans == "node$from->node$to@"* && $trans != *,* ]] ||
