@@ -67,6 +67,7 @@ struct manager {
 	struct audit *audit;
 	int audit_started;
 	ev_timer reannounce; /* the audit's digests change on its own schedule */
+	ev_timer info_refresh; /* corosync's settings (votes) re-read after a change */
 	uint8_t corosync_digest[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	ev_timer audit_start;
@@ -318,6 +319,20 @@ static void on_audit_start(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_timer_start(loop, &m->reannounce);
 }
 
+/* A synchronous cmap read, so never in the path of a membership change: half a
+ * second after it, for status (expected votes). */
+static void on_info_refresh(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct manager *m = w->data;
+	struct membership_info info;
+	uint32_t expected, total, quorum;
+
+	if (membership_read_info(&info) == 0)
+		m->info = info;
+	if (m->membership && membership_votes(m->membership, &expected, &total, &quorum) == 0)
+		m->info.expected_votes = expected;
+}
+
 static void on_reannounce(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct manager *m = w->data;
@@ -418,6 +433,7 @@ static void on_connected(void *arg, uint32_t local)
 	read_corosync_identity(m);
 	if (membership_read_info(&info) == 0) {
 		m->info = info;
+		ev_timer_start(m->loop, &m->info_refresh);
 		if (info.two_node && !info.has_qdevice)
 			log_warn("SPLIT-BRAIN RISK: corosync runs two_node without a tie-breaker "
 				 "(no quorum device): a partition can leave both nodes holding the VIPs");
@@ -536,6 +552,8 @@ static void on_quorum(void *arg, int known, int quorate)
 	struct manager *m = arg;
 
 	log_quorum(m, known, quorate);
+	if (!ev_is_active(&m->info_refresh))
+		ev_timer_start(m->loop, &m->info_refresh);
 	m->event_us = clock_mono_us();
 	view_apply_quorum(&m->view, known, quorate);
 	recompute(m);
@@ -691,6 +709,8 @@ struct manager *manager_new(struct ev_loop *loop, const char *config_path)
 	m->audit_start.data = m;
 	ev_timer_init(&m->reannounce, on_reannounce, 5., 5.);
 	m->reannounce.data = m;
+	ev_timer_init(&m->info_refresh, on_info_refresh, 0.5, 0.);
+	m->info_refresh.data = m;
 	m->nodelist_retry.data = m->failback_timer.data = m->shutdown_timer.data = m;
 	return m;
 }
@@ -703,6 +723,7 @@ void manager_free(struct manager *m)
 	ev_timer_stop(m->loop, &m->failback_timer);
 	ev_timer_stop(m->loop, &m->shutdown_timer);
 	ev_timer_stop(m->loop, &m->reannounce);
+	ev_timer_stop(m->loop, &m->info_refresh);
 	audit_free(m->audit);
 	if (m->auditlog) {
 		audit(m, AUDITLOG_STOP, json_pack("{s:s}", "version", FO_VERSION));

@@ -357,6 +357,22 @@ int membership_send(struct membership *m, const void *msg, size_t len)
 	return rc;
 }
 
+int membership_votes(struct membership *m, uint32_t *expected, uint32_t *total, uint32_t *quorum)
+{
+	struct votequorum_info info;
+	int rc;
+
+	if (!m->connected)
+		return -ENOTCONN;
+	rc = cs_to_errno(votequorum_getinfo(m->vq, m->local_nodeid, &info));
+	if (rc < 0)
+		return rc;
+	*expected = info.node_expected_votes;
+	*total = info.total_votes;
+	*quorum = info.quorum;
+	return 0;
+}
+
 void membership_leave(struct membership *m)
 {
 	if (m->connected)

@@ -41,6 +41,9 @@ int membership_connected(const struct membership *m);
 /* Multicasts in agreed order. Announces are whole states, so when corosync asks
  * to try again only the newest is kept and resent shortly. */
 int membership_send(struct membership *m, const void *msg, size_t len);
+/* votequorum's figures for this node (a synchronous local call: never in the
+ * path of a membership change). 0 or -errno. */
+int membership_votes(struct membership *m, uint32_t *expected, uint32_t *total, uint32_t *quorum);
 /* Leaves the group (used at shutdown, after the last announce was delivered). */
 void membership_leave(struct membership *m);
 

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
  libev-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
- libssl-dev libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev libsystemd-dev
+ libssl-dev libgnutls28-dev libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev libsystemd-dev systemd
  libnftables-dev nftables
  corosync libcpg-dev libvotequorum-dev libcmap-dev libquorum-dev libcorosync-common-dev
  iproute2 iputils-ping iputils-arping procps psmisc util-linux
