@@ -1,4 +1,4 @@
-/* libmicrohttpd without a thread of its own (MHD_USE_EPOLL, external polling): its
+/* libmicrohttpd without a thread of its own (MHD_USE_EPOLL, fo/httpd_ev.h): its
  * epoll descriptor is one ev_io in fomgr's loop and MHD_get_timeout() arms one
  * ev_timer. So a request reads the manager's state in the loop thread, with no
  * lock and no snapshot to keep in step; the price is that rendering runs between
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "fo/httpd_ev.h"
 #include "fo/log.h"
 #include "hooks.h"
 #include "manager.h"
@@ -37,9 +38,7 @@
 struct status_http {
 	struct ev_loop *loop;
 	struct manager *m;
-	struct MHD_Daemon *daemon;
-	ev_io epoll_io;
-	ev_timer timer;
+	struct httpd_ev *httpd;
 	uint16_t port;
 	int tls;
 	char *cert, *key, *ca;
@@ -193,34 +192,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	return route(cls, conn, url);
 }
 
-/* ---- MHD in the loop ---- */
-
-static void rearm(struct status_http *h)
-{
-	MHD_UNSIGNED_LONG_LONG timeout_ms;
-
-	ev_timer_stop(h->loop, &h->timer);
-	if (MHD_get_timeout(h->daemon, &timeout_ms) == MHD_YES) {
-		ev_timer_set(&h->timer, timeout_ms / 1000.0, 0);
-		ev_timer_start(h->loop, &h->timer);
-	}
-}
-
-static void on_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct status_http *h = w->data;
-
-	MHD_run(h->daemon);
-	rearm(h);
-}
-
-static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct status_http *h = w->data;
-
-	MHD_run(h->daemon);
-	rearm(h);
-}
+/* ---- MHD ---- */
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -278,7 +250,7 @@ static int start_daemon(struct status_http *h, const struct config_listen *l)
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
-	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d;
 
 	if (l->family == AF_INET6) {
 		v6->sin6_family = AF_INET6;
@@ -291,7 +263,7 @@ static int start_daemon(struct status_http *h, const struct config_listen *l)
 		inet_pton(AF_INET, l->addr, &v4->sin_addr);
 	}
 	if (h->tls)
-		h->daemon = MHD_start_daemon(
+		d = MHD_start_daemon(
 			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
@@ -299,25 +271,21 @@ static int start_daemon(struct status_http *h, const struct config_listen *l)
 			MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_HTTPS_MEM_TRUST,
 			h->ca, MHD_OPTION_END);
 	else
-		h->daemon = MHD_start_daemon(
+		d = MHD_start_daemon(
 			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATUS_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
-	info = h->daemon ? MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
-	if (!info) {
+	h->httpd = httpd_ev_new(h->loop, d);
+	if (!h->httpd) {
 		int err = errno ? errno : EADDRNOTAVAIL;
 
 		log_err("status http: cannot listen on %s: %s", l->text, strerror(err));
 		return -err;
 	}
-	ev_io_init(&h->epoll_io, on_io, info->epoll_fd, EV_READ);
-	h->epoll_io.data = h;
-	ev_io_start(h->loop, &h->epoll_io);
-	ev_init(&h->timer, on_timer);
-	h->timer.data = h;
-	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info ? info->port : l->port;
+	h->port = httpd_ev_port(h->httpd);
+	if (!h->port)
+		h->port = l->port;
 	return 0;
 }
 
@@ -367,11 +335,7 @@ void status_http_free(struct status_http *h)
 		return;
 	if (h->listening)
 		manager_unlisten(h->m, on_event, h);
-	if (h->daemon) {
-		ev_io_stop(h->loop, &h->epoll_io);
-		ev_timer_stop(h->loop, &h->timer);
-		MHD_stop_daemon(h->daemon);
-	}
+	httpd_ev_free(h->httpd);
 	if (h->key) /* key material does not linger in freed memory */
 		explicit_bzero(h->key, strlen(h->key));
 	free(h->cert);

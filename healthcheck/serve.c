@@ -1,10 +1,11 @@
-/* libmicrohttpd runs without a thread of its own (MHD_USE_EPOLL, external polling):
+/* libmicrohttpd runs without a thread of its own (MHD_USE_EPOLL, driven by fo/httpd_ev.h):
  * its epoll descriptor is one ev_io in our loop and MHD_get_timeout() arms one
  * ev_timer, so a slow client costs a connection slot, never the loop. */
 #include "serve.h"
 
 #include "feed.h"
 #include "fo/clock.h"
+#include "fo/httpd_ev.h"
 #include "fo/log.h"
 #include "sampler.h"
 
@@ -22,10 +23,7 @@
 #define SERVE_MAX_EXCLUDE 32
 
 struct serve {
-	struct ev_loop *loop;
-	struct MHD_Daemon *daemon;
-	ev_io epoll_io;
-	ev_timer timer;
+	struct httpd_ev *httpd;
 	uint16_t port;
 	uint64_t start_ms;
 	const struct engine *engine;
@@ -505,34 +503,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	return route(cls, conn, url);
 }
 
-/* ---- MHD in the loop ---- */
-
-static void serve_rearm(struct serve *s)
-{
-	MHD_UNSIGNED_LONG_LONG timeout_ms;
-
-	ev_timer_stop(s->loop, &s->timer);
-	if (MHD_get_timeout(s->daemon, &timeout_ms) == MHD_YES) {
-		ev_timer_set(&s->timer, timeout_ms / 1000.0, 0);
-		ev_timer_start(s->loop, &s->timer);
-	}
-}
-
-static void serve_io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct serve *s = w->data;
-
-	MHD_run(s->daemon);
-	serve_rearm(s);
-}
-
-static void serve_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct serve *s = w->data;
-
-	MHD_run(s->daemon);
-	serve_rearm(s);
-}
+/* ---- MHD ---- */
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -550,7 +521,7 @@ struct serve *serve_new(struct ev_loop *loop, const char *host, uint16_t port)
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d;
 
 	if (!s)
 		return NULL;
@@ -565,25 +536,19 @@ struct serve *serve_new(struct ev_loop *loop, const char *host, uint16_t port)
 		free(s);
 		return NULL;
 	}
-	s->loop = loop;
 	s->start_ms = clock_real_ms();
-	s->daemon = MHD_start_daemon(flags, port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-				     MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
-				     (unsigned)SERVE_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-				     (unsigned)SERVE_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
-	info = s->daemon ? MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
-	if (!info) {
+	d = MHD_start_daemon(flags, port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+			     MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_MAX_CONNECTIONS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+	s->httpd = httpd_ev_new(loop, d);
+	if (!s->httpd) {
 		log_err("cannot serve on %s:%u: %s", host, port, strerror(errno));
 		serve_free(s);
 		return NULL;
 	}
-	ev_io_init(&s->epoll_io, serve_io_cb, info->epoll_fd, EV_READ);
-	s->epoll_io.data = s;
-	ev_io_start(loop, &s->epoll_io);
-	ev_init(&s->timer, serve_timer_cb);
-	s->timer.data = s;
-	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : port;
+	s->port = httpd_ev_port(s->httpd);
+	if (!s->port)
+		s->port = port;
 	log_info("serving /livez /readyz /metrics /status on %s%s%s:%u", strchr(host, ':') ? "[" : "", host,
 		 strchr(host, ':') ? "]" : "", s->port);
 	return s;
@@ -593,11 +558,7 @@ void serve_free(struct serve *s)
 {
 	if (!s)
 		return;
-	if (s->daemon) {
-		ev_io_stop(s->loop, &s->epoll_io);
-		ev_timer_stop(s->loop, &s->timer);
-		MHD_stop_daemon(s->daemon);
-	}
+	httpd_ev_free(s->httpd);
 	free(s);
 }
 
