@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fo/promtext.h"
+
 const double metrics_bucket_bounds[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 						       0.5,   1.0,  2.5,   5.0,  10.0};
 
@@ -32,82 +34,6 @@ void metrics_histogram_observe(struct metrics_histogram *h, double seconds)
 	h->sum += seconds;
 }
 
-/* ---- a growing text buffer ---- */
-
-struct text {
-	char *data;
-	size_t len, size;
-	bool failed;
-};
-
-static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void text_add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	while (!t->failed) {
-		size_t room = t->size - t->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(t->data ? t->data + t->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t size = t->size ? t->size * 2 : 8192;
-		while (size - t->len <= (size_t)n)
-			size *= 2;
-		char *data = realloc(t->data, size);
-		if (!data) {
-			t->failed = true;
-			return;
-		}
-		t->data = data;
-		t->size = size;
-	}
-}
-
-static char *text_finish(struct text *t)
-{
-	if (t->failed) {
-		free(t->data);
-		return NULL;
-	}
-	return t->data ? t->data : strdup("");
-}
-
-static void family(struct text *t, const char *name, const char *type, const char *help)
-{
-	text_add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* A label value, escaped as the exposition format wants (\\, \", \n). */
-static const char *label(const char *s, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	for (; s && *s && n + 3 < size; s++) {
-		if (*s == '\\' || *s == '"') {
-			buf[n++] = '\\';
-			buf[n++] = *s;
-		} else if (*s == '\n') {
-			buf[n++] = '\\';
-			buf[n++] = 'n';
-		} else {
-			buf[n++] = *s;
-		}
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static int jbool(const json_t *o, const char *key)
 {
 	return json_is_true(json_object_get(o, key));
@@ -125,27 +51,27 @@ static long long jint(const json_t *o, const char *key)
 
 /* ---- families ---- */
 
-static void cluster_metrics(struct text *t, const json_t *st)
+static void cluster_metrics(struct promtext *t, const json_t *st)
 {
 	char buf[256];
 	const json_t *w;
 	size_t i;
 
-	family(t, "fomgr_build_info", "gauge", "fomgr's version.");
-	text_add(t, "fomgr_build_info{version=\"%s\"} 1\n", label(FO_VERSION, buf, sizeof(buf)));
-	family(t, "fomgr_joined", "gauge", "1 when this fomgr is in the cluster's CPG group.");
-	text_add(t, "fomgr_joined %d\n", jbool(st, "joined"));
-	family(t, "fomgr_quorate", "gauge", "1 when corosync says this node's partition is quorate.");
-	text_add(t, "fomgr_quorate %d\n", jbool(st, "quorate"));
-	family(t, "fomgr_synced", "gauge", "1 when every member has announced its state since it joined.");
-	text_add(t, "fomgr_synced %d\n", jbool(st, "synced"));
-	family(t, "fomgr_members", "gauge", "fomgr processes in the CPG group.");
-	text_add(t, "fomgr_members %lld\n", jint(st, "members"));
-	family(t, "fomgr_expected_votes", "gauge", "corosync's expected votes.");
-	text_add(t, "fomgr_expected_votes %lld\n", jint(st, "expected_votes"));
-	family(t, "fomgr_admin_epoch", "gauge", "Epoch of the operators' state (standby, pins) in force.");
-	text_add(t, "fomgr_admin_epoch %lld\n", jint(json_object_get(st, "admin"), "epoch"));
-	family(t, "fomgr_warning", "gauge", "A warning in force (split-brain risk, no crypto, ...).");
+	promtext_family(t, "fomgr_build_info", "gauge", "fomgr's version.");
+	promtext_add(t, "fomgr_build_info{version=\"%s\"} 1\n", promtext_label(FO_VERSION, buf, sizeof(buf)));
+	promtext_family(t, "fomgr_joined", "gauge", "1 when this fomgr is in the cluster's CPG group.");
+	promtext_add(t, "fomgr_joined %d\n", jbool(st, "joined"));
+	promtext_family(t, "fomgr_quorate", "gauge", "1 when corosync says this node's partition is quorate.");
+	promtext_add(t, "fomgr_quorate %d\n", jbool(st, "quorate"));
+	promtext_family(t, "fomgr_synced", "gauge", "1 when every member has announced its state since it joined.");
+	promtext_add(t, "fomgr_synced %d\n", jbool(st, "synced"));
+	promtext_family(t, "fomgr_members", "gauge", "fomgr processes in the CPG group.");
+	promtext_add(t, "fomgr_members %lld\n", jint(st, "members"));
+	promtext_family(t, "fomgr_expected_votes", "gauge", "corosync's expected votes.");
+	promtext_add(t, "fomgr_expected_votes %lld\n", jint(st, "expected_votes"));
+	promtext_family(t, "fomgr_admin_epoch", "gauge", "Epoch of the operators' state (standby, pins) in force.");
+	promtext_add(t, "fomgr_admin_epoch %lld\n", jint(json_object_get(st, "admin"), "epoch"));
+	promtext_family(t, "fomgr_warning", "gauge", "A warning in force (split-brain risk, no crypto, ...).");
 	json_array_foreach(json_object_get(st, "warnings"), i, w) {
 		char id[64];
 		const char *s = json_string_value(w);
@@ -155,11 +81,11 @@ static void cluster_metrics(struct text *t, const json_t *st)
 		for (; s && s[n] && s[n] != ':' && n + 1 < sizeof(id); n++)
 			id[n] = isalnum((unsigned char)s[n]) || s[n] == '-' ? s[n] : '_';
 		id[n] = '\0';
-		text_add(t, "fomgr_warning{warning=\"%s\"} 1\n", id);
+		promtext_add(t, "fomgr_warning{warning=\"%s\"} 1\n", id);
 	}
 }
 
-static void node_metrics(struct text *t, const json_t *st)
+static void node_metrics(struct promtext *t, const json_t *st)
 {
 	static const char *const flags[][3] = {
 		{"fomgr_node_online", "online", "1 when the node is in corosync's membership."},
@@ -171,77 +97,77 @@ static void node_metrics(struct text *t, const json_t *st)
 	size_t i;
 
 	for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
-		family(t, flags[f][0], "gauge", flags[f][2]);
+		promtext_family(t, flags[f][0], "gauge", flags[f][2]);
 		json_array_foreach(nodes, i, n)
-			text_add(t, "%s{node=\"%s\"} %d\n", flags[f][0], label(jstr(n, "name"), name, sizeof(name)),
+			promtext_add(t, "%s{node=\"%s\"} %d\n", flags[f][0], promtext_label(jstr(n, "name"), name, sizeof(name)),
 				 jbool(n, flags[f][1]));
 	}
 }
 
-static void group_metrics(struct text *t, const json_t *st)
+static void group_metrics(struct promtext *t, const json_t *st)
 {
 	const json_t *groups = json_object_get(st, "groups"), *nodes = json_object_get(st, "nodes"), *g, *n;
 	char gname[128], nname[128];
 	size_t i, k;
 
-	family(t, "fomgr_group_owner", "gauge", "1 for the node placement gives the group to, 0 for the others.");
+	promtext_family(t, "fomgr_group_owner", "gauge", "1 for the node placement gives the group to, 0 for the others.");
 	json_array_foreach(groups, i, g) {
 		const char *owner = jstr(g, "owner");
 
-		label(jstr(g, "name"), gname, sizeof(gname));
+		promtext_label(jstr(g, "name"), gname, sizeof(gname));
 		json_array_foreach(nodes, k, n) {
 			const char *node = jstr(n, "name");
 
-			text_add(t, "fomgr_group_owner{group=\"%s\",node=\"%s\"} %d\n", gname,
-				 label(node, nname, sizeof(nname)), owner && node && strcmp(owner, node) == 0);
+			promtext_add(t, "fomgr_group_owner{group=\"%s\",node=\"%s\"} %d\n", gname,
+				 promtext_label(node, nname, sizeof(nname)), owner && node && strcmp(owner, node) == 0);
 		}
 	}
-	family(t, "fomgr_group_held", "gauge", "1 when this node holds the group's addresses.");
+	promtext_family(t, "fomgr_group_held", "gauge", "1 when this node holds the group's addresses.");
 	json_array_foreach(groups, i, g) {
 		const char *state = jstr(g, "local_state");
 
-		text_add(t, "fomgr_group_held{group=\"%s\"} %d\n", label(jstr(g, "name"), gname, sizeof(gname)),
+		promtext_add(t, "fomgr_group_held{group=\"%s\"} %d\n", promtext_label(jstr(g, "name"), gname, sizeof(gname)),
 			 state && strcmp(state, "held") == 0);
 	}
-	family(t, "fomgr_group_pinned", "gauge", "1 when an operator pinned the group to a node.");
+	promtext_family(t, "fomgr_group_pinned", "gauge", "1 when an operator pinned the group to a node.");
 	json_array_foreach(groups, i, g)
-		text_add(t, "fomgr_group_pinned{group=\"%s\"} %d\n", label(jstr(g, "name"), gname, sizeof(gname)),
+		promtext_add(t, "fomgr_group_pinned{group=\"%s\"} %d\n", promtext_label(jstr(g, "name"), gname, sizeof(gname)),
 			 json_is_string(json_object_get(g, "pinned_to")));
 }
 
-static void transition_metrics(struct text *t, const json_t *st, const struct metrics_histogram *h)
+static void transition_metrics(struct promtext *t, const json_t *st, const struct metrics_histogram *h)
 {
 	const json_t *counters = json_object_get(st, "counters"), *v;
 	char buf[128];
 	const char *reason;
 	uint64_t cumulative = 0;
 
-	family(t, "fomgr_transitions_total", "counter", "Transitions carried out on this node, by reason.");
+	promtext_family(t, "fomgr_transitions_total", "counter", "Transitions carried out on this node, by reason.");
 	json_object_foreach((json_t *)json_object_get(counters, "transitions_by_reason"), reason, v)
-		text_add(t, "fomgr_transitions_total{reason=\"%s\"} %lld\n", label(reason, buf, sizeof(buf)),
+		promtext_add(t, "fomgr_transitions_total{reason=\"%s\"} %lld\n", promtext_label(reason, buf, sizeof(buf)),
 			 (long long)json_integer_value(v));
-	family(t, "fomgr_announcements_sent_total", "counter", "Gratuitous ARPs and unsolicited NAs sent.");
-	text_add(t, "fomgr_announcements_sent_total %lld\n", jint(counters, "announcements_sent"));
-	family(t, "fomgr_failover_duration_seconds", "histogram",
+	promtext_family(t, "fomgr_announcements_sent_total", "counter", "Gratuitous ARPs and unsolicited NAs sent.");
+	promtext_add(t, "fomgr_announcements_sent_total %lld\n", jint(counters, "announcements_sent"));
+	promtext_family(t, "fomgr_failover_duration_seconds", "histogram",
 	       "From the event that moved a group here to its addresses being up.");
 	for (size_t i = 0; i < METRICS_BUCKETS; i++) {
 		cumulative += h ? h->counts[i] : 0;
-		text_add(t, "fomgr_failover_duration_seconds_bucket{le=\"%g\"} %llu\n", metrics_bucket_bounds[i],
+		promtext_add(t, "fomgr_failover_duration_seconds_bucket{le=\"%g\"} %llu\n", metrics_bucket_bounds[i],
 			 (unsigned long long)cumulative);
 	}
-	text_add(t, "fomgr_failover_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+	promtext_add(t, "fomgr_failover_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 		 (unsigned long long)(h ? h->count : 0));
-	text_add(t, "fomgr_failover_duration_seconds_sum %.6f\n", h ? h->sum : 0.0);
-	text_add(t, "fomgr_failover_duration_seconds_count %llu\n", (unsigned long long)(h ? h->count : 0));
+	promtext_add(t, "fomgr_failover_duration_seconds_sum %.6f\n", h ? h->sum : 0.0);
+	promtext_add(t, "fomgr_failover_duration_seconds_count %llu\n", (unsigned long long)(h ? h->count : 0));
 }
 
-static void counter(struct text *t, const char *name, const char *help, uint64_t value)
+static void counter(struct promtext *t, const char *name, const char *help, uint64_t value)
 {
-	family(t, name, "counter", help);
-	text_add(t, "%s %llu\n", name, (unsigned long long)value);
+	promtext_family(t, name, "counter", help);
+	promtext_add(t, "%s %llu\n", name, (unsigned long long)value);
 }
 
-static void process_metrics(struct text *t, const struct metrics_input *in)
+static void process_metrics(struct promtext *t, const struct metrics_input *in)
 {
 	if (in->vip) {
 		counter(t, "fomgr_garp_sent_total", "Gratuitous ARPs sent.", in->vip->garp_sent);
@@ -255,18 +181,18 @@ static void process_metrics(struct text *t, const struct metrics_input *in)
 			in->vip->announce_errors);
 	}
 	if (in->control) {
-		family(t, "fomgr_control_requests_total", "counter", "Control socket requests, by result.");
+		promtext_family(t, "fomgr_control_requests_total", "counter", "Control socket requests, by result.");
 		for (int r = 0; r < CONTROL_RESULT_MAX; r++)
-			text_add(t, "fomgr_control_requests_total{result=\"%s\"} %llu\n",
+			promtext_add(t, "fomgr_control_requests_total{result=\"%s\"} %llu\n",
 				 control_result_str((enum control_result)r),
 				 (unsigned long long)in->control->requests[r]);
-		family(t, "fomgr_control_clients", "gauge", "Clients connected to the control socket.");
-		text_add(t, "fomgr_control_clients %u\n", in->control->clients);
+		promtext_family(t, "fomgr_control_clients", "gauge", "Clients connected to the control socket.");
+		promtext_add(t, "fomgr_control_clients %u\n", in->control->clients);
 	}
 	if (in->hooks) {
-		family(t, "fomgr_hooks_total", "counter", "Notify hook runs, by result.");
+		promtext_family(t, "fomgr_hooks_total", "counter", "Notify hook runs, by result.");
 		for (int r = 0; r < METRICS_HOOK_MAX; r++)
-			text_add(t, "fomgr_hooks_total{result=\"%s\"} %llu\n",
+			promtext_add(t, "fomgr_hooks_total{result=\"%s\"} %llu\n",
 				 metrics_hook_result_str((enum metrics_hook_result)r), (unsigned long long)in->hooks[r]);
 	}
 	counter(t, "fomgr_http_requests_total", "Requests to the status server.", in->http_requests);
@@ -274,14 +200,14 @@ static void process_metrics(struct text *t, const struct metrics_input *in)
 
 char *metrics_render(const struct metrics_input *in)
 {
-	struct text t = {0};
+	struct promtext t = {0};
 
 	cluster_metrics(&t, in->status);
 	node_metrics(&t, in->status);
 	group_metrics(&t, in->status);
 	transition_metrics(&t, in->status, in->failover);
 	process_metrics(&t, in);
-	return text_finish(&t);
+	return promtext_finish(&t);
 }
 
 /* ---- systemd's STATUS= ---- */

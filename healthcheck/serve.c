@@ -7,6 +7,7 @@
 #include "fo/clock.h"
 #include "fo/httpd_ev.h"
 #include "fo/log.h"
+#include "fo/promtext.h"
 #include "sampler.h"
 
 #include <arpa/inet.h>
@@ -31,59 +32,6 @@ struct serve {
 	const struct sampler *sampler;
 };
 
-/* ---- a growing text buffer for the renderers ---- */
-
-struct text {
-	char *data;
-	size_t len, size;
-	bool failed;
-};
-
-static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void text_add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->failed)
-		return;
-	for (;;) {
-		size_t room = t->size - t->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(t->data ? t->data + t->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t size = t->size ? t->size * 2 : 4096;
-		while (size - t->len <= (size_t)n)
-			size *= 2;
-		char *data = realloc(t->data, size);
-		if (!data) {
-			t->failed = true;
-			return;
-		}
-		t->data = data;
-		t->size = size;
-	}
-}
-
-static char *text_finish(struct text *t)
-{
-	if (t->failed || !t->data) {
-		free(t->data);
-		return t->failed ? NULL : strdup("");
-	}
-	return t->data;
-}
-
 /* ---- /readyz ---- */
 
 static bool excluded(const char *name, const char *const *exclude, size_t n)
@@ -94,21 +42,21 @@ static bool excluded(const char *name, const char *const *exclude, size_t n)
 	return false;
 }
 
-static void readyz_line(struct text *t, const struct hc_check *c)
+static void readyz_line(struct promtext *t, const struct hc_check *c)
 {
 	if (c->state == HC_STATE_PASSING)
-		text_add(t, "[+]%s ok\n", c->conf->name);
+		promtext_add(t, "[+]%s ok\n", c->conf->name);
 	else if (c->state == HC_STATE_UNKNOWN)
-		text_add(t, "[-]%s failed: unknown, %s\n", c->conf->name,
+		promtext_add(t, "[-]%s failed: unknown, %s\n", c->conf->name,
 			 c->last_run_ms ? "no steady result yet" : "not run yet");
 	else
-		text_add(t, "[-]%s failed: %s\n", c->conf->name, c->reason);
+		promtext_add(t, "[-]%s failed: %s\n", c->conf->name, c->reason);
 }
 
 char *serve_render_readyz(const struct engine *engine, const char *check, bool verbose,
 			  const char *const *exclude, size_t n_exclude, unsigned *http_status)
 {
-	struct text t = {0};
+	struct promtext t = {0};
 	bool ready = true;
 
 	if (check) {
@@ -116,19 +64,19 @@ char *serve_render_readyz(const struct engine *engine, const char *check, bool v
 
 		if (!c) {
 			*http_status = 404;
-			text_add(&t, "no check named '%s'\n", check);
-			return text_finish(&t);
+			promtext_add(&t, "no check named '%s'\n", check);
+			return promtext_finish(&t);
 		}
 		readyz_line(&t, c);
 		*http_status = c->state == HC_STATE_PASSING ? 200 : 503;
-		return text_finish(&t);
+		return promtext_finish(&t);
 	}
 	for (size_t i = 0; i < engine_n_checks(engine); i++) {
 		const struct hc_check *c = engine_check(engine, i);
 
 		if (excluded(c->conf->name, exclude, n_exclude)) {
 			if (verbose)
-				text_add(&t, "[+]%s excluded: ok\n", c->conf->name);
+				promtext_add(&t, "[+]%s excluded: ok\n", c->conf->name);
 			continue;
 		}
 		if (c->state != HC_STATE_PASSING)
@@ -138,164 +86,159 @@ char *serve_render_readyz(const struct engine *engine, const char *check, bool v
 	}
 	*http_status = ready ? 200 : 503;
 	if (verbose)
-		text_add(&t, "readyz check %s\n", ready ? "passed" : "failed");
+		promtext_add(&t, "readyz check %s\n", ready ? "passed" : "failed");
 	else
-		text_add(&t, "%s\n", ready ? "ok" : "readyz check failed");
-	return text_finish(&t);
+		promtext_add(&t, "%s\n", ready ? "ok" : "readyz check failed");
+	return promtext_finish(&t);
 }
 
 /* ---- /metrics ---- */
 
-static void family(struct text *t, const char *name, const char *type, const char *help)
-{
-	text_add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* Prometheus prints NaN and infinities by name. */
-static void value(struct text *t, double v)
+static void value(struct promtext *t, double v)
 {
 	if (isnan(v))
-		text_add(t, " NaN\n");
+		promtext_add(t, " NaN\n");
 	else
-		text_add(t, " %.9g\n", v);
+		promtext_add(t, " %.9g\n", v);
 }
 
-static void metrics_checks_state(struct text *t, const struct engine *e)
+static void metrics_checks_state(struct promtext *t, const struct engine *e)
 {
 	size_t n = engine_n_checks(e);
 
-	family(t, "healthcheck_check_up", "gauge", "1 when the check is passing (after rise/fall), else 0.");
+	promtext_family(t, "healthcheck_check_up", "gauge", "1 when the check is passing (after rise/fall), else 0.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
-		text_add(t, "healthcheck_check_up{check=\"%s\",type=\"%s\"} %d\n", c->conf->name,
+		promtext_add(t, "healthcheck_check_up{check=\"%s\",type=\"%s\"} %d\n", c->conf->name,
 			 hc_check_type_str(c->conf->type), c->state == HC_STATE_PASSING);
 	}
-	family(t, "healthcheck_check_state", "gauge", "The check's state: 1 for the current one.");
+	promtext_family(t, "healthcheck_check_state", "gauge", "The check's state: 1 for the current one.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
 		for (int s = 0; s < HC_STATE_MAX; s++)
-			text_add(t, "healthcheck_check_state{check=\"%s\",state=\"%s\"} %d\n", c->conf->name,
+			promtext_add(t, "healthcheck_check_state{check=\"%s\",state=\"%s\"} %d\n", c->conf->name,
 				 hc_state_str((enum hc_state)s), (int)c->state == s);
 	}
-	family(t, "healthcheck_checks_total", "counter", "Check runs by result.");
+	promtext_family(t, "healthcheck_checks_total", "counter", "Check runs by result.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
 		for (int r = 0; r < HC_RESULT_MAX; r++)
-			text_add(t, "healthcheck_checks_total{check=\"%s\",result=\"%s\"} %llu\n", c->conf->name,
+			promtext_add(t, "healthcheck_checks_total{check=\"%s\",result=\"%s\"} %llu\n", c->conf->name,
 				 hc_result_str((enum hc_result)r), (unsigned long long)c->results[r]);
 	}
-	family(t, "healthcheck_check_transitions_total", "counter", "State changes of the check.");
+	promtext_family(t, "healthcheck_check_transitions_total", "counter", "State changes of the check.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
-		text_add(t, "healthcheck_check_transitions_total{check=\"%s\"} %llu\n", c->conf->name,
+		promtext_add(t, "healthcheck_check_transitions_total{check=\"%s\"} %llu\n", c->conf->name,
 			 (unsigned long long)c->transitions);
 	}
-	family(t, "healthcheck_check_last_run_timestamp_seconds", "gauge", "When the check last ended.");
+	promtext_family(t, "healthcheck_check_last_run_timestamp_seconds", "gauge", "When the check last ended.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
-		text_add(t, "healthcheck_check_last_run_timestamp_seconds{check=\"%s\"}", c->conf->name);
+		promtext_add(t, "healthcheck_check_last_run_timestamp_seconds{check=\"%s\"}", c->conf->name);
 		value(t, c->last_run_ms ? c->last_run_ms / 1000.0 : NAN);
 	}
 }
 
-static void metrics_checks_latency(struct text *t, const struct engine *e)
+static void metrics_checks_latency(struct promtext *t, const struct engine *e)
 {
 	static const double quantiles[] = {0.5, 0.95, 0.99};
 	size_t n = engine_n_checks(e);
 
-	family(t, "healthcheck_check_latency_seconds", "summary",
+	promtext_family(t, "healthcheck_check_latency_seconds", "summary",
 	       "Latency of passing runs; quantiles over the last 128 samples.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
 		for (size_t q = 0; q < 3; q++) {
-			text_add(t, "healthcheck_check_latency_seconds{check=\"%s\",quantile=\"%g\"}", c->conf->name,
+			promtext_add(t, "healthcheck_check_latency_seconds{check=\"%s\",quantile=\"%g\"}", c->conf->name,
 				 quantiles[q]);
 			value(t, c->stats.n ? stats_quantile(&c->stats, quantiles[q]) : NAN);
 		}
-		text_add(t, "healthcheck_check_latency_seconds_sum{check=\"%s\"}", c->conf->name);
+		promtext_add(t, "healthcheck_check_latency_seconds_sum{check=\"%s\"}", c->conf->name);
 		value(t, c->stats.sum);
-		text_add(t, "healthcheck_check_latency_seconds_count{check=\"%s\"} %llu\n", c->conf->name,
+		promtext_add(t, "healthcheck_check_latency_seconds_count{check=\"%s\"} %llu\n", c->conf->name,
 			 (unsigned long long)c->stats.count);
 	}
-	family(t, "healthcheck_check_latency_last_seconds", "gauge", "Latency of the last passing run.");
+	promtext_family(t, "healthcheck_check_latency_last_seconds", "gauge", "Latency of the last passing run.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
-		text_add(t, "healthcheck_check_latency_last_seconds{check=\"%s\"}", c->conf->name);
+		promtext_add(t, "healthcheck_check_latency_last_seconds{check=\"%s\"}", c->conf->name);
 		value(t, c->stats.count ? c->stats.last : NAN);
 	}
-	family(t, "healthcheck_check_latency_ewma_seconds", "gauge", "Exponentially weighted mean latency.");
+	promtext_family(t, "healthcheck_check_latency_ewma_seconds", "gauge", "Exponentially weighted mean latency.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
-		text_add(t, "healthcheck_check_latency_ewma_seconds{check=\"%s\"}", c->conf->name);
+		promtext_add(t, "healthcheck_check_latency_ewma_seconds{check=\"%s\"}", c->conf->name);
 		value(t, c->stats.count ? c->stats.ewma : NAN);
 	}
-	family(t, "healthcheck_check_anomaly", "gauge", "1 while latency is outside its learned baseline.");
+	promtext_family(t, "healthcheck_check_anomaly", "gauge", "1 while latency is outside its learned baseline.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
-		text_add(t, "healthcheck_check_anomaly{check=\"%s\"} %d\n", c->conf->name, c->stats.anomaly);
+		promtext_add(t, "healthcheck_check_anomaly{check=\"%s\"} %d\n", c->conf->name, c->stats.anomaly);
 	}
-	family(t, "healthcheck_check_cert_expiry_timestamp_seconds", "gauge",
+	promtext_family(t, "healthcheck_check_cert_expiry_timestamp_seconds", "gauge",
 	       "https: the server certificate's notAfter.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
 		if (c->cert_expiry)
-			text_add(t, "healthcheck_check_cert_expiry_timestamp_seconds{check=\"%s\"} %.0f\n",
+			promtext_add(t, "healthcheck_check_cert_expiry_timestamp_seconds{check=\"%s\"} %.0f\n",
 				 c->conf->name, c->cert_expiry);
 	}
 }
 
-static void metrics_agent(struct text *t, const struct engine *e, const struct feed *feed, uint64_t start_ms)
+static void metrics_agent(struct promtext *t, const struct engine *e, const struct feed *feed, uint64_t start_ms)
 {
-	family(t, "healthcheck_build_info", "gauge", "The agent's version.");
-	text_add(t, "healthcheck_build_info{version=\"%s\"} 1\n", FO_VERSION);
-	family(t, "healthcheck_start_time_seconds", "gauge", "When the agent started, unix time.");
-	text_add(t, "healthcheck_start_time_seconds %.3f\n", start_ms / 1000.0);
-	family(t, "healthcheck_ready", "gauge", "1 when every check passes.");
-	text_add(t, "healthcheck_ready %d\n", engine_ready(e));
+	promtext_family(t, "healthcheck_build_info", "gauge", "The agent's version.");
+	promtext_add(t, "healthcheck_build_info{version=\"%s\"} 1\n", FO_VERSION);
+	promtext_family(t, "healthcheck_start_time_seconds", "gauge", "When the agent started, unix time.");
+	promtext_add(t, "healthcheck_start_time_seconds %.3f\n", start_ms / 1000.0);
+	promtext_family(t, "healthcheck_ready", "gauge", "1 when every check passes.");
+	promtext_add(t, "healthcheck_ready %d\n", engine_ready(e));
 	if (feed) {
 		struct feed_stats fs;
 
 		feed_get_stats(feed, &fs);
-		family(t, "healthcheck_feed_connected", "gauge", "1 while connected to fomgr's health socket.");
-		text_add(t, "healthcheck_feed_connected %d\n", fs.connected);
-		family(t, "healthcheck_feed_lines_total", "counter", "Health reports written to fomgr.");
-		text_add(t, "healthcheck_feed_lines_total %llu\n", (unsigned long long)fs.lines_sent);
-		family(t, "healthcheck_feed_connects_total", "counter", "Connections made to fomgr.");
-		text_add(t, "healthcheck_feed_connects_total %llu\n", (unsigned long long)fs.connects);
-		family(t, "healthcheck_feed_drops_total", "counter",
+		promtext_family(t, "healthcheck_feed_connected", "gauge", "1 while connected to fomgr's health socket.");
+		promtext_add(t, "healthcheck_feed_connected %d\n", fs.connected);
+		promtext_family(t, "healthcheck_feed_lines_total", "counter", "Health reports written to fomgr.");
+		promtext_add(t, "healthcheck_feed_lines_total %llu\n", (unsigned long long)fs.lines_sent);
+		promtext_family(t, "healthcheck_feed_connects_total", "counter", "Connections made to fomgr.");
+		promtext_add(t, "healthcheck_feed_connects_total %llu\n", (unsigned long long)fs.connects);
+		promtext_family(t, "healthcheck_feed_drops_total", "counter",
 		       "Connections to fomgr dropped (peer gone, error, stall).");
-		text_add(t, "healthcheck_feed_drops_total %llu\n", (unsigned long long)fs.drops);
+		promtext_add(t, "healthcheck_feed_drops_total %llu\n", (unsigned long long)fs.drops);
 	}
 }
 
 char *serve_render_metrics(const struct engine *engine, const struct feed *feed, uint64_t start_ms)
 {
-	struct text t = {0};
+	struct promtext t = {0};
 
 	metrics_agent(&t, engine, feed, start_ms);
 	metrics_checks_state(&t, engine);
 	metrics_checks_latency(&t, engine);
-	return text_finish(&t);
+	return promtext_finish(&t);
 }
 
 static char *render_metrics_all(const struct serve *s)
 {
-	struct text t = {0};
+	struct promtext t = {0};
 	char *base = serve_render_metrics(s->engine, s->feed, s->start_ms);
 
 	if (!base)
 		return NULL;
-	text_add(&t, "%s", base);
+	promtext_add(&t, "%s", base);
 	free(base);
 	if (s->sampler) {
 		char *node = sampler_render_metrics(s->sampler);
@@ -303,10 +246,10 @@ static char *render_metrics_all(const struct serve *s)
 		if (!node)
 			t.failed = true;
 		else
-			text_add(&t, "%s", node);
+			promtext_add(&t, "%s", node);
 		free(node);
 	}
-	return text_finish(&t);
+	return promtext_finish(&t);
 }
 
 /* ---- /status ---- */
