@@ -2,12 +2,13 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include "fo/procfile.h"
 
 /* /proc/stat grows with the CPU count (and its intr line with the IRQ count); the
  * cpu lines come first, so a bounded read keeps all of them up to thousands of CPUs. */
@@ -195,28 +196,6 @@ int resources_cpu_pct(const struct resources_cpu *prev, const struct resources_c
 
 /* ---- readers ---- */
 
-static int read_text(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1) {
-		ssize_t r = read(fd, buf + len, size - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			rc = -errno;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return rc;
-}
-
 int resources_read_cpu(struct resources_cpu *out)
 {
 	char *buf = malloc(STAT_MAX);
@@ -224,7 +203,7 @@ int resources_read_cpu(struct resources_cpu *out)
 
 	if (!buf)
 		return -ENOMEM;
-	rc = read_text("/proc/stat", buf, STAT_MAX);
+	rc = procfile_read("/proc/stat", buf, STAT_MAX);
 	if (!rc)
 		rc = resources_parse_stat(buf, out);
 	free(buf);
@@ -234,7 +213,7 @@ int resources_read_cpu(struct resources_cpu *out)
 int resources_read_mem(struct resources_mem *out)
 {
 	char buf[SMALL_MAX];
-	int rc = read_text("/proc/meminfo", buf, sizeof(buf));
+	int rc = procfile_read("/proc/meminfo", buf, sizeof(buf));
 
 	return rc ? rc : resources_parse_meminfo(buf, out);
 }
@@ -242,7 +221,7 @@ int resources_read_mem(struct resources_mem *out)
 int resources_read_load(struct resources_load *out)
 {
 	char buf[256];
-	int rc = read_text("/proc/loadavg", buf, sizeof(buf));
+	int rc = procfile_read("/proc/loadavg", buf, sizeof(buf));
 
 	return rc ? rc : resources_parse_loadavg(buf, out);
 }
@@ -250,7 +229,7 @@ int resources_read_load(struct resources_load *out)
 int resources_read_fds_system(struct resources_fds *out)
 {
 	char buf[256];
-	int rc = read_text("/proc/sys/fs/file-nr", buf, sizeof(buf));
+	int rc = procfile_read("/proc/sys/fs/file-nr", buf, sizeof(buf));
 
 	return rc ? rc : resources_parse_file_nr(buf, out);
 }

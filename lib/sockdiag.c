@@ -17,6 +17,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fo/procfile.h"
+
 /* The kernel fills one batch of at most 32 KiB per recvmsg() of a dump (about 260
  * sockets), whatever the buffers; twice that never truncates. */
 #define DIAG_BUF_SIZE 65536
@@ -888,29 +890,6 @@ int sockdiag_parse_netstat(const char *text, struct sockdiag_overflows *out)
 	return 0;
 }
 
-/* Reads at most size - 1 bytes of a file into buf, NUL-terminated. */
-static int read_text(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1) {
-		ssize_t r = read(fd, buf + len, size - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			rc = -errno;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return rc;
-}
-
 int sockdiag_listen_overflows(struct sockdiag_overflows *out)
 {
 	char *buf = malloc(NETSTAT_MAX);
@@ -918,7 +897,7 @@ int sockdiag_listen_overflows(struct sockdiag_overflows *out)
 
 	if (!buf)
 		return -ENOMEM;
-	rc = read_text("/proc/net/netstat", buf, NETSTAT_MAX);
+	rc = procfile_read("/proc/net/netstat", buf, NETSTAT_MAX);
 	if (!rc)
 		rc = sockdiag_parse_netstat(buf, out);
 	free(buf);
