@@ -481,22 +481,6 @@ void audit_targets_add_vips(const struct config *config, struct audit_targets *o
 	}
 }
 
-static int cs_errno(cs_error_t e)
-{
-	switch (e) {
-	case CS_OK:
-		return 0;
-	case CS_ERR_NOT_EXIST:
-		return -ENOENT;
-	case CS_ERR_NO_MEMORY:
-		return -ENOMEM;
-	case CS_ERR_ACCESS:
-		return -EACCES;
-	default:
-		return -ENOTCONN;
-	}
-}
-
 static void targets_from_cmap(cmap_handle_t h, struct audit_targets *out)
 {
 	for (unsigned i = 0; i < CONFIG_MAX_NODES; i++) {
@@ -517,7 +501,7 @@ static void targets_from_cmap(cmap_handle_t h, struct audit_targets *out)
 int audit_targets_read(const struct config *config, struct audit_targets *out)
 {
 	cmap_handle_t h;
-	int r = cs_errno(cmap_initialize(&h));
+	int r = membership_cs_errno(cmap_initialize(&h));
 
 	out->n = 0;
 	if (r == 0) {

@@ -39,29 +39,6 @@ struct membership {
 	size_t pending_len;
 };
 
-/* The one place corosync's codes become errno values. */
-static int cs_to_errno(cs_error_t err)
-{
-	switch (err) {
-	case CS_OK:
-		return 0;
-	case CS_ERR_TRY_AGAIN:
-		return -EAGAIN;
-	case CS_ERR_NOT_EXIST:
-		return -ENOENT;
-	case CS_ERR_NO_MEMORY:
-		return -ENOMEM;
-	case CS_ERR_ACCESS:
-		return -EACCES;
-	case CS_ERR_INVALID_PARAM:
-		return -EINVAL;
-	case CS_ERR_TOO_BIG:
-		return -EMSGSIZE;
-	default:
-		return -ENOTCONN;
-	}
-}
-
 static int quorum_known(const struct membership *m)
 {
 	return m->have_cpg_ring && m->have_vq_ring && m->cpg_ring.nodeid == m->vq_ring.nodeid &&
@@ -211,15 +188,15 @@ static int connect_cpg(struct membership *m, uint32_t *local)
 	};
 	int fd, rc;
 
-	rc = cs_to_errno(cpg_model_initialize(&m->cpg, CPG_MODEL_V1, (cpg_model_data_t *)&model, m));
+	rc = membership_cs_errno(cpg_model_initialize(&m->cpg, CPG_MODEL_V1, (cpg_model_data_t *)&model, m));
 	if (rc == 0)
-		rc = cs_to_errno(cpg_local_get(m->cpg, local));
+		rc = membership_cs_errno(cpg_local_get(m->cpg, local));
 	m->local_nodeid = *local;
 	m->local_pid = (uint32_t)getpid();
 	if (rc == 0)
-		rc = cs_to_errno(cpg_fd_get(m->cpg, &fd));
+		rc = membership_cs_errno(cpg_fd_get(m->cpg, &fd));
 	if (rc == 0)
-		rc = cs_to_errno(cpg_join(m->cpg, &m->group));
+		rc = membership_cs_errno(cpg_join(m->cpg, &m->group));
 	if (rc < 0)
 		return rc;
 	ev_io_set(&m->cpg_io, fd, EV_READ);
@@ -235,14 +212,14 @@ static int connect_vq(struct membership *m)
 	};
 	int fd, rc;
 
-	rc = cs_to_errno(votequorum_initialize(&m->vq, &cb));
+	rc = membership_cs_errno(votequorum_initialize(&m->vq, &cb));
 	if (rc == 0)
-		rc = cs_to_errno(votequorum_context_set(m->vq, m));
+		rc = membership_cs_errno(votequorum_context_set(m->vq, m));
 	if (rc == 0)
-		rc = cs_to_errno(
+		rc = membership_cs_errno(
 			votequorum_trackstart(m->vq, (uint64_t)(uintptr_t)m, CS_TRACK_CURRENT | CS_TRACK_CHANGES));
 	if (rc == 0)
-		rc = cs_to_errno(votequorum_fd_get(m->vq, &fd));
+		rc = membership_cs_errno(votequorum_fd_get(m->vq, &fd));
 	if (rc < 0)
 		return rc;
 	ev_io_set(&m->vq_io, fd, EV_READ);
@@ -341,7 +318,7 @@ int membership_send(struct membership *m, const void *msg, size_t len)
 
 	if (!m->connected)
 		return -ENOTCONN;
-	rc = cs_to_errno(cpg_mcast_joined(m->cpg, CPG_TYPE_AGREED, &iov, 1));
+	rc = membership_cs_errno(cpg_mcast_joined(m->cpg, CPG_TYPE_AGREED, &iov, 1));
 	if (rc == -EAGAIN) {
 		uint8_t *copy = malloc(len);
 		if (!copy)
@@ -364,7 +341,7 @@ int membership_votes(struct membership *m, uint32_t *expected, uint32_t *total, 
 
 	if (!m->connected)
 		return -ENOTCONN;
-	rc = cs_to_errno(votequorum_getinfo(m->vq, m->local_nodeid, &info));
+	rc = membership_cs_errno(votequorum_getinfo(m->vq, m->local_nodeid, &info));
 	if (rc < 0)
 		return rc;
 	*expected = info.node_expected_votes;
@@ -381,7 +358,7 @@ void membership_leave(struct membership *m)
 
 static int cmap_open(cmap_handle_t *h)
 {
-	return cs_to_errno(cmap_initialize(h));
+	return membership_cs_errno(cmap_initialize(h));
 }
 
 int membership_read_nodelist(struct config_nodelist *out)
@@ -457,7 +434,7 @@ int membership_local_nodeid(uint32_t *nodeid)
 
 	if (rc < 0)
 		return rc;
-	rc = cs_to_errno(cmap_get_uint32(h, "runtime.votequorum.this_node_id", nodeid));
+	rc = membership_cs_errno(cmap_get_uint32(h, "runtime.votequorum.this_node_id", nodeid));
 	cmap_finalize(h);
 	return rc;
 }

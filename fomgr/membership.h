@@ -5,6 +5,8 @@
 #ifndef FOMGR_MEMBERSHIP_H
 #define FOMGR_MEMBERSHIP_H
 
+#include <corosync/corotypes.h>
+#include <errno.h>
 #include <ev.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,5 +57,30 @@ int membership_local_nodeid(uint32_t *nodeid);
  * nodelist.node.*, quorum.*), without node-local keys: equal on every node of a
  * consistently configured cluster, whatever comments or log paths differ. */
 int membership_config_digest(uint8_t out[32]);
+
+/* corosync's cs_error_t as 0 or a negative errno: the one place those codes are
+ * translated, for every user of corosync's libraries (cpg, votequorum, cmap).
+ * Inline so that code built without membership.c (audit's tests and tool) has it. */
+static inline int membership_cs_errno(cs_error_t err)
+{
+	switch (err) {
+	case CS_OK:
+		return 0;
+	case CS_ERR_TRY_AGAIN:
+		return -EAGAIN;
+	case CS_ERR_NOT_EXIST:
+		return -ENOENT;
+	case CS_ERR_NO_MEMORY:
+		return -ENOMEM;
+	case CS_ERR_ACCESS:
+		return -EACCES;
+	case CS_ERR_INVALID_PARAM:
+		return -EINVAL;
+	case CS_ERR_TOO_BIG:
+		return -EMSGSIZE;
+	default:
+		return -ENOTCONN;
+	}
+}
 
 #endif
