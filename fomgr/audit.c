@@ -653,11 +653,12 @@ static void finding_note(struct audit *a, enum source src, const struct audit_fi
 	json_t *rec = audit_finding_json(f);
 
 	if (resolved)
-		log_info("audit finding resolved kind=%s subject=\"%s\"", audit_kind_str(f->kind), f->subject);
+		log_event(LOG_LVL_INFO, LOG_MSGID_FINDING, "audit finding resolved kind=%s subject=\"%s\"",
+			  audit_kind_str(f->kind), f->subject);
 	else
-		log_msg(f->severity == AUDIT_INFO ? LOG_LVL_INFO : LOG_LVL_WARN,
-			"audit finding kind=%s severity=%s subject=\"%s\" detail=\"%s\"", audit_kind_str(f->kind),
-			audit_severity_str(f->severity), f->subject, f->detail);
+		log_event(f->severity == AUDIT_INFO ? LOG_LVL_INFO : LOG_LVL_WARN, LOG_MSGID_FINDING,
+			  "audit finding kind=%s severity=%s subject=\"%s\" detail=\"%s\"", audit_kind_str(f->kind),
+			  audit_severity_str(f->severity), f->subject, f->detail);
 	if (rec) {
 		json_object_set_new(rec, "state", json_string(resolved ? "resolved" : "new"));
 		json_object_set_new(rec, "source", json_string(source_names[src]));

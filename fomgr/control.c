@@ -699,9 +699,9 @@ static void finish(struct control *ctl, struct client *c, const struct control_p
 	if (rc == 0 || rc == -EEXIST) {
 		const char *node = target && *target ? target : req->node;
 
-		log_info("control: %s%s%s%s%s by %s (uid %u): %s", control_cmd_str(req->cmd), req->group[0] ? " " : "",
-			 req->group, node[0] ? " " : "", node, peer->user, (unsigned)peer->uid,
-			 rc ? "nothing to change" : "done");
+		log_event(LOG_LVL_INFO, LOG_MSGID_ADMIN, "control: %s%s%s%s%s by %s (uid %u): %s",
+			  control_cmd_str(req->cmd), req->group[0] ? " " : "", req->group, node[0] ? " " : "", node,
+			  peer->user, (unsigned)peer->uid, rc ? "nothing to change" : "done");
 		if (c)
 			reply_ok(c, req, done_json(req, target, rc == 0));
 		return;
@@ -823,8 +823,8 @@ static void run_local(struct client *c, const struct control_request *req)
 		rc = auditlog_of(ctl) ? auditlog_reopen(auditlog_of(ctl)) : -EBADF;
 	audit_result(ctl, &c->peer, req, NULL, rc);
 	if (rc == 0) {
-		log_info("control: %s by %s (uid %u): done", control_cmd_str(req->cmd), c->peer.user,
-			 (unsigned)c->peer.uid);
+		log_event(LOG_LVL_INFO, LOG_MSGID_ADMIN, "control: %s by %s (uid %u): done", control_cmd_str(req->cmd),
+			  c->peer.user, (unsigned)c->peer.uid);
 		reply_ok(c, req, json_pack("{s:b}", "changed", 1));
 	} else if (req->cmd == CONTROL_RELOAD && rc == -EINVAL) {
 		reply_error(c, req, CONTROL_RESULT_ERROR, CONTROL_EX_CONFIG,

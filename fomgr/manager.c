@@ -457,7 +457,7 @@ static void on_lost(void *arg)
 static void log_quorum(struct manager *m, int known, int quorate)
 {
 	if (known && (!m->view.quorum_known || quorate != m->view.quorate)) {
-		log_info("quorum: %s at_ms=%llu", quorate ? "quorate" : "NOT quorate",
+		log_event(LOG_LVL_INFO, LOG_MSGID_QUORUM, "quorum: %s at_ms=%llu", quorate ? "quorate" : "NOT quorate",
 			 (unsigned long long)clock_real_ms());
 		audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:i}", "quorate", quorate, "members",
 						     (int)view_members(&m->view)));
@@ -497,7 +497,7 @@ static void on_join(void *arg, uint32_t nodeid, uint32_t pid)
 		}
 		log_info("membership: joined the group with %zu member(s)", view_members(&m->view));
 	} else {
-		log_info("membership: %s joined (pid %u)", name_of(m, nodeid), pid);
+		log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP, "membership: %s joined (pid %u)", name_of(m, nodeid), pid);
 		audit(m, AUDITLOG_MEMBERSHIP, json_pack("{s:s, s:s, s:i}", "change", "joined", "peer",
 							 name_of(m, nodeid), "pid", (int)pid));
 	}
@@ -511,7 +511,7 @@ static void on_leave(void *arg, uint32_t nodeid, uint32_t pid, enum view_leave_r
 	struct manager *m = arg;
 
 	m->event_us = clock_mono_us();
-	log_info("membership: %s left (%s) at_ms=%llu", name_of(m, nodeid),
+	log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP, "membership: %s left (%s) at_ms=%llu", name_of(m, nodeid),
 		 reason == VIEW_LEAVE_NODE ? "node down" : "process gone", (unsigned long long)clock_real_ms());
 	view_apply_leave(&m->view, nodeid, pid, reason);
 	if (m->audit && reason == VIEW_LEAVE_NODE)
@@ -808,7 +808,7 @@ int manager_reload(struct manager *m)
 		audit_set_config(m->audit, next);
 	config_free(m->config);
 	m->config = next;
-	log_info("configuration reloaded from %s", m->config_path);
+	log_event(LOG_LVL_INFO, LOG_MSGID_CONFIG, "configuration reloaded from %s", m->config_path);
 	m->event_us = clock_mono_us();
 	recompute(m);
 	return 0;

@@ -117,10 +117,12 @@ static void log_transition(struct tgroup *g, int acquired)
 	uint64_t since = g->event_us ? g->event_us : g->started_us;
 
 	if (g->op_error)
-		log_err("transition group=%s from=%s to=%s reason=%s failed: %s", g->cfg.name, g->from, g->to,
+		log_event(LOG_LVL_ERR, LOG_MSGID_TRANSITION, "transition group=%s from=%s to=%s reason=%s failed: %s",
+			  g->cfg.name, g->from, g->to,
 			transition_reason_str(g->reason), strerror(-g->op_error));
 	else
-		log_info("transition group=%s from=%s to=%s reason=%s took_ms=%.1f netlink_ms=%.1f at_ms=%llu",
+		log_event(LOG_LVL_INFO, LOG_MSGID_TRANSITION,
+			  "transition group=%s from=%s to=%s reason=%s took_ms=%.1f netlink_ms=%.1f at_ms=%llu",
 			 g->cfg.name, g->from, g->to, transition_reason_str(g->reason), (now - since) / 1000.0,
 			 (now - g->started_us) / 1000.0, (unsigned long long)clock_real_ms());
 	if (!g->op_error)

@@ -2,7 +2,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <syslog.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,11 +34,11 @@ const char *log_level_str(enum log_level level)
 	return level < LOG_LVL_MAX ? level_names[level] : "?";
 }
 
+static void emit(enum log_level level, const char *msgid, const char *line);
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[1024];
-	struct timespec ts;
-	struct tm tm;
 	va_list ap;
 
 	if (level > log_max)
@@ -44,7 +46,41 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	emit(level, NULL, line);
+}
 
+void log_event(enum log_level level, const char *msgid, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (level > log_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	emit(level, msgid, line);
+}
+
+/* Under systemd, stderr is the journal already: an event with an id goes there
+ * through sd_journal_send instead, so that it carries MESSAGE_ID. */
+static int journal_event(enum log_level level, const char *msgid, const char *line)
+{
+	return msgid && getenv("JOURNAL_STREAM") &&
+	       sd_journal_send("MESSAGE=%s", line, "MESSAGE_ID=%s", msgid, "PRIORITY=%d", level_syslog[level],
+			       "SYSLOG_IDENTIFIER=%s", log_ident, NULL) == 0;
+}
+
+static void emit(enum log_level level, const char *msgid, const char *line)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	if (journal_event(level, msgid, line)) {
+		if (log_syslog)
+			syslog(level_syslog[level], "%s msgid=%s", line, msgid);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d] %s: %s\n", tm.tm_year + 1900,
@@ -52,5 +88,5 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		log_ident, (int)getpid(), level_names[level], line);
 	fflush(stderr);
 	if (log_syslog)
-		syslog(level_syslog[level], "%s", line);
+		syslog(level_syslog[level], "%s%s%s", line, msgid ? " msgid=" : "", msgid ? msgid : "");
 }
