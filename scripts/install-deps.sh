@@ -8,7 +8,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
  libnftables-dev nftables
  corosync libcpg-dev libvotequorum-dev libcmap-dev libquorum-dev libcorosync-common-dev
  iproute2 iputils-ping iputils-arping procps psmisc util-linux
- keepalived haproxy curl openssl python3 python3-jsonschema"
+ keepalived haproxy curl openssl python3 python3-jsonschema wrk"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
