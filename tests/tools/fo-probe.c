@@ -31,6 +31,28 @@
  * --once sends a probe every I ms until one is answered or --timeout-ms has passed
  * and prints "answered_by=NAME rtt_us=N sent=N" (exit 0) or "answered_by= sent=N"
  * (exit 1). The run is always bounded: D + timeout, or the timeout with --once.
+ *
+ * --epoch (not with --once) prints a second line after the summary, with the same
+ * instants on the realtime clock (CLOCK_REALTIME, epoch ms with 3 decimals), so they
+ * can be set beside the at_ms= of daemon logs on the same machine:
+ *
+ *   epoch start_ms=.. gap_last_send_ms=.. gap_first_send_ms=.. gap_first_answer_ms=..
+ *   gap_first_answer_by=node2 transitions=node1->node2@<answer epoch ms>/<gap ms>,..
+ *
+ * gap_last_send_ms is the send of the last probe answered before the max gap
+ * (gap_start_ms), gap_first_send_ms the send of the first probe answered after it,
+ * and gap_first_answer_ms the moment that probe's answer arrived: the first answer
+ * after the outage. transitions gives, for each change of the answering node, the
+ * arrival of the first answer from the new node and, after the '/', the time in ms
+ * (1 decimal) from the arrival of the answer before it (from the old node) to that
+ * arrival: how long the client heard nothing around that move, even when a longer
+ * gap happened elsewhere in the run. It is measured on arrivals, not sends, because
+ * probes sent while the client resolves the VIP's new MAC wait in its neighbour
+ * queue and are answered together once the new owner answers: their sends would
+ * make the outage look shorter than it was (by up to --timeout-ms). Fields are -1
+ * (by: "-") when there is no gap. Monotonic times are mapped to realtime through one
+ * pair of clock reads taken at the start, so a clock step during the run is not
+ * followed.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -70,6 +92,7 @@ struct probe_options {
 	socklen_t target_len;
 	unsigned interval_ms, duration_ms, timeout_ms;
 	int once;
+	int epoch; /* --epoch: print the realtime line too */
 };
 
 struct probe_run {
@@ -77,6 +100,7 @@ struct probe_run {
 	int fd;
 	uint32_t nonce;
 	int64_t start_ns; /* CLOCK_MONOTONIC of the first send */
+	int64_t real_start_ns; /* CLOCK_REALTIME at start_ns */
 	struct probe_slot *slots;
 	size_t n_slots, sent;
 	char names[PROBE_NAMES_MAX][PROBE_NAME_MAX];
@@ -94,6 +118,14 @@ static int64_t probe_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static int64_t probe_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static long probe_ms(int64_t ns)
 {
 	return (long)((ns + NS_PER_MS / 2) / NS_PER_MS);
@@ -102,7 +134,7 @@ static long probe_ms(int64_t ns)
 static void probe_usage(FILE *out)
 {
 	fprintf(out, "usage: fo-probe --target ADDR --port P --interval-ms I --duration-ms D\n"
-		     "                [--timeout-ms T] [--once]\n"
+		     "                [--timeout-ms T] [--once] [--epoch]\n"
 		     "Sends a numbered UDP probe every I ms for D ms and prints one summary line\n"
 		     "(see the comment at the top of fo-probe.c for its fields).\n");
 }
@@ -151,6 +183,7 @@ static int probe_parse_args(int argc, char **argv, struct probe_options *opt)
 		{"duration-ms", required_argument, NULL, 'd'},
 		{"timeout-ms", required_argument, NULL, 'T'},
 		{"once", no_argument, NULL, 'o'},
+		{"epoch", no_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -179,6 +212,9 @@ static int probe_parse_args(int argc, char **argv, struct probe_options *opt)
 		case 'o':
 			opt->once = 1;
 			break;
+		case 'e':
+			opt->epoch = 1;
+			break;
 		case 'h':
 			probe_usage(stdout);
 			return 1;
@@ -189,7 +225,7 @@ static int probe_parse_args(int argc, char **argv, struct probe_options *opt)
 	if (opt->once && opt->interval_ms == 0)
 		opt->interval_ms = 100;
 	if (bad || optind != argc || !target || !port || !opt->interval_ms ||
-	    (!opt->once && !opt->duration_ms)) {
+	    (!opt->once && !opt->duration_ms) || (opt->once && opt->epoch)) {
 		probe_usage(stderr);
 		return -EINVAL;
 	}
@@ -356,6 +392,7 @@ static int probe_loop(struct probe_run *run)
 	int tfd, timeout, r, sending = 1;
 
 	run->start_ns = probe_now_ns();
+	run->real_start_ns = probe_real_ns();
 	tfd = probe_timer(run);
 	if (tfd < 0)
 		return tfd;
@@ -468,6 +505,64 @@ static void probe_print_summary(const struct probe_run *run)
 	       run->opt.interval_ms, run->opt.duration_ms);
 }
 
+/* Prints epoch ms with 3 decimals for a time since start (ns), or -1. */
+static void probe_print_epoch_ms(const struct probe_run *run, const char *key, int64_t since_ns)
+{
+	int64_t us;
+
+	if (since_ns < 0) {
+		printf(" %s=-1", key);
+		return;
+	}
+	us = (run->real_start_ns + since_ns) / 1000;
+	printf(" %s=%" PRId64 ".%03" PRId64, key, us / 1000, us % 1000);
+}
+
+/* The --epoch line: see the comment at the top. */
+static void probe_print_epoch(const struct probe_run *run)
+{
+	const struct probe_slot *s = run->slots, *prev = NULL, *before = NULL, *after = NULL;
+	int64_t max_gap = 0;
+	size_t i, n_transitions = 0;
+
+	for (i = 0; i < run->sent; i++) {
+		if (s[i].who < 0)
+			continue;
+		if (prev && s[i].send_ns - prev->send_ns > max_gap) {
+			max_gap = s[i].send_ns - prev->send_ns;
+			before = prev;
+			after = &s[i];
+		}
+		prev = &s[i];
+	}
+	printf("epoch");
+	probe_print_epoch_ms(run, "start_ms", 0);
+	probe_print_epoch_ms(run, "gap_last_send_ms", before ? before->send_ns : -1);
+	probe_print_epoch_ms(run, "gap_first_send_ms", after ? after->send_ns : -1);
+	probe_print_epoch_ms(run, "gap_first_answer_ms", after ? after->send_ns + after->rtt_ns : -1);
+	printf(" gap_first_answer_by=%s transitions=", after ? run->names[after->who] : "-");
+	prev = NULL;
+	for (i = 0; i < run->sent; i++) {
+		if (s[i].who < 0)
+			continue;
+		if (prev && prev->who != s[i].who && n_transitions++ < PROBE_TRANSITIONS_SHOWN) {
+			int64_t arrival = s[i].send_ns + s[i].rtt_ns;
+			int64_t us = (run->real_start_ns + arrival) / 1000;
+			int64_t silent_us = (arrival - (prev->send_ns + prev->rtt_ns)) / 1000;
+
+			if (silent_us < 0) /* answers crossed: no silence at all */
+				silent_us = 0;
+			printf("%s%s->%s@%" PRId64 ".%03" PRId64 "/%" PRId64 ".%" PRId64,
+			       n_transitions > 1 ? "," : "", run->names[prev->who], run->names[s[i].who],
+			       us / 1000, us % 1000, silent_us / 1000, (silent_us % 1000) / 100);
+		}
+		prev = &s[i];
+	}
+	if (n_transitions > PROBE_TRANSITIONS_SHOWN)
+		printf(",+%zu", n_transitions - PROBE_TRANSITIONS_SHOWN);
+	printf("\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct probe_run run = {.fd = -1};
@@ -508,6 +603,8 @@ int main(int argc, char **argv)
 		probe_print_once(&run);
 	else
 		probe_print_summary(&run);
+	if (run.opt.epoch)
+		probe_print_epoch(&run);
 	fflush(stdout);
 	close(run.fd);
 	free(run.slots);
