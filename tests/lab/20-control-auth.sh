@@ -119,7 +119,7 @@ grep '"type":"admin"' "$AUDIT" | grep '"command":"vip.move"' | grep '"to":"node2
 	fail "vip.move record without its args"
 "$FOMCTL" log verify "$AUDIT" >/dev/null || fail "audit log does not verify: $("$FOMCTL" log verify "$AUDIT")"
 # An edited copy: exit 65, naming the first bad record.
-edited=$(grep -n '"phase":"request"' "$AUDIT" | head -n 1 | cut -d: -f1)
+edited=$(grep -m1 -n '"phase":"request"' "$AUDIT" | cut -d: -f1)
 sed "${edited}s/\"user\":\"[^\"]*\"/\"user\":\"mallory\"/" "$AUDIT" >"$LAB_STATE/audit-edited.log"
 cmp -s "$AUDIT" "$LAB_STATE/audit-edited.log" && fail "the audit log copy was not edited"
 rc=0
@@ -314,7 +314,7 @@ start_refused() { # WHAT: fomgr must exit, saying why
 	out=$(ip netns exec "$(ns_of node3)" timeout 20 "$FO_BUILD/fomgr/fomgr" --config "$LAB_STATE/node3/ctl.conf" 2>&1) || rc=$?
 	[[ $rc == 78 ]] || fail "fomgr started with $1 at the socket path (exit $rc)"
 	grep -q "$2" <<<"$out" || fail "no '$2' in: $out"
-	log "$1 at the socket path: fomgr refuses to start: $(grep -o "control socket.*" <<<"$out" | head -n 1)"
+	log "$1 at the socket path: fomgr refuses to start: $(grep -m1 -o "control socket.*" <<<"$out")"
 }
 ln -s /run/fomgr-lab/elsewhere.sock "$SOCK3"
 start_refused "a symlink" "is a symbolic link: refusing to start"
