@@ -84,6 +84,8 @@ DO_KA=1
 DO_WRK=1
 KEEP_LOGS=
 BENCH_ARGS="$*"
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+LOAD_START=$(load_avg)
 
 VIP4=192.0.2.100
 VIP6=2001:db8::100
@@ -366,9 +368,13 @@ for t, node, vip, add in ev:
     (h.add if add else h.discard)(node)
     after = len(h) >= 2
     if after and not before:
-        start[vip] = t
+        start[vip] = (t, ",".join(sorted(h)))
     elif before and not after:
-        spans.append((t - start.pop(vip)) * 1000)
+        t0, who = start.pop(vip)
+        spans.append((t - t0) * 1000)
+        if spans[-1] >= 1:
+            print("    kernel overlap: %s held by %s from %s for %.2f ms"
+                  % (vip, who, datetime.fromtimestamp(t0).strftime("%H:%M:%S.%f")[:-3], spans[-1]), file=sys.stderr)
     if not h and not was_empty:
         estart[vip] = t
     elif h and was_empty and vip in estart:
@@ -430,17 +436,18 @@ phase_fomgr_moves() {
 
 # --- 2. wrk under a failover ------------------------------------------------------------------
 
-wrk_summary() { # LOGFILE -> "rps|avg_ms|p50_ms|p99_ms|requests|non2xx|errors"
+wrk_summary() { # LOGFILE -> "rps|avg_ms|p50_ms|p99_ms|requests|non2xx|errors|bytes_per_request"
 	awk '
 	function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
 	/^ +Latency / && !avg { avg = ms($2) }
 	/^ +50%/ { p50 = ms($2) }
 	/^ +99%/ { p99 = ms($2) }
-	/requests in/ { req = $1 }
+	function bytes(v) { if (v ~ /GB$/) return v * 1073741824; if (v ~ /MB$/) return v * 1048576; if (v ~ /KB$/) return v * 1024; return v + 0 }
+	/requests in/ { req = $1; rd = bytes($5) }
 	/Non-2xx/ { non = $NF }
 	/Socket errors/ { gsub(/,/, ""); err = $4 + $6 + $8 + $10 }
 	/^Requests\/sec/ { rps = $2 }
-	END { printf "%s|%.2f|%.2f|%.2f|%s|%d|%d\n", rps, avg, p50, p99, req, non, err }' "$1"
+	END { printf "%s|%.2f|%.2f|%.2f|%s|%d|%d|%.0f\n", rps, avg, p50, p99, req, non, err, req ? rd / req : 0 }' "$1"
 }
 
 WRK=
@@ -657,6 +664,7 @@ phase_keepalived() {
 			record "$s" "$i" node1 "$pr" "$P_GAP" "$P_ARR" "$P_LOST" "$P_TRANS" "$note"
 			log "  $s $i node1 -> $pr: max_gap_ms=$P_GAP arrival_gap_ms=$P_ARR lost=$P_LOST ($note)"
 			ka_start 1 || die "keepalived on node1 (restart)"
+			log "  node1's keepalived started again (it preempts node2)"
 		done
 		wait_until "$(ka_settle "$a")" only_holder node1 || true
 		OVERLAP[$s]=$(sampler_stop)
@@ -719,10 +727,12 @@ report() {
 			echo
 			echo "### /metrics and /status under wrk (node2's namespace, 127.0.0.1:9900, 2 threads, 16 connections, ${WRK_SECONDS} s)"
 			echo
-			echo "| endpoint | failover during the run | requests/s | latency avg ms | p50 ms | p99 ms | requests | non-2xx | socket errors |"
-			echo "|---|---|---|---|---|---|---|---|---|"
+			echo "| endpoint | failover during the run | requests/s | latency avg ms | p50 ms | p99 ms | requests | non-2xx | socket errors | bytes/request |"
+			echo "|---|---|---|---|---|---|---|---|---|---|"
 			local row
 			for row in "${WRK_ROWS[@]}"; do echo "| ${row//|/ | } |"; done
+			echo
+			echo "bytes/request: wrk's bytes read / requests (headers included). Load average: $LOAD_START at the start, $(load_avg) at the end."
 			echo
 			echo "### Failover time (cut of the holder node1) with and without wrk load on the node taking over"
 			echo
@@ -743,6 +753,9 @@ report() {
 			echo "$irr"
 		fi
 		if ((DO_KA)); then
+			echo
+			echo "The two-holder columns of the \"master stopped\" series include node1's keepalived start after each stop (it preempts"
+			echo "node2, not timed); the log names every kernel overlap of 1 ms or more with its time."
 			echo
 			echo "keepalived config of node1 (node2, node3: priority 100, 50; in the priority series the next node's priority is"
 			echo "rewritten to the master's + 1 before its SIGHUP), advert_int one of: $ADVERTS"
