@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"                                          pin GROUP to NODE (default: the next eligible\n"
 	"                                          node); --wait until NODE holds it\n"
 	"  vip clear GROUP                         remove GROUP's pin (placement decides again)\n"
-	"  node standby NODE [--wait SECONDS]      move every group off NODE; --wait until it holds none\n"
+	"  node standby NODE [--wait SECONDS]      move every group off NODE; --wait until it holds none and its groups are up elsewhere\n"
 	"  node unstandby NODE                     NODE may hold groups again (failback as configured)\n"
 	"  reload                                  re-read fomgr's config; a bad one is refused\n"
 	"  events                                  stream transitions and admin changes, one per line\n"
@@ -220,26 +220,50 @@ static int str_is(const json_t *o, const char *key, const char *value)
 	return s && value && strcmp(s, value) == 0;
 }
 
-/* Until the target holds the group: placement gives it the group, its announce
- * claims it, and (when the target is this node) the kernel has the addresses. */
+/* The target node announced that the group's addresses are in its kernel. */
+static int node_has_up(const json_t *st, const char *node, const char *group)
+{
+	const json_t *n, *g;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		if (!str_is(n, "name", node))
+			continue;
+		json_array_foreach(json_object_get(n, "addresses_up"), k, g)
+			if (json_is_string(g) && strcmp(json_string_value(g), group) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Until the target holds the group: placement gives it the group, and the
+ * addresses are in its kernel (this node: its own state; another: its announce). */
 static int target_holds(const json_t *st, const char *group, const char *target)
 {
 	const json_t *g = find_group(st, group);
 
 	if (!g || !str_is(g, "owner", target) || !str_is(g, "holder", target))
 		return 0;
-	return !str_is(st, "node", target) || str_is(g, "local_state", "held");
+	if (str_is(st, "node", target))
+		return str_is(g, "local_state", "held");
+	return node_has_up(st, target, group);
 }
 
-/* Until no group is owned or held by node. */
+/* Until no group is owned or held by node, and every group that has a new owner
+ * has its addresses up there: the handover is over, the node may go down. */
 static int node_drained(const json_t *st, const char *node)
 {
-	const json_t *g;
+	const json_t *g, *owner;
 	size_t i;
 
-	json_array_foreach(json_object_get(st, "groups"), i, g)
+	json_array_foreach(json_object_get(st, "groups"), i, g) {
 		if (str_is(g, "owner", node) || str_is(g, "holder", node))
 			return 0;
+		owner = json_object_get(g, "owner");
+		if (json_is_string(owner) &&
+		    !target_holds(st, json_string_value(json_object_get(g, "name")), json_string_value(owner)))
+			return 0;
+	}
 	return 1;
 }
 

@@ -164,6 +164,8 @@ static void build_announce(struct manager *m, struct wire_announce *a)
 
 		if (transition_claims(m->transition, g->name))
 			strcpy(a->held[a->n_held++], g->name);
+		if (transition_state_of(m->transition, g->name) == TRANSITION_HELD)
+			strcpy(a->up[a->n_up++], g->name);
 		if (m->eligible_since_us[i] && now - m->eligible_since_us[i] >= (uint64_t)g->failback_delay_ms * 1000u)
 			strcpy(a->failback_ready[a->n_ready++], g->name);
 		for (size_t c = 0; c < g->n_checks; c++) {
@@ -1026,7 +1028,7 @@ int manager_group_holder(const struct manager *m, const char *group, char *out)
 	}
 	for (size_t i = 0; i < m->view.n_nodes; i++) {
 		const struct view_node *n = &m->view.nodes[i];
-		if (n != me && n->up && n->has_state && wire_announce_holds(&n->ann, group)) {
+		if (n != me && n->up && n->has_state && wire_announce_up(&n->ann, group)) {
 			snprintf(out, CONFIG_NAME_MAX, "%s", n->name);
 			return 1;
 		}

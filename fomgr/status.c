@@ -21,7 +21,7 @@ json_t *status_transition_json(const struct status_transition *t)
 
 static json_t *node_json(const struct view *view, const struct view_node *n)
 {
-	json_t *o = json_object(), *checks = json_object(), *holds = json_array();
+	json_t *o = json_object(), *checks = json_object(), *holds = json_array(), *up = json_array();
 	const struct wire_announce *a = &n->ann;
 	char digest[65];
 
@@ -38,7 +38,10 @@ static json_t *node_json(const struct view *view, const struct view_node *n)
 	for (size_t i = 0; n->has_state && i < a->n_held; i++)
 		json_array_append_new(holds, json_string(a->held[i]));
 	json_object_set_new(o, "checks", checks);
+	for (size_t i = 0; n->has_state && i < a->n_up; i++)
+		json_array_append_new(up, json_string(a->up[i]));
 	json_object_set_new(o, "holds", holds);
+	json_object_set_new(o, "addresses_up", up);
 	json_object_set_new(o, "version", n->has_state ? json_string(a->version) : json_null());
 	json_object_set_new(o, "corosync_version",
 			    n->has_state && a->netstate.corosync_version[0] ? json_string(a->netstate.corosync_version)

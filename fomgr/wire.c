@@ -9,7 +9,8 @@
  * the admin state: epoch u64, origin u32, standby (list), pins (u16 count, then
  * group and node strings), then the netstate: three digests of 32 bytes, the
  * corosync and kernel versions (strings), the firewall line hashes (u16 count,
- * then u32 each).
+ * then u32 each), and last the groups whose addresses are up (list): "held" is
+ * the claim, which comes first, "up" what the kernel has.
  * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
 #define WIRE_HEADER_SIZE 12
 
@@ -134,6 +135,9 @@ int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t siz
 	}
 	put_admin(&w, &a->admin);
 	put_netstate(&w, &a->netstate);
+	if (a->n_up > WIRE_MAX_HELD)
+		return -EINVAL;
+	put_list(&w, (char (*)[CONFIG_NAME_MAX])a->up, a->n_up);
 	if (w.err)
 		return w.err;
 	for (int i = 0; i < 4; i++)
@@ -263,6 +267,7 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 	}
 	get_admin(r, &a->admin);
 	get_netstate(r, &a->netstate);
+	a->n_up = get_list(r, a->up, WIRE_MAX_HELD);
 	if (r->err || r->off != r->len)
 		return -EBADMSG;
 	return 0;
@@ -300,6 +305,11 @@ static int list_has(const char (*names)[CONFIG_NAME_MAX], size_t n, const char *
 int wire_announce_holds(const struct wire_announce *a, const char *group)
 {
 	return list_has(a->held, a->n_held, group);
+}
+
+int wire_announce_up(const struct wire_announce *a, const char *group)
+{
+	return list_has(a->up, a->n_up, group);
 }
 
 int wire_announce_ready(const struct wire_announce *a, const char *group)

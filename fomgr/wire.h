@@ -75,6 +75,8 @@ struct wire_announce {
 	struct wire_check checks[WIRE_MAX_CHECKS];
 	struct wire_admin admin;
 	struct wire_netstate netstate;
+	size_t n_up;
+	char up[WIRE_MAX_HELD][CONFIG_NAME_MAX]; /* groups whose addresses are in its kernel now */
 };
 
 /* Encodes into buf; returns the length or -ENOSPC / -EINVAL. */
@@ -85,6 +87,8 @@ int wire_decode(const uint8_t *buf, size_t len, enum wire_type *type, struct wir
 
 int wire_announce_holds(const struct wire_announce *a, const char *group);
 int wire_announce_ready(const struct wire_announce *a, const char *group);
+/* The group's addresses are in the sender's kernel (not only claimed). */
+int wire_announce_up(const struct wire_announce *a, const char *group);
 /* A check's state in the announce; WIRE_CHECK_UNKNOWN when absent. */
 enum wire_check_state wire_announce_check(const struct wire_announce *a, const char *check);
 const char *wire_check_state_str(enum wire_check_state state);

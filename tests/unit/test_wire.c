@@ -38,6 +38,7 @@ static struct wire_announce sample(void)
 	a.netstate.n_fw = 2;
 	a.netstate.fw[0] = 0xdeadbeef;
 	a.netstate.fw[1] = 7;
+	strcpy(a.up[a.n_up++], "web");
 	return a;
 }
 
@@ -89,7 +90,7 @@ static void corruptions_refused(void **state)
 	enum wire_type type;
 	int len = wire_encode_announce(&a, buf, sizeof(buf));
 	/* the netstate at the end: 3 digests, "3.1.7" and "6.1.0-28-amd64" */
-	const size_t netstate_len = 3 * 32 + 1 + 5 + 1 + 14 + 2 + 2 * 4;
+	const size_t netstate_len = 3 * 32 + 1 + 5 + 1 + 14 + 2 + 2 * 4 + 2 + 1 + 3; /* + the up list */
 	size_t name_off = (size_t)len - netstate_len - 2; /* inside the last pin's node name */
 
 	memcpy(bad, buf, (size_t)len);
@@ -111,7 +112,7 @@ static void corruptions_refused(void **state)
 	bad[(size_t)len - netstate_len - 6 - 4 - 2 - 6 - 2 - 12 - 1] = 7; /* the check's state, out of range */
 	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
 	memcpy(bad, buf, (size_t)len);
-	bad[len - 2 - 2 * 4 - 2] = 0x1b; /* an escape character in the kernel version */
+	bad[len - 6 - 2 - 2 * 4 - 2] = 0x1b; /* an escape character in the kernel version */
 	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
 	memcpy(bad, buf, (size_t)len);
 	bad[len] = 0; /* trailing garbage with a matching length field */
