@@ -621,6 +621,10 @@ struct audit {
 	bool have_net;
 	uint8_t corosync_digest[32]; /* set by the caller, who reads corosync's files */
 	char corosync_version[32];
+	/* what this node announces, computed when an input changes (config, network
+	 * summary, corosync identity), never per announce: announces are on the
+	 * failover path */
+	struct netstate_peer_state local;
 	ev_timer periodic;
 	ev_timer deferred; /* the transition and periodic audits run from the next loop iteration */
 	bool periodic_due;
@@ -766,6 +770,27 @@ static void audit_ports(struct audit *a)
 	free(local);
 }
 
+/* ---- this node's state, as announced ---- */
+
+static void refresh_local(struct audit *a)
+{
+	struct netstate_peer_state *out = &a->local;
+	struct utsname u;
+
+	memset(out, 0, sizeof(*out));
+	config_cluster_digest(a->config, out->config_digest);
+	memcpy(out->corosync_digest, a->corosync_digest, sizeof(out->corosync_digest));
+	snprintf(out->corosync_version, sizeof(out->corosync_version), "%s", a->corosync_version);
+	snprintf(out->fomgr_version, sizeof(out->fomgr_version), "%s", FO_VERSION);
+	if (uname(&u) == 0 && strlen(u.release) < sizeof(out->kernel_version))
+		memcpy(out->kernel_version, u.release, strlen(u.release) + 1);
+	if (a->have_net) {
+		netstate_summary_digest(&a->net, &out->digests);
+		out->fw_lines = a->net.firewall;
+		out->n_fw = netstate_firewall_hashes(a->net.firewall, out->fw, NETSTATE_MAX_FW_LINES);
+	}
+}
+
 /* ---- network state ---- */
 
 static void note_network_change(struct audit *a, const struct netstate_summary *old,
@@ -824,6 +849,7 @@ static void audit_network(struct audit *a)
 	netstate_summary_clear(&a->net);
 	a->net = sum;
 	a->have_net = true;
+	refresh_local(a);
 }
 
 /* ---- probes ---- */
@@ -1207,20 +1233,7 @@ static void on_deferred(struct ev_loop *loop, ev_timer *w, int revents)
 
 void audit_local_state(const struct audit *a, struct netstate_peer_state *out)
 {
-	struct utsname u;
-
-	memset(out, 0, sizeof(*out));
-	config_cluster_digest(a->config, out->config_digest);
-	memcpy(out->corosync_digest, a->corosync_digest, sizeof(out->corosync_digest));
-	snprintf(out->corosync_version, sizeof(out->corosync_version), "%s", a->corosync_version);
-	snprintf(out->fomgr_version, sizeof(out->fomgr_version), "%s", FO_VERSION);
-	if (uname(&u) == 0 && strlen(u.release) < sizeof(out->kernel_version))
-		memcpy(out->kernel_version, u.release, strlen(u.release) + 1);
-	if (a->have_net) {
-		netstate_summary_digest(&a->net, &out->digests);
-		out->fw_lines = a->net.firewall;
-		out->n_fw = netstate_firewall_hashes(a->net.firewall, out->fw, NETSTATE_MAX_FW_LINES);
-	}
+	*out = a->local;
 }
 
 /* A finding of netstate_compare about node: its subject ends in " on NODE". */
@@ -1251,6 +1264,7 @@ void audit_set_corosync(struct audit *a, const uint8_t digest[32], const char *v
 {
 	memcpy(a->corosync_digest, digest, sizeof(a->corosync_digest));
 	snprintf(a->corosync_version, sizeof(a->corosync_version), "%s", version);
+	refresh_local(a);
 }
 
 int audit_peer_state(struct audit *a, const struct netstate_peer_state *peer)
@@ -1307,6 +1321,7 @@ void audit_set_config(struct audit *a, const struct config *config)
 
 	probe_round_cancel(a);
 	a->config = config;
+	refresh_local(a);
 	if (audit_targets_read(config, &a->targets) < 0)
 		log_info("audit: corosync nodelist not readable; probes go to the VIPs only");
 	if (running)

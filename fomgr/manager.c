@@ -55,6 +55,7 @@ struct manager {
 	int have_sent;
 	int leaving;
 	struct wire_admin admin; /* the copy this node carries and persists */
+	uint8_t cluster_digest[32]; /* of m->config, computed when it is loaded */
 	char admin_path[4200];
 	struct pending_admin pending;
 	struct listener listeners[MAX_LISTENERS];
@@ -157,7 +158,7 @@ static void build_announce(struct manager *m, struct wire_announce *a)
 		   (m->info.two_node && !m->info.has_qdevice ? WIRE_F_SPLIT_RISK : 0);
 	a->admin = m->admin;
 	fill_netstate(m, &a->netstate);
-	config_cluster_digest(m->config, a->config_digest);
+	memcpy(a->config_digest, m->cluster_digest, sizeof(a->config_digest));
 	snprintf(a->version, sizeof(a->version), "%s", FO_VERSION);
 	for (size_t i = 0; i < m->config->n_groups; i++) {
 		const struct config_group *g = &m->config->groups[i];
@@ -691,6 +692,8 @@ static void on_nodelist_retry(struct ev_loop *loop, ev_timer *w, int revents)
 		return; /* the timer repeats */
 	ev_timer_stop(loop, w);
 	m->config = load_config(m->config_path, &m->nodes);
+	if (m->config)
+		config_cluster_digest(m->config, m->cluster_digest);
 	if (!m->config || start_services(m) < 0) {
 		log_err("cannot start; exiting");
 		ev_break(loop, EVBREAK_ALL);
@@ -810,6 +813,7 @@ int manager_reload(struct manager *m)
 		audit_set_config(m->audit, next);
 	config_free(m->config);
 	m->config = next;
+	config_cluster_digest(m->config, m->cluster_digest);
 	log_event(LOG_LVL_INFO, LOG_MSGID_CONFIG, "configuration reloaded from %s", m->config_path);
 	m->event_us = clock_mono_us();
 	recompute(m);

@@ -19,7 +19,6 @@
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,34 +102,6 @@ static char *render_status(const struct status_http *h, int pretty)
 
 /* ---- requests ---- */
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body)
-{
-	struct MHD_Response *resp;
-	enum MHD_Result rc;
-
-	if (!body) {
-		static char oom[] = "out of memory\n";
-
-		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		type = "text/plain; charset=utf-8";
-		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, oom, MHD_RESPMEM_PERSISTENT);
-	} else {
-		resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	}
-	if (!resp) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	rc = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return rc;
-}
-
 /* The client's certificate chains to the operator's CA; 0 or why not. */
 static const char *client_refused(struct MHD_Connection *conn)
 {
@@ -160,48 +131,30 @@ static enum MHD_Result route(struct status_http *h, struct MHD_Connection *conn,
 		if (why) {
 			h->tls_refused++;
 			log_warn("status: request refused: %s", why);
-			return reply(conn, MHD_HTTP_FORBIDDEN, text_type, strdup("client certificate required\n"));
+			return httpd_ev_reply(conn, MHD_HTTP_FORBIDDEN, text_type, strdup("client certificate required\n"));
 		}
 	}
 	if (strcmp(url, "/status") == 0)
-		return reply(conn, 200, "application/json", render_status(h, pretty != NULL));
+		return httpd_ev_reply(conn, 200, "application/json", render_status(h, pretty != NULL));
 	if (strcmp(url, "/metrics") == 0)
-		return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", status_http_render_metrics(h));
+		return httpd_ev_reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", status_http_render_metrics(h));
 	if (strcmp(url, "/") == 0)
-		return reply(conn, 200, text_type, strdup("fomgr: /status (JSON), /metrics (Prometheus)\n"));
-	return reply(conn, MHD_HTTP_NOT_FOUND, text_type, strdup("not found: /status /metrics\n"));
+		return httpd_ev_reply(conn, 200, text_type, strdup("fomgr: /status (JSON), /metrics (Prometheus)\n"));
+	return httpd_ev_reply(conn, MHD_HTTP_NOT_FOUND, text_type, strdup("not found: /status /metrics\n"));
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			       const char *version, const char *upload_data, size_t *upload_data_size,
 			       void **req_cls)
 {
-	static int first_call_marker;
+	enum MHD_Result result;
 
-	if (*req_cls == NULL) { /* headers only so far: answer on the next call */
-		*req_cls = &first_call_marker;
-		return MHD_YES;
-	}
-	if (*upload_data_size) { /* a body we do not want: drop it */
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
-			     strdup("method not allowed\n"));
+	if (!httpd_ev_accept(conn, method, upload_data_size, req_cls, &result))
+		return result;
 	return route(cls, conn, url);
 }
 
 /* ---- MHD ---- */
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[256];
-
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	log_warn("status http: %s", line);
-}
 
 /* A PEM file, whole, at most PEM_MAX bytes; the caller frees it. */
 static char *read_pem(const char *path)
@@ -264,7 +217,7 @@ static int start_daemon(struct status_http *h, const struct config_listen *l)
 	}
 	if (h->tls)
 		d = MHD_start_daemon(
-			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log, (void *)"status http",
 			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATUS_HTTP_CONNECTION_TIMEOUT_S,
@@ -272,7 +225,7 @@ static int start_daemon(struct status_http *h, const struct config_listen *l)
 			h->ca, MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(
-			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log, (void *)"status http",
 			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATUS_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);

@@ -15,7 +15,6 @@
 #include <jansson.h>
 #include <math.h>
 #include <microhttpd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,33 +376,6 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
 	return MHD_YES;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body)
-{
-	struct MHD_Response *resp;
-	enum MHD_Result rc;
-
-	if (!body) {
-		static char oom[] = "out of memory\n";
-
-		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		type = "text/plain; charset=utf-8";
-		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, oom, MHD_RESPMEM_PERSISTENT);
-	} else {
-		resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	}
-	if (!resp) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	rc = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return rc;
-}
-
 static enum MHD_Result route(struct serve *s, struct MHD_Connection *conn, const char *url)
 {
 	static const char text_type[] = "text/plain; charset=utf-8";
@@ -413,49 +385,31 @@ static enum MHD_Result route(struct serve *s, struct MHD_Connection *conn, const
 
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg, &q);
 	if (strcmp(url, "/livez") == 0 || strcmp(url, "/healthz") == 0)
-		return reply(conn, 200, text_type, strdup("ok\n"));
+		return httpd_ev_reply(conn, 200, text_type, strdup("ok\n"));
 	if (strcmp(url, "/readyz") == 0 || strncmp(url, "/readyz/", 8) == 0) {
 		body = serve_render_readyz(s->engine, url[7] ? url + 8 : NULL, q.verbose, q.exclude, q.n_exclude,
 					   &status);
-		return reply(conn, status, text_type, body);
+		return httpd_ev_reply(conn, status, text_type, body);
 	}
 	if (strcmp(url, "/metrics") == 0)
-		return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", render_metrics_all(s));
+		return httpd_ev_reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", render_metrics_all(s));
 	if (strcmp(url, "/status") == 0)
-		return reply(conn, 200, "application/json", render_status_all(s));
-	return reply(conn, 404, text_type, strdup("not found: /livez /readyz /readyz/<check> /metrics /status\n"));
+		return httpd_ev_reply(conn, 200, "application/json", render_status_all(s));
+	return httpd_ev_reply(conn, 404, text_type, strdup("not found: /livez /readyz /readyz/<check> /metrics /status\n"));
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			       const char *version, const char *upload_data, size_t *upload_data_size,
 			       void **req_cls)
 {
-	static int first_call_marker;
+	enum MHD_Result result;
 
-	if (*req_cls == NULL) { /* headers only so far: answer on the next call */
-		*req_cls = &first_call_marker;
-		return MHD_YES;
-	}
-	if (*upload_data_size) { /* a body we do not want: drop it */
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
-			     strdup("method not allowed\n"));
+	if (!httpd_ev_accept(conn, method, upload_data_size, req_cls, &result))
+		return result;
 	return route(cls, conn, url);
 }
 
 /* ---- MHD ---- */
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[256];
-
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	log_warn("http server: %s", line);
-}
 
 struct serve *serve_new(struct ev_loop *loop, const char *host, uint16_t port)
 {
@@ -480,7 +434,7 @@ struct serve *serve_new(struct ev_loop *loop, const char *host, uint16_t port)
 		return NULL;
 	}
 	s->start_ms = clock_real_ms();
-	d = MHD_start_daemon(flags, port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+	d = MHD_start_daemon(flags, port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log, (void *)"http server",
 			     MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_MAX_CONNECTIONS,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	s->httpd = httpd_ev_new(loop, d);

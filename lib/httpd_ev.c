@@ -1,8 +1,11 @@
 #include "fo/httpd_ev.h"
 
 #include <errno.h>
-#include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "fo/log.h"
 
 struct httpd_ev {
 	struct ev_loop *loop;
@@ -75,4 +78,63 @@ uint16_t httpd_ev_port(const struct httpd_ev *he)
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(he->daemon, MHD_DAEMON_INFO_BIND_PORT);
 
 	return info ? info->port : 0;
+}
+
+int httpd_ev_accept(struct MHD_Connection *conn, const char *method, size_t *upload_data_size, void **req_cls,
+		    enum MHD_Result *result)
+{
+	static int first_call_marker;
+
+	*result = MHD_YES;
+	if (*req_cls == NULL) { /* headers only so far: answer on the next call */
+		*req_cls = &first_call_marker;
+		return 0;
+	}
+	if (*upload_data_size) { /* a body we do not want: drop it */
+		*upload_data_size = 0;
+		return 0;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		*result = httpd_ev_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
+					 strdup("method not allowed\n"));
+		return 0;
+	}
+	return 1;
+}
+
+enum MHD_Result httpd_ev_reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	if (!body) {
+		static char oom[] = "out of memory\n";
+
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		type = "text/plain; charset=utf-8";
+		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, oom, MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	}
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	rc = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+void httpd_ev_log(void *prefix, const char *fmt, va_list ap)
+{
+	char line[256];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warn("%s: %s", (const char *)prefix, line);
 }
