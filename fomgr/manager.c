@@ -17,6 +17,7 @@
 #include "membership.h"
 #include "netstate.h"
 #include "placement.h"
+#include "ringwatch.h"
 #include "status.h"
 #include "transition.h"
 #include "vip.h"
@@ -68,7 +69,9 @@ struct manager {
 	struct audit *audit;
 	int audit_started;
 	ev_timer reannounce; /* the audit's digests change on its own schedule */
-	ev_timer info_refresh; /* corosync's settings (votes) re-read after a change */
+	struct ringwatch *ringwatch; /* is our corosync still serving us? */
+	ev_timer settle;             /* after a stall: how long a ring that held is awaited */
+	int fenced;                  /* released everything for a ring stall, not back yet */
 	uint8_t corosync_digest[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	ev_timer audit_start;
@@ -322,20 +325,6 @@ static void on_audit_start(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_timer_start(loop, &m->reannounce);
 }
 
-/* A synchronous cmap read, so never in the path of a membership change: half a
- * second after it, for status (expected votes). */
-static void on_info_refresh(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct manager *m = w->data;
-	struct membership_info info;
-	uint32_t expected, total, quorum;
-
-	if (membership_read_info(&info) == 0)
-		m->info = info;
-	if (m->membership && membership_votes(m->membership, &expected, &total, &quorum) == 0)
-		m->info.expected_votes = expected;
-}
-
 static void on_reannounce(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct manager *m = w->data;
@@ -436,7 +425,6 @@ static void on_connected(void *arg, uint32_t local)
 	read_corosync_identity(m);
 	if (membership_read_info(&info) == 0) {
 		m->info = info;
-		ev_timer_start(m->loop, &m->info_refresh);
 		if (info.two_node && !info.has_qdevice)
 			log_warn("SPLIT-BRAIN RISK: corosync runs two_node without a tie-breaker "
 				 "(no quorum device): a partition can leave both nodes holding the VIPs");
@@ -474,6 +462,10 @@ static void on_totem(void *arg, const uint32_t *nodeids, size_t n, int quorum_kn
 	m->event_us = clock_mono_us();
 	log_info("membership: corosync ring has %zu node(s) at_ms=%llu", n, (unsigned long long)clock_real_ms());
 	log_quorum(m, quorum_known, quorate);
+	if (m->fenced && !membership_ring_distrusted(m->membership)) {
+		m->fenced = 0;
+		ev_timer_stop(m->loop, &m->settle);
+	}
 	view_apply_totem(&m->view, nodeids, n);
 	view_apply_quorum(&m->view, quorum_known, quorate);
 	recompute(m);
@@ -555,12 +547,89 @@ static void on_quorum(void *arg, int known, int quorate)
 	struct manager *m = arg;
 
 	log_quorum(m, known, quorate);
-	if (!ev_is_active(&m->info_refresh))
-		ev_timer_start(m->loop, &m->info_refresh);
 	m->event_us = clock_mono_us();
 	view_apply_quorum(&m->view, known, quorate);
 	recompute(m);
 }
+
+/* Our corosync has not answered for longer than a third of what the peers need
+ * to evict us: it is frozen or stalled, and they may be forming a ring without
+ * us. Release everything now, and trust no quorum until corosync shows a newer
+ * ring or the old one is seen to hold. */
+static void on_ring_stalled(void *arg, uint32_t silent_ms, uint32_t bound_ms)
+{
+	struct manager *m = arg;
+
+	if (!m->joined || m->leaving) {
+		log_warn("ring-stall: corosync has not answered for %u ms (not in the cluster: nothing to release)",
+			 silent_ms);
+		return;
+	}
+	m->event_us = clock_mono_us();
+	m->fenced = 1;
+	ev_timer_stop(m->loop, &m->settle);
+	transition_release_all(m->transition, TRANSITION_RING_STALL, NULL, NULL);
+	log_event(LOG_LVL_WARN, LOG_MSGID_QUORUM,
+		  "ring-stall: corosync has not answered for %u ms (bound %u ms): released every group at_ms=%llu",
+		  silent_ms, bound_ms, (unsigned long long)clock_real_ms());
+	membership_distrust_ring(m->membership);
+	audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:s, s:i, s:i}", "quorate", 0, "reason", "ring-stall",
+					     "silent_ms", (int)silent_ms, "bound_ms", (int)bound_ms));
+}
+
+static uint32_t settle_ms(const struct manager *m)
+{
+	uint32_t token = m->info.token_ms ? m->info.token_ms : RINGWATCH_DEFAULT_TOKEN_MS;
+	uint32_t consensus = m->info.consensus_ms ? m->info.consensus_ms : RINGWATCH_DEFAULT_CONSENSUS_MS;
+
+	return token + consensus + 250;
+}
+
+static void on_ring_recovered(void *arg, uint32_t stalled_ms)
+{
+	struct manager *m = arg;
+
+	log_info("ring-stall: corosync answers again after %u ms of silence", stalled_ms);
+	if (!m->fenced)
+		return;
+	if (!membership_ring_distrusted(m->membership)) {
+		m->fenced = 0;
+		return;
+	}
+	/* A corosync that was evicted while frozen finds out within token +
+	 * consensus of running again and forms a new ring; until then, wait. */
+	ev_timer_set(&m->settle, settle_ms(m) / 1000.0, 0.);
+	ev_timer_start(m->loop, &m->settle);
+}
+
+static void on_settle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct manager *m = w->data;
+
+	if (!m->fenced || ringwatch_is_stalled(m->ringwatch))
+		return;
+	m->fenced = 0;
+	m->event_us = clock_mono_us();
+	if (membership_ring_distrusted(m->membership)) {
+		log_info("ring-stall: no new ring within %u ms of corosync answering again: the ring held, "
+			 "following placement again",
+			 settle_ms(m));
+		membership_trust_ring(m->membership);
+	}
+}
+
+static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
+{
+	struct manager *m = arg;
+
+	m->info = s->info;
+}
+
+static const struct ringwatch_ops ringwatch_ops = {
+	.stalled = on_ring_stalled,
+	.recovered = on_ring_recovered,
+	.sample = on_ring_sample,
+};
 
 static const struct membership_ops membership_ops = {
 	.connected = on_connected,
@@ -680,7 +749,13 @@ static int start_services(struct manager *m)
 	m->membership = membership_new(m->loop, m->config->cpg_group, &membership_ops, m);
 	if (!m->membership)
 		return -errno;
-	return membership_start(m->membership);
+	rc = membership_start(m->membership);
+	if (rc < 0)
+		return rc;
+	m->ringwatch = ringwatch_new(m->loop, &ringwatch_ops, m);
+	if (!m->ringwatch)
+		return -ENOMEM;
+	return ringwatch_start(m->ringwatch);
 }
 
 static void on_nodelist_retry(struct ev_loop *loop, ev_timer *w, int revents)
@@ -714,8 +789,8 @@ struct manager *manager_new(struct ev_loop *loop, const char *config_path)
 	m->audit_start.data = m;
 	ev_timer_init(&m->reannounce, on_reannounce, 5., 5.);
 	m->reannounce.data = m;
-	ev_timer_init(&m->info_refresh, on_info_refresh, 0.5, 0.);
-	m->info_refresh.data = m;
+	ev_timer_init(&m->settle, on_settle, 0., 0.);
+	m->settle.data = m;
 	m->nodelist_retry.data = m->failback_timer.data = m->shutdown_timer.data = m;
 	return m;
 }
@@ -728,7 +803,8 @@ void manager_free(struct manager *m)
 	ev_timer_stop(m->loop, &m->failback_timer);
 	ev_timer_stop(m->loop, &m->shutdown_timer);
 	ev_timer_stop(m->loop, &m->reannounce);
-	ev_timer_stop(m->loop, &m->info_refresh);
+	ev_timer_stop(m->loop, &m->settle);
+	ringwatch_free(m->ringwatch);
 	audit_free(m->audit);
 	if (m->auditlog) {
 		audit(m, AUDITLOG_STOP, json_pack("{s:s}", "version", FO_VERSION));

@@ -34,6 +34,8 @@ struct membership {
 	votequorum_ring_id_t vq_ring;
 	int have_cpg_ring, have_vq_ring;
 	int vq_quorate;
+	int distrust;          /* corosync went silent: the ring we know may be gone */
+	uint64_t distrust_seq; /* the ring seq we knew then; only a newer ring counts */
 	uint32_t local_nodeid, local_pid;
 	uint8_t *pending; /* newest announce corosync asked us to retry */
 	size_t pending_len;
@@ -41,7 +43,7 @@ struct membership {
 
 static int quorum_known(const struct membership *m)
 {
-	return m->have_cpg_ring && m->have_vq_ring && m->cpg_ring.nodeid == m->vq_ring.nodeid &&
+	return !m->distrust && m->have_cpg_ring && m->have_vq_ring && m->cpg_ring.nodeid == m->vq_ring.nodeid &&
 	       m->cpg_ring.seq == m->vq_ring.seq;
 }
 
@@ -101,6 +103,11 @@ static void on_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n, const 
 		return;
 	m->cpg_ring = ring;
 	m->have_cpg_ring = 1;
+	if (m->distrust && ring.seq > m->distrust_seq) {
+		m->distrust = 0;
+		log_info("ring-stall: corosync reports a new ring (seq %llu): trusting its quorum again",
+			 (unsigned long long)ring.seq);
+	}
 	m->ops.totem(m->arg, nodeids, n, quorum_known(m), m->vq_quorate);
 }
 
@@ -137,6 +144,7 @@ static void disconnect(struct membership *m)
 	}
 	m->have_cpg_ring = m->have_vq_ring = 0;
 	m->vq_quorate = 0;
+	m->distrust = 0;
 }
 
 static void schedule_retry(struct membership *m)
@@ -350,6 +358,30 @@ int membership_votes(struct membership *m, uint32_t *expected, uint32_t *total, 
 	return 0;
 }
 
+void membership_distrust_ring(struct membership *m)
+{
+	if (m->distrust)
+		return;
+	m->distrust = 1;
+	m->distrust_seq = m->cpg_ring.seq;
+	if (m->connected)
+		report_quorum(m);
+}
+
+void membership_trust_ring(struct membership *m)
+{
+	if (!m->distrust)
+		return;
+	m->distrust = 0;
+	if (m->connected)
+		report_quorum(m);
+}
+
+int membership_ring_distrusted(const struct membership *m)
+{
+	return m->distrust;
+}
+
 void membership_leave(struct membership *m)
 {
 	if (m->connected)
@@ -403,14 +435,16 @@ static int cmap_is_none(cmap_handle_t h, const char *key)
 	return none;
 }
 
-int membership_read_info(struct membership_info *out)
+int membership_info_from_cmap(uint64_t handle, struct membership_info *out)
 {
-	cmap_handle_t h;
+	cmap_handle_t h = handle;
 	uint8_t u8;
 	char *model = NULL;
-	int rc = cmap_open(&h);
+	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* The one key that always exists: tells a live corosync from a failed call. */
+	rc = membership_cs_errno(cmap_get_uint32(h, "runtime.config.totem.token", &out->token_ms));
 	if (rc < 0)
 		return rc;
 	if (cmap_get_uint8(h, "quorum.two_node", &u8) == CS_OK)
@@ -420,11 +454,22 @@ int membership_read_info(struct membership_info *out)
 		free(model);
 	}
 	out->crypto = !cmap_is_none(h, "totem.crypto_cipher") && !cmap_is_none(h, "totem.crypto_hash");
-	cmap_get_uint32(h, "runtime.config.totem.token", &out->token_ms);
 	cmap_get_uint32(h, "runtime.config.totem.consensus", &out->consensus_ms);
 	cmap_get_uint32(h, "runtime.votequorum.expected_votes", &out->expected_votes);
-	cmap_finalize(h);
 	return 0;
+}
+
+int membership_read_info(struct membership_info *out)
+{
+	cmap_handle_t h;
+	int rc = cmap_open(&h);
+
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	rc = membership_info_from_cmap(h, out);
+	cmap_finalize(h);
+	return rc;
 }
 
 int membership_local_nodeid(uint32_t *nodeid)

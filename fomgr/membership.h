@@ -46,12 +46,20 @@ int membership_send(struct membership *m, const void *msg, size_t len);
 /* votequorum's figures for this node (a synchronous local call: never in the
  * path of a membership change). 0 or -errno. */
 int membership_votes(struct membership *m, uint32_t *expected, uint32_t *total, uint32_t *quorum);
+/* corosync stopped answering (ring watch): the ring we know may have been replaced
+ * behind our back, so quorum counts as unknown until corosync reports a newer
+ * ring, or until membership_trust_ring() says the old one still holds. */
+void membership_distrust_ring(struct membership *m);
+void membership_trust_ring(struct membership *m);
+int membership_ring_distrusted(const struct membership *m);
 /* Leaves the group (used at shutdown, after the last announce was delivered). */
 void membership_leave(struct membership *m);
 
 /* Synchronous cmap reads, for start-up and reload only (never in the failover path). */
 int membership_read_nodelist(struct config_nodelist *out);
 int membership_read_info(struct membership_info *out);
+/* The same from an open cmap handle (the ring watch keeps one). */
+int membership_info_from_cmap(uint64_t cmap_handle, struct membership_info *out);
 int membership_local_nodeid(uint32_t *nodeid);
 /* SHA-256 of corosync's cluster-wide settings as cmap holds them (totem.*,
  * nodelist.node.*, quorum.*), without node-local keys: equal on every node of a

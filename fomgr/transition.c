@@ -53,7 +53,7 @@ struct transition {
 
 static const char *const reason_names[TRANSITION_REASON_MAX] = {
 	"initial", "failover", "failback", "quorum", "shutdown", "standby", "health", "adopt", "reconcile",
-	"switchover",
+	"switchover", "ring-stall", "merge",
 };
 static const char *const state_names[TRANSITION_STATE_MAX] = {"idle", "acquiring", "held", "releasing"};
 

@@ -24,6 +24,8 @@ enum transition_reason {
 	TRANSITION_ADOPT,
 	TRANSITION_RECONCILE,
 	TRANSITION_SWITCHOVER,
+	TRANSITION_RING_STALL, /* our own corosync stopped serving us: released before the peers take over */
+	TRANSITION_MERGE,      /* two partitions merged and another node holds it */
 	TRANSITION_REASON_MAX
 };
 

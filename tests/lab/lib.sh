@@ -246,3 +246,99 @@ start_echo_all() { # fo-echo on every node, port LAB_ECHO_PORT
 holder_is() { # VIP NODE
 	[[ $(holders "$1") == "$2" ]]
 }
+
+# The sampler: every node's eth0 addresses, one node after the other, round and
+# round (one `ip` call a read, a few ms each), a line per read:
+#   REALTIME_MS nodeK H1 H2 ...     (Hi: 1 when the node holds the i-th VIP)
+sampler_start() { # VIP...
+	local vips="$*"
+	cat >"$LAB_STATE/sampler.sh" <<EOF
+while :; do
+	for ((k = 1; k <= $LAB_N; k++)); do
+		a=\$(ip -n fo$LAB_ID-node\$k -o addr show dev eth0)
+		line="\${EPOCHREALTIME/./} node\$k"
+		for v in $vips; do
+			[[ \$a == *" \$v/"* ]] && line+=" 1" || line+=" 0"
+		done
+		echo "\${line:0:13}\${line:16}"
+	done
+done
+EOF
+	lab spawn "$LAB_ID" br sampler bash "$LAB_STATE/sampler.sh" >/dev/null
+}
+
+sampler_stop() {
+	lab stop "$LAB_ID" br sampler >/dev/null
+}
+
+# Judges the sampler's log for the VIP in column COL (1-based) between FROM_MS and
+# TO_MS (realtime ms; 0 0 for all) and prints one line:
+#   reads=N rounds=N dual_reads=N max_dual_ms=N max_orphan_ms=N orphan_from_ms=N
+# A read is dual when node B holds the VIP in a read that lies between two reads of
+# node A that both show A holding it (nodes are read one after the other, so a move
+# between two reads must not look like an overlap); max_dual_ms is the longest run
+# of such reads. An orphan is a span in which every node's last read shows nobody
+# holding; max_orphan_ms is the longest. Fails when fewer than 10 rounds were read.
+sampler_report() { # COL FROM_MS TO_MS
+	python3 - "$LAB_STATE/br/sampler.log" "$1" "$2" "$3" <<'PYEOF'
+import bisect, sys
+path, col, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rows = []
+for line in open(path):
+    f = line.split()
+    if len(f) < 2 + col or not f[0].isdigit():
+        continue
+    t = int(f[0])
+    if (lo and t < lo) or (hi and t > hi):
+        continue
+    rows.append((t, f[1], f[1 + col] == "1"))
+nodes = sorted({r[1] for r in rows})
+if len(rows) < 10 * max(1, len(nodes)):
+    print("reads=%d too few reads to judge" % len(rows))
+    sys.exit(2)
+idx, held = {}, {}
+for i, (t, n, h) in enumerate(rows):
+    idx.setdefault(n, []).append(i)
+    held.setdefault(n, []).append(h)
+dual = [False] * len(rows)
+for i, (t, n, h) in enumerate(rows):
+    if not h:
+        continue
+    for other in nodes:
+        if other == n:
+            continue
+        k = bisect.bisect_left(idx[other], i)
+        if 0 < k < len(idx[other]) and held[other][k - 1] and held[other][k]:
+            dual[i] = True
+max_dual = run_start = 0
+for i, d in enumerate(dual):
+    if d and (i == 0 or not dual[i - 1]):
+        run_start = rows[i][0]
+    if d:
+        max_dual = max(max_dual, rows[i][0] - run_start + 1)
+state, max_orphan, orphan_since, orphan_from = {}, 0, None, 0
+for t, n, h in rows:
+    state[n] = h
+    nobody = len(state) == len(nodes) and not any(state.values())
+    if nobody and orphan_since is None:
+        orphan_since = t
+    elif not nobody and orphan_since is not None:
+        if t - orphan_since > max_orphan:
+            max_orphan, orphan_from = t - orphan_since, orphan_since
+        orphan_since = None
+if orphan_since is not None and rows[-1][0] - orphan_since > max_orphan:
+    max_orphan, orphan_from = rows[-1][0] - orphan_since, orphan_since
+print("reads=%d rounds=%d dual_reads=%d max_dual_ms=%d max_orphan_ms=%d orphan_from_ms=%d"
+      % (len(rows), len(rows) // max(1, len(nodes)), sum(dual), max_dual, max_orphan, orphan_from))
+PYEOF
+}
+
+# The MAC address of ROLE's eth0, and the MAC the client's neighbour entry for VIP
+# points at (empty when it has none).
+mac_of() { # ROLE
+	ip -n "$(ns_of "$1")" -o link show dev eth0 | grep -o 'link/ether [0-9a-f:]*' | awk '{ print $2 }'
+}
+
+client_neigh_mac() { # VIP
+	ip -n "$(ns_of client)" neigh show "$1" dev eth0 | grep -o 'lladdr [0-9a-f:]*' | awk '{ print $2 }'
+}

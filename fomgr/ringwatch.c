@@ -1,0 +1,297 @@
+#include "ringwatch.h"
+
+#include <corosync/cmap.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fo/clock.h"
+#include "fo/log.h"
+
+#define RINGWATCH_MIN_PERIOD_MS 20u
+#define RINGWATCH_MIN_BOUND_MS 150u
+#define RINGWATCH_KNET_LINKS 8 /* knet's limit per node */
+#define RINGWATCH_JOIN_WAIT_MS 200
+
+/* What the thread and the loop share, under lock. */
+struct shared {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop;
+	uint32_t period_ms;
+	int have;
+	struct ringwatch_sample last;
+};
+
+struct ringwatch {
+	struct ev_loop *loop;
+	struct ringwatch_ops ops;
+	void *arg;
+	pthread_t thread;
+	int running;
+	ev_async answered;
+	ev_timer check;
+	struct shared sh;
+	int stalled;
+	uint64_t started_us; /* silence is counted from here until the first answer */
+	uint64_t stalled_since_us;
+	uint32_t bound_ms;
+};
+
+uint32_t ringwatch_stall_bound_ms(uint32_t token_ms, uint32_t consensus_ms)
+{
+	uint32_t bound;
+
+	if (!token_ms)
+		token_ms = RINGWATCH_DEFAULT_TOKEN_MS;
+	if (!consensus_ms)
+		consensus_ms = token_ms + token_ms / 5; /* corosync's default, 1.2 x token */
+	bound = (token_ms + consensus_ms) / 3;
+	return bound < RINGWATCH_MIN_BOUND_MS ? RINGWATCH_MIN_BOUND_MS : bound;
+}
+
+uint32_t ringwatch_period_ms(uint32_t bound_ms)
+{
+	uint32_t p = bound_ms / 4;
+
+	return p < RINGWATCH_MIN_PERIOD_MS ? RINGWATCH_MIN_PERIOD_MS : p;
+}
+
+/* Each peer's knet link state from the stats map: connected when any link is. */
+static void read_links(cmap_handle_t stats, cmap_handle_t icmap, struct ringwatch_sample *s)
+{
+	s->n_links = 0;
+	for (unsigned i = 0; i < 1024 && s->n_links < CONFIG_MAX_NODES; i++) {
+		char key[128];
+		uint32_t nodeid;
+		struct ringwatch_link *l;
+
+		snprintf(key, sizeof(key), "nodelist.node.%u.nodeid", i);
+		if (cmap_get_uint32(icmap, key, &nodeid) != CS_OK)
+			break;
+		if (nodeid == s->local_nodeid)
+			continue;
+		l = &s->links[s->n_links++];
+		l->nodeid = nodeid;
+		l->connected = 0;
+		for (unsigned k = 0; k < RINGWATCH_KNET_LINKS && !l->connected; k++) {
+			uint8_t c = 0;
+			snprintf(key, sizeof(key), "stats.knet.node%u.link%u.connected", nodeid, k);
+			l->connected = cmap_get_uint8(stats, key, &c) == CS_OK && c;
+		}
+	}
+}
+
+static void close_handles(cmap_handle_t *icmap, cmap_handle_t *stats)
+{
+	if (*icmap)
+		cmap_finalize(*icmap);
+	if (*stats)
+		cmap_finalize(*stats);
+	*icmap = *stats = 0;
+}
+
+/* One round: 0 and a filled sample when corosync answered. */
+static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct ringwatch_sample *s)
+{
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!*icmap && cmap_initialize_map(icmap, CMAP_MAP_ICMAP) != CS_OK)
+		rc = -ENOTCONN;
+	if (rc == 0 && !*stats && cmap_initialize_map(stats, CMAP_MAP_STATS) != CS_OK)
+		rc = -ENOTCONN;
+	if (rc == 0)
+		rc = membership_info_from_cmap(*icmap, &s->info);
+	if (rc == 0 && cmap_get_uint32(*icmap, "runtime.votequorum.this_node_id", &s->local_nodeid) != CS_OK)
+		rc = -ENOTCONN;
+	if (rc < 0) {
+		close_handles(icmap, stats);
+		return rc;
+	}
+	read_links(*stats, *icmap, s);
+	s->at_us = clock_mono_us();
+	return 0;
+}
+
+static void *thread_main(void *arg)
+{
+	struct ringwatch *w = arg;
+	cmap_handle_t icmap = 0, stats = 0;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	for (;;) {
+		struct ringwatch_sample s;
+		struct timespec until;
+		int ok = ask(&icmap, &stats, &s) == 0;
+		uint32_t period;
+
+		pthread_mutex_lock(&w->sh.lock);
+		if (ok) {
+			w->sh.last = s;
+			w->sh.have = 1;
+		}
+		pthread_mutex_unlock(&w->sh.lock);
+		if (ok)
+			ev_async_send(w->loop, &w->answered);
+		pthread_mutex_lock(&w->sh.lock);
+		period = w->sh.period_ms;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)(period % 1000u) * 1000000L;
+		until.tv_sec += period / 1000u + until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!w->sh.stop && pthread_cond_timedwait(&w->sh.wake, &w->sh.lock, &until) != ETIMEDOUT)
+			;
+		if (w->sh.stop) {
+			pthread_mutex_unlock(&w->sh.lock);
+			break;
+		}
+		pthread_mutex_unlock(&w->sh.lock);
+	}
+	close_handles(&icmap, &stats);
+	return NULL;
+}
+
+static uint64_t last_answer_us(struct ringwatch *w, struct ringwatch_sample *copy)
+{
+	uint64_t at;
+
+	pthread_mutex_lock(&w->sh.lock);
+	at = w->sh.have ? w->sh.last.at_us : 0;
+	if (copy && w->sh.have)
+		*copy = w->sh.last;
+	pthread_mutex_unlock(&w->sh.lock);
+	return at;
+}
+
+/* The bound follows corosync's timers as it reports them. */
+static void set_bound(struct ringwatch *w, const struct membership_info *info)
+{
+	uint32_t bound = ringwatch_stall_bound_ms(info ? info->token_ms : 0, info ? info->consensus_ms : 0);
+
+	if (bound == w->bound_ms)
+		return;
+	w->bound_ms = bound;
+	pthread_mutex_lock(&w->sh.lock);
+	w->sh.period_ms = ringwatch_period_ms(bound);
+	pthread_mutex_unlock(&w->sh.lock);
+	ev_timer_stop(w->loop, &w->check);
+	ev_timer_set(&w->check, ringwatch_period_ms(bound) / 1000.0, ringwatch_period_ms(bound) / 1000.0);
+	ev_timer_start(w->loop, &w->check);
+	log_info("ring watch: corosync asked every %u ms, stalled after %u ms of silence (token %u ms, "
+		 "consensus %u ms)",
+		 ringwatch_period_ms(bound), bound, info ? info->token_ms : 0, info ? info->consensus_ms : 0);
+}
+
+static void on_answered(struct ev_loop *loop, ev_async *a, int revents)
+{
+	struct ringwatch *w = a->data;
+	struct ringwatch_sample s;
+
+	if (!last_answer_us(w, &s))
+		return;
+	set_bound(w, &s.info);
+	if (w->stalled) {
+		uint32_t ms = (uint32_t)((s.at_us - w->stalled_since_us) / 1000u);
+		w->stalled = 0;
+		if (w->ops.recovered)
+			w->ops.recovered(w->arg, ms);
+	}
+	if (w->ops.sample)
+		w->ops.sample(w->arg, &s);
+}
+
+/* Reads the shared time itself, so a loop that was busy does not mistake an
+ * answer still waiting in the async watcher for silence. */
+static void on_check(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct ringwatch *w = t->data;
+	uint64_t at = last_answer_us(w, NULL), now = clock_mono_us();
+	uint64_t since = at ? at : w->started_us;
+	uint32_t silent = now > since ? (uint32_t)((now - since) / 1000u) : 0;
+
+	if (w->stalled || silent < w->bound_ms)
+		return;
+	w->stalled = 1;
+	w->stalled_since_us = since;
+	if (w->ops.stalled)
+		w->ops.stalled(w->arg, silent, w->bound_ms);
+}
+
+struct ringwatch *ringwatch_new(struct ev_loop *loop, const struct ringwatch_ops *ops, void *arg)
+{
+	struct ringwatch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->loop = loop;
+	w->ops = *ops;
+	w->arg = arg;
+	pthread_mutex_init(&w->sh.lock, NULL);
+	pthread_cond_init(&w->sh.wake, NULL);
+	ev_async_init(&w->answered, on_answered);
+	ev_timer_init(&w->check, on_check, 0., 0.);
+	w->answered.data = w->check.data = w;
+	return w;
+}
+
+int ringwatch_start(struct ringwatch *w)
+{
+	int rc;
+
+	w->started_us = clock_mono_us();
+	ev_async_start(w->loop, &w->answered);
+	set_bound(w, NULL);
+	rc = pthread_create(&w->thread, NULL, thread_main, w);
+	if (rc != 0)
+		return -rc;
+	w->running = 1;
+	return 0;
+}
+
+void ringwatch_free(struct ringwatch *w)
+{
+	if (!w)
+		return;
+	if (w->running) {
+		struct timespec until;
+
+		pthread_mutex_lock(&w->sh.lock);
+		w->sh.stop = 1;
+		pthread_cond_signal(&w->sh.wake);
+		pthread_mutex_unlock(&w->sh.lock);
+		/* A corosync that never answers keeps the thread in a blocking call:
+		 * give it a moment, then cancel it (the calls wait in poll/recv). */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += RINGWATCH_JOIN_WAIT_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		if (pthread_timedjoin_np(w->thread, NULL, &until) != 0) {
+			pthread_cancel(w->thread);
+			pthread_join(w->thread, NULL);
+		}
+	}
+	ev_async_stop(w->loop, &w->answered);
+	ev_timer_stop(w->loop, &w->check);
+	pthread_cond_destroy(&w->sh.wake);
+	pthread_mutex_destroy(&w->sh.lock);
+	free(w);
+}
+
+int ringwatch_is_stalled(const struct ringwatch *w)
+{
+	return w && w->stalled;
+}
+
+uint32_t ringwatch_bound_ms(const struct ringwatch *w)
+{
+	return w ? w->bound_ms : 0;
+}
+
+int ringwatch_last(const struct ringwatch *w, struct ringwatch_sample *out)
+{
+	return last_answer_us((struct ringwatch *)w, out) ? 0 : -EAGAIN;
+}

@@ -1,0 +1,59 @@
+/* Ring watch: whether this node's corosync still serves it. A thread asks corosync
+ * a local question (cmap reads) every period and the loop sees the answers; when
+ * none came for longer than the stall bound, corosync is frozen or stalled and the
+ * caller must give up its addresses before the peers, who need token + consensus
+ * to evict this node, take them over. The same thread reads what would otherwise
+ * block the loop: corosync's timers, votes and each peer's knet link state. */
+#ifndef FOMGR_RINGWATCH_H
+#define FOMGR_RINGWATCH_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "membership.h"
+
+struct ringwatch_link {
+	uint32_t nodeid;
+	int connected; /* any knet link to that node is up */
+};
+
+/* One answer from corosync. */
+struct ringwatch_sample {
+	uint64_t at_us; /* monotonic time the answer arrived */
+	struct membership_info info;
+	uint32_t local_nodeid;
+	size_t n_links; /* peers of the nodelist (not this node) */
+	struct ringwatch_link links[CONFIG_MAX_NODES];
+};
+
+struct ringwatch_ops {
+	/* No answer for silent_ms >= the bound. */
+	void (*stalled)(void *arg, uint32_t silent_ms, uint32_t bound_ms);
+	/* Answers again after stalled_ms of silence. */
+	void (*recovered)(void *arg, uint32_t stalled_ms);
+	/* Every answer (may be NULL). */
+	void (*sample)(void *arg, const struct ringwatch_sample *s);
+};
+
+/* Defaults until corosync has answered once: corosync 3's token and consensus. */
+#define RINGWATCH_DEFAULT_TOKEN_MS 1000u
+#define RINGWATCH_DEFAULT_CONSENSUS_MS 1200u
+
+/* The silence after which corosync counts as stalled: a third of what its peers
+ * need to evict this node (token + consensus), so that with one period of
+ * detection lag the release is done well before they can claim. Pure. */
+uint32_t ringwatch_stall_bound_ms(uint32_t token_ms, uint32_t consensus_ms);
+/* How often corosync is asked: a quarter of the bound, at least 20 ms. Pure. */
+uint32_t ringwatch_period_ms(uint32_t bound_ms);
+
+struct ringwatch *ringwatch_new(struct ev_loop *loop, const struct ringwatch_ops *ops, void *arg);
+/* Stops the thread (cancelling a call corosync never answers) and frees. NULL ok. */
+void ringwatch_free(struct ringwatch *w);
+int ringwatch_start(struct ringwatch *w);
+int ringwatch_is_stalled(const struct ringwatch *w);
+uint32_t ringwatch_bound_ms(const struct ringwatch *w);
+/* The newest answer; 0, or -EAGAIN when none came yet. */
+int ringwatch_last(const struct ringwatch *w, struct ringwatch_sample *out);
+
+#endif
