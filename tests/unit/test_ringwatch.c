@@ -1,0 +1,116 @@
+/* The ring watch: its bound against corosync's timers, and when it calls a
+ * stall and a recovery. The module's .c is included to drive its watchers by
+ * hand (no thread, no corosync): the shared answer time is set as the thread
+ * would set it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "../../fomgr/ringwatch.c"
+
+static int n_stalled, n_recovered;
+static uint32_t last_silent, last_stalled;
+
+static void on_stalled(void *arg, uint32_t silent_ms, uint32_t bound_ms)
+{
+	n_stalled++;
+	last_silent = silent_ms;
+}
+
+static void on_recovered(void *arg, uint32_t stalled_ms)
+{
+	n_recovered++;
+	last_stalled = stalled_ms;
+}
+
+static const struct ringwatch_ops ops = {.stalled = on_stalled, .recovered = on_recovered};
+
+static void test_bound(void **state)
+{
+	/* A third of token + consensus: the shipped profile and corosync's default. */
+	assert_int_equal(ringwatch_stall_bound_ms(1000, 1200), 733);
+	assert_int_equal(ringwatch_stall_bound_ms(600, 720), 440);
+	/* Unknown consensus: corosync's 1.2 x token; unknown token: its default. */
+	assert_int_equal(ringwatch_stall_bound_ms(3000, 0), 2200);
+	assert_int_equal(ringwatch_stall_bound_ms(0, 0), 733);
+	/* Never so short that scheduling noise looks like a stall. */
+	assert_int_equal(ringwatch_stall_bound_ms(100, 120), 150);
+	assert_int_equal(ringwatch_period_ms(733), 183);
+	assert_int_equal(ringwatch_period_ms(40), 20);
+	/* Detection lag (bound + one period) stays under half of token + consensus. */
+	for (uint32_t token = 200; token <= 10000; token += 100) {
+		uint32_t b = ringwatch_stall_bound_ms(token, token * 6 / 5);
+		assert_true(b + ringwatch_period_ms(b) < (token + token * 6 / 5) / 2 + 1);
+	}
+}
+
+static struct ringwatch *watch_answered_ms_ago(uint32_t ago_ms)
+{
+	struct ringwatch *w = ringwatch_new(EV_DEFAULT, &ops, NULL);
+
+	assert_non_null(w);
+	w->bound_ms = 440;
+	w->sh.have = 1;
+	w->sh.last.at_us = clock_mono_us() - (uint64_t)ago_ms * 1000u;
+	n_stalled = n_recovered = 0;
+	return w;
+}
+
+static void test_stall_once_then_recover(void **state)
+{
+	struct ringwatch *w = watch_answered_ms_ago(500);
+
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 1);
+	assert_true(last_silent >= 500);
+	assert_true(ringwatch_is_stalled(w));
+	on_check(EV_DEFAULT, &w->check, 0); /* still silent: said once */
+	assert_int_equal(n_stalled, 1);
+	assert_int_equal(n_recovered, 0);
+	/* The thread's next answer arrives. */
+	w->sh.last.at_us = clock_mono_us();
+	on_answered(EV_DEFAULT, &w->answered, 0);
+	assert_int_equal(n_recovered, 1);
+	assert_true(last_stalled >= 500);
+	assert_false(ringwatch_is_stalled(w));
+	ringwatch_free(w);
+}
+
+static void test_recent_answer_is_no_stall(void **state)
+{
+	struct ringwatch *w = watch_answered_ms_ago(100);
+
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 0);
+	assert_false(ringwatch_is_stalled(w));
+	ringwatch_free(w);
+}
+
+static void test_no_answer_yet_counts_from_start(void **state)
+{
+	struct ringwatch *w = watch_answered_ms_ago(0);
+
+	w->sh.have = 0;
+	w->started_us = clock_mono_us();
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 0);
+	w->started_us = clock_mono_us() - 1000000u;
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 1);
+	ringwatch_free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_stall_once_then_recover),
+		cmocka_unit_test(test_recent_answer_is_no_stall),
+		cmocka_unit_test(test_no_answer_yet_counts_from_start),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
