@@ -16,6 +16,8 @@
 #include "health.h"
 #include "membership.h"
 #include "netstate.h"
+#include "pairwatch.h"
+#include "fence.h"
 #include "placement.h"
 #include "ringwatch.h"
 #include "status.h"
@@ -72,6 +74,9 @@ struct manager {
 	struct ringwatch *ringwatch; /* is our corosync still serving us? */
 	ev_timer settle;             /* after a stall: how long a ring that held is awaited */
 	int fenced;                  /* released everything for a ring stall, not back yet */
+	struct pairwatch pairs;      /* bridge partitions: whether we withdrew from the ring */
+	int withdraw_failed;         /* logged once */
+	ev_timer pair_tick;          /* the pair watch while corosync is silent */
 	uint8_t corosync_digest[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	ev_timer audit_start;
@@ -492,6 +497,9 @@ static void on_join(void *arg, uint32_t nodeid, uint32_t pid)
 		}
 		log_info("membership: joined the group with %zu member(s)", view_members(&m->view));
 	} else {
+		/* A partition healed or a node came back: whatever it (or the clients
+		 * it served) learnt meanwhile, the holder's MAC is the answer now. */
+		transition_reannounce(m->transition, "merge");
 		log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP, "membership: %s joined (pid %u)", name_of(m, nodeid), pid);
 		audit(m, AUDITLOG_MEMBERSHIP, json_pack("{s:s, s:s, s:i}", "change", "joined", "peer",
 							 name_of(m, nodeid), "pid", (int)pid));
@@ -618,11 +626,85 @@ static void on_settle(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+static void withdraw(struct manager *m, const struct ringwatch_sample *s, uint32_t peer)
+{
+	const char *keep[RINGWATCH_ADDRS];
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < s->n_links; i++)
+		for (size_t k = 0; s->links[i].nodeid == peer && k < s->links[i].n_addrs; k++)
+			keep[n++] = s->links[i].addrs[k];
+	rc = fence_withdraw(s->knet_port, keep, n);
+	if (rc < 0) {
+		if (!m->withdraw_failed)
+			log_err("bridge partition: cannot withdraw from the ring (%s): %s", strerror(-rc),
+				rc == -EINVAL ? "the peer's ring addresses are not IP literals" : "nftables refused");
+		m->withdraw_failed = 1;
+		m->pairs.withdrawn_from = 0; /* tried again at the next answer */
+		return;
+	}
+	m->withdraw_failed = 0;
+	log_event(LOG_LVL_WARN, LOG_MSGID_MEMBERSHIP,
+		  "bridge partition: the link to %s is down while it stays in our ring and other peers are "
+		  "reachable: withdrawing from the ring (the higher nodeid of a broken pair withdraws) until it "
+		  "is back at_ms=%llu",
+		  name_of(m, peer), (unsigned long long)clock_real_ms());
+	audit(m, AUDITLOG_FINDING, json_pack("{s:s, s:s, s:s, s:s}", "subject", "bridge-partition", "severity",
+					      "warning", "peer", name_of(m, peer), "action", "withdrawn from the ring"));
+}
+
+/* The pair watch: of a pair of nodes that cannot reach each other while both reach
+ * the rest, the higher nodeid leaves the ring so that corosync can settle. */
+static void watch_pairs(struct manager *m, const struct ringwatch_sample *s, uint64_t now_us)
+{
+	struct pairwatch_input in = {
+		.local_nodeid = s->local_nodeid,
+		.token_ms = s->info.token_ms,
+		.consensus_ms = s->info.consensus_ms,
+		.unsettled = ringwatch_is_stalled(m->ringwatch),
+	};
+	enum pairwatch_action a;
+	uint32_t peer = 0;
+
+	for (size_t i = 0; i < s->n_links && in.n_peers < CONFIG_MAX_NODES; i++) {
+		const struct view_node *v = view_node_by_id(&m->view, s->links[i].nodeid);
+		in.peers[in.n_peers++] = (struct pairwatch_peer){
+			.nodeid = s->links[i].nodeid,
+			.link_up = s->links[i].connected,
+			.in_ring = m->joined && v && v->up,
+		};
+	}
+	a = pairwatch_step(&m->pairs, &in, now_us, &peer);
+	if (a == PAIRWATCH_WITHDRAW) {
+		withdraw(m, s, peer);
+	} else if (a == PAIRWATCH_RETURN) {
+		int rc = fence_return();
+		log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP,
+			  "bridge partition: the link to %s is up again: back in the ring%s at_ms=%llu", name_of(m, peer),
+			  rc < 0 ? " (the fence could not be removed)" : "", (unsigned long long)clock_real_ms());
+		audit(m, AUDITLOG_FINDING, json_pack("{s:s, s:s, s:s, s:s}", "subject", "bridge-partition", "severity",
+						      "info", "peer", name_of(m, peer), "action", "back in the ring"));
+	}
+}
+
 static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 {
 	struct manager *m = arg;
 
 	m->info = s->info;
+	watch_pairs(m, s, s->at_us);
+}
+
+/* While corosync does not answer (it does not while it cannot settle a membership),
+ * the pair watch goes on with the last link states it gave. */
+static void on_pair_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct manager *m = w->data;
+	struct ringwatch_sample s;
+
+	if (ringwatch_is_stalled(m->ringwatch) && ringwatch_last(m->ringwatch, &s) == 0)
+		watch_pairs(m, &s, clock_mono_us());
 }
 
 static const struct ringwatch_ops ringwatch_ops = {
@@ -752,9 +834,13 @@ static int start_services(struct manager *m)
 	rc = membership_start(m->membership);
 	if (rc < 0)
 		return rc;
+	/* A fence left by a fomgr that died withdrawn would keep this node out. */
+	if (fence_return() == 0)
+		log_warn("bridge partition: removed a withdrawal left by an earlier run");
 	m->ringwatch = ringwatch_new(m->loop, &ringwatch_ops, m);
 	if (!m->ringwatch)
 		return -ENOMEM;
+	ev_timer_start(m->loop, &m->pair_tick);
 	return ringwatch_start(m->ringwatch);
 }
 
@@ -791,6 +877,8 @@ struct manager *manager_new(struct ev_loop *loop, const char *config_path)
 	m->reannounce.data = m;
 	ev_timer_init(&m->settle, on_settle, 0., 0.);
 	m->settle.data = m;
+	ev_timer_init(&m->pair_tick, on_pair_tick, 0.1, 0.1);
+	m->pair_tick.data = m;
 	m->nodelist_retry.data = m->failback_timer.data = m->shutdown_timer.data = m;
 	return m;
 }
@@ -804,7 +892,10 @@ void manager_free(struct manager *m)
 	ev_timer_stop(m->loop, &m->shutdown_timer);
 	ev_timer_stop(m->loop, &m->reannounce);
 	ev_timer_stop(m->loop, &m->settle);
+	ev_timer_stop(m->loop, &m->pair_tick);
 	ringwatch_free(m->ringwatch);
+	if (m->pairs.withdrawn_from && fence_return() == 0)
+		log_info("bridge partition: withdrawal lifted on the way out");
 	audit_free(m->audit);
 	if (m->auditlog) {
 		audit(m, AUDITLOG_STOP, json_pack("{s:s}", "version", FO_VERSION));

@@ -10,6 +10,7 @@
  * - firewall: `list ruleset` in libnftables' stateless JSON (no counters), one
  *   string per object with its "handle" removed (handles are per node), in nft's
  *   order (rule order matters). */
+#include "fence.h"
 #include "netstate.h"
 
 #include <arpa/inet.h>
@@ -320,6 +321,13 @@ static json_t *firewall_line(json_t *item)
 	kind = json_object_iter_key(json_object_iter(item));
 	body = json_object_iter_value(json_object_iter(item));
 	if (strcmp(kind, "metainfo") == 0 || !json_is_object(body))
+		return NULL;
+	/* fomgr's own fence (a withdrawal from the ring) is state, not configuration. */
+	if (json_is_string(json_object_get(body, "table")) &&
+	    strcmp(json_string_value(json_object_get(body, "table")), FENCE_TABLE) == 0)
+		return NULL;
+	if (strcmp(kind, "table") == 0 && json_is_string(json_object_get(body, "name")) &&
+	    strcmp(json_string_value(json_object_get(body, "name")), FENCE_TABLE) == 0)
 		return NULL;
 	copy = json_deep_copy(body);
 	json_object_del(copy, "handle");

@@ -75,8 +75,16 @@ static void read_links(cmap_handle_t stats, cmap_handle_t icmap, struct ringwatc
 		if (nodeid == s->local_nodeid)
 			continue;
 		l = &s->links[s->n_links++];
+		memset(l, 0, sizeof(*l));
 		l->nodeid = nodeid;
-		l->connected = 0;
+		for (unsigned r = 0; r < RINGWATCH_ADDRS; r++) {
+			char *addr = NULL;
+			snprintf(key, sizeof(key), "nodelist.node.%u.ring%u_addr", i, r);
+			if (cmap_get_string(icmap, key, &addr) != CS_OK)
+				continue;
+			snprintf(l->addrs[l->n_addrs++], RINGWATCH_ADDR_MAX, "%s", addr);
+			free(addr);
+		}
 		for (unsigned k = 0; k < RINGWATCH_KNET_LINKS && !l->connected; k++) {
 			uint8_t c = 0;
 			snprintf(key, sizeof(key), "stats.knet.node%u.link%u.connected", nodeid, k);
@@ -112,6 +120,8 @@ static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct ringwatch_samp
 		close_handles(icmap, stats);
 		return rc;
 	}
+	if (cmap_get_uint16(*icmap, "totem.interface.0.mcastport", &s->knet_port) != CS_OK)
+		s->knet_port = 5405;
 	read_links(*stats, *icmap, s);
 	s->at_us = clock_mono_us();
 	return 0;

@@ -13,9 +13,14 @@
 #include "config.h"
 #include "membership.h"
 
+#define RINGWATCH_ADDRS 4 /* ring0_addr .. ring3_addr */
+#define RINGWATCH_ADDR_MAX 64
+
 struct ringwatch_link {
 	uint32_t nodeid;
 	int connected; /* any knet link to that node is up */
+	size_t n_addrs;
+	char addrs[RINGWATCH_ADDRS][RINGWATCH_ADDR_MAX]; /* its ringN_addr, as configured */
 };
 
 /* One answer from corosync. */
@@ -23,6 +28,7 @@ struct ringwatch_sample {
 	uint64_t at_us; /* monotonic time the answer arrived */
 	struct membership_info info;
 	uint32_t local_nodeid;
+	uint16_t knet_port; /* totem.interface.0.mcastport, 5405 by default */
 	size_t n_links; /* peers of the nodelist (not this node) */
 	struct ringwatch_link links[CONFIG_MAX_NODES];
 };

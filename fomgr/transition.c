@@ -445,15 +445,28 @@ static enum transition_reason acquire_reason(const struct view *view, const stru
 {
 	const struct view_node *prev = from ? view_node_by_id((struct view *)view, from) : NULL;
 
-	if (pg->reason == PLACEMENT_FAILBACK)
+	if (pg->reason == PLACEMENT_FAILBACK && from)
 		return TRANSITION_FAILBACK;
 	if (pg->reason == PLACEMENT_PINNED)
 		return TRANSITION_SWITCHOVER;
 	if (from && holder_in_standby(view, from))
 		return TRANSITION_STANDBY;
+	if (!from)
+		return TRANSITION_INITIAL; /* nobody had the addresses up */
 	if (prev && prev->member && placement_eligible(view, cfg, prev))
 		return TRANSITION_FAILBACK;
-	return from || pg->reason == PLACEMENT_FAILOVER ? TRANSITION_FAILOVER : TRANSITION_INITIAL;
+	return TRANSITION_FAILOVER;
+}
+
+/* Another node has the group's addresses up in its kernel (not only claimed). */
+static int other_up(const struct view *view, const char *group)
+{
+	for (size_t i = 0; i < view->n_nodes; i++) {
+		const struct view_node *n = &view->nodes[i];
+		if (n->nodeid != view->local_nodeid && n->up && n->has_state && wire_announce_up(&n->ann, group))
+			return 1;
+	}
+	return 0;
 }
 
 static enum transition_reason why_release(const struct view *view, const struct placement_group *pg,
@@ -461,6 +474,11 @@ static enum transition_reason why_release(const struct view *view, const struct 
 {
 	const struct view_node *me = view_local(view);
 
+	/* Two holders at once happen only when partitions merge (or a two-node
+	 * cluster without a tie-breaker healed): a graceful move never has the
+	 * other side's addresses up before we release. */
+	if (pg->reason != PLACEMENT_NO_QUORUM && other_up(view, cfg->name))
+		return TRANSITION_MERGE;
 	if (pg->reason == PLACEMENT_NO_QUORUM)
 		return TRANSITION_QUORUM;
 	if (pg->reason == PLACEMENT_PINNED)
@@ -485,8 +503,12 @@ static void apply_group(struct tgroup *g, const struct placement_group *pg, cons
 	uint32_t from;
 
 	g->claim_seen = me && me->has_state && wire_announce_holds(&me->ann, g->cfg.name);
-	if (pg->holder && pg->holder != view->local_nodeid)
-		g->last_holder = pg->holder;
+	/* "from" names a node that had the addresses up, not one that only claimed. */
+	if (pg->holder && pg->holder != view->local_nodeid) {
+		const struct view_node *h = view_node_by_id((struct view *)view, pg->holder);
+		if (h && h->has_state && wire_announce_up(&h->ann, g->cfg.name))
+			g->last_holder = pg->holder;
+	}
 	if (pg->reason == PLACEMENT_UNSETTLED)
 		return;
 	if (!mine)
@@ -496,7 +518,7 @@ static void apply_group(struct tgroup *g, const struct placement_group *pg, cons
 
 		/* A holder that went down took its announce with it: the one we saw last
 		 * is where the group comes from. */
-		from = pg->holder && pg->holder != view->local_nodeid ? pg->holder : g->last_holder;
+		from = g->last_holder;
 		reason = acquire_reason(view, pg, &g->cfg, from);
 		if (other_claims(view, g->cfg.name)) {
 			if (!g->waiting) {
@@ -516,6 +538,7 @@ static void apply_group(struct tgroup *g, const struct placement_group *pg, cons
 		}
 		g->want = 1;
 		g->reason = reason;
+		g->last_holder = 0; /* ours now: whoever holds it next took it from us */
 		snprintf(g->from, sizeof(g->from), "%s", node_name(view, from));
 		snprintf(g->to, sizeof(g->to), "%s", node_name(view, view->local_nodeid));
 		g->t->changed(g->t->arg); /* the claim goes out first */
@@ -570,6 +593,21 @@ void transition_release_all(struct transition *t, enum transition_reason reason,
 		if (done)
 			done(arg);
 	}
+}
+
+int transition_reannounce(struct transition *t, const char *why)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < TRANSITION_SLOTS; i++) {
+		struct tgroup *g = &t->groups[i];
+		if (!g->used || g->removed || g->state != TRANSITION_HELD || !g->want)
+			continue;
+		log_info("reannounce group=%s reason=%s", g->cfg.name, why);
+		start_garp(g);
+		n++;
+	}
+	return n;
 }
 
 int transition_claims(const struct transition *t, const char *group)

@@ -78,6 +78,10 @@ void transition_apply(struct transition *t, const struct placement *p, const str
 void transition_release_all(struct transition *t, enum transition_reason reason, transition_released_fn done,
 			    void *arg);
 
+/* Sends the gratuitous ARP / unsolicited NA burst again for every group held here
+ * (a partition healed, a peer joined, a conflict was seen), so that neighbour
+ * caches that learnt another MAC meanwhile come back. Returns how many groups. */
+int transition_reannounce(struct transition *t, const char *why);
 /* Whether this node claims the group: it wants it (the claim is announced before
  * the addresses are added), holds it, or is still releasing it. */
 int transition_claims(const struct transition *t, const char *group);

@@ -1,0 +1,82 @@
+#include "pairwatch.h"
+
+static const char *const action_names[PAIRWATCH_ACTION_MAX] = {"none", "withdraw", "return"};
+
+const char *pairwatch_action_str(enum pairwatch_action a)
+{
+	return a < PAIRWATCH_ACTION_MAX ? action_names[a] : "invalid";
+}
+
+uint64_t pairwatch_wait_us(uint32_t token_ms, uint32_t consensus_ms)
+{
+	if (!token_ms)
+		token_ms = 1000;
+	if (!consensus_ms)
+		consensus_ms = token_ms + token_ms / 5;
+	return 2000ull * (token_ms + consensus_ms);
+}
+
+static uint64_t *down_since(struct pairwatch *pw, uint32_t nodeid)
+{
+	for (size_t i = 0; i < pw->n; i++)
+		if (pw->seen[i].nodeid == nodeid)
+			return &pw->seen[i].down_since_us;
+	if (pw->n == CONFIG_MAX_NODES)
+		return NULL;
+	pw->seen[pw->n].nodeid = nodeid;
+	pw->seen[pw->n].down_since_us = 0;
+	return &pw->seen[pw->n++].down_since_us;
+}
+
+static const struct pairwatch_peer *peer_of(const struct pairwatch_input *in, uint32_t nodeid)
+{
+	for (size_t i = 0; i < in->n_peers; i++)
+		if (in->peers[i].nodeid == nodeid)
+			return &in->peers[i];
+	return NULL;
+}
+
+enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatch_input *in, uint64_t now_us,
+				     uint32_t *peer)
+{
+	uint64_t wait = pairwatch_wait_us(in->token_ms, in->consensus_ms);
+	size_t reachable = 0;
+
+	for (size_t i = 0; i < in->n_peers; i++) {
+		uint64_t *since = down_since(pw, in->peers[i].nodeid);
+		if (!since)
+			continue;
+		if (in->peers[i].link_up)
+			*since = 0;
+		else if (!*since)
+			*since = now_us ? now_us : 1;
+		reachable += in->peers[i].link_up != 0;
+	}
+	if (pw->withdrawn_from) {
+		const struct pairwatch_peer *p = peer_of(in, pw->withdrawn_from);
+		/* Back once the lost link is up (or its node left the nodelist). */
+		if (!p || p->link_up) {
+			*peer = pw->withdrawn_from;
+			pw->withdrawn_from = 0;
+			return PAIRWATCH_RETURN;
+		}
+		return PAIRWATCH_NONE;
+	}
+	for (size_t i = 0; i < in->n_peers; i++) {
+		const struct pairwatch_peer *p = &in->peers[i];
+		uint64_t *since = down_since(pw, p->nodeid);
+
+		/* Only the higher nodeid of a pair withdraws; a peer that corosync has
+		 * put out of a ring that then settled is a clean failure, not a bridge;
+		 * a node that reaches nobody is isolated, which corosync handles. */
+		if (p->nodeid >= in->local_nodeid || p->link_up || !(p->in_ring || in->unsettled) || !since ||
+		    !*since)
+			continue;
+		if (now_us - *since < wait || reachable == 0)
+			continue;
+		pw->withdrawn_from = p->nodeid;
+		*peer = p->nodeid;
+		return PAIRWATCH_WITHDRAW;
+	}
+	return PAIRWATCH_NONE;
+}

@@ -1,0 +1,55 @@
+/* Pair watch: the rule that turns an asymmetric (bridge) partition into a clean one.
+ * When two nodes cannot reach each other while both still reach the rest, corosync
+ * keeps forming memberships and never settles: the far side keeps a stale quorate
+ * view and CPG delivers nothing, so nobody can claim a group. The rule: of a broken
+ * pair, the node with the higher nodeid withdraws from the ring (fence.c drops its
+ * cluster traffic to every peer but the one it lost), so that corosync sees a clean
+ * partition and the rest forms a stable quorate ring. It comes back as soon as its
+ * knet link to that peer is up again. Pure: no I/O, no clock. */
+#ifndef FOMGR_PAIRWATCH_H
+#define FOMGR_PAIRWATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct pairwatch_peer {
+	uint32_t nodeid;
+	int link_up;  /* corosync's knet link to it is connected */
+	int in_ring;  /* in the last ring corosync delivered to us */
+};
+
+struct pairwatch_input {
+	uint32_t local_nodeid;
+	uint32_t token_ms, consensus_ms;
+	int unsettled; /* our corosync stopped answering (it does while it cannot settle) */
+	size_t n_peers;
+	struct pairwatch_peer peers[CONFIG_MAX_NODES];
+};
+
+struct pairwatch {
+	uint32_t withdrawn_from; /* the peer we withdrew for, 0 when in the ring */
+	size_t n;
+	struct {
+		uint32_t nodeid;
+		uint64_t down_since_us; /* 0 while its link is up */
+	} seen[CONFIG_MAX_NODES];
+};
+
+enum pairwatch_action { PAIRWATCH_NONE, PAIRWATCH_WITHDRAW, PAIRWATCH_RETURN, PAIRWATCH_ACTION_MAX };
+
+/* How long a link to a peer must stay down, while that peer is still in our ring
+ * or our corosync cannot settle, before we withdraw: twice token + consensus, time
+ * for corosync to settle a clean failure (a dead peer leaves our ring long before)
+ * and for the partition our own withdrawal makes to settle on the others, so that
+ * it never cascades. */
+uint64_t pairwatch_wait_us(uint32_t token_ms, uint32_t consensus_ms);
+
+/* Feeds one observation at now_us. WITHDRAW: withdraw from the ring, keeping only
+ * the link to *peer; RETURN: that link is up again, come back. */
+enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatch_input *in, uint64_t now_us,
+				     uint32_t *peer);
+const char *pairwatch_action_str(enum pairwatch_action a);
+
+#endif
