@@ -1,0 +1,148 @@
+/* The pair watch's rule, as a table of timelines: which node of a broken pair
+ * withdraws, when, and when it comes back; what is not a bridge (a dead peer, an
+ * isolated node, a link that comes back in time). Token 600 + consensus 720: the
+ * wait is 2640 ms. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pairwatch.h"
+
+#define MS 1000ull
+#define WAIT (2640 * MS)
+
+/* One observation: links and ring membership of peers 1..3 as seen from local. */
+struct obs {
+	uint64_t at_ms;
+	int up[4];      /* link_up by nodeid (index 0 unused) */
+	int ring[4];    /* in_ring by nodeid */
+	int unsettled;
+	enum pairwatch_action want;
+	uint32_t want_peer;
+};
+
+static void run(uint32_t local, const struct obs *obs, size_t n)
+{
+	struct pairwatch pw;
+
+	memset(&pw, 0, sizeof(pw));
+	for (size_t i = 0; i < n; i++) {
+		struct pairwatch_input in = {.local_nodeid = local, .token_ms = 600, .consensus_ms = 720,
+					     .unsettled = obs[i].unsettled};
+		uint32_t peer = 0;
+		enum pairwatch_action a;
+
+		for (uint32_t id = 1; id <= 3; id++) {
+			if (id == local)
+				continue;
+			in.peers[in.n_peers++] = (struct pairwatch_peer){id, obs[i].up[id], obs[i].ring[id]};
+		}
+		a = pairwatch_step(&pw, &in, obs[i].at_ms * MS + 1, &peer);
+		if (a != obs[i].want)
+			fail_msg("local %u, step %zu at %llu ms: %s, expected %s", local, i,
+				 (unsigned long long)obs[i].at_ms, pairwatch_action_str(a),
+				 pairwatch_action_str(obs[i].want));
+		if (a != PAIRWATCH_NONE)
+			assert_int_equal(peer, obs[i].want_peer);
+	}
+}
+
+static void test_wait(void **state)
+{
+	assert_int_equal(pairwatch_wait_us(600, 720), WAIT);
+	assert_int_equal(pairwatch_wait_us(1000, 0), 2 * (1000 + 1200) * MS);
+}
+
+/* node2 lost node1, still hears node3, and its ring still shows node1 (corosync
+ * cannot settle): after the wait node2 withdraws; it comes back when the link is. */
+static void test_higher_of_pair_withdraws_and_returns(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{100, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{2000, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{2739, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{2741, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_WITHDRAW, 1},
+		{5000, {0, 0, 0, 0}, {0, 0, 1, 0}, 0, PAIRWATCH_NONE, 0}, /* alone now, by our own hand */
+		{9000, {0, 1, 0, 0}, {0, 0, 1, 0}, 0, PAIRWATCH_RETURN, 1},
+		{9100, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+	};
+	run(2, t, sizeof(t) / sizeof(t[0]));
+}
+
+/* The same fault seen from node1: the lower nodeid never withdraws. */
+static void test_lower_of_pair_stays(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{100, {0, 1, 0, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
+		{10000, {0, 1, 0, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
+	};
+	run(1, t, sizeof(t) / sizeof(t[0]));
+}
+
+/* node1 died: corosync puts it out of node3's ring and settles; no withdrawal. */
+static void test_dead_peer_is_no_bridge(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{400, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1400, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{60000, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+	};
+	run(3, t, sizeof(t) / sizeof(t[0]));
+}
+
+/* corosync put node1 out of the ring once, then stopped answering (it does while
+ * it cannot settle): that is a bridge too. */
+static void test_unsettled_counts(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1000, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{3000, {0, 0, 1, 1}, {0, 0, 1, 1}, 1, PAIRWATCH_WITHDRAW, 1},
+	};
+	run(2, t, sizeof(t) / sizeof(t[0]));
+}
+
+/* A node that reaches nobody is isolated: corosync handles it (no quorum). */
+static void test_isolated_node_stays(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 0, 1, 0}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
+		{10000, {0, 0, 1, 0}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
+	};
+	run(2, t, sizeof(t) / sizeof(t[0]));
+}
+
+/* A link that comes back before the wait restarts it from zero. */
+static void test_flap_restarts_wait(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{2000, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{2100, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{4000, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{4741, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_WITHDRAW, 1},
+	};
+	run(2, t, sizeof(t) / sizeof(t[0]));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wait),
+		cmocka_unit_test(test_higher_of_pair_withdraws_and_returns),
+		cmocka_unit_test(test_lower_of_pair_stays),
+		cmocka_unit_test(test_dead_peer_is_no_bridge),
+		cmocka_unit_test(test_unsettled_counts),
+		cmocka_unit_test(test_isolated_node_stays),
+		cmocka_unit_test(test_flap_restarts_wait),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
