@@ -9,7 +9,11 @@
  * the loop, as rtnetlink answers through its socket (the acknowledgement is
  * readable as soon as the request is sent). corosync is membership_send, the
  * disk is fdatasync and fsync, the connection count is sockdiag's. A second case:
- * an admin state adopted from a peer (standby) is persisted after the delete. */
+ * an admin state adopted from a peer (standby) is persisted after the delete.
+ *
+ * To measure rather than test: FO_SLOW_SYNC_MS=N makes every sync take N ms (a
+ * slow disk; off by default, unit tests never sleep) and the quorum case prints
+ * how long after the event the delete and the release announce went out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,10 +34,27 @@ static const char *const step_names[STEP_MAX] = {"vip_del", "ack", "announce(hel
 static enum step steps[MAX_STEPS];
 static size_t n_steps;
 
+static uint64_t step_us[MAX_STEPS];
+
 static void note(enum step s)
 {
-	if (n_steps < MAX_STEPS)
+	if (n_steps < MAX_STEPS) {
+		step_us[n_steps] = clock_mono_us();
 		steps[n_steps++] = s;
+	}
+}
+
+/* A slow disk, when asked for. */
+static void slow_disk(void)
+{
+	const char *ms = getenv("FO_SLOW_SYNC_MS");
+	struct timespec ts;
+
+	if (!ms || atoi(ms) <= 0)
+		return;
+	ts.tv_sec = atoi(ms) / 1000;
+	ts.tv_nsec = (long)(atoi(ms) % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
 }
 
 /* The index of the first s, or MAX_STEPS when it never happened. */
@@ -151,7 +172,8 @@ int __wrap_membership_read_info(struct membership_info *out)
 int __real_fdatasync(int fd);
 int __wrap_fdatasync(int fd)
 {
-	note(STEP_DISK); /* a slow disk would block here */
+	note(STEP_DISK); /* a slow disk blocks here */
+	slow_disk();
 	return __real_fdatasync(fd);
 }
 
@@ -159,6 +181,7 @@ int __real_fsync(int fd);
 int __wrap_fsync(int fd)
 {
 	note(STEP_DISK);
+	slow_disk();
 	return __real_fsync(fd);
 }
 
@@ -316,6 +339,10 @@ static void test_release_before_disk(void **state)
 	assert_int_equal(first(STEP_DISK), MAX_STEPS);
 	run_loop();
 	print_steps();
+	if (getenv("FO_SLOW_SYNC_MS"))
+		print_message("slow disk %s ms: delete %.3f ms, release announced %.3f ms after the event\n",
+			      getenv("FO_SLOW_SYNC_MS"), (double)(step_us[first(STEP_DEL)] - event_us) / 1000,
+			      (double)(step_us[first(STEP_ANNOUNCE_RELEASED)] - event_us) / 1000);
 	assert_int_equal(transition_state_of(m->transition, "web"), TRANSITION_IDLE);
 	assert_true(first(STEP_DEL) < first(STEP_DISK));
 	assert_true(first(STEP_ACK) < first(STEP_DISK));
