@@ -7,9 +7,12 @@
  *
  * Around a transition nothing here delays the move: the hooks only queue the work,
  * which runs from a zero timer in the next loop iteration, after the I/O already
- * pending then (the kernel's acknowledgements, the peers' messages): the count of
- * the connections on the VIPs, the snapshot, the record and its fsync. (Not an
- * idle watcher: a watcher that is always pending would starve it.) */
+ * pending then (the kernel's acknowledgements, the peers' messages: the timer's
+ * priority is below theirs, since libev runs the watchers of one priority last
+ * queued first, timers after I/O): the count of the connections on the VIPs, the
+ * snapshot, the record. Records are queued in the audit log (auditlog_enqueue),
+ * which writes them after that. (Not an idle watcher: a watcher that is always
+ * pending would starve it.) */
 #include "audit.h"
 
 #include <arpa/inet.h>
@@ -637,7 +640,7 @@ struct audit {
 
 static void record(struct audit *a, enum auditlog_type type, json_t *fields)
 {
-	int r = a->log && fields ? auditlog_append(a->log, type, fields) : 0;
+	int r = a->log && fields ? auditlog_enqueue(a->log, type, fields, 0) : 0;
 
 	if (!fields)
 		r = -ENOMEM;
@@ -1310,6 +1313,7 @@ struct audit *audit_new(struct ev_loop *loop, const struct config *config, struc
 	ev_timer_init(&a->periodic, on_periodic, 0, 0);
 	a->periodic.data = a;
 	ev_timer_init(&a->deferred, on_deferred, 0, 0);
+	ev_set_priority(&a->deferred, EV_MINPRI + 1); /* after I/O, before the log's writes */
 	a->deferred.data = a;
 	audit_set_config(a, config);
 	return a;
@@ -1353,6 +1357,21 @@ void audit_get_stats(const struct audit *a, struct audit_stats *stats)
 	*stats = a->stats;
 }
 
+/* The audit log's queue: what waits to be written, and what was lost. */
+static json_t *log_queue_json(const struct auditlog *log)
+{
+	struct auditlog_queue_stats q;
+	uint64_t now = clock_mono_ms();
+
+	auditlog_queue_stats(log, &q);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "depth", (json_int_t)q.depth, "max_depth",
+			 (json_int_t)q.max_depth, "oldest_age_ms",
+			 (json_int_t)(q.depth && now > q.oldest_mono_ms ? now - q.oldest_mono_ms : 0), "queued",
+			 (json_int_t)q.queued, "written", (json_int_t)q.written, "dropped_full",
+			 (json_int_t)q.dropped_full, "dropped_bad", (json_int_t)q.dropped_bad, "flush_errors",
+			 (json_int_t)q.flush_errors, "last_error", q.last_error ? strerror(-q.last_error) : NULL);
+}
+
 json_t *audit_status_json(const struct audit *a)
 {
 	const struct audit_stats *s = &a->stats;
@@ -1370,5 +1389,7 @@ json_t *audit_status_json(const struct audit *a)
 
 	if (st && a->have_net && netstate_summary_digest(&a->net, &d) == 0)
 		json_object_set_new(st, "digests", netstate_digests_json(&d));
+	if (st && a->log)
+		json_object_set_new(st, "log_queue", log_queue_json(a->log));
 	return st;
 }

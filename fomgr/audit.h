@@ -185,7 +185,7 @@ struct audit_stats {
 	uint64_t periodic_us_last, periodic_us_max;
 	uint64_t vip_connections_last;  /* established on the VIPs, latest count */
 	uint64_t probe_rounds, probes_sent, probes_open, probes_refused, probes_timeout, probes_error;
-	uint64_t log_errors;            /* records that could not be written */
+	uint64_t log_errors;            /* records that could not be queued (the log's queue is full) */
 	uint64_t deferred_dropped;      /* after-acquire audits dropped (queue full) */
 };
 
@@ -206,8 +206,12 @@ void audit_periodic_stop(struct audit *a);
 int audit_run_now(struct audit *a);
 
 /* Call just before releasing a group's addresses. It only queues: the count of
- * the connections the move cuts (they outlive the address) and the record, with
- * the latest periodic snapshot's findings, run from the loop's next iteration. */
+ * the connections the move cuts and the record, with the latest periodic
+ * snapshot's findings, run from the loop's next iteration, after the delete has
+ * been sent and its acknowledgement handled. Counting then is deliberate: a
+ * deleted address does not close its connections, so they are still there to be
+ * counted (only those that ended in that millisecond or two are missed), and the
+ * delete waits for nothing. */
 int audit_before_release(struct audit *a, const char *group);
 /* Call once a group's addresses are up. The snapshot, the counts and the record
  * run from the loop afterwards (a zero timer: the next iteration). */

@@ -10,7 +10,12 @@
  *
  * A record that cannot be written whole is truncated away, so the file never holds
  * half a record; a line left unterminated by a crash (never acknowledged, since an
- * append returns only after fdatasync) is cut off when the log is opened. */
+ * append returns only after fdatasync) is cut off when the log is opened.
+ *
+ * The queue is a ring of stamped records: their seq and prev are given only when
+ * they are written, in queue order, so the chain is the order of the events.
+ * Records are written in batches (one write and one fdatasync for up to
+ * FLUSH_BATCH records): the records of one event cost one sync, not one each. */
 #include "auditlog.h"
 
 #include <ctype.h>
@@ -29,13 +34,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include "fo/clock.h"
+#include "fo/log.h"
 
 #define HASH_HEX_LEN 64
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 #define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
 #define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
+#define FLUSH_BATCH 64                /* records per write and fdatasync, at most */
+#define FLUSH_BATCH_BYTES (1u << 20)  /* ... and about this many bytes */
+
+/* A record as it will be written, but for its seq and prev. */
+struct queued {
+	enum auditlog_type type;
+	json_t *fields; /* a reference of the queue's (NULL: no fields) */
+	uint64_t realtime_ms, mono_ms;
+	uint64_t dropped_before;
+};
 
 struct auditlog {
 	char *path;
@@ -45,6 +63,14 @@ struct auditlog {
 	int fd;
 	uint64_t seq;               /* of the last record written (0: none yet) */
 	char prev[HASH_HEX_LEN + 1]; /* hex SHA-256 of the last line */
+	struct queued *queue;       /* a ring of AUDITLOG_QUEUE_MAX */
+	size_t q_head, q_len;
+	uint64_t dropped_pending;   /* refused since the last record queued or written */
+	struct auditlog_queue_stats stats;
+	struct ev_loop *loop;       /* NULL: the queue is written at once */
+	ev_timer flush;             /* zero delay, lowest priority */
+	ev_timer retry;             /* every AUDITLOG_RETRY_S while writes fail */
+	int failing;                /* logged once per streak */
 };
 
 static const char *const type_names[AUDITLOG_TYPE_MAX] = {
@@ -411,7 +437,7 @@ struct auditlog *auditlog_open(const char *path, const char *node, const struct 
 	bool created;
 	int r = log ? 0 : -ENOMEM;
 
-	if (r == 0 && !(log->path = strdup(path)))
+	if (r == 0 && (!(log->path = strdup(path)) || !(log->queue = calloc(AUDITLOG_QUEUE_MAX, sizeof(*log->queue)))))
 		r = -ENOMEM;
 	if (r == 0) {
 		snprintf(log->node, sizeof(log->node), "%s", node ? node : "");
@@ -425,8 +451,10 @@ struct auditlog *auditlog_open(const char *path, const char *node, const struct 
 	if (r < 0) {
 		if (log && log->fd > 0)
 			close(log->fd);
-		if (log)
+		if (log) {
 			free(log->path);
+			free(log->queue);
+		}
 		free(log);
 		errno = -r;
 		return NULL;
@@ -435,12 +463,31 @@ struct auditlog *auditlog_open(const char *path, const char *node, const struct 
 	return log;
 }
 
+static void queue_pop(struct auditlog *log)
+{
+	json_decref(log->queue[log->q_head].fields);
+	log->queue[log->q_head].fields = NULL;
+	log->q_head = (log->q_head + 1) % AUDITLOG_QUEUE_MAX;
+	log->q_len--;
+}
+
 void auditlog_close(struct auditlog *log)
 {
+	int r;
+
 	if (!log)
 		return;
+	if (log->loop) {
+		ev_timer_stop(log->loop, &log->flush);
+		ev_timer_stop(log->loop, &log->retry);
+	}
+	if (log->q_len && (r = auditlog_flush(log)) < 0)
+		log_err("audit log %s: %zu queued record(s) lost at close: %s", log->path, log->q_len, strerror(-r));
+	while (log->q_len)
+		queue_pop(log);
 	if (log->fd >= 0)
 		close(log->fd);
+	free(log->queue);
 	free(log->path);
 	free(log);
 }
@@ -474,30 +521,65 @@ static void format_ts(uint64_t realtime_ms, char *buf, size_t size)
 		buf[size - 1] = '\0';
 }
 
-/* The caller's fields with the chain fields set over them; NULL on ENOMEM. */
-static json_t *record_build(const struct auditlog *log, enum auditlog_type type, json_t *fields)
+/* A record of type with fields (not taken), stamped at at_mono_us (0: now); its
+ * realtime is now's less the time since. */
+static struct queued stamp(enum auditlog_type type, json_t *fields, uint64_t at_mono_us)
 {
-	json_t *rec = fields ? json_copy(fields) : json_object();
-	uint64_t real = clock_real_ms();
+	uint64_t now_us = clock_mono_us(), real = clock_real_ms();
+	uint64_t at = at_mono_us && at_mono_us <= now_us ? at_mono_us : now_us;
+
+	return (struct queued){.type = type, .fields = fields, .mono_ms = at / 1000u,
+			       .realtime_ms = real - (now_us - at) / 1000u};
+}
+
+/* The caller's fields with the chain fields set over them; NULL on ENOMEM. */
+static json_t *record_build(const struct auditlog *log, const struct queued *q, uint64_t seq, const char *prev)
+{
+	json_t *rec = q->fields ? json_copy(q->fields) : json_object();
 	char ts[40];
 
 	if (!rec || !json_is_object(rec)) {
 		json_decref(rec);
 		return NULL;
 	}
-	format_ts(real, ts, sizeof(ts));
-	if (json_object_set_new(rec, "seq", json_integer((json_int_t)(log->seq + 1))) ||
-	    json_object_set_new(rec, "type", json_string(auditlog_type_str(type))) ||
+	format_ts(q->realtime_ms, ts, sizeof(ts));
+	if (json_object_set_new(rec, "seq", json_integer((json_int_t)seq)) ||
+	    json_object_set_new(rec, "type", json_string(auditlog_type_str(q->type))) ||
 	    json_object_set_new(rec, "ts", json_string(ts)) ||
-	    json_object_set_new(rec, "realtime_ms", json_integer((json_int_t)real)) ||
-	    json_object_set_new(rec, "mono_ms", json_integer((json_int_t)clock_mono_ms())) ||
+	    json_object_set_new(rec, "realtime_ms", json_integer((json_int_t)q->realtime_ms)) ||
+	    json_object_set_new(rec, "mono_ms", json_integer((json_int_t)q->mono_ms)) ||
 	    json_object_set_new(rec, "boot_id", json_string(log->boot_id)) ||
 	    json_object_set_new(rec, "node", json_string(log->node)) ||
-	    json_object_set_new(rec, "prev", json_string(log->prev))) {
+	    json_object_set_new(rec, "prev", json_string(prev)) ||
+	    (q->dropped_before &&
+	     json_object_set_new(rec, "dropped_before", json_integer((json_int_t)q->dropped_before)))) {
 		json_decref(rec);
 		return NULL;
 	}
 	return rec;
+}
+
+/* The line of q as record seq after prev, with its newline (*len counts it), and
+ * its hash. *text is the caller's to free. 0, -ENOMEM or -EMSGSIZE. */
+static int record_encode(const struct auditlog *log, const struct queued *q, uint64_t seq, const char *prev,
+			 char **text, size_t *len, char hash[HASH_HEX_LEN + 1])
+{
+	json_t *rec = record_build(log, q, seq, prev);
+	int r;
+
+	*text = rec ? json_dumps(rec, DUMP_FLAGS) : NULL;
+	json_decref(rec);
+	if (!*text)
+		return -ENOMEM;
+	*len = strlen(*text);
+	r = *len + 1 > AUDITLOG_MAX_LINE ? -EMSGSIZE : sha256_hex(*text, *len, hash);
+	if (r < 0) {
+		free(*text);
+		*text = NULL;
+		return r;
+	}
+	(*text)[(*len)++] = '\n'; /* json_dumps leaves room: the NUL becomes the newline */
+	return 0;
 }
 
 /* Writes line (with its newline) and syncs; on any failure the file is cut back to
@@ -517,30 +599,179 @@ static int write_record(struct auditlog *log, const char *line, size_t len)
 	return r;
 }
 
+/* ---- the queue ---- */
+
+/* A record that can never be written (too long) leaves the queue; the next one
+ * says it is missing. */
+static void drop_unwritable(struct auditlog *log)
+{
+	uint64_t missing = log->queue[log->q_head].dropped_before + 1;
+
+	queue_pop(log);
+	log->stats.dropped_bad++;
+	if (log->q_len)
+		log->queue[log->q_head].dropped_before += missing;
+	else
+		log->dropped_pending += missing;
+}
+
+/* Writes up to FLUSH_BATCH records from the head with one write and one sync;
+ * the chain moves on only once they are on disk. */
+static int flush_batch(struct auditlog *log)
+{
+	char prev[HASH_HEX_LEN + 1], hash[HASH_HEX_LEN + 1], *buf = NULL, *text, *grown;
+	uint64_t seq = log->seq;
+	size_t n = 0, len = 0, tlen;
+	int r = 0;
+
+	memcpy(prev, log->prev, sizeof(prev));
+	while (n < log->q_len && n < FLUSH_BATCH && len < FLUSH_BATCH_BYTES) {
+		r = record_encode(log, &log->queue[(log->q_head + n) % AUDITLOG_QUEUE_MAX], seq + 1, prev, &text, &tlen,
+				  hash);
+		if (r == -EMSGSIZE && n == 0) {
+			drop_unwritable(log);
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		grown = realloc(buf, len + tlen);
+		if (!grown) {
+			free(text);
+			r = -ENOMEM;
+			break;
+		}
+		buf = grown;
+		memcpy(buf + len, text, tlen);
+		free(text);
+		len += tlen;
+		seq++;
+		memcpy(prev, hash, sizeof(prev));
+		n++;
+	}
+	if (r == -EMSGSIZE)
+		r = 0; /* written with the batch before it, dropped by the next one */
+	if (n && (r == 0 || r == -ENOMEM))
+		r = write_record(log, buf, len);
+	free(buf);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		queue_pop(log);
+	log->seq = seq;
+	memcpy(log->prev, prev, sizeof(log->prev));
+	log->stats.written += n;
+	return 0;
+}
+
+int auditlog_flush(struct auditlog *log)
+{
+	int r = 0;
+
+	while (r == 0 && log->q_len)
+		r = flush_batch(log);
+	if (r < 0)
+		log->stats.flush_errors++;
+	log->stats.last_error = r;
+	return r;
+}
+
+/* Flushes, says when a failing streak begins and ends, and keeps the retry timer
+ * running while it lasts. */
+static int flush_noted(struct auditlog *log)
+{
+	size_t depth = log->q_len;
+	int r = auditlog_flush(log);
+
+	if (r < 0 && !log->failing)
+		log_err("audit log %s: %zu record(s) not written yet: %s; kept in memory (at most %d) and retried "
+			"every %.0f s",
+			log->path, log->q_len, strerror(-r), AUDITLOG_QUEUE_MAX, AUDITLOG_RETRY_S);
+	else if (r == 0 && log->failing)
+		log_info("audit log %s: written again, %zu queued record(s) caught up", log->path, depth);
+	log->failing = r < 0;
+	if (log->loop && r < 0)
+		ev_timer_start(log->loop, &log->retry);
+	else if (log->loop)
+		ev_timer_stop(log->loop, &log->retry);
+	return r;
+}
+
+static void on_flush(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	flush_noted(w->data);
+}
+
+void auditlog_attach(struct auditlog *log, struct ev_loop *loop)
+{
+	log->loop = loop;
+	ev_timer_init(&log->flush, on_flush, 0., 0.);
+	/* Below every other watcher: a callback that queued records runs to its end,
+	 * then what else is pending in that iteration (the kernel's acknowledgement
+	 * of an address delete, the peers' messages), then the write. */
+	ev_set_priority(&log->flush, EV_MINPRI);
+	log->flush.data = log;
+	ev_timer_init(&log->retry, on_flush, AUDITLOG_RETRY_S, AUDITLOG_RETRY_S);
+	log->retry.data = log;
+}
+
+int auditlog_enqueue(struct auditlog *log, enum auditlog_type type, json_t *fields, uint64_t at_mono_us)
+{
+	struct queued *q;
+
+	if ((unsigned)type >= AUDITLOG_TYPE_MAX || (fields && !json_is_object(fields)))
+		return -EINVAL;
+	if (log->q_len == AUDITLOG_QUEUE_MAX) {
+		log->stats.dropped_full++;
+		log->dropped_pending++;
+		return -ENOBUFS;
+	}
+	q = &log->queue[(log->q_head + log->q_len) % AUDITLOG_QUEUE_MAX];
+	*q = stamp(type, fields ? json_incref(fields) : NULL, at_mono_us);
+	q->dropped_before = log->dropped_pending;
+	log->dropped_pending = 0;
+	log->q_len++;
+	log->stats.queued++;
+	if (log->q_len > log->stats.max_depth)
+		log->stats.max_depth = log->q_len;
+	if (!log->loop)
+		flush_noted(log); /* a failure keeps it queued: the next call retries */
+	else if (!ev_is_active(&log->retry)) /* failing: the retry timer's turn */
+		ev_timer_start(log->loop, &log->flush);
+	return 0;
+}
+
+void auditlog_queue_stats(const struct auditlog *log, struct auditlog_queue_stats *out)
+{
+	*out = log->stats;
+	out->depth = log->q_len;
+	out->oldest_mono_ms = log->q_len ? log->queue[log->q_head].mono_ms : 0;
+}
+
 int auditlog_append(struct auditlog *log, enum auditlog_type type, json_t *fields)
 {
-	json_t *rec;
+	struct queued q;
 	char *text, hash[HASH_HEX_LEN + 1];
 	size_t len;
 	int r;
 
 	if ((unsigned)type >= AUDITLOG_TYPE_MAX || (fields && !json_is_object(fields)))
 		return -EINVAL;
-	rec = record_build(log, type, fields);
-	text = rec ? json_dumps(rec, DUMP_FLAGS) : NULL;
-	json_decref(rec);
-	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
-	r = len + 1 > AUDITLOG_MAX_LINE ? -EMSGSIZE : sha256_hex(text, len, hash);
-	if (r == 0) {
-		text[len] = '\n'; /* json_dumps leaves room: the NUL becomes the newline */
-		r = write_record(log, text, len + 1);
-	}
+	if (log->q_len && (r = flush_noted(log)) < 0)
+		return r;
+	q = stamp(type, fields, 0);
+	q.dropped_before = log->dropped_pending;
+	r = record_encode(log, &q, log->seq + 1, log->prev, &text, &len, hash);
+	if (r < 0)
+		return r;
+	r = write_record(log, text, len);
 	free(text);
 	if (r < 0)
 		return r;
 	log->seq++;
+	log->dropped_pending = 0;
 	memcpy(log->prev, hash, sizeof(log->prev));
 	return 0;
 }

@@ -899,7 +899,8 @@ static void run_request(struct client *c, const struct control_request *req)
 		start_events(c, req);
 		return;
 	}
-	/* Written and fsync'ed before anything is done: no record, no change. */
+	/* Written and fsync'ed before anything is done (after the failover path's queued
+	 * records: auditlog_append writes those first): no record, no change. */
 	f = caller_json(&c->peer, req->cmd);
 	json_object_set_new(f, "args", request_args(req, NULL));
 	json_object_set_new(f, "phase", json_string("request"));

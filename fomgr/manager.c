@@ -98,15 +98,25 @@ static const char *name_of(struct manager *m, uint32_t nodeid)
 }
 
 
-/* One audit record; fields is consumed. A record that cannot be written is
- * logged (once per streak) and counted: the daemon carries on. */
-static int audit(struct manager *m, enum auditlog_type type, json_t *fields)
+/* at_us for audit(): the record is written before audit() returns. */
+#define AUDIT_NOW UINT64_MAX
+
+/* One audit record; fields is consumed. The failover path's records (at_us: the
+ * monotonic time of their event, 0 for now) are queued, to be written once the
+ * event has been handled: nothing on that path waits for the disk. Start, stop
+ * and configuration records (AUDIT_NOW) are written before the change is carried
+ * out. A record that cannot be written or queued is logged (once per streak):
+ * the daemon carries on. */
+static int audit(struct manager *m, enum auditlog_type type, json_t *fields, uint64_t at_us)
 {
-	int rc = m->auditlog ? auditlog_append(m->auditlog, type, fields) : -ENOTCONN;
+	int rc = !m->auditlog	    ? -ENOTCONN
+		 : at_us == AUDIT_NOW ? auditlog_append(m->auditlog, type, fields)
+				      : auditlog_enqueue(m->auditlog, type, fields, at_us);
 
 	json_decref(fields);
 	if (rc < 0 && !m->audit_failed && m->auditlog)
-		log_err("audit log: a %s record could not be written: %s", auditlog_type_str(type), strerror(-rc));
+		log_err("audit log: a %s record could not be %s: %s", auditlog_type_str(type),
+			at_us == AUDIT_NOW ? "written" : "queued (so it is not written)", strerror(-rc));
 	m->audit_failed = rc < 0;
 	return rc;
 }
@@ -288,37 +298,48 @@ static void finish_pending(struct manager *m, int rc)
 		p.done(p.arg, rc);
 }
 
-/* The newest admin state any node carries becomes ours (and is persisted); a
- * pending operator change is acknowledged once it is the cluster's. */
-static void follow_admin(struct manager *m)
+/* The newest admin state any node carries becomes ours. Returns 1 when it was
+ * adopted: it is persisted by settle_admin(), once the placement has acted. */
+static int follow_admin(struct manager *m)
 {
 	const struct wire_admin *winner = view_admin(&m->view);
-	int rc;
 
-	if (wire_admin_newer(winner, &m->admin)) {
-		m->admin = *winner;
-		rc = admin_save(m->admin_path, &m->admin);
-		if (rc < 0)
-			log_err("admin state epoch %llu not persisted to %s: %s", (unsigned long long)m->admin.epoch,
-				m->admin_path, strerror(-rc));
-		log_info("admin state epoch %llu adopted (standby %zu node(s), %zu pin(s))",
-			 (unsigned long long)m->admin.epoch, m->admin.n_standby, m->admin.n_pins);
-		emit(m, "admin", json_pack("{s:I}", "epoch", (json_int_t)m->admin.epoch));
-	}
+	if (!wire_admin_newer(winner, &m->admin))
+		return 0;
+	m->admin = *winner;
+	log_info("admin state epoch %llu adopted (standby %zu node(s), %zu pin(s))", (unsigned long long)m->admin.epoch,
+		 m->admin.n_standby, m->admin.n_pins);
+	emit(m, "admin", json_pack("{s:I}", "epoch", (json_int_t)m->admin.epoch));
+	return 1;
+}
+
+/* After the netlink requests are out: the adopted admin state is persisted (an
+ * fsync), then a pending operator change is acknowledged once it is the cluster's. */
+static void settle_admin(struct manager *m, int adopted)
+{
+	const struct wire_admin *winner = view_admin(&m->view);
+	int rc = adopted ? admin_save(m->admin_path, &m->admin) : 0;
+
+	if (rc < 0)
+		log_err("admin state epoch %llu not persisted to %s: %s", (unsigned long long)m->admin.epoch,
+			m->admin_path, strerror(-rc));
 	if (m->pending.active && winner->epoch >= m->pending.admin.epoch)
 		finish_pending(m, wire_admin_equal(winner, &m->pending.admin) ? 0 : -ECANCELED);
 }
 
 static void recompute(struct manager *m)
 {
+	int adopted;
+
 	if (!m->config || m->leaving)
 		return;
-	follow_admin(m);
+	adopted = follow_admin(m);
 	track_eligibility(m);
 	placement_compute(&m->view, m->config, &m->placement);
 	log_placement(m, &m->placement);
 	transition_apply(m->transition, &m->placement, &m->view, m->event_us);
 	announce(m, 0);
+	settle_admin(m, adopted);
 }
 
 static void on_audit_start(struct ev_loop *loop, ev_timer *w, int revents)
@@ -370,7 +391,7 @@ static void on_transition_event(void *arg, const struct transition_event *ev)
 	t->took_ms = ev->took_ms;
 	t->realtime_ms = ev->realtime_ms;
 	t->seq = ++m->transition_seq;
-	audit(m, AUDITLOG_TRANSITION, status_transition_json(t));
+	audit(m, AUDITLOG_TRANSITION, status_transition_json(t), 0);
 	if (ev->acquired && !ev->error && m->audit)
 		audit_after_acquire(m->audit, ev->group);
 	emit(m, "transition", status_transition_json(t));
@@ -450,23 +471,28 @@ static void on_lost(void *arg)
 	transition_release_all(m->transition, TRANSITION_QUORUM, NULL, NULL);
 }
 
-static void log_quorum(struct manager *m, int known, int quorate)
+static int quorum_changes(const struct manager *m, int known, int quorate)
 {
-	if (known && (!m->view.quorum_known || quorate != m->view.quorate)) {
-		log_event(LOG_LVL_INFO, LOG_MSGID_QUORUM, "quorum: %s at_ms=%llu", quorate ? "quorate" : "NOT quorate",
-			 (unsigned long long)clock_real_ms());
-		audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:i}", "quorate", quorate, "members",
-						     (int)view_members(&m->view)));
-	}
+	return known && (!m->view.quorum_known || quorate != m->view.quorate);
+}
+
+/* After the view changed and the placement acted on it: the record is stamped
+ * with the event's time. */
+static void log_quorum(struct manager *m, int quorate)
+{
+	log_event(LOG_LVL_INFO, LOG_MSGID_QUORUM, "quorum: %s at_ms=%llu", quorate ? "quorate" : "NOT quorate",
+		  (unsigned long long)clock_real_ms());
+	audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:i}", "quorate", quorate, "members", (int)view_members(&m->view)),
+	      m->event_us);
 }
 
 static void on_totem(void *arg, const uint32_t *nodeids, size_t n, int quorum_known, int quorate)
 {
 	struct manager *m = arg;
+	int quorum_changed = quorum_changes(m, quorum_known, quorate);
 
 	m->event_us = clock_mono_us();
 	log_info("membership: corosync ring has %zu node(s) at_ms=%llu", n, (unsigned long long)clock_real_ms());
-	log_quorum(m, quorum_known, quorate);
 	if (m->fenced && !membership_ring_distrusted(m->membership)) {
 		m->fenced = 0;
 		ev_timer_stop(m->loop, &m->settle);
@@ -474,11 +500,14 @@ static void on_totem(void *arg, const uint32_t *nodeids, size_t n, int quorum_kn
 	view_apply_totem(&m->view, nodeids, n);
 	view_apply_quorum(&m->view, quorum_known, quorate);
 	recompute(m);
+	if (quorum_changed)
+		log_quorum(m, quorate);
 }
 
 static void on_join(void *arg, uint32_t nodeid, uint32_t pid)
 {
 	struct manager *m = arg;
+	int self = nodeid == m->view.local_nodeid && pid == (uint32_t)getpid();
 
 	m->event_us = clock_mono_us();
 	if (!view_apply_join(&m->view, nodeid, pid)) {
@@ -487,7 +516,7 @@ static void on_join(void *arg, uint32_t nodeid, uint32_t pid)
 			 name_of(m, nodeid), pid);
 		return;
 	}
-	if (nodeid == m->view.local_nodeid && pid == (uint32_t)getpid()) {
+	if (self) {
 		m->joined = 1;
 		/* The periodic audit starts once we are in the cluster, so that its
 		 * first run never delays joining. */
@@ -501,12 +530,13 @@ static void on_join(void *arg, uint32_t nodeid, uint32_t pid)
 		 * it served) learnt meanwhile, the holder's MAC is the answer now. */
 		transition_reannounce(m->transition, "merge");
 		log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP, "membership: %s joined (pid %u)", name_of(m, nodeid), pid);
-		audit(m, AUDITLOG_MEMBERSHIP, json_pack("{s:s, s:s, s:i}", "change", "joined", "peer",
-							 name_of(m, nodeid), "pid", (int)pid));
 	}
 	/* Whoever joined needs everyone's state: all of us announce again. */
 	announce(m, 1);
 	recompute(m);
+	if (!self)
+		audit(m, AUDITLOG_MEMBERSHIP, json_pack("{s:s, s:s, s:i}", "change", "joined", "peer",
+							 name_of(m, nodeid), "pid", (int)pid), m->event_us);
 }
 
 static void on_leave(void *arg, uint32_t nodeid, uint32_t pid, enum view_leave_reason reason)
@@ -517,11 +547,12 @@ static void on_leave(void *arg, uint32_t nodeid, uint32_t pid, enum view_leave_r
 	log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP, "membership: %s left (%s) at_ms=%llu", name_of(m, nodeid),
 		 reason == VIEW_LEAVE_NODE ? "node down" : "process gone", (unsigned long long)clock_real_ms());
 	view_apply_leave(&m->view, nodeid, pid, reason);
+	recompute(m);
+	audit(m, AUDITLOG_MEMBERSHIP, json_pack("{s:s, s:s, s:i, s:s}", "change", "left", "peer", name_of(m, nodeid),
+						 "pid", (int)pid, "why", reason == VIEW_LEAVE_NODE ? "node down" : "process gone"),
+	      m->event_us);
 	if (m->audit && reason == VIEW_LEAVE_NODE)
 		audit_peer_gone(m->audit, name_of(m, nodeid));
-	audit(m, AUDITLOG_MEMBERSHIP, json_pack("{s:s, s:s, s:i, s:s}", "change", "left", "peer", name_of(m, nodeid),
-						 "pid", (int)pid, "why", reason == VIEW_LEAVE_NODE ? "node down" : "process gone"));
-	recompute(m);
 }
 
 static void on_deliver(void *arg, uint32_t nodeid, uint32_t pid, const void *msg, size_t len)
@@ -553,11 +584,13 @@ static void on_deliver(void *arg, uint32_t nodeid, uint32_t pid, const void *msg
 static void on_quorum(void *arg, int known, int quorate)
 {
 	struct manager *m = arg;
+	int quorum_changed = quorum_changes(m, known, quorate);
 
-	log_quorum(m, known, quorate);
 	m->event_us = clock_mono_us();
 	view_apply_quorum(&m->view, known, quorate);
 	recompute(m);
+	if (quorum_changed)
+		log_quorum(m, quorate);
 }
 
 /* Our corosync has not answered for longer than a third of what the peers need
@@ -582,7 +615,8 @@ static void on_ring_stalled(void *arg, uint32_t silent_ms, uint32_t bound_ms)
 		  silent_ms, bound_ms, (unsigned long long)clock_real_ms());
 	membership_distrust_ring(m->membership);
 	audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:s, s:i, s:i}", "quorate", 0, "reason", "ring-stall",
-					     "silent_ms", (int)silent_ms, "bound_ms", (int)bound_ms));
+					     "silent_ms", (int)silent_ms, "bound_ms", (int)bound_ms),
+	      m->event_us);
 }
 
 static uint32_t settle_ms(const struct manager *m)
@@ -651,7 +685,8 @@ static void withdraw(struct manager *m, const struct ringwatch_sample *s, uint32
 		  "is back at_ms=%llu",
 		  name_of(m, peer), (unsigned long long)clock_real_ms());
 	audit(m, AUDITLOG_FINDING, json_pack("{s:s, s:s, s:s, s:s}", "subject", "bridge-partition", "severity",
-					      "warning", "peer", name_of(m, peer), "action", "withdrawn from the ring"));
+					      "warning", "peer", name_of(m, peer), "action", "withdrawn from the ring"),
+	      clock_mono_us());
 }
 
 /* The pair watch: of a pair of nodes that cannot reach each other while both reach
@@ -684,7 +719,8 @@ static void watch_pairs(struct manager *m, const struct ringwatch_sample *s, uin
 			  "bridge partition: the link to %s is up again: back in the ring%s at_ms=%llu", name_of(m, peer),
 			  rc < 0 ? " (the fence could not be removed)" : "", (unsigned long long)clock_real_ms());
 		audit(m, AUDITLOG_FINDING, json_pack("{s:s, s:s, s:s, s:s}", "subject", "bridge-partition", "severity",
-						      "info", "peer", name_of(m, peer), "action", "back in the ring"));
+						      "info", "peer", name_of(m, peer), "action", "back in the ring"),
+		      clock_mono_us());
 	}
 }
 
@@ -764,8 +800,10 @@ static void open_auditlog(struct manager *m)
 		return;
 	}
 	hex32(m->config->digest, digest);
-	audit(m, AUDITLOG_START, json_pack("{s:s, s:s, s:s}", "version", FO_VERSION, "config", m->config->path,
-					   "config_digest", digest));
+	auditlog_attach(m->auditlog, m->loop);
+	audit(m, AUDITLOG_START,
+	      json_pack("{s:s, s:s, s:s}", "version", FO_VERSION, "config", m->config->path, "config_digest", digest),
+	      AUDIT_NOW);
 }
 
 /* Credentials and exposure (corosync crypto, two_node, the status endpoint, file
@@ -785,7 +823,7 @@ static int check_exposure(struct manager *m, const struct config *c)
 		const struct audit_finding *f = &found.v[i];
 		log_msg(f->severity == AUDIT_INFO ? LOG_LVL_INFO : LOG_LVL_WARN, "exposure %s: %s", f->subject,
 			f->detail);
-		audit(m, AUDITLOG_FINDING, audit_finding_json(f));
+		audit(m, AUDITLOG_FINDING, audit_finding_json(f), AUDIT_NOW);
 	}
 	audit_findings_clear(&found);
 	if (rc == -EPERM)
@@ -898,7 +936,7 @@ void manager_free(struct manager *m)
 		log_info("bridge partition: withdrawal lifted on the way out");
 	audit_free(m->audit);
 	if (m->auditlog) {
-		audit(m, AUDITLOG_STOP, json_pack("{s:s}", "version", FO_VERSION));
+		audit(m, AUDITLOG_STOP, json_pack("{s:s}", "version", FO_VERSION), AUDIT_NOW);
 		auditlog_close(m->auditlog);
 	}
 	membership_free(m->membership);
@@ -964,17 +1002,18 @@ int manager_reload(struct manager *m)
 	next = load_config(m->config_path, &m->nodes);
 	if (!next) {
 		log_err("reload refused: keeping the running configuration");
-		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused", "config", m->config_path));
+		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused", "config", m->config_path),
+		      AUDIT_NOW);
 		return -EINVAL;
 	}
 	if (check_exposure(m, next) < 0) {
 		log_err("reload refused: keeping the running configuration");
 		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused (exposure policy)",
-						     "config", m->config_path));
+						     "config", m->config_path), AUDIT_NOW);
 		config_free(next);
 		return -EPERM;
 	}
-	audit(m, AUDITLOG_CONFIG, config_change_json(m->config, next));
+	audit(m, AUDITLOG_CONFIG, config_change_json(m->config, next), AUDIT_NOW);
 	transition_set_config(m->transition, next);
 	if (m->audit)
 		audit_set_config(m->audit, next);

@@ -1,6 +1,9 @@
 /* The audit log: appends and the chain, what verify names for each kind of
- * tampering, continuation across reopen and restart, retention, and a full
- * filesystem (a 64 KiB tmpfs in a private mount namespace, when run as root). */
+ * tampering, continuation across reopen and restart, retention, a full
+ * filesystem (a 64 KiB tmpfs in a private mount namespace, when run as root), and
+ * the queue of the failover path's records: order and stamps, a failed write kept
+ * and retried, a full queue counted. fdatasync is wrapped (-Wl,--wrap) so a test
+ * can count syncs and make them fail. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,11 +19,26 @@
 static char dir[64];
 static char path[128];
 
+static int syncs;     /* fdatasync calls */
+static int fail_sync; /* errno the next fdatasync calls fail with; 0: they work */
+
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd)
+{
+	syncs++;
+	if (fail_sync) {
+		errno = fail_sync;
+		return -1;
+	}
+	return __real_fdatasync(fd);
+}
+
 static int setup(void **state)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_auditlog.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	syncs = fail_sync = 0;
 	return 0;
 }
 
@@ -498,6 +516,227 @@ static void test_full_filesystem(void **state)
 	assert_int_equal(umount(mnt), 0);
 }
 
+/* ---- the queue ---- */
+
+static json_t *rec_of(const char *line)
+{
+	json_t *rec = json_loads(line, 0, NULL);
+
+	assert_non_null(rec);
+	return rec;
+}
+
+static json_int_t int_of(const char *line, const char *key)
+{
+	json_t *rec = rec_of(line);
+	json_int_t v = json_integer_value(json_object_get(rec, key));
+
+	json_decref(rec);
+	return v;
+}
+
+static const char *type_of(const char *line)
+{
+	static char type[32];
+	json_t *rec = rec_of(line);
+
+	snprintf(type, sizeof(type), "%s", json_string_value(json_object_get(rec, "type")));
+	json_decref(rec);
+	return type;
+}
+
+static int enqueue_i(struct auditlog *log, enum auditlog_type type, int i, uint64_t at_us)
+{
+	json_t *f = json_pack("{s:i}", "i", i);
+	int r = auditlog_enqueue(log, type, f, at_us);
+
+	json_decref(f);
+	return r;
+}
+
+/* Queued records wait for the loop, then go out in order, in one sync, stamped
+ * with when they were queued (or when their event happened). */
+static void test_queue_order_and_stamps(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct auditlog *log = auditlog_open(path, "n1", NULL);
+	struct auditlog_verify_result res;
+	struct auditlog_queue_stats st;
+	uint64_t event_us = clock_mono_us() - 250000; /* the event, a quarter second ago */
+	uint64_t real_before = clock_real_ms();
+
+	auditlog_attach(log, loop);
+	assert_int_equal(enqueue_i(log, AUDITLOG_MEMBERSHIP, 1, event_us), 0);
+	assert_int_equal(enqueue_i(log, AUDITLOG_QUORUM, 2, event_us), 0);
+	assert_int_equal(enqueue_i(log, AUDITLOG_TRANSITION, 3, 0), 0);
+	assert_int_equal(syncs, 0); /* nothing written from inside the event */
+	assert_int_equal(read_lines(path, lines, 40), 0);
+	auditlog_queue_stats(log, &st);
+	assert_int_equal(st.depth, 3);
+	assert_int_equal(st.oldest_mono_ms, event_us / 1000);
+
+	ev_run(loop, EVRUN_NOWAIT);
+	assert_int_equal(syncs, 1);
+	assert_int_equal(read_lines(path, lines, 40), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(int_of(lines[i], "seq"), i + 1);
+		assert_int_equal(int_of(lines[i], "i"), i + 1);
+	}
+	assert_string_equal(type_of(lines[0]), "membership");
+	assert_string_equal(type_of(lines[2]), "transition");
+	assert_int_equal(int_of(lines[0], "mono_ms"), (json_int_t)(event_us / 1000));
+	assert_true(int_of(lines[0], "realtime_ms") <= (json_int_t)real_before - 240);
+	assert_true(int_of(lines[2], "realtime_ms") >= (json_int_t)real_before);
+	assert_int_equal(verify_path(path, NULL, &res), 0);
+	auditlog_queue_stats(log, &st);
+	assert_int_equal(st.depth, 0);
+	assert_int_equal(st.queued, 3);
+	assert_int_equal(st.written, 3);
+	auditlog_close(log);
+	ev_loop_destroy(loop);
+}
+
+/* An operator's record never overtakes the queue. */
+static void test_queue_append_writes_queue_first(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct auditlog *log = auditlog_open(path, "n1", NULL);
+	struct auditlog_verify_result res;
+
+	auditlog_attach(log, loop);
+	assert_int_equal(enqueue_i(log, AUDITLOG_QUORUM, 1, 0), 0);
+	assert_int_equal(enqueue_i(log, AUDITLOG_TRANSITION, 2, 0), 0);
+	append_n(log, 1);
+	assert_int_equal(read_lines(path, lines, 40), 3);
+	assert_string_equal(type_of(lines[0]), "quorum");
+	assert_string_equal(type_of(lines[1]), "transition");
+	assert_string_equal(type_of(lines[2]), "admin");
+	assert_int_equal(verify_path(path, NULL, &res), 0);
+	ev_run(loop, EVRUN_NOWAIT); /* the flush timer finds nothing left */
+	assert_int_equal(read_lines(path, lines, 40), 3);
+	auditlog_close(log);
+	ev_loop_destroy(loop);
+}
+
+/* A write that fails leaves nothing in the file and everything in the queue; an
+ * append is refused meanwhile; the retry timer writes it all once the disk works. */
+static void test_queue_failed_write_retried(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct auditlog *log = auditlog_open(path, "n1", NULL);
+	struct auditlog_verify_result res;
+	struct auditlog_queue_stats st;
+	json_t *f = json_object();
+
+	auditlog_attach(log, loop);
+	fail_sync = EIO;
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(enqueue_i(log, AUDITLOG_MEMBERSHIP, i, 0), 0);
+	ev_run(loop, EVRUN_NOWAIT);
+	assert_int_equal(read_lines(path, lines, 40), 0); /* the failed batch was cut away */
+	auditlog_queue_stats(log, &st);
+	assert_int_equal(st.depth, 3);
+	assert_int_equal(st.flush_errors, 1);
+	assert_int_equal(st.last_error, -EIO);
+	assert_true(ev_is_active(&log->retry));
+	assert_int_equal(auditlog_append(log, AUDITLOG_ADMIN, f), -EIO);
+	/* Queued meanwhile: waits for the retry, behind the others. */
+	assert_int_equal(enqueue_i(log, AUDITLOG_QUORUM, 4, 0), 0);
+	assert_false(ev_is_active(&log->flush));
+
+	fail_sync = 0;
+	ev_feed_event(loop, &log->retry, EV_TIMER); /* a second later */
+	ev_invoke_pending(loop);
+	assert_false(ev_is_active(&log->retry));
+	assert_int_equal(read_lines(path, lines, 40), 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(int_of(lines[i], "i"), i + 1);
+	assert_int_equal(auditlog_append(log, AUDITLOG_ADMIN, f), 0);
+	assert_int_equal(verify_path(path, NULL, &res), 0);
+	assert_int_equal(res.records, 5);
+	auditlog_queue_stats(log, &st);
+	assert_int_equal(st.depth, 0);
+	assert_int_equal(st.written, 4);
+	assert_int_equal(st.last_error, 0);
+	json_decref(f);
+	auditlog_close(log);
+	ev_loop_destroy(loop);
+}
+
+static int count_lines(const char *p, char *last, size_t size)
+{
+	FILE *f = fopen(p, "r");
+	static char buf[AUDITLOG_MAX_LINE + 2];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f)) {
+		n++;
+		memcpy(last, buf, size - 1);
+		last[size - 1] = '\0';
+	}
+	fclose(f);
+	return n;
+}
+
+/* Full: refused and counted, and the log itself says how many are missing. */
+static void test_queue_full_counted(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct auditlog *log = auditlog_open(path, "n1", NULL);
+	struct auditlog_verify_result res;
+	struct auditlog_queue_stats st;
+	char last[4096];
+
+	auditlog_attach(log, loop);
+	for (int i = 0; i < AUDITLOG_QUEUE_MAX; i++)
+		assert_int_equal(enqueue_i(log, AUDITLOG_FINDING, i, 0), 0);
+	assert_int_equal(enqueue_i(log, AUDITLOG_FINDING, -1, 0), -ENOBUFS);
+	assert_int_equal(enqueue_i(log, AUDITLOG_FINDING, -2, 0), -ENOBUFS);
+	auditlog_queue_stats(log, &st);
+	assert_int_equal(st.depth, AUDITLOG_QUEUE_MAX);
+	assert_int_equal(st.max_depth, AUDITLOG_QUEUE_MAX);
+	assert_int_equal(st.dropped_full, 2);
+
+	ev_run(loop, EVRUN_NOWAIT);
+	assert_int_equal(count_lines(path, last, sizeof(last)), AUDITLOG_QUEUE_MAX);
+	assert_int_equal(syncs, (AUDITLOG_QUEUE_MAX + FLUSH_BATCH - 1) / FLUSH_BATCH);
+	assert_int_equal(enqueue_i(log, AUDITLOG_QUORUM, 7, 0), 0);
+	ev_run(loop, EVRUN_NOWAIT);
+	assert_int_equal(count_lines(path, last, sizeof(last)), AUDITLOG_QUEUE_MAX + 1);
+	assert_int_equal(int_of(last, "i"), 7);
+	assert_int_equal(int_of(last, "dropped_before"), 2);
+	assert_int_equal(verify_path(path, NULL, &res), 0);
+	auditlog_close(log);
+	ev_loop_destroy(loop);
+}
+
+/* A record too long to write leaves the queue (it would block it for ever); the
+ * next one says so. */
+static void test_queue_oversized_dropped(void **state)
+{
+	struct auditlog *log = auditlog_open(path, "n1", NULL);
+	struct auditlog_queue_stats st;
+	char *big = malloc(AUDITLOG_MAX_LINE);
+	json_t *f;
+
+	memset(big, 'a', AUDITLOG_MAX_LINE - 1);
+	big[AUDITLOG_MAX_LINE - 1] = '\0';
+	f = json_pack("{s:s}", "big", big);
+	/* No loop attached: written at once (the tools' way). */
+	assert_int_equal(auditlog_enqueue(log, AUDITLOG_SNAPSHOT, f, 0), 0);
+	assert_int_equal(enqueue_i(log, AUDITLOG_QUORUM, 1, 0), 0);
+	assert_int_equal(read_lines(path, lines, 40), 1);
+	assert_int_equal(int_of(lines[0], "dropped_before"), 1);
+	assert_int_equal(int_of(lines[0], "seq"), 1);
+	auditlog_queue_stats(log, &st);
+	assert_int_equal(st.dropped_bad, 1);
+	assert_int_equal(st.depth, 0);
+	json_decref(f);
+	free(big);
+	auditlog_close(log);
+}
+
 static void test_type_names(void **state)
 {
 	for (int t = 0; t < AUDITLOG_TYPE_MAX; t++)
@@ -528,6 +767,11 @@ int main(void)
 		T(test_open_refuses_garbage_tail),
 		T(test_retention_by_age),
 		T(test_retention_by_size),
+		T(test_queue_order_and_stamps),
+		T(test_queue_append_writes_queue_first),
+		T(test_queue_failed_write_retried),
+		T(test_queue_full_counted),
+		T(test_queue_oversized_dropped),
 		T(test_oversized_record_refused),
 		T(test_type_names),
 		T(test_full_filesystem), /* last: it leaves the mount namespace */
