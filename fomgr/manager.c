@@ -77,6 +77,7 @@ struct manager {
 	struct pairwatch pairs;      /* bridge partitions: whether we withdrew from the ring */
 	int withdraw_failed;         /* logged once */
 	ev_timer pair_tick;          /* the pair watch while corosync is silent */
+	uint64_t ring_stalls, withdrawals;
 	uint8_t corosync_digest[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	ev_timer audit_start;
@@ -608,6 +609,7 @@ static void on_ring_stalled(void *arg, uint32_t silent_ms, uint32_t bound_ms)
 	}
 	m->event_us = clock_mono_us();
 	m->fenced = 1;
+	m->ring_stalls++;
 	ev_timer_stop(m->loop, &m->settle);
 	transition_release_all(m->transition, TRANSITION_RING_STALL, NULL, NULL);
 	log_event(LOG_LVL_WARN, LOG_MSGID_QUORUM,
@@ -679,6 +681,7 @@ static void withdraw(struct manager *m, const struct ringwatch_sample *s, uint32
 		return;
 	}
 	m->withdraw_failed = 0;
+	m->withdrawals++;
 	log_event(LOG_LVL_WARN, LOG_MSGID_MEMBERSHIP,
 		  "bridge partition: the link to %s is down while it stays in our ring and other peers are "
 		  "reachable: withdrawing from the ring (the higher nodeid of a broken pair withdraws) until it "
@@ -1112,8 +1115,17 @@ json_t *manager_status(const struct manager *m)
 		.transitions = m->transitions,
 	};
 
+	struct status_ring ring = {
+		.stall_bound_ms = ringwatch_bound_ms(m->ringwatch),
+		.stalled = ringwatch_is_stalled(m->ringwatch),
+		.fenced = m->fenced,
+		.withdrawn_from = m->pairs.withdrawn_from ? name_of((struct manager *)m, m->pairs.withdrawn_from) : NULL,
+		.stalls = m->ring_stalls,
+		.withdrawals = m->withdrawals,
+	};
 	json_t *root;
 
+	in.ring = m->ringwatch ? &ring : NULL;
 	if (!m->config || !m->transition)
 		return json_pack("{s:i, s:b, s:s}", "schema_version", STATUS_SCHEMA_VERSION, "joined", 0, "state",
 				 "starting");

@@ -54,7 +54,7 @@ static long long jint(const json_t *o, const char *key)
 static void cluster_metrics(struct promtext *t, const json_t *st)
 {
 	char buf[256];
-	const json_t *w;
+	const json_t *w, *ring;
 	size_t i;
 
 	promtext_family(t, "fomgr_build_info", "gauge", "fomgr's version.");
@@ -71,6 +71,20 @@ static void cluster_metrics(struct promtext *t, const json_t *st)
 	promtext_add(t, "fomgr_expected_votes %lld\n", jint(st, "expected_votes"));
 	promtext_family(t, "fomgr_admin_epoch", "gauge", "Epoch of the operators' state (standby, pins) in force.");
 	promtext_add(t, "fomgr_admin_epoch %lld\n", jint(json_object_get(st, "admin"), "epoch"));
+	ring = json_object_get(st, "ring");
+	if (ring) {
+		promtext_family(t, "fomgr_ring_stalled", "gauge",
+				"1 while this node's corosync does not answer (every group released).");
+		promtext_add(t, "fomgr_ring_stalled %d\n", jbool(ring, "stalled") || jbool(ring, "fenced"));
+		promtext_family(t, "fomgr_ring_stalls_total", "counter", "Times this node's corosync stopped answering.");
+		promtext_add(t, "fomgr_ring_stalls_total %lld\n", jint(ring, "stalls"));
+		promtext_family(t, "fomgr_ring_withdrawn", "gauge",
+				"1 while this node is out of the ring for a bridge partition.");
+		promtext_add(t, "fomgr_ring_withdrawn %d\n", json_object_get(ring, "withdrawn_from") != NULL);
+		promtext_family(t, "fomgr_ring_withdrawals_total", "counter",
+				"Times this node withdrew from the ring for a bridge partition.");
+		promtext_add(t, "fomgr_ring_withdrawals_total %lld\n", jint(ring, "withdrawals"));
+	}
 	promtext_family(t, "fomgr_warning", "gauge", "A warning in force (split-brain risk, no crypto, ...).");
 	json_array_foreach(json_object_get(st, "warnings"), i, w) {
 		char id[64];

@@ -3,6 +3,7 @@
 #include <corosync/cmap.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "fo/clock.h"
 #include "fo/log.h"
+#include "fo/procfile.h"
 
 #define RINGWATCH_MIN_PERIOD_MS 20u
 #define RINGWATCH_MIN_BOUND_MS 150u
@@ -24,6 +26,7 @@ struct shared {
 	uint32_t period_ms;
 	int have;
 	struct ringwatch_sample last;
+	pid_t corosync_pid; /* the peer of our cmap connection, 0 until known */
 };
 
 struct ringwatch {
@@ -38,7 +41,10 @@ struct ringwatch {
 	int stalled;
 	uint64_t started_us; /* silence is counted from here until the first answer */
 	uint64_t stalled_since_us;
-	uint32_t bound_ms;
+	uint32_t bound_ms, busy_bound_ms;
+	uint64_t last_check_us;  /* when on_check last ran: a late run means we were paused */
+	uint64_t corosync_ctxt;  /* corosync's context switches at that check, 0: unknown */
+	uint64_t silence_from_us; /* silence is not counted before this (our own pause) */
 };
 
 uint32_t ringwatch_stall_bound_ms(uint32_t token_ms, uint32_t consensus_ms)
@@ -51,6 +57,32 @@ uint32_t ringwatch_stall_bound_ms(uint32_t token_ms, uint32_t consensus_ms)
 		consensus_ms = token_ms + token_ms / 5; /* corosync's default, 1.2 x token */
 	bound = (token_ms + consensus_ms) / 3;
 	return bound < RINGWATCH_MIN_BOUND_MS ? RINGWATCH_MIN_BOUND_MS : bound;
+}
+
+uint32_t ringwatch_busy_bound_ms(uint32_t token_ms, uint32_t consensus_ms)
+{
+	if (!token_ms)
+		token_ms = RINGWATCH_DEFAULT_TOKEN_MS;
+	if (!consensus_ms)
+		consensus_ms = token_ms + token_ms / 5;
+	return (token_ms + consensus_ms) * 2 / 3;
+}
+
+enum ringwatch_verdict ringwatch_judge(uint32_t silent_ms, uint32_t late_ms, int corosync_ran, uint32_t bound_ms,
+				       uint32_t busy_bound_ms)
+{
+	/* We did not run for longer than the bound: the silence may be ours. If
+	 * corosync went on running meanwhile, it kept the ring (nobody evicted us):
+	 * count the silence from now. If it did not run either (the whole machine
+	 * was paused), or we cannot tell, the peers may have evicted us: a stall. */
+	if (late_ms >= bound_ms)
+		return corosync_ran == 1 ? RINGWATCH_SELF_PAUSED : RINGWATCH_STALL;
+	if (silent_ms < bound_ms)
+		return RINGWATCH_OK;
+	/* Silent but running: busy with a membership change, allowed longer. */
+	if (corosync_ran == 1 && silent_ms < busy_bound_ms)
+		return RINGWATCH_OK;
+	return RINGWATCH_STALL;
 }
 
 uint32_t ringwatch_period_ms(uint32_t bound_ms)
@@ -102,6 +134,35 @@ static void close_handles(cmap_handle_t *icmap, cmap_handle_t *stats)
 	*icmap = *stats = 0;
 }
 
+/* corosync's PID, from the peer credentials of our cmap connection's socket. */
+static pid_t peer_pid(cmap_handle_t h)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	if (cmap_fd_get(h, &fd) != CS_OK || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return 0;
+	return cred.pid;
+}
+
+/* voluntary + nonvoluntary context switches of pid: they go on while it runs
+ * (corosync wakes for every token), not while it is stopped. 0 when unknown. */
+static uint64_t ctxt_switches(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	uint64_t total = 0;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (procfile_read(path, buf, sizeof(buf)) < 0)
+		return 0;
+	for (p = buf; (p = strstr(p, "ctxt_switches:")) != NULL; p += 14)
+		total += strtoull(p + 14, NULL, 10);
+	return total;
+}
+
 /* One round: 0 and a filled sample when corosync answered. */
 static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct ringwatch_sample *s)
 {
@@ -127,6 +188,15 @@ static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct ringwatch_samp
 	return 0;
 }
 
+static void note_pid(struct ringwatch *w, cmap_handle_t icmap)
+{
+	pid_t pid = icmap ? peer_pid(icmap) : 0;
+
+	pthread_mutex_lock(&w->sh.lock);
+	w->sh.corosync_pid = pid;
+	pthread_mutex_unlock(&w->sh.lock);
+}
+
 static void *thread_main(void *arg)
 {
 	struct ringwatch *w = arg;
@@ -136,8 +206,12 @@ static void *thread_main(void *arg)
 	for (;;) {
 		struct ringwatch_sample s;
 		struct timespec until;
+		cmap_handle_t before = icmap;
 		int ok = ask(&icmap, &stats, &s) == 0;
 		uint32_t period;
+
+		if (icmap != before)
+			note_pid(w, icmap);
 
 		pthread_mutex_lock(&w->sh.lock);
 		if (ok) {
@@ -182,6 +256,7 @@ static void set_bound(struct ringwatch *w, const struct membership_info *info)
 {
 	uint32_t bound = ringwatch_stall_bound_ms(info ? info->token_ms : 0, info ? info->consensus_ms : 0);
 
+	w->busy_bound_ms = ringwatch_busy_bound_ms(info ? info->token_ms : 0, info ? info->consensus_ms : 0);
 	if (bound == w->bound_ms)
 		return;
 	w->bound_ms = bound;
@@ -214,6 +289,16 @@ static void on_answered(struct ev_loop *loop, ev_async *a, int revents)
 		w->ops.sample(w->arg, &s);
 }
 
+static pid_t corosync_pid(struct ringwatch *w)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&w->sh.lock);
+	pid = w->sh.corosync_pid;
+	pthread_mutex_unlock(&w->sh.lock);
+	return pid;
+}
+
 /* Reads the shared time itself, so a loop that was busy does not mistake an
  * answer still waiting in the async watcher for silence. */
 static void on_check(struct ev_loop *loop, ev_timer *t, int revents)
@@ -221,9 +306,26 @@ static void on_check(struct ev_loop *loop, ev_timer *t, int revents)
 	struct ringwatch *w = t->data;
 	uint64_t at = last_answer_us(w, NULL), now = clock_mono_us();
 	uint64_t since = at ? at : w->started_us;
-	uint32_t silent = now > since ? (uint32_t)((now - since) / 1000u) : 0;
+	uint64_t ctxt = ctxt_switches(corosync_pid(w));
+	uint32_t late = w->last_check_us && now > w->last_check_us ? (uint32_t)((now - w->last_check_us) / 1000u) : 0;
+	int ran = !ctxt || !w->corosync_ctxt ? -1 : ctxt != w->corosync_ctxt;
+	uint32_t silent;
+	enum ringwatch_verdict v;
 
-	if (w->stalled || silent < w->bound_ms)
+	w->last_check_us = now;
+	w->corosync_ctxt = ctxt;
+	if (w->silence_from_us > since)
+		since = w->silence_from_us;
+	silent = now > since ? (uint32_t)((now - since) / 1000u) : 0;
+	/* The period between checks is not our pause: only what exceeds it. */
+	late = late > ringwatch_period_ms(w->bound_ms) ? late - ringwatch_period_ms(w->bound_ms) : 0;
+	v = ringwatch_judge(silent, late, ran, w->bound_ms, w->busy_bound_ms);
+	if (v == RINGWATCH_SELF_PAUSED) {
+		log_warn("ring watch: this process did not run for %u ms while corosync did: its silence is ours", late);
+		w->silence_from_us = now;
+		return;
+	}
+	if (w->stalled || v != RINGWATCH_STALL)
 		return;
 	w->stalled = 1;
 	w->stalled_since_us = since;

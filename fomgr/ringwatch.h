@@ -52,6 +52,19 @@ struct ringwatch_ops {
 uint32_t ringwatch_stall_bound_ms(uint32_t token_ms, uint32_t consensus_ms);
 /* How often corosync is asked: a quarter of the bound, at least 20 ms. Pure. */
 uint32_t ringwatch_period_ms(uint32_t bound_ms);
+/* The silence tolerated from a corosync that is seen running (its context switches
+ * go on: busy forming a membership, which it does not answer during): two thirds of
+ * token + consensus, still before the peers could have formed a ring without it.
+ * Pure. */
+uint32_t ringwatch_busy_bound_ms(uint32_t token_ms, uint32_t consensus_ms);
+
+/* What the loop decides at each check, from facts it gathers (pure, tested):
+ * silent_ms since corosync's last answer, late_ms since the previous check (this
+ * process did not run in between when it is large), and whether corosync ran
+ * meanwhile (-1: unknown). */
+enum ringwatch_verdict { RINGWATCH_OK, RINGWATCH_STALL, RINGWATCH_SELF_PAUSED, RINGWATCH_VERDICT_MAX };
+enum ringwatch_verdict ringwatch_judge(uint32_t silent_ms, uint32_t late_ms, int corosync_ran, uint32_t bound_ms,
+				       uint32_t busy_bound_ms);
 
 struct ringwatch *ringwatch_new(struct ev_loop *loop, const struct ringwatch_ops *ops, void *arg);
 /* Stops the thread (cancelling a call corosync never answers) and frees. NULL ok. */

@@ -117,6 +117,16 @@ static json_t *warnings_json(const struct status_input *in)
 		json_array_append_new(w, json_string("health-agent-stale"));
 	if (!in->joined)
 		json_array_append_new(w, json_string("not-joined: corosync unreachable"));
+	if (in->ring && (in->ring->stalled || in->ring->fenced))
+		json_array_append_new(w, json_string("ring-stall: corosync stopped serving this node; every group "
+						     "released until a ring can be trusted"));
+	if (in->ring && in->ring->withdrawn_from) {
+		char text[160];
+		snprintf(text, sizeof(text),
+			 "withdrawn: bridge partition, no link to %s; out of the ring until it is back",
+			 in->ring->withdrawn_from);
+		json_array_append_new(w, json_string(text));
+	}
 	if (mixed_versions(in->view))
 		json_array_append_new(w, json_string("mixed-versions: fomgr, corosync or kernel versions differ"));
 	return w;
@@ -172,5 +182,11 @@ json_t *status_build(const struct status_input *in)
 	json_object_set_new(root, "groups", groups);
 	json_object_set_new(root, "transitions", trans);
 	json_object_set_new(root, "counters", counters_json(in));
+	if (in->ring)
+		json_object_set_new(root, "ring",
+				    json_pack("{s:i, s:b, s:b, s:s?, s:I, s:I}", "stall_bound_ms", (int)in->ring->stall_bound_ms,
+					      "stalled", in->ring->stalled, "fenced", in->ring->fenced, "withdrawn_from",
+					      in->ring->withdrawn_from, "stalls", (json_int_t)in->ring->stalls,
+					      "withdrawals", (json_int_t)in->ring->withdrawals));
 	return root;
 }

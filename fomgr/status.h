@@ -23,6 +23,16 @@ struct status_transition {
 	uint64_t seq;
 };
 
+/* Whether this node's corosync serves it (ringwatch.c) and whether it withdrew
+ * from the ring for a bridge partition (pairwatch.c). */
+struct status_ring {
+	uint32_t stall_bound_ms;
+	int stalled;                /* corosync does not answer now */
+	int fenced;                 /* released for a stall; waiting for a ring to trust */
+	const char *withdrawn_from; /* the peer of a broken pair, NULL when in the ring */
+	uint64_t stalls, withdrawals;
+};
+
 /* What the manager knows besides view and config. */
 struct status_input {
 	const struct config *config;
@@ -34,6 +44,7 @@ struct status_input {
 	int corosync_crypto;
 	int health_stale;
 	uint32_t expected_votes;
+	const struct status_ring *ring; /* NULL: not known yet */
 	size_t n_transitions; /* newest last */
 	const struct status_transition *transitions;
 };

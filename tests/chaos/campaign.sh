@@ -142,7 +142,9 @@ restart_node() { # K
 }
 
 cleanup_chaos() {
+	local rc=$?
 	[[ -z $FLAP_PID ]] || kill "$FLAP_PID" 2>/dev/null || true
+	(exit "$rc") # lab_cleanup reads the exit status
 	lab_cleanup
 }
 

@@ -103,10 +103,38 @@ static void test_no_answer_yet_counts_from_start(void **state)
 	ringwatch_free(w);
 }
 
+/* The verdict at a check: (silent, late, corosync ran, bound 440, busy bound 880). */
+static void test_judge(void **state)
+{
+	static const struct {
+		uint32_t silent, late;
+		int ran;
+		enum ringwatch_verdict want;
+	} t[] = {
+		{100, 0, 1, RINGWATCH_OK},            /* answering */
+		{500, 0, 0, RINGWATCH_STALL},         /* silent and not running: frozen */
+		{500, 0, -1, RINGWATCH_STALL},        /* silent, cannot tell: assume frozen */
+		{500, 0, 1, RINGWATCH_OK},            /* silent but running: a membership change */
+		{900, 0, 1, RINGWATCH_STALL},         /* running, silent past the busy bound */
+		{5000, 4500, 1, RINGWATCH_SELF_PAUSED}, /* we were paused, corosync was not */
+		{5000, 4500, 0, RINGWATCH_STALL},     /* both paused (a VM pause): peers may have moved on */
+		{5000, 4500, -1, RINGWATCH_STALL},
+		{300, 200, 0, RINGWATCH_OK},          /* a little late: not a pause */
+	};
+
+	assert_int_equal(ringwatch_busy_bound_ms(600, 720), 880);
+	assert_int_equal(ringwatch_busy_bound_ms(1000, 1200), 1466);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (ringwatch_judge(t[i].silent, t[i].late, t[i].ran, 440, 880) != t[i].want)
+			fail_msg("row %zu: silent %u late %u ran %d: got %d, want %d", i, t[i].silent, t[i].late,
+				 t[i].ran, ringwatch_judge(t[i].silent, t[i].late, t[i].ran, 440, 880), t[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_judge),
 		cmocka_unit_test(test_stall_once_then_recover),
 		cmocka_unit_test(test_recent_answer_is_no_stall),
 		cmocka_unit_test(test_no_answer_yet_counts_from_start),
