@@ -71,6 +71,7 @@ struct conflict {
 	int arp_fd, na_fd;
 	ev_io arp_io, na_io;
 	struct nl_sock *nl;
+	struct nl_cb *nl_cb; /* the socket's, with our valid-message handler */
 	ev_io nl_io;
 	struct conflict_target *targets;
 	size_t n_targets;
@@ -405,16 +406,21 @@ static int nl_valid_cb(struct nl_msg *msg, void *arg)
 	return NL_SKIP;
 }
 
-/* After the socket is drained the folded state is the kernel's: an address
- * added and deleted again in between (our own release) is no conflict. */
+/* Judged once the socket is drained, when the folded state is the kernel's: an
+ * address added and deleted again in between (our own release) is no conflict.
+ * A full batch leaves the rest (and the judging) to the next wake-up. */
 static void nl_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conflict *c = w->data;
-	int n, reads = 0;
+	int n = 0;
 
-	do
-		n = nl_recvmsgs_default(c->nl);
-	while (n > 0 && ++reads < CONFLICT_READ_BATCH);
+	for (int reads = 0; reads < CONFLICT_READ_BATCH; reads++) {
+		n = nl_recvmsgs_report(c->nl, c->nl_cb);
+		if (n <= 0)
+			break;
+	}
+	if (n > 0)
+		return;
 	if (n < 0 && n != -NLE_AGAIN)
 		log_warn("conflict: address notifications lost (%s): a stray address may go unnoticed",
 			 nl_geterror(n));
@@ -440,6 +446,7 @@ static int nl_open(struct conflict *c)
 		return -ENOMEM;
 	nl_socket_disable_seq_check(c->nl);
 	nl_socket_modify_cb(c->nl, NL_CB_VALID, NL_CB_CUSTOM, nl_valid_cb, c);
+	c->nl_cb = nl_socket_get_cb(c->nl);
 	err = nl_connect(c->nl, NETLINK_ROUTE);
 	if (err == 0)
 		err = nl_socket_add_memberships(c->nl, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
@@ -537,6 +544,7 @@ void conflict_free(struct conflict *c)
 		ev_io_stop(c->loop, &c->nl_io);
 		nl_socket_free(c->nl);
 	}
+	nl_cb_put(c->nl_cb);
 	free(c->targets);
 	free(c);
 }
