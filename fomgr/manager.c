@@ -860,7 +860,7 @@ static void on_conflict(void *arg, const struct conflict_event *ev)
 	const char *action = ev->verdict == CONFLICT_LOCAL ? "remove" : "reannounce";
 	char ip[INET6_ADDRSTRLEN], mac[18];
 	int rc = ev->verdict == CONFLICT_LOCAL ? conflict_remove(m->conflict, ev)
-					      : transition_reannounce(m->transition, ev->group);
+					      : transition_reannounce_group(m->transition, ev->group);
 
 	if (!ev->first && rc == 0)
 		return;

@@ -629,7 +629,7 @@ void transition_get_stats(const struct transition *t, struct transition_stats *s
 	*stats = t->stats;
 }
 
-int transition_reannounce(struct transition *t, const char *group)
+int transition_reannounce_group(struct transition *t, const char *group)
 {
 	struct tgroup *g = find(t, group);
 
