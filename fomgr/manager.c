@@ -853,7 +853,7 @@ static int conflict_role(void *arg, const char *group, struct conflict_role *out
 
 /* Resolved by placement, before anything touches the disk: a stray address here
  * is deleted, the owner announces itself again; then the first of an episode is
- * logged and audited. */
+ * logged and its record queued (the failover path's way: written after the event). */
 static void on_conflict(void *arg, const struct conflict_event *ev)
 {
 	struct manager *m = arg;
@@ -870,7 +870,7 @@ static void on_conflict(void *arg, const struct conflict_event *ev)
 		  conflict_mac_str(ev->mac, mac, sizeof(mac)), ev->owner, ev->addr.ifname,
 		  conflict_source_str(ev->source), action, rc < 0 ? " failed: " : "", rc < 0 ? strerror(-rc) : "");
 	if (ev->first)
-		audit(m, AUDITLOG_FINDING, conflict_event_json(ev, action));
+		audit(m, AUDITLOG_FINDING, conflict_event_json(ev, action), 0);
 }
 
 static void start_conflict(struct manager *m)
