@@ -1,5 +1,6 @@
 #include "manager.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "audit.h"
 #include "auditlog.h"
 #include "config.h"
+#include "conflict.h"
 #include "fo/clock.h"
 #include "fo/log.h"
 #include "health.h"
@@ -87,6 +89,7 @@ struct manager {
 	uint64_t event_us;
 	uint64_t refused_messages;
 	int joined;
+	struct conflict *conflict; /* NULL when it could not start (no CAP_NET_RAW) */
 };
 
 static void recompute(struct manager *m);
@@ -834,6 +837,55 @@ static int check_exposure(struct manager *m, const struct config *c)
 	return rc == -EPERM ? rc : 0;
 }
 
+/* What this node is for a group, as the conflict watcher judges a frame. */
+static int conflict_role(void *arg, const char *group, struct conflict_role *out)
+{
+	struct manager *m = arg;
+	const struct config_group *g = m->config ? config_group_find(m->config, group) : NULL;
+	size_t i = g ? (size_t)(g - m->config->groups) : 0;
+	uint32_t owner = g && i < m->placement.n_groups ? m->placement.groups[i].owner : 0;
+
+	if (!g || !m->transition)
+		return -ENOENT;
+	out->owner = owner && owner == m->view.local_nodeid;
+	out->held = transition_state_of(m->transition, group) == TRANSITION_HELD;
+	out->claims = transition_claims(m->transition, group);
+	snprintf(out->owner_name, sizeof(out->owner_name), "%s", owner ? name_of(m, owner) : "none");
+	return 0;
+}
+
+/* Resolved by placement, before anything touches the disk: a stray address here
+ * is deleted, the owner announces itself again; then the first of an episode is
+ * logged and its record queued (the failover path's way: written after the event). */
+static void on_conflict(void *arg, const struct conflict_event *ev)
+{
+	struct manager *m = arg;
+	const char *action = ev->verdict == CONFLICT_LOCAL ? "remove" : "reannounce";
+	char ip[INET6_ADDRSTRLEN], mac[18];
+	int rc = ev->verdict == CONFLICT_LOCAL ? conflict_remove(m->conflict, ev)
+					      : transition_reannounce_group(m->transition, ev->group);
+
+	if (!ev->first && rc == 0)
+		return;
+	inet_ntop(ev->addr.family, &ev->addr.addr, ip, sizeof(ip));
+	log_event(LOG_LVL_WARN, LOG_MSGID_FINDING,
+		  "conflict group=%s address=%s mac=%s owner=%s interface=%s source=%s action=%s%s%s", ev->group, ip,
+		  conflict_mac_str(ev->mac, mac, sizeof(mac)), ev->owner, ev->addr.ifname,
+		  conflict_source_str(ev->source), action, rc < 0 ? " failed: " : "", rc < 0 ? strerror(-rc) : "");
+	if (ev->first)
+		audit(m, AUDITLOG_FINDING, conflict_event_json(ev, action), 0);
+}
+
+static void start_conflict(struct manager *m)
+{
+	int rc;
+
+	m->conflict = conflict_new(m->loop, m->vip, conflict_role, on_conflict, m);
+	rc = m->conflict ? conflict_set_config(m->conflict, m->config) : -errno;
+	if (rc < 0)
+		log_err("conflict detection: not started: %s", strerror(-rc));
+}
+
 static int start_services(struct manager *m)
 {
 	int rc;
@@ -869,6 +921,7 @@ static int start_services(struct manager *m)
 	if (!m->audit)
 		log_err("audit: not started: %s", strerror(errno));
 	transition_reconcile(m->transition);
+	start_conflict(m);
 	m->membership = membership_new(m->loop, m->config->cpg_group, &membership_ops, m);
 	if (!m->membership)
 		return -errno;
@@ -943,6 +996,7 @@ void manager_free(struct manager *m)
 		auditlog_close(m->auditlog);
 	}
 	membership_free(m->membership);
+	conflict_free(m->conflict);
 	transition_close(m->transition);
 	vip_free(m->vip); /* its cancelled requests complete into a closed transition */
 	transition_free(m->transition);
@@ -1018,6 +1072,8 @@ int manager_reload(struct manager *m)
 	}
 	audit(m, AUDITLOG_CONFIG, config_change_json(m->config, next), AUDIT_NOW);
 	transition_set_config(m->transition, next);
+	if (m->conflict && conflict_set_config(m->conflict, next) < 0)
+		log_err("conflict detection: the new addresses are not watched");
 	if (m->audit)
 		audit_set_config(m->audit, next);
 	config_free(m->config);
@@ -1132,6 +1188,7 @@ json_t *manager_status(const struct manager *m)
 	root = status_build(&in);
 	if (m->audit)
 		json_object_set_new(root, "audit", audit_status_json(m->audit));
+	conflict_status_json(m->conflict, root);
 	return root;
 }
 

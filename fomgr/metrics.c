@@ -162,6 +162,10 @@ static void transition_metrics(struct promtext *t, const json_t *st, const struc
 			 (long long)json_integer_value(v));
 	promtext_family(t, "fomgr_announcements_sent_total", "counter", "Gratuitous ARPs and unsolicited NAs sent.");
 	promtext_add(t, "fomgr_announcements_sent_total %lld\n", jint(counters, "announcements_sent"));
+	promtext_family(t, "fomgr_vip_conflicts_total", "counter",
+			"VIP conflicts seen here: a foreign MAC answering for an address this node holds, or a "
+			"group's address in this node's kernel that fomgr does not hold here.");
+	promtext_add(t, "fomgr_vip_conflicts_total %lld\n", jint(counters, "vip_conflicts"));
 	promtext_family(t, "fomgr_failover_duration_seconds", "histogram",
 	       "From the event that moved a group here to its addresses being up.");
 	for (size_t i = 0; i < METRICS_BUCKETS; i++) {

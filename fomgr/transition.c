@@ -628,3 +628,18 @@ void transition_get_stats(const struct transition *t, struct transition_stats *s
 {
 	*stats = t->stats;
 }
+
+int transition_reannounce_group(struct transition *t, const char *group)
+{
+	struct tgroup *g = find(t, group);
+
+	if (!g || g->state != TRANSITION_HELD)
+		return -ENOENT;
+	start_garp(g);
+	return 0;
+}
+
+void transition_group_addr(const struct config_group *g, size_t i, struct vip_addr *out)
+{
+	to_vip_addr(g, i, out);
+}

@@ -87,6 +87,12 @@ int transition_reannounce(struct transition *t, const char *why);
 int transition_claims(const struct transition *t, const char *group);
 enum transition_state transition_state_of(const struct transition *t, const char *group);
 void transition_get_stats(const struct transition *t, struct transition_stats *stats);
+/* A conflict seen by this node while it holds the group: that one group's GARP /
+ * NA burst starts again at once, silently (the caller logs the conflict). 0, or
+ * -ENOENT when the group is not held here. */
+int transition_reannounce_group(struct transition *t, const char *group);
+/* The vip.c form of a group's i-th address. */
+void transition_group_addr(const struct config_group *g, size_t i, struct vip_addr *out);
 const char *transition_reason_str(enum transition_reason reason);
 const char *transition_state_str(enum transition_state state);
 

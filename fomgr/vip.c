@@ -536,6 +536,13 @@ static int vip_lazy_socket(int *fd, int domain, int type, int protocol)
 	return *fd < 0 ? -errno : 0;
 }
 
+int vip_link_mac(struct vip *vip, const char *ifname, unsigned char mac[ETH_ALEN])
+{
+	int err = vip_lazy_socket(&vip->arp_fd, AF_PACKET, SOCK_DGRAM, 0);
+
+	return err < 0 ? err : vip_hwaddr(vip->arp_fd, ifname, mac);
+}
+
 /* An ARP request, broadcast: sender sip, target tip. sip == tip is a gratuitous
  * ARP; sip == 0.0.0.0 is an RFC 5227 probe. */
 static int vip_send_arp(int fd, int ifindex, const unsigned char mac[ETH_ALEN],

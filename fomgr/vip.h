@@ -5,6 +5,7 @@
 #ifndef FOMGR_VIP_H
 #define FOMGR_VIP_H
 
+#include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -77,6 +78,10 @@ int vip_present(struct vip *vip, const struct vip_addr *a);
 int vip_list_labelled(struct vip *vip, struct vip_addr *out, size_t max);
 
 void vip_get_stats(const struct vip *vip, struct vip_stats *stats);
+
+/* The interface's Ethernet address (what this node's GARP and NA carry). 0,
+ * -ENODEV, or -EOPNOTSUPP for an interface that is not Ethernet. */
+int vip_link_mac(struct vip *vip, const char *ifname, unsigned char mac[ETH_ALEN]);
 
 /* "192.0.2.100/24 dev eth0"; returns buf. */
 const char *vip_addr_str(const struct vip_addr *a, char *buf, size_t size);

@@ -29,7 +29,7 @@ static const char status_text[] =
 	"{\"name\":\"q\\\"x\",\"owner\":null,\"holder\":null,\"pinned_to\":null,\"local_state\":\"idle\"}],"
 	"\"transitions\":[],"
 	"\"counters\":{\"transitions_by_reason\":{\"initial\":1,\"failover\":2,\"switchover\":0},"
-	"\"announcements_sent\":10}}";
+	"\"announcements_sent\":10,\"vip_conflicts\":2}}";
 
 static json_t *status(void)
 {
@@ -88,6 +88,8 @@ static void cluster_groups_nodes(void **state)
 		"fomgr_transitions_total{reason=\"failover\"} 2",
 		"fomgr_transitions_total{reason=\"switchover\"} 0",
 		"fomgr_announcements_sent_total 10",
+		"# TYPE fomgr_vip_conflicts_total counter",
+		"fomgr_vip_conflicts_total 2",
 		"fomgr_http_requests_total 5",
 	};
 	json_t *st = status();
