@@ -987,6 +987,8 @@ void manager_free(struct manager *m)
 	ev_timer_stop(m->loop, &m->reannounce);
 	ev_timer_stop(m->loop, &m->settle);
 	ev_timer_stop(m->loop, &m->pair_tick);
+	if (ringwatch_is_stalled(m->ringwatch))
+		membership_abandon(m->membership);
 	ringwatch_free(m->ringwatch);
 	if (m->pairs.withdrawn_from && fence_return() == 0)
 		log_info("bridge partition: withdrawal lifted on the way out");

@@ -34,6 +34,7 @@ struct membership {
 	votequorum_ring_id_t vq_ring;
 	int have_cpg_ring, have_vq_ring;
 	int vq_quorate;
+	int abandoned;         /* leave without asking corosync anything (it does not answer) */
 	int distrust;          /* corosync went silent: the ring we know may be gone */
 	uint64_t distrust_seq; /* the ring seq we knew then; only a newer ring counts */
 	uint32_t local_nodeid, local_pid;
@@ -134,14 +135,13 @@ static void disconnect(struct membership *m)
 	ev_io_stop(m->loop, &m->cpg_io);
 	ev_io_stop(m->loop, &m->vq_io);
 	ev_timer_stop(m->loop, &m->resend);
-	if (m->cpg) {
+	/* Finalizing is a request corosync must answer: skipped when it does not. */
+	if (m->cpg && !m->abandoned)
 		cpg_finalize(m->cpg);
-		m->cpg = 0;
-	}
-	if (m->vq) {
+	if (m->vq && !m->abandoned)
 		votequorum_finalize(m->vq);
-		m->vq = 0;
-	}
+	m->cpg = 0;
+	m->vq = 0;
 	m->have_cpg_ring = m->have_vq_ring = 0;
 	m->vq_quorate = 0;
 	m->distrust = 0;
@@ -382,9 +382,15 @@ int membership_ring_distrusted(const struct membership *m)
 	return m->distrust;
 }
 
+void membership_abandon(struct membership *m)
+{
+	if (m)
+		m->abandoned = 1;
+}
+
 void membership_leave(struct membership *m)
 {
-	if (m->connected)
+	if (m->connected && !m->abandoned)
 		cpg_leave(m->cpg, &m->group);
 }
 

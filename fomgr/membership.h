@@ -52,6 +52,9 @@ int membership_votes(struct membership *m, uint32_t *expected, uint32_t *total, 
 void membership_distrust_ring(struct membership *m);
 void membership_trust_ring(struct membership *m);
 int membership_ring_distrusted(const struct membership *m);
+/* From now on nothing asks corosync anything (leave, finalize): for a shutdown
+ * while it does not answer, which would otherwise hang the exit. */
+void membership_abandon(struct membership *m);
 /* Leaves the group (used at shutdown, after the last announce was delivered). */
 void membership_leave(struct membership *m);
 

@@ -382,8 +382,13 @@ void ringwatch_free(struct ringwatch *w)
 		until.tv_sec += until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
 		if (pthread_timedjoin_np(w->thread, NULL, &until) != 0) {
-			pthread_cancel(w->thread);
-			pthread_join(w->thread, NULL);
+			/* Still inside a call corosync does not answer: leave it there (the
+			 * process is on its way out), and leave it what it uses. Cancelling
+			 * would unwind libcmap mid-call and leak what that call allocated. */
+			pthread_detach(w->thread);
+			ev_async_stop(w->loop, &w->answered);
+			ev_timer_stop(w->loop, &w->check);
+			return;
 		}
 	}
 	ev_async_stop(w->loop, &w->answered);

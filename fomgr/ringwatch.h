@@ -67,7 +67,8 @@ enum ringwatch_verdict ringwatch_judge(uint32_t silent_ms, uint32_t late_ms, int
 				       uint32_t busy_bound_ms);
 
 struct ringwatch *ringwatch_new(struct ev_loop *loop, const struct ringwatch_ops *ops, void *arg);
-/* Stops the thread (cancelling a call corosync never answers) and frees. NULL ok. */
+/* Stops the thread and frees. A thread stuck in a call corosync never answers is
+ * detached and left with its memory (the caller is exiting). NULL ok. */
 void ringwatch_free(struct ringwatch *w);
 int ringwatch_start(struct ringwatch *w);
 int ringwatch_is_stalled(const struct ringwatch *w);
