@@ -182,11 +182,13 @@ json_t *status_build(const struct status_input *in)
 	json_object_set_new(root, "groups", groups);
 	json_object_set_new(root, "transitions", trans);
 	json_object_set_new(root, "counters", counters_json(in));
-	if (in->ring)
-		json_object_set_new(root, "ring",
-				    json_pack("{s:i, s:b, s:b, s:s?, s:I, s:I}", "stall_bound_ms", (int)in->ring->stall_bound_ms,
-					      "stalled", in->ring->stalled, "fenced", in->ring->fenced, "withdrawn_from",
-					      in->ring->withdrawn_from, "stalls", (json_int_t)in->ring->stalls,
-					      "withdrawals", (json_int_t)in->ring->withdrawals));
+	if (in->ring) {
+		json_t *ring = json_pack("{s:i, s:b, s:b, s:I, s:I}", "stall_bound_ms", (int)in->ring->stall_bound_ms,
+					 "stalled", in->ring->stalled, "fenced", in->ring->fenced, "stalls",
+					 (json_int_t)in->ring->stalls, "withdrawals", (json_int_t)in->ring->withdrawals);
+		if (in->ring->withdrawn_from)
+			json_object_set_new(ring, "withdrawn_from", json_string(in->ring->withdrawn_from));
+		json_object_set_new(root, "ring", ring);
+	}
 	return root;
 }
