@@ -703,7 +703,8 @@ static void watch_pairs(struct manager *m, const struct ringwatch_sample *s, uin
 		.local_nodeid = s->local_nodeid,
 		.token_ms = s->info.token_ms,
 		.consensus_ms = s->info.consensus_ms,
-		.unsettled = ringwatch_is_stalled(m->ringwatch),
+		/* corosync does not answer while it cannot settle a membership */
+		.silent = ringwatch_silence_ms(m->ringwatch) >= ringwatch_bound_ms(m->ringwatch),
 	};
 	enum pairwatch_action a;
 	uint32_t peer = 0;
@@ -735,17 +736,16 @@ static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 	struct manager *m = arg;
 
 	m->info = s->info;
-	watch_pairs(m, s, s->at_us);
 }
 
-/* While corosync does not answer (it does not while it cannot settle a membership),
- * the pair watch goes on with the last link states it gave. */
+/* The pair watch, every tick, on the newest link states corosync gave: while it
+ * does not answer (it does not while it cannot settle a membership), the last. */
 static void on_pair_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct manager *m = w->data;
 	struct ringwatch_sample s;
 
-	if (ringwatch_is_stalled(m->ringwatch) && ringwatch_last(m->ringwatch, &s) == 0)
+	if (ringwatch_last(m->ringwatch, &s) == 0)
 		watch_pairs(m, &s, clock_mono_us());
 }
 

@@ -41,6 +41,7 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 {
 	uint64_t wait = pairwatch_wait_us(in->token_ms, in->consensus_ms);
 	size_t reachable = 0;
+	int unsettled = in->silent;
 
 	for (size_t i = 0; i < in->n_peers; i++) {
 		uint64_t *since = down_since(pw, in->peers[i].nodeid);
@@ -51,6 +52,7 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		else if (!*since)
 			*since = now_us ? now_us : 1;
 		reachable += in->peers[i].link_up != 0;
+		unsettled |= !in->peers[i].link_up != !in->peers[i].in_ring;
 	}
 	if (pw->withdrawn_from) {
 		const struct pairwatch_peer *p = peer_of(in, pw->withdrawn_from);
@@ -69,8 +71,7 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		/* Only the higher nodeid of a pair withdraws; a peer that corosync has
 		 * put out of a ring that then settled is a clean failure, not a bridge;
 		 * a node that reaches nobody is isolated, which corosync handles. */
-		if (p->nodeid >= in->local_nodeid || p->link_up || !(p->in_ring || in->unsettled) || !since ||
-		    !*since)
+		if (p->nodeid >= in->local_nodeid || p->link_up || !unsettled || !since || !*since)
 			continue;
 		if (now_us - *since < wait || reachable == 0)
 			continue;

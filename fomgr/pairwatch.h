@@ -18,12 +18,13 @@ struct pairwatch_peer {
 	uint32_t nodeid;
 	int link_up;  /* corosync's knet link to it is connected */
 	int in_ring;  /* in the last ring corosync delivered to us */
+	/* The ring is settled when it holds exactly the peers whose links are up. */
 };
 
 struct pairwatch_input {
 	uint32_t local_nodeid;
 	uint32_t token_ms, consensus_ms;
-	int unsettled; /* our corosync stopped answering (it does while it cannot settle) */
+	int silent; /* our corosync does not answer (it does not while it cannot settle) */
 	size_t n_peers;
 	struct pairwatch_peer peers[CONFIG_MAX_NODES];
 };
@@ -39,8 +40,9 @@ struct pairwatch {
 
 enum pairwatch_action { PAIRWATCH_NONE, PAIRWATCH_WITHDRAW, PAIRWATCH_RETURN, PAIRWATCH_ACTION_MAX };
 
-/* How long a link to a peer must stay down, while that peer is still in our ring
- * or our corosync cannot settle, before we withdraw: twice token + consensus, time
+/* How long a link to a peer must stay down, while our corosync has not settled (its
+ * ring is not exactly the peers it can reach, or it does not answer), before we
+ * withdraw: twice token + consensus, time
  * for corosync to settle a clean failure (a dead peer leaves our ring long before)
  * and for the partition our own withdrawal makes to settle on the others, so that
  * it never cascades. */

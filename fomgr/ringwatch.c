@@ -403,6 +403,14 @@ int ringwatch_is_stalled(const struct ringwatch *w)
 	return w && w->stalled;
 }
 
+uint32_t ringwatch_silence_ms(const struct ringwatch *w)
+{
+	uint64_t at = w ? last_answer_us((struct ringwatch *)w, NULL) : 0, now = clock_mono_us();
+	uint64_t since = at ? at : (w ? w->started_us : now);
+
+	return now > since ? (uint32_t)((now - since) / 1000u) : 0;
+}
+
 uint32_t ringwatch_bound_ms(const struct ringwatch *w)
 {
 	return w ? w->bound_ms : 0;

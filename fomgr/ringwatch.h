@@ -72,6 +72,8 @@ struct ringwatch *ringwatch_new(struct ev_loop *loop, const struct ringwatch_ops
 void ringwatch_free(struct ringwatch *w);
 int ringwatch_start(struct ringwatch *w);
 int ringwatch_is_stalled(const struct ringwatch *w);
+/* How long corosync has not answered, whatever the cause (our own pause included). */
+uint32_t ringwatch_silence_ms(const struct ringwatch *w);
 uint32_t ringwatch_bound_ms(const struct ringwatch *w);
 /* The newest answer; 0, or -EAGAIN when none came yet. */
 int ringwatch_last(const struct ringwatch *w, struct ringwatch_sample *out);

@@ -12,6 +12,11 @@ CUT_S=15
 # watch waits 2 x (token + consensus) = 2640 ms, corosync forms the clean ring
 # (token + consensus) and the claim goes round: about 5 s; 8 s with slack.
 BOUND_MS=8000
+# Two holders: corosync on node2 and node3 may evict node1 a moment before node1's
+# own corosync gives it a ring of its own (both follow the same timeouts); the
+# documented bound for that overlap (docs/security.md) is 250 ms (measured: 0 in most
+# runs, 24-34 ms in about one run of five).
+DUAL_MS=250
 
 lab_init 12 3 test
 for k in 1 2 3; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
@@ -44,7 +49,7 @@ sampler_stop
 
 report=$(sampler_report 1 "$t_cut" 0) || fail "sampler: $report"
 log "sampler from the cut on: $report"
-[[ $(kv dual_reads "$report") == 0 ]] || fail "two holders seen: $report"
+(($(kv max_dual_ms "$report") <= DUAL_MS)) || fail "two holders for longer than $DUAL_MS ms: $report"
 orphan=$(kv max_orphan_ms "$report")
 ((orphan > 0)) || fail "the sampler never saw the VIP released (node1 alone in a one-node ring first?): $report"
 ((orphan < BOUND_MS)) || fail "nobody held $VIP for $orphan ms (bound $BOUND_MS ms)"

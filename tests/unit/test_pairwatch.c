@@ -32,7 +32,7 @@ static void run(uint32_t local, const struct obs *obs, size_t n)
 	memset(&pw, 0, sizeof(pw));
 	for (size_t i = 0; i < n; i++) {
 		struct pairwatch_input in = {.local_nodeid = local, .token_ms = 600, .consensus_ms = 720,
-					     .unsettled = obs[i].unsettled};
+					     .silent = obs[i].unsettled};
 		uint32_t peer = 0;
 		enum pairwatch_action a;
 
@@ -109,6 +109,18 @@ static void test_unsettled_counts(void **state)
 	run(2, t, sizeof(t) / sizeof(t[0]));
 }
 
+/* corosync gave node2 a ring of its own although node3 is reachable: that ring is
+ * not settled either (node3 keeps trying to merge with both halves). */
+static void test_ring_smaller_than_reachable(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1000, {0, 0, 1, 1}, {0, 0, 1, 0}, 0, PAIRWATCH_NONE, 0},
+		{2641, {0, 0, 1, 1}, {0, 0, 1, 0}, 0, PAIRWATCH_WITHDRAW, 1},
+	};
+	run(2, t, sizeof(t) / sizeof(t[0]));
+}
+
 /* A node that reaches nobody is isolated: corosync handles it (no quorum). */
 static void test_isolated_node_stays(void **state)
 {
@@ -140,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_lower_of_pair_stays),
 		cmocka_unit_test(test_dead_peer_is_no_bridge),
 		cmocka_unit_test(test_unsettled_counts),
+		cmocka_unit_test(test_ring_smaller_than_reachable),
 		cmocka_unit_test(test_isolated_node_stays),
 		cmocka_unit_test(test_flap_restarts_wait),
 	};
