@@ -424,23 +424,13 @@ static void on_health_changed(void *arg)
 	announce(m, 0); /* our view of ourselves changes when the announce comes back */
 }
 
-/* corosync's config digest and version, for the cross-node audit. Start-up and
- * reconnect only: a cmap walk and one short child process. */
+/* corosync's config digest, for the cross-node audit: start-up and reconnect only
+ * (a cmap walk, answered by the corosync that just took us). Its version comes
+ * from the ring watch's thread, which runs `corosync -v` off the loop. */
 static void read_corosync_identity(struct manager *m)
 {
-	char line[256], *q1, *q2;
-	FILE *f;
-
 	if (membership_config_digest(m->corosync_digest) < 0)
 		memset(m->corosync_digest, 0, sizeof(m->corosync_digest));
-	f = popen("corosync -v 2>/dev/null", "r");
-	if (!f)
-		return;
-	if (fgets(line, sizeof(line), f) && (q1 = strchr(line, '\'')) && (q2 = strchr(q1 + 1, '\''))) {
-		*q2 = '\0';
-		snprintf(m->corosync_version, sizeof(m->corosync_version), "%s", q1 + 1);
-	}
-	pclose(f);
 	if (m->audit)
 		audit_set_corosync(m->audit, m->corosync_digest, m->corosync_version);
 }
@@ -736,6 +726,12 @@ static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 	struct manager *m = arg;
 
 	m->info = s->info;
+	if (s->corosync_version[0] && strcmp(s->corosync_version, m->corosync_version) != 0) {
+		snprintf(m->corosync_version, sizeof(m->corosync_version), "%s", s->corosync_version);
+		if (m->audit)
+			audit_set_corosync(m->audit, m->corosync_digest, m->corosync_version);
+		announce(m, 0); /* the peers compare versions */
+	}
 }
 
 /* The pair watch, every tick, on the newest link states corosync gave: while it
@@ -1265,33 +1261,18 @@ int manager_request_pin(struct manager *m, const char *group, const char *node, 
 
 int manager_next_owner(const struct manager *m, const char *group, char *out)
 {
-	const struct config_group *g = config_group_find(m->config, group);
-	size_t idx, n;
-	uint32_t owner = 0;
+	const struct config_group *g = m->config ? config_group_find(m->config, group) : NULL;
+	size_t idx;
+	uint32_t next;
 
 	if (!g)
 		return -ENOENT;
 	idx = (size_t)(g - m->config->groups);
-	if (idx < m->placement.n_groups)
-		owner = m->placement.groups[idx].owner;
-	n = g->n_prefer ? g->n_prefer : m->view.n_nodes;
-	/* The first eligible node after the owner, wrapping round the preference. */
-	for (size_t start = 0; start < n; start++) {
-		const char *name = g->n_prefer ? g->prefer[start] : m->view.nodes[start].name;
-		const struct view_node *v = view_node_by_name(&m->view, name);
-		if (v && v->nodeid == owner) {
-			for (size_t k = 1; k < n; k++) {
-				const char *cand = g->n_prefer ? g->prefer[(start + k) % n] : m->view.nodes[(start + k) % n].name;
-				const struct view_node *c = view_node_by_name(&m->view, cand);
-				if (c && placement_eligible(&m->view, g, c)) {
-					snprintf(out, CONFIG_NAME_MAX, "%s", c->name);
-					return 0;
-				}
-			}
-			return -EHOSTUNREACH;
-		}
-	}
-	return -EHOSTUNREACH;
+	next = placement_next_owner(&m->view, g, idx < m->placement.n_groups ? m->placement.groups[idx].owner : 0);
+	if (!next)
+		return -EHOSTUNREACH;
+	snprintf(out, CONFIG_NAME_MAX, "%s", name_of((struct manager *)m, next));
+	return 0;
 }
 
 int manager_group_holder(const struct manager *m, const char *group, char *out)

@@ -129,6 +129,31 @@ static void place_group(const struct view *view, const struct config_group *grou
 		out->reason = holder ? PLACEMENT_FAILOVER : PLACEMENT_INITIAL;
 }
 
+/* The i-th candidate of the group: its preference, or every node in nodeid order. */
+static const struct view_node *candidate(const struct view *view, const struct config_group *group, size_t i)
+{
+	return group->n_prefer ? view_node_by_name(view, group->prefer[i]) : &view->nodes[i];
+}
+
+uint32_t placement_next_owner(const struct view *view, const struct config_group *group, uint32_t owner)
+{
+	size_t n = group->n_prefer ? group->n_prefer : view->n_nodes, start = n;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct view_node *c = candidate(view, group, i);
+		if (c && c->nodeid == owner)
+			start = i;
+	}
+	if (start == n)
+		return 0; /* the owner is none, or not a candidate: nothing to move from */
+	for (size_t k = 1; k < n; k++) {
+		const struct view_node *c = candidate(view, group, (start + k) % n);
+		if (c && placement_eligible(view, group, c))
+			return c->nodeid;
+	}
+	return 0;
+}
+
 void placement_compute(const struct view *view, const struct config *config, struct placement *out)
 {
 	memset(out, 0, sizeof(*out));

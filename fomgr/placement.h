@@ -37,5 +37,9 @@ void placement_compute(const struct view *view, const struct config *config, str
  * every check the group depends on passing). */
 int placement_eligible(const struct view *view, const struct config_group *group, const struct view_node *node);
 const char *placement_reason_str(enum placement_reason reason);
+/* Where a switchover without a target goes: the first eligible node after owner
+ * (0: none) in the group's preference (nodeid order without one), wrapping round.
+ * Its nodeid, or 0 when no other node is eligible. */
+uint32_t placement_next_owner(const struct view *view, const struct config_group *group, uint32_t owner);
 
 #endif

@@ -188,6 +188,23 @@ static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct ringwatch_samp
 	return 0;
 }
 
+/* `corosync -v` says "Corosync Cluster Engine, version '3.1.7'": the quoted part.
+ * A child process, so only ever from this thread, once per connection. */
+static void read_version(char *out, size_t size)
+{
+	char line[256], *q1, *q2;
+	FILE *f = popen("corosync -v 2>/dev/null", "r");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && (q1 = strchr(line, '\'')) && (q2 = strchr(q1 + 1, '\''))) {
+		*q2 = '\0';
+		snprintf(out, size, "%s", q1 + 1);
+	}
+	pclose(f);
+}
+
 static void note_pid(struct ringwatch *w, cmap_handle_t icmap)
 {
 	pid_t pid = icmap ? peer_pid(icmap) : 0;
@@ -201,6 +218,7 @@ static void *thread_main(void *arg)
 {
 	struct ringwatch *w = arg;
 	cmap_handle_t icmap = 0, stats = 0;
+	char version[sizeof(((struct ringwatch_sample *)0)->corosync_version)] = "";
 
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 	for (;;) {
@@ -210,8 +228,12 @@ static void *thread_main(void *arg)
 		int ok = ask(&icmap, &stats, &s) == 0;
 		uint32_t period;
 
-		if (icmap != before)
+		if (icmap != before) {
 			note_pid(w, icmap);
+			if (icmap)
+				read_version(version, sizeof(version));
+		}
+		snprintf(s.corosync_version, sizeof(s.corosync_version), "%s", version);
 
 		pthread_mutex_lock(&w->sh.lock);
 		if (ok) {

@@ -29,6 +29,7 @@ struct ringwatch_sample {
 	struct membership_info info;
 	uint32_t local_nodeid;
 	uint16_t knet_port; /* totem.interface.0.mcastport, 5405 by default */
+	char corosync_version[32]; /* `corosync -v`, read once per connection (WIRE_VERSION_STR_MAX) */
 	size_t n_links; /* peers of the nodelist (not this node) */
 	struct ringwatch_link links[CONFIG_MAX_NODES];
 };

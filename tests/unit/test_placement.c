@@ -315,6 +315,44 @@ static void second_process_of_a_node_ignored(void **state)
 	assert_int_equal(view_apply_join(&view, N2, 999), 1);
 }
 
+/* A switchover without a target: the next eligible node after the owner, in
+ * preference order, wrapping round; none when nobody else is eligible. */
+static void next_owner_table(void **state)
+{
+	static const struct {
+		const char *prefer;
+		uint32_t owner;
+		uint32_t standby; /* 0: none */
+		uint32_t want;
+	} t[] = {
+		{"node1 node2 node3", N1, 0, N2},
+		{"node1 node2 node3", N2, 0, N3},
+		{"node1 node2 node3", N3, 0, N1},  /* wraps round */
+		{"node1 node2 node3", N1, N2, N3}, /* skips a node in standby */
+		{"node3 node1", N3, 0, N1},
+		{"node3 node1", N1, N3, 0},        /* the only other node is in standby */
+		{"node1 node2", N3, 0, 0},         /* owner not in the preference: nothing to move */
+		{"node1 node2 node3", 0, 0, 0},    /* no owner */
+		{"", N2, 0, N3},                   /* no preference: nodeid order */
+		{"", N3, 0, N1},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint32_t got;
+
+		setup(NULL);
+		add_group("web", t[i].prefer, CONFIG_FAILBACK_AUTO, 0, NULL);
+		if (t[i].standby) {
+			struct wire_admin a = {.epoch = 2, .origin = N1, .n_standby = 1};
+			snprintf(a.standby[0], sizeof(a.standby[0]), "node%u", t[i].standby);
+			ann(N1)->admin = a;
+		}
+		got = placement_next_owner(&view, &cfg.groups[0], t[i].owner);
+		if (got != t[i].want)
+			fail_msg("row %zu (prefer '%s', owner %u, standby %u): next %u, want %u", i, t[i].prefer,
+				 t[i].owner, t[i].standby, got, t[i].want);
+	}
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 int main(void)
 {
@@ -340,6 +378,7 @@ int main(void)
 		T(pin_overrides_preference_while_eligible),
 		T(newest_admin_wins),
 		T(second_process_of_a_node_ignored),
+		T(next_owner_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
