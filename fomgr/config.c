@@ -58,6 +58,7 @@
  * time from its own buffer: it counts lines, strips comments, handles section headers
  * itself, and splits the rare key line that is too long for inih the same way inih
  * would. inih splits every other "key = value" line. */
+#include "fo/name.h"
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -254,18 +255,6 @@ static void strip_comment(char *s)
 	}
 }
 
-static bool name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= CONFIG_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-			return false;
-	return true;
-}
-
 /* Appends "a, b or c" (the words of names) to buf. */
 static void join_names(char *buf, size_t size, const char *const *names)
 {
@@ -295,7 +284,7 @@ static const char *section_name(const struct parse *p, char *buf, size_t size)
 
 static int parse_name(struct parse *p, const struct keyword *kw, const char *value, void *field)
 {
-	if (!name_valid(value)) {
+	if (!name_valid(value, CONFIG_NAME_MAX)) {
 		parse_error(p, "bad %s '%s': " NAME_RULE, kw->name, value);
 		return -EINVAL;
 	}
@@ -702,7 +691,7 @@ static int parse_name_list(struct parse *p, const struct name_list *list, const 
 
 		for (size_t i = 0; i < *list->n && !dup; i++)
 			dup = strcmp(list->names[i], w) == 0;
-		if (!name_valid(w))
+		if (!name_valid(w, CONFIG_NAME_MAX))
 			parse_error(p, "bad %s name '%s': " NAME_RULE, list->what, w);
 		else if (dup)
 			parse_error(p, "duplicate %s '%s'", list->what, w);
@@ -991,7 +980,7 @@ static void section_group(struct parse *p, const char *name)
 	p->seen_group_header = true;
 	if (*name == '\0')
 		parse_error(p, "missing group name in [group]");
-	else if (!name_valid(name))
+	else if (!name_valid(name, CONFIG_NAME_MAX))
 		parse_error(p, "bad group name '%s': " NAME_RULE, name);
 	else if (old)
 		parse_error(p, "duplicate group '%s' (first on line %u)", name,

@@ -7,6 +7,7 @@
  * view_group the same access: the kernel keeps everyone else out before fomgr sees
  * them. Whoever gets in is authorized again per command from SO_PEERCRED and
  * SO_PEERGROUPS, which the kernel fills in at connect time. */
+#include "fo/name.h"
 #include "control.h"
 
 #include <ctype.h>
@@ -154,18 +155,6 @@ static const char *clean(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-static int name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= CONFIG_NAME_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-			return 0;
-	return 1;
-}
-
 static int parse_id(json_t *id, struct control_request *req, char *why, size_t size)
 {
 	const char *s = json_string_value(id);
@@ -225,7 +214,7 @@ static int parse_args(json_t *args, struct control_request *req, char *why, size
 			snprintf(why, size, "unknown argument '%s' for %s", clean(key, buf, sizeof(buf)), cmd);
 			return -EINVAL;
 		}
-		if (!s || strlen(s) != json_string_length(value) || !name_valid(s)) {
+		if (!s || strlen(s) != json_string_length(value) || !name_valid(s, CONFIG_NAME_MAX)) {
 			snprintf(why, size, "bad argument '%s' for %s: " NAME_RULE, key, cmd);
 			return -EINVAL;
 		}

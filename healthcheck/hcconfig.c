@@ -3,6 +3,7 @@
  * headers itself (so an empty or repeated section is seen) and refuses what libinih
  * would accept silently (continuation lines, "key: value", over-long lines). Keys are
  * rows in a table; validation runs on the whole file and collects every error. */
+#include "fo/name.h"
 #include "hcconfig.h"
 
 #include "fo/healthwire.h"
@@ -543,23 +544,11 @@ static void apply_defaults(struct parse_ctx *ctx, enum section_kind where)
 
 /* ---- sections: seen by the reader, so empty and repeated ones count too ---- */
 
-static int name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len >= HC_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)name[i]) && !strchr("-_.", name[i]))
-			return 0;
-	return 1;
-}
-
 static int begin_check(struct parse_ctx *ctx, const char *name)
 {
 	struct hc_config *cfg = ctx->cfg;
 
-	if (!name_valid(name)) {
+	if (!name_valid(name, HC_NAME_MAX)) {
 		add_error(ctx, ctx->lineno, "check name '%s' must be 1 to %d of A-Z a-z 0-9 . _ -", name,
 			  HC_NAME_MAX - 1);
 		return -EINVAL;
@@ -780,7 +769,7 @@ static void validate_http(struct parse_ctx *ctx, struct hc_check_conf *c, const 
 		add_error(ctx, key_line(lines, "url"), "url: '%s' is not a %s URL", c->url, scheme);
 	if (c->client_key && !c->client_cert)
 		add_error(ctx, key_line(lines, "client_key"), "client_key needs client_cert");
-	if (c->host && (!name_valid(c->host) || strchr(c->host, '_')))
+	if (c->host && (!name_valid(c->host, HC_NAME_MAX) || strchr(c->host, '_')))
 		add_error(ctx, key_line(lines, "host"), "host: '%s' is not a host name", c->host);
 	if (c->expect_regex) {
 		int rc = regcomp(&c->regex, c->expect_regex, REG_EXTENDED | REG_NOSUB);

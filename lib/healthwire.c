@@ -1,3 +1,4 @@
+#include "fo/name.h"
 #include "fo/healthwire.h"
 
 #include <errno.h>
@@ -23,21 +24,6 @@ int healthwire_state_parse(const char *s, enum healthwire_state *out)
 	return -EINVAL;
 }
 
-static int name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len >= HEALTHWIRE_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (!(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		      (c >= 'A' && c <= 'Z')))
-			return 0;
-	}
-	return 1;
-}
-
 int healthwire_encode(const struct healthwire_report *report, char *buf, size_t size)
 {
 	json_t *root, *checks;
@@ -51,7 +37,7 @@ int healthwire_encode(const struct healthwire_report *report, char *buf, size_t 
 	json_object_set_new(root, "seq", json_integer((json_int_t)report->seq));
 	json_object_set_new(root, "interval_ms", json_integer(report->interval_ms));
 	for (size_t i = 0; i < report->n_checks; i++) {
-		if (!name_valid(report->checks[i].name) || report->checks[i].state >= HEALTHWIRE_STATE_MAX)
+		if (!name_valid(report->checks[i].name, HEALTHWIRE_NAME_MAX) || report->checks[i].state >= HEALTHWIRE_STATE_MAX)
 			goto out;
 		json_object_set_new(checks, report->checks[i].name,
 				    json_string(state_names[report->checks[i].state]));
@@ -129,7 +115,7 @@ int healthwire_decode(const char *line, size_t len, struct healthwire_report *ou
 	json_object_foreach(checks, key, value) {
 		struct healthwire_check *c = &out->checks[out->n_checks];
 
-		if (!name_valid(key) || !json_is_string(value) ||
+		if (!name_valid(key, HEALTHWIRE_NAME_MAX) || !json_is_string(value) ||
 		    healthwire_state_parse(json_string_value(value), &c->state) < 0) {
 			healthwire_report_clear(out);
 			goto out;
