@@ -41,18 +41,25 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 {
 	uint64_t wait = pairwatch_wait_us(in->token_ms, in->consensus_ms);
 	size_t reachable = 0;
-	int unsettled = in->silent;
+	int unsettled = in->silent, calm;
 
+	for (size_t i = 0; i < in->n_peers; i++)
+		unsettled |= !in->peers[i].link_up != !in->peers[i].in_ring;
+	if (unsettled)
+		pw->settled_since_us = 0;
+	else if (!pw->settled_since_us)
+		pw->settled_since_us = now_us ? now_us : 1;
+	/* Settled for T + C: whatever links were down went down cleanly. */
+	calm = pw->settled_since_us && now_us - pw->settled_since_us >= wait / 2;
 	for (size_t i = 0; i < in->n_peers; i++) {
 		uint64_t *since = down_since(pw, in->peers[i].nodeid);
 		if (!since)
 			continue;
-		if (in->peers[i].link_up)
+		if (in->peers[i].link_up || calm)
 			*since = 0;
-		else if (!*since)
+		else if (!*since && unsettled)
 			*since = now_us ? now_us : 1;
 		reachable += in->peers[i].link_up != 0;
-		unsettled |= !in->peers[i].link_up != !in->peers[i].in_ring;
 	}
 	if (pw->withdrawn_from) {
 		const struct pairwatch_peer *p = peer_of(in, pw->withdrawn_from);

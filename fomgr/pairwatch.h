@@ -31,10 +31,14 @@ struct pairwatch_input {
 
 struct pairwatch {
 	uint32_t withdrawn_from; /* the peer we withdrew for, 0 when in the ring */
+	uint64_t settled_since_us; /* 0 while corosync is unsettled */
 	size_t n;
 	struct {
 		uint32_t nodeid;
-		uint64_t down_since_us; /* 0 while its link is up */
+		/* Since when its link is down while corosync is unsettled; 0 while the
+		 * link is up, and cleared once corosync stayed settled for T + C (a
+		 * link that was down through a settled ring is a clean failure). */
+		uint64_t down_since_us;
 	} seen[CONFIG_MAX_NODES];
 };
 

@@ -121,6 +121,21 @@ static void test_ring_smaller_than_reachable(void **state)
 	run(2, t, sizeof(t) / sizeof(t[0]));
 }
 
+/* node2 withdrew (from node1) and cut itself off from node3 too: node3's ring settled
+ * without node2. When node2 comes back the ring is unsettled for a moment while
+ * node3's link to node2 is still down: that is no new bridge. */
+static void test_return_of_a_withdrawn_peer(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 1, 0, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1300, {0, 1, 0, 1}, {0, 1, 0, 1}, 0, PAIRWATCH_NONE, 0},
+		{12000, {0, 1, 0, 1}, {0, 1, 0, 1}, 0, PAIRWATCH_NONE, 0},
+		{12100, {0, 1, 0, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0}, /* merging, link not up yet */
+		{12200, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+	};
+	run(3, t, sizeof(t) / sizeof(t[0]));
+}
+
 /* A node that reaches nobody is isolated: corosync handles it (no quorum). */
 static void test_isolated_node_stays(void **state)
 {
@@ -153,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_dead_peer_is_no_bridge),
 		cmocka_unit_test(test_unsettled_counts),
 		cmocka_unit_test(test_ring_smaller_than_reachable),
+		cmocka_unit_test(test_return_of_a_withdrawn_peer),
 		cmocka_unit_test(test_isolated_node_stays),
 		cmocka_unit_test(test_flap_restarts_wait),
 	};
