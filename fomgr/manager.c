@@ -483,7 +483,7 @@ static void log_quorum(struct manager *m, int quorate)
 static void on_totem(void *arg, const uint32_t *nodeids, size_t n, int quorum_known, int quorate)
 {
 	struct manager *m = arg;
-	int quorum_changed = quorum_changes(m, quorum_known, quorate);
+	int quorum_changed;
 
 	m->event_us = clock_mono_us();
 	log_info("membership: corosync ring has %zu node(s) at_ms=%llu", n, (unsigned long long)clock_real_ms());
@@ -491,6 +491,14 @@ static void on_totem(void *arg, const uint32_t *nodeids, size_t n, int quorum_kn
 		m->fenced = 0;
 		ev_timer_stop(m->loop, &m->settle);
 	}
+	/* A ring of fewer than half the expected votes is never quorate (whatever
+	 * votequorum's options, a quorum device aside): no need to wait for
+	 * votequorum, which lags while corosync is busy, to release. */
+	if (!quorum_known && !m->info.has_qdevice && m->info.expected_votes && 2 * n < m->info.expected_votes) {
+		quorum_known = 1;
+		quorate = 0;
+	}
+	quorum_changed = quorum_changes(m, quorum_known, quorate);
 	view_apply_totem(&m->view, nodeids, n);
 	view_apply_quorum(&m->view, quorum_known, quorate);
 	recompute(m);

@@ -331,17 +331,25 @@ static void on_check(struct ev_loop *loop, ev_timer *t, int revents)
 	uint64_t ctxt = ctxt_switches(corosync_pid(w));
 	uint32_t late = w->last_check_us && now > w->last_check_us ? (uint32_t)((now - w->last_check_us) / 1000u) : 0;
 	int ran = !ctxt || !w->corosync_ctxt ? -1 : ctxt != w->corosync_ctxt;
+	int links_up = 1;
+	struct ringwatch_sample s;
 	uint32_t silent;
 	enum ringwatch_verdict v;
 
 	w->last_check_us = now;
 	w->corosync_ctxt = ctxt;
+	if (last_answer_us(w, &s))
+		for (size_t i = 0; i < s.n_links; i++)
+			links_up &= s.links[i].connected != 0;
 	if (w->silence_from_us > since)
 		since = w->silence_from_us;
 	silent = now > since ? (uint32_t)((now - since) / 1000u) : 0;
 	/* The period between checks is not our pause: only what exceeds it. */
 	late = late > ringwatch_period_ms(w->bound_ms) ? late - ringwatch_period_ms(w->bound_ms) : 0;
-	v = ringwatch_judge(silent, late, ran, w->bound_ms, w->busy_bound_ms);
+	/* A pause of our own is judged by whether corosync ran at all; a silence by
+	 * whether it ran with every link up (busy, not being left out). */
+	v = ringwatch_judge(silent, late, late >= w->bound_ms || links_up ? ran : (ran == 1 ? 0 : ran), w->bound_ms,
+			    w->busy_bound_ms);
 	if (v == RINGWATCH_SELF_PAUSED) {
 		log_warn("ring watch: this process did not run for %u ms while corosync did: its silence is ours", late);
 		w->silence_from_us = now;

@@ -62,7 +62,9 @@ uint32_t ringwatch_busy_bound_ms(uint32_t token_ms, uint32_t consensus_ms);
 /* What the loop decides at each check, from facts it gathers (pure, tested):
  * silent_ms since corosync's last answer, late_ms since the previous check (this
  * process did not run in between when it is large), and whether corosync ran
- * meanwhile (-1: unknown). */
+ * meanwhile (-1: unknown). corosync_ran is only passed as 1 while every knet link
+ * was up at the last answer: a corosync busy because it lost a peer may be the one
+ * being left out, and gets the short bound. */
 enum ringwatch_verdict { RINGWATCH_OK, RINGWATCH_STALL, RINGWATCH_SELF_PAUSED, RINGWATCH_VERDICT_MAX };
 enum ringwatch_verdict ringwatch_judge(uint32_t silent_ms, uint32_t late_ms, int corosync_ran, uint32_t bound_ms,
 				       uint32_t busy_bound_ms);
