@@ -276,8 +276,9 @@ sampler_stop() {
 #   reads=N rounds=N dual_reads=N max_dual_ms=N max_orphan_ms=N orphan_from_ms=N
 # A read is dual when node B holds the VIP in a read that lies between two reads of
 # node A that both show A holding it (nodes are read one after the other, so a move
-# between two reads must not look like an overlap); max_dual_ms is the longest run
-# of such reads. An orphan is a span in which every node's last read shows nobody
+# between two reads must not look like an overlap); max_dual_ms is the longest
+# episode of such reads (dual reads up to 100 ms apart are one episode). An orphan
+# is a span in which every node's last read shows nobody
 # holding; max_orphan_ms is the longest. Fails when fewer than 10 rounds were read.
 sampler_report() { # COL FROM_MS TO_MS
 	python3 - "$LAB_STATE/br/sampler.log" "$1" "$2" "$3" <<'PYEOF'
@@ -310,12 +311,18 @@ for i, (t, n, h) in enumerate(rows):
         k = bisect.bisect_left(idx[other], i)
         if 0 < k < len(idx[other]) and held[other][k - 1] and held[other][k]:
             dual[i] = True
-max_dual = run_start = 0
+# An episode: dual reads no more than 100 ms apart (reads of a third node, which
+# holds nothing, fall between them); its length runs from its first to its last.
+max_dual = 0
+start = last = None
 for i, d in enumerate(dual):
-    if d and (i == 0 or not dual[i - 1]):
-        run_start = rows[i][0]
-    if d:
-        max_dual = max(max_dual, rows[i][0] - run_start + 1)
+    if not d:
+        continue
+    t = rows[i][0]
+    if last is None or t - last > 100:
+        start = t
+    last = t
+    max_dual = max(max_dual, last - start + 1)
 state, max_orphan, orphan_since, orphan_from = {}, 0, None, 0
 for t, n, h in rows:
     state[n] = h
