@@ -148,7 +148,8 @@ run_series() { # TOOL
 			moves=$(kv transitions "$main")
 			moves=$(($(tr -cd ',' <<<"$moves" | wc -c) + (${#moves} > 0)))
 			holder=$(holders $VIP)
-			want=$([[ -n $holder && $holder != *" "* ]] && mac_of "$holder")
+			want=
+			[[ -z $holder || $holder == *" "* ]] || want=$(mac_of "$holder")
 			mac=$([[ -n $want && $(client_neigh_mac $VIP) == "$want" ]] && echo yes || echo no)
 			printf '%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n' "$tool" "$f" "$rep" "$(kv max_dual_ms "$report")" \
 				"$(kv max_orphan_ms "$report")" "$(kv max_gap_ms "$main")" "$moves" "$(kv max_gap_ms "$heal")" \
