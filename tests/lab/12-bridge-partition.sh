@@ -14,9 +14,9 @@ CUT_S=15
 BOUND_MS=8000
 # Two holders: corosync on node2 and node3 may evict node1 a moment before node1's
 # own corosync gives it a ring of its own (both follow the same timeouts); the
-# documented bound for that overlap (docs/security.md) is 500 ms (measured: 0 in most
-# runs, 24-34 ms in about one run of five).
-DUAL_MS=500
+# documented bound for that overlap (docs/security.md) is 1.5 s for asymmetric faults
+# (measured here: 0 in most runs, tens of ms in about one run of five).
+DUAL_MS=1500
 
 lab_init 12 3 test
 for k in 1 2 3; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
