@@ -176,7 +176,7 @@ fi
 sampler_stop
 
 worst() { # TOOL FAULT COLUMN
-	awk -F'\t' -v t="$1" -v f="$2" -v c="$3" '$1 == t && $2 == f { if ($c > m) m = $c; n++ } END { print n ? m : "-" }' "$RAW"
+	awk -F'\t' -v t="$1" -v f="$2" -v c="$3" '$1 == t && $2 == f { if (!n || $c + 0 > m) m = $c + 0; n++ } END { print n ? m : "-" }' "$RAW"
 }
 macs() { # TOOL FAULT
 	awk -F'\t' -v t="$1" -v f="$2" '$1 == t && $2 == f { n++; ok += $9 == "yes" } END { print n ? ok "/" n : "-" }' "$RAW"
