@@ -79,7 +79,13 @@ struct manager {
 	struct pairwatch pairs;      /* bridge partitions: whether we withdrew from the ring */
 	int withdraw_failed;         /* logged once */
 	ev_timer pair_tick;          /* the pair watch while corosync is silent */
-	uint64_t ring_stalls, withdrawals;
+	uint64_t ring_stalls, withdrawals, isolations;
+	/* What our knet links reach, as our announce vouches (WIRE_F_REACH), and
+	 * since when each node of the view has been out of our ring. */
+	int reach_known;
+	size_t n_reach;
+	uint32_t reach[CONFIG_MAX_NODES];
+	uint64_t out_since_us[CONFIG_MAX_NODES];
 	uint8_t corosync_digest[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	ev_timer audit_start;
@@ -179,6 +185,11 @@ static void build_announce(struct manager *m, struct wire_announce *a)
 	a->flags = (m->leaving ? WIRE_F_LEAVING : 0) | (health_stale(m->health) ? WIRE_F_HEALTH_STALE : 0) |
 		   (m->info.two_node && !m->info.has_qdevice ? WIRE_F_SPLIT_RISK : 0);
 	a->admin = m->admin;
+	if (m->reach_known) {
+		a->flags |= WIRE_F_REACH;
+		a->n_reach = m->n_reach;
+		memcpy(a->reach, m->reach, m->n_reach * sizeof(m->reach[0]));
+	}
 	fill_netstate(m, &a->netstate);
 	memcpy(a->config_digest, m->cluster_digest, sizeof(a->config_digest));
 	snprintf(a->version, sizeof(a->version), "%s", FO_VERSION);
@@ -641,6 +652,8 @@ static void on_ring_recovered(void *arg, uint32_t stalled_ms)
 		m->fenced = 0;
 		return;
 	}
+	if (m->pairs.isolated)
+		return; /* the links decide: when they reach a majority again */
 	/* A corosync that was evicted while frozen finds out within token +
 	 * consensus of running again and forms a new ring; until then, wait. */
 	ev_timer_set(&m->settle, settle_ms(m) / 1000.0, 0.);
@@ -651,7 +664,7 @@ static void on_settle(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct manager *m = w->data;
 
-	if (!m->fenced || ringwatch_is_stalled(m->ringwatch))
+	if (!m->fenced || ringwatch_is_stalled(m->ringwatch) || m->pairs.isolated)
 		return;
 	m->fenced = 0;
 	m->event_us = clock_mono_us();
@@ -695,26 +708,74 @@ static void withdraw(struct manager *m, const struct ringwatch_sample *s, uint32
 
 /* The pair watch: of a pair of nodes that cannot reach each other while both reach
  * the rest, the higher nodeid leaves the ring so that corosync can settle. */
-static void watch_pairs(struct manager *m, const struct ringwatch_sample *s, uint64_t now_us)
+static void pair_input(struct manager *m, const struct ringwatch_sample *s, struct pairwatch_input *in)
 {
-	struct pairwatch_input in = {
+	*in = (struct pairwatch_input){
 		.local_nodeid = s->local_nodeid,
 		.token_ms = s->info.token_ms,
 		.consensus_ms = s->info.consensus_ms,
+		.expected_votes = s->info.expected_votes,
+		.tie_breaker = s->info.two_node || s->info.has_qdevice,
 		/* corosync does not answer while it cannot settle a membership */
 		.silent = ringwatch_silence_ms(m->ringwatch) >= ringwatch_bound_ms(m->ringwatch),
 	};
-	enum pairwatch_action a;
-	uint32_t peer = 0;
-
-	for (size_t i = 0; i < s->n_links && in.n_peers < CONFIG_MAX_NODES; i++) {
+	for (size_t i = 0; i < s->n_links && in->n_peers < CONFIG_MAX_NODES; i++) {
 		const struct view_node *v = view_node_by_id(&m->view, s->links[i].nodeid);
-		in.peers[in.n_peers++] = (struct pairwatch_peer){
+		in->peers[in->n_peers++] = (struct pairwatch_peer){
 			.nodeid = s->links[i].nodeid,
 			.link_up = s->links[i].connected,
 			.in_ring = m->joined && v && v->up,
 		};
 	}
+}
+
+/* Our links reach no majority: the others can form a quorate ring without us
+ * after token + consensus, and our corosync may not tell us in time (one-way loss,
+ * a flapping link). Release first; trust no quorum until the links reach a
+ * majority again and corosync shows a newer ring (or the old one held). */
+static void watch_isolation(struct manager *m, const struct pairwatch_input *in, uint64_t now_us)
+{
+	enum pairwatch_action a = pairwatch_isolation_step(&m->pairs, in, now_us);
+	uint32_t reached = 1;
+
+	for (size_t i = 0; i < in->n_peers; i++)
+		reached += in->peers[i].link_up != 0;
+	if (a == PAIRWATCH_ISOLATED && m->joined && !m->leaving) {
+		m->event_us = now_us;
+		m->fenced = 1;
+		m->isolations++;
+		ev_timer_stop(m->loop, &m->settle);
+		transition_release_all(m->transition, TRANSITION_QUORUM, NULL, NULL);
+		log_event(LOG_LVL_WARN, LOG_MSGID_QUORUM,
+			  "isolated: corosync's links reach %u of %u expected votes for %llu ms: released every "
+			  "group before the others can form a ring without us at_ms=%llu",
+			  reached, in->expected_votes, (unsigned long long)(now_us - m->pairs.minority_since_us) / 1000u,
+			  (unsigned long long)clock_real_ms());
+		membership_distrust_ring(m->membership);
+		audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:s, s:i, s:i}", "quorate", 0, "reason", "isolated",
+						     "reached", (int)reached, "expected_votes", (int)in->expected_votes),
+		      now_us);
+	} else if (a == PAIRWATCH_REACHED) {
+		log_info("isolated: corosync's links reach %u of %u expected votes again", reached, in->expected_votes);
+		if (m->fenced && !ringwatch_is_stalled(m->ringwatch)) {
+			if (!membership_ring_distrusted(m->membership)) {
+				m->fenced = 0;
+			} else {
+				ev_timer_set(&m->settle, settle_ms(m) / 1000.0, 0.);
+				ev_timer_start(m->loop, &m->settle);
+			}
+		}
+	}
+}
+
+static void watch_pairs(struct manager *m, const struct ringwatch_sample *s, uint64_t now_us)
+{
+	struct pairwatch_input in;
+	enum pairwatch_action a;
+	uint32_t peer = 0;
+
+	pair_input(m, s, &in);
+	watch_isolation(m, &in, now_us);
 	a = pairwatch_step(&m->pairs, &in, now_us, &peer);
 	if (a == PAIRWATCH_WITHDRAW) {
 		withdraw(m, s, peer);
@@ -729,11 +790,43 @@ static void watch_pairs(struct manager *m, const struct ringwatch_sample *s, uin
 	}
 }
 
+/* What our announce vouches for: the peers our knet links reach, less those out
+ * of our ring for 2 (T + C) (by then a holder among them has found out and
+ * released: ring-stall, quorum, isolation), so that a link that stays up to a node
+ * whose corosync went astray cannot keep its groups orphaned for ever. */
+static void update_reach(struct manager *m, const struct ringwatch_sample *s)
+{
+	uint64_t now = s->at_us, vouch = pairwatch_wait_us(s->info.token_ms, s->info.consensus_ms);
+	uint32_t reach[CONFIG_MAX_NODES];
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->view.n_nodes; i++) {
+		const struct view_node *v = &m->view.nodes[i];
+		if (m->joined && v->up)
+			m->out_since_us[i] = 0;
+		else if (!m->out_since_us[i])
+			m->out_since_us[i] = now ? now : 1;
+	}
+	for (size_t i = 0; i < s->n_links && n < CONFIG_MAX_NODES; i++) {
+		struct view_node *v = view_node_by_id(&m->view, s->links[i].nodeid);
+		uint64_t out = v ? m->out_since_us[v - m->view.nodes] : 0;
+		if (s->links[i].connected && v && (!out || now - out < vouch))
+			reach[n++] = s->links[i].nodeid;
+	}
+	if (m->reach_known && n == m->n_reach && memcmp(reach, m->reach, n * sizeof(reach[0])) == 0)
+		return;
+	m->reach_known = 1;
+	m->n_reach = n;
+	memcpy(m->reach, reach, n * sizeof(reach[0]));
+	announce(m, 0);
+}
+
 static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 {
 	struct manager *m = arg;
 
 	m->info = s->info;
+	update_reach(m, s);
 	if (s->corosync_version[0] && strcmp(s->corosync_version, m->corosync_version) != 0) {
 		snprintf(m->corosync_version, sizeof(m->corosync_version), "%s", s->corosync_version);
 		if (m->audit)
@@ -1182,8 +1275,10 @@ json_t *manager_status(const struct manager *m)
 		.stalled = ringwatch_is_stalled(m->ringwatch),
 		.fenced = m->fenced,
 		.withdrawn_from = m->pairs.withdrawn_from ? name_of((struct manager *)m, m->pairs.withdrawn_from) : NULL,
+		.isolated = m->pairs.isolated,
 		.stalls = m->ring_stalls,
 		.withdrawals = m->withdrawals,
+		.isolations = m->isolations,
 	};
 	json_t *root;
 

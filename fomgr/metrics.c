@@ -84,6 +84,12 @@ static void cluster_metrics(struct promtext *t, const json_t *st)
 		promtext_family(t, "fomgr_ring_withdrawals_total", "counter",
 				"Times this node withdrew from the ring for a bridge partition.");
 		promtext_add(t, "fomgr_ring_withdrawals_total %lld\n", jint(ring, "withdrawals"));
+		promtext_family(t, "fomgr_ring_isolated", "gauge",
+				"1 while this node's corosync links reach no majority of the votes (every group released).");
+		promtext_add(t, "fomgr_ring_isolated %d\n", jbool(ring, "isolated"));
+		promtext_family(t, "fomgr_ring_isolations_total", "counter",
+				"Times this node released everything because its links reached no majority.");
+		promtext_add(t, "fomgr_ring_isolations_total %lld\n", jint(ring, "isolations"));
 	}
 	promtext_family(t, "fomgr_warning", "gauge", "A warning in force (split-brain risk, no crypto, ...).");
 	json_array_foreach(json_object_get(st, "warnings"), i, w) {

@@ -1,6 +1,8 @@
 #include "pairwatch.h"
 
-static const char *const action_names[PAIRWATCH_ACTION_MAX] = {"none", "withdraw", "return"};
+static const char *const action_names[PAIRWATCH_ACTION_MAX] = {
+	"none", "withdraw", "return", "isolated", "reached",
+};
 
 const char *pairwatch_action_str(enum pairwatch_action a)
 {
@@ -87,4 +89,41 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		return PAIRWATCH_WITHDRAW;
 	}
 	return PAIRWATCH_NONE;
+}
+
+uint64_t pairwatch_isolation_wait_us(uint32_t token_ms)
+{
+	return 500ull * (token_ms ? token_ms : 1000);
+}
+
+int pairwatch_votes_majority(uint32_t reached, uint32_t expected_votes, int tie_breaker)
+{
+	return tie_breaker || expected_votes < 3 || 2 * reached > expected_votes;
+}
+
+int pairwatch_majority(const struct pairwatch_input *in)
+{
+	uint32_t reached = 1;
+
+	for (size_t i = 0; i < in->n_peers; i++)
+		reached += in->peers[i].link_up != 0;
+	return pairwatch_votes_majority(reached, in->expected_votes, in->tie_breaker);
+}
+
+enum pairwatch_action pairwatch_isolation_step(struct pairwatch *pw, const struct pairwatch_input *in,
+					       uint64_t now_us)
+{
+	if (pairwatch_majority(in)) {
+		pw->minority_since_us = 0;
+		if (!pw->isolated)
+			return PAIRWATCH_NONE;
+		pw->isolated = 0;
+		return PAIRWATCH_REACHED;
+	}
+	if (!pw->minority_since_us)
+		pw->minority_since_us = now_us ? now_us : 1;
+	if (pw->isolated || now_us - pw->minority_since_us < pairwatch_isolation_wait_us(in->token_ms))
+		return PAIRWATCH_NONE;
+	pw->isolated = 1;
+	return PAIRWATCH_ISOLATED;
 }

@@ -24,6 +24,8 @@ struct pairwatch_peer {
 struct pairwatch_input {
 	uint32_t local_nodeid;
 	uint32_t token_ms, consensus_ms;
+	uint32_t expected_votes; /* votequorum's, 0 when not known */
+	int tie_breaker;         /* two_node or a quorum device: votes are not nodes */
 	int silent; /* our corosync does not answer (it does not while it cannot settle) */
 	size_t n_peers;
 	struct pairwatch_peer peers[CONFIG_MAX_NODES];
@@ -40,9 +42,18 @@ struct pairwatch {
 		 * link that was down through a settled ring is a clean failure). */
 		uint64_t down_since_us;
 	} seen[CONFIG_MAX_NODES];
+	uint64_t minority_since_us; /* since when our links reach no majority, 0 while they do */
+	int isolated;               /* released for it, not back yet */
 };
 
-enum pairwatch_action { PAIRWATCH_NONE, PAIRWATCH_WITHDRAW, PAIRWATCH_RETURN, PAIRWATCH_ACTION_MAX };
+enum pairwatch_action {
+	PAIRWATCH_NONE,
+	PAIRWATCH_WITHDRAW,
+	PAIRWATCH_RETURN,
+	PAIRWATCH_ISOLATED, /* our links reach no majority: release before the majority claims */
+	PAIRWATCH_REACHED,  /* they reach a majority again */
+	PAIRWATCH_ACTION_MAX
+};
 
 /* How long a link to a peer must stay down, while our corosync has not settled (its
  * ring is not exactly the peers it can reach, or it does not answer), before we
@@ -56,6 +67,20 @@ uint64_t pairwatch_wait_us(uint32_t token_ms, uint32_t consensus_ms);
  * the link to *peer; RETURN: that link is up again, come back. */
 enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatch_input *in, uint64_t now_us,
 				     uint32_t *peer);
+/* Isolation: the knet links of this node reach (itself counted) at most half the
+ * expected votes. corosync on the other side can then form a quorate ring without
+ * us after token + consensus, while ours may not tell us so in time (a one-way
+ * loss, a flapping link: it keeps trying to re-form). A holder gives its addresses
+ * up first: after pairwatch_isolation_wait_us() (token / 2) without a break, well
+ * before the others' T + C. Not applied with a tie-breaker (two_node, a quorum
+ * device), where votes are not nodes, nor before the expected votes are known. */
+uint64_t pairwatch_isolation_wait_us(uint32_t token_ms);
+int pairwatch_majority(const struct pairwatch_input *in);
+/* The same from a count of nodes reached, this one included. */
+int pairwatch_votes_majority(uint32_t reached, uint32_t expected_votes, int tie_breaker);
+/* ISOLATED once the minority lasted the wait, REACHED when it ends; else NONE. */
+enum pairwatch_action pairwatch_isolation_step(struct pairwatch *pw, const struct pairwatch_input *in,
+					       uint64_t now_us);
 const char *pairwatch_action_str(enum pairwatch_action a);
 
 #endif

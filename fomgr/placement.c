@@ -3,7 +3,7 @@
 #include <string.h>
 
 static const char *const reason_names[PLACEMENT_REASON_MAX] = {
-	"keep", "initial", "failover", "failback", "pinned", "no-quorum", "no-eligible", "unsettled",
+	"keep", "initial", "failover", "failback", "pinned", "no-quorum", "no-eligible", "unsettled", "lost-holder",
 };
 
 const char *placement_reason_str(enum placement_reason reason)
@@ -105,6 +105,15 @@ static void place_group(const struct view *view, const struct config_group *grou
 	if (holder && !holder->member) {
 		out->owner = holder->nodeid;
 		out->reason = PLACEMENT_KEEP;
+		return;
+	}
+	/* An asymmetric partition: the ring left its holder out while some member's
+	 * knet link still reaches it, so it may be alive and holding on the far side
+	 * until its own corosync tells it. Nobody claims before it is unreachable
+	 * (it died, or withdrew: pairwatch.c) or back in the ring. */
+	if (!holder && view_lost_holder(view, group->name)) {
+		out->owner = 0;
+		out->reason = PLACEMENT_LOST_HOLDER;
 		return;
 	}
 	pinned = pinned_node(view, group);

@@ -18,6 +18,7 @@ enum placement_reason {
 	PLACEMENT_NO_QUORUM,   /* this partition has no quorum: nobody here holds it */
 	PLACEMENT_NO_ELIGIBLE, /* no eligible node */
 	PLACEMENT_UNSETTLED,   /* the view is not synced yet: change nothing */
+	PLACEMENT_LOST_HOLDER, /* its holder left the ring but a member still reaches it: it may still hold it */
 	PLACEMENT_REASON_MAX
 };
 

@@ -12,6 +12,7 @@
 #include "fo/clock.h"
 #include "fo/log.h"
 #include "fo/procfile.h"
+#include "pairwatch.h"
 
 #define RINGWATCH_MIN_PERIOD_MS 20u
 #define RINGWATCH_MIN_BOUND_MS 150u
@@ -288,9 +289,14 @@ static void set_bound(struct ringwatch *w, const struct membership_info *info)
 	ev_timer_stop(w->loop, &w->check);
 	ev_timer_set(&w->check, ringwatch_period_ms(bound) / 1000.0, ringwatch_period_ms(bound) / 1000.0);
 	ev_timer_start(w->loop, &w->check);
-	log_info("ring watch: corosync asked every %u ms, stalled after %u ms of silence (token %u ms, "
-		 "consensus %u ms)",
-		 ringwatch_period_ms(bound), bound, info ? info->token_ms : 0, info ? info->consensus_ms : 0);
+	if (info && info->token_ms)
+		log_info("ring watch: corosync asked every %u ms, stalled after %u ms of silence (token %u ms, "
+			 "consensus %u ms)",
+			 ringwatch_period_ms(bound), bound, info->token_ms, info->consensus_ms);
+	else
+		log_info("ring watch: corosync asked every %u ms, stalled after %u ms of silence (corosync's "
+			 "default timers until it answers)",
+			 ringwatch_period_ms(bound), bound);
 }
 
 static void on_answered(struct ev_loop *loop, ev_async *a, int revents)
@@ -333,21 +339,26 @@ static void on_check(struct ev_loop *loop, ev_timer *t, int revents)
 	int ran = !ctxt || !w->corosync_ctxt ? -1 : ctxt != w->corosync_ctxt;
 	int links_up = 1;
 	struct ringwatch_sample s;
+	uint32_t reached = 1;
 	uint32_t silent;
 	enum ringwatch_verdict v;
 
 	w->last_check_us = now;
 	w->corosync_ctxt = ctxt;
-	if (last_answer_us(w, &s))
+	if (last_answer_us(w, &s)) {
 		for (size_t i = 0; i < s.n_links; i++)
-			links_up &= s.links[i].connected != 0;
+			reached += s.links[i].connected != 0;
+		links_up = pairwatch_votes_majority(reached, s.info.expected_votes,
+						    s.info.two_node || s.info.has_qdevice);
+	}
 	if (w->silence_from_us > since)
 		since = w->silence_from_us;
 	silent = now > since ? (uint32_t)((now - since) / 1000u) : 0;
 	/* The period between checks is not our pause: only what exceeds it. */
 	late = late > ringwatch_period_ms(w->bound_ms) ? late - ringwatch_period_ms(w->bound_ms) : 0;
 	/* A pause of our own is judged by whether corosync ran at all; a silence by
-	 * whether it ran with every link up (busy, not being left out). */
+	 * whether it ran with links to a majority (busy, not being left out: a peer
+	 * that still reaches us does not let the ring claim our groups, view.c). */
 	v = ringwatch_judge(silent, late, late >= w->bound_ms || links_up ? ran : (ran == 1 ? 0 : ran), w->bound_ms,
 			    w->busy_bound_ms);
 	if (v == RINGWATCH_SELF_PAUSED) {

@@ -120,6 +120,9 @@ static json_t *warnings_json(const struct status_input *in)
 	if (in->ring && (in->ring->stalled || in->ring->fenced))
 		json_array_append_new(w, json_string("ring-stall: corosync stopped serving this node; every group "
 						     "released until a ring can be trusted"));
+	if (in->ring && in->ring->isolated)
+		json_array_append_new(w, json_string("isolated: corosync's links reach no majority of the votes; every "
+						     "group released until they do"));
 	if (in->ring && in->ring->withdrawn_from) {
 		char text[160];
 		snprintf(text, sizeof(text),
@@ -183,9 +186,11 @@ json_t *status_build(const struct status_input *in)
 	json_object_set_new(root, "transitions", trans);
 	json_object_set_new(root, "counters", counters_json(in));
 	if (in->ring) {
-		json_t *ring = json_pack("{s:i, s:b, s:b, s:I, s:I}", "stall_bound_ms", (int)in->ring->stall_bound_ms,
-					 "stalled", in->ring->stalled, "fenced", in->ring->fenced, "stalls",
-					 (json_int_t)in->ring->stalls, "withdrawals", (json_int_t)in->ring->withdrawals);
+		json_t *ring = json_pack("{s:i, s:b, s:b, s:b, s:I, s:I, s:I}", "stall_bound_ms",
+					 (int)in->ring->stall_bound_ms, "stalled", in->ring->stalled, "fenced",
+					 in->ring->fenced, "isolated", in->ring->isolated, "stalls",
+					 (json_int_t)in->ring->stalls, "withdrawals", (json_int_t)in->ring->withdrawals,
+					 "isolations", (json_int_t)in->ring->isolations);
 		if (in->ring->withdrawn_from)
 			json_object_set_new(ring, "withdrawn_from", json_string(in->ring->withdrawn_from));
 		json_object_set_new(root, "ring", ring);

@@ -30,7 +30,8 @@ struct status_ring {
 	int stalled;                /* corosync does not answer now */
 	int fenced;                 /* released for a stall; waiting for a ring to trust */
 	const char *withdrawn_from; /* the peer of a broken pair, NULL when in the ring */
-	uint64_t stalls, withdrawals;
+	int isolated;               /* our links reach no majority: every group released */
+	uint64_t stalls, withdrawals, isolations;
 };
 
 /* What the manager knows besides view and config. */

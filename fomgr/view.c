@@ -50,6 +50,35 @@ static void node_forget(struct view_node *n)
 	memset(&n->ann, 0, sizeof(n->ann));
 }
 
+static void list_add(char (*names)[CONFIG_NAME_MAX], size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(names[i], name) == 0)
+			return;
+	if (*n < WIRE_MAX_HELD)
+		strcpy(names[(*n)++], name);
+}
+
+/* It left the ring: what it held may still be in its kernel, unless it said it
+ * was leaving (it released first). */
+static void node_lose(struct view_node *n)
+{
+	if (n->has_state && !(n->ann.flags & WIRE_F_LEAVING)) {
+		for (size_t i = 0; i < n->ann.n_held; i++)
+			list_add(n->lost, &n->n_lost, n->ann.held[i]);
+		for (size_t i = 0; i < n->ann.n_up; i++)
+			list_add(n->lost, &n->n_lost, n->ann.up[i]);
+	}
+	node_forget(n);
+	n->up = 0;
+}
+
+static void node_back(struct view_node *n)
+{
+	n->up = 1;
+	n->n_lost = 0;
+}
+
 void view_apply_totem(struct view *view, const uint32_t *nodeids, size_t n)
 {
 	view->epoch++;
@@ -62,8 +91,9 @@ void view_apply_totem(struct view *view, const uint32_t *nodeids, size_t n)
 		/* A node that left corosync's membership took its addresses with it, or
 		 * will drop them when it finds itself without quorum. */
 		if (!up && node->up)
-			node_forget(node);
-		node->up = up;
+			node_lose(node);
+		else if (up && !node->up)
+			node_back(node);
 	}
 }
 
@@ -77,7 +107,8 @@ int view_apply_join(struct view *view, uint32_t nodeid, uint32_t pid)
 	 * place. */
 	if (!node || (node->member && node->pid != pid))
 		return 0;
-	node->up = 1;
+	if (!node->up)
+		node_back(node);
 	node->member = 1;
 	node->pid = pid;
 	node->announced = 0; /* its retained state stands until it announces anew */
@@ -92,8 +123,7 @@ void view_apply_leave(struct view *view, uint32_t nodeid, uint32_t pid, enum vie
 	if (!node || (node->pid != pid && node->member))
 		return;
 	if (reason == VIEW_LEAVE_NODE) {
-		node_forget(node);
-		node->up = 0;
+		node_lose(node);
 		return;
 	}
 	/* Its fomgr went away but the node is up: whatever it held is still in its
@@ -132,7 +162,27 @@ void view_reset(struct view *view)
 	for (size_t i = 0; i < view->n_nodes; i++) {
 		node_forget(&view->nodes[i]);
 		view->nodes[i].up = 0;
+		view->nodes[i].n_lost = 0;
 	}
+}
+
+const struct view_node *view_lost_holder(const struct view *view, const char *group)
+{
+	for (size_t i = 0; i < view->n_nodes; i++) {
+		const struct view_node *x = &view->nodes[i];
+		int lost = 0;
+
+		for (size_t k = 0; !x->up && k < x->n_lost; k++)
+			lost |= strcmp(x->lost[k], group) == 0;
+		if (!lost)
+			continue;
+		for (size_t j = 0; j < view->n_nodes; j++) {
+			const struct view_node *m = &view->nodes[j];
+			if (m->up && m->member && m->announced && wire_announce_reaches(&m->ann, x->nodeid))
+				return x;
+		}
+	}
+	return NULL;
 }
 
 int view_synced(const struct view *view)

@@ -20,6 +20,11 @@ struct view_node {
 	int announced; /* an announce arrived since it joined the group */
 	int has_state; /* ann holds a (possibly retained) announce */
 	struct wire_announce ann;
+	/* Groups it held (claimed or had up) when it left corosync's ring without
+	 * saying it was leaving: it may still hold them, on the far side of a
+	 * partition, until it finds out. Cleared when it is back in the ring. */
+	size_t n_lost;
+	char lost[WIRE_MAX_HELD][CONFIG_NAME_MAX];
 };
 
 struct view {
@@ -53,6 +58,11 @@ void view_reset(struct view *view);
 /* The operators' state that wins: the newest any node up carries; an empty one
  * (epoch 0) when none carries any. */
 const struct wire_admin *view_admin(const struct view *view);
+
+/* The node that left the ring holding group and that a member of the ring still
+ * reaches (its announce vouches for it): it may still hold the addresses. NULL
+ * when there is none. */
+const struct view_node *view_lost_holder(const struct view *view, const char *group);
 
 /* Every member of the group has announced since it joined. */
 int view_synced(const struct view *view);

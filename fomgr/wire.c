@@ -10,7 +10,8 @@
  * group and node strings), then the netstate: three digests of 32 bytes, the
  * corosync and kernel versions (strings), the firewall line hashes (u16 count,
  * then u32 each), and last the groups whose addresses are up (list): "held" is
- * the claim, which comes first, "up" what the kernel has.
+ * the claim, which comes first, "up" what the kernel has; then, optional (absent
+ * from an older sender), the nodeids its knet links reach (u16 count, u32 each).
  * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
 #define WIRE_HEADER_SIZE 12
 
@@ -138,6 +139,11 @@ int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t siz
 	if (a->n_up > WIRE_MAX_HELD)
 		return -EINVAL;
 	put_list(&w, (char (*)[CONFIG_NAME_MAX])a->up, a->n_up);
+	if (a->n_reach > CONFIG_MAX_NODES)
+		return -EINVAL;
+	put_uint(&w, a->n_reach, 2);
+	for (size_t i = 0; i < a->n_reach; i++)
+		put_uint(&w, a->reach[i], 4);
 	if (w.err)
 		return w.err;
 	for (int i = 0; i < 4; i++)
@@ -268,6 +274,13 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 	get_admin(r, &a->admin);
 	get_netstate(r, &a->netstate);
 	a->n_up = get_list(r, a->up, WIRE_MAX_HELD);
+	if (!r->err && r->off < r->len) {
+		a->n_reach = (size_t)get_uint(r, 2);
+		if (a->n_reach > CONFIG_MAX_NODES)
+			return -EBADMSG;
+		for (size_t i = 0; i < a->n_reach && !r->err; i++)
+			a->reach[i] = (uint32_t)get_uint(r, 4);
+	}
 	if (r->err || r->off != r->len)
 		return -EBADMSG;
 	return 0;
@@ -310,6 +323,16 @@ int wire_announce_holds(const struct wire_announce *a, const char *group)
 int wire_announce_up(const struct wire_announce *a, const char *group)
 {
 	return list_has(a->up, a->n_up, group);
+}
+
+int wire_announce_reaches(const struct wire_announce *a, uint32_t nodeid)
+{
+	if (!(a->flags & WIRE_F_REACH))
+		return 0;
+	for (size_t i = 0; i < a->n_reach; i++)
+		if (a->reach[i] == nodeid)
+			return 1;
+	return 0;
 }
 
 int wire_announce_ready(const struct wire_announce *a, const char *group)

@@ -23,7 +23,8 @@ enum wire_flag {
 	WIRE_F_LEAVING = 1u << 0,      /* shutting down: holds nothing, take over now */
 	WIRE_F_HEALTH_STALE = 1u << 1, /* the agent stopped reporting (alarm) */
 	WIRE_F_SPLIT_RISK = 1u << 2,   /* two_node without a tie-breaker */
-	WIRE_F_ALL = (1u << 3) - 1,
+	WIRE_F_REACH = 1u << 3,        /* reach[] holds what corosync's knet links tell */
+	WIRE_F_ALL = (1u << 4) - 1,
 };
 
 enum wire_check_state { WIRE_CHECK_UNKNOWN, WIRE_CHECK_PASSING, WIRE_CHECK_FAILING, WIRE_CHECK_STATE_MAX };
@@ -77,6 +78,10 @@ struct wire_announce {
 	struct wire_netstate netstate;
 	size_t n_up;
 	char up[WIRE_MAX_HELD][CONFIG_NAME_MAX]; /* groups whose addresses are in its kernel now */
+	/* With WIRE_F_REACH: the peers its knet links reach and that it vouches may
+	 * still be alive (a peer out of its ring for too long is not vouched for). */
+	size_t n_reach;
+	uint32_t reach[CONFIG_MAX_NODES];
 };
 
 /* Encodes into buf; returns the length or -ENOSPC / -EINVAL. */
@@ -89,6 +94,8 @@ int wire_announce_holds(const struct wire_announce *a, const char *group);
 int wire_announce_ready(const struct wire_announce *a, const char *group);
 /* The group's addresses are in the sender's kernel (not only claimed). */
 int wire_announce_up(const struct wire_announce *a, const char *group);
+/* The sender says (WIRE_F_REACH) that its knet links reach nodeid. */
+int wire_announce_reaches(const struct wire_announce *a, uint32_t nodeid);
 /* A check's state in the announce; WIRE_CHECK_UNKNOWN when absent. */
 enum wire_check_state wire_announce_check(const struct wire_announce *a, const char *check);
 const char *wire_check_state_str(enum wire_check_state state);

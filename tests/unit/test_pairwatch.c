@@ -159,6 +159,84 @@ static void test_flap_restarts_wait(void **state)
 	run(2, t, sizeof(t) / sizeof(t[0]));
 }
 
+/* Isolation, from node1 of three (expected votes 3, token 600: the wait is 300 ms).
+ * Each step: the links up to node2 and node3, and the action expected. */
+struct iso {
+	uint64_t at_ms;
+	int up2, up3;
+	enum pairwatch_action want;
+};
+
+static void run_isolation(const struct iso *steps, size_t n, uint32_t expected, int tie_breaker)
+{
+	struct pairwatch pw;
+
+	memset(&pw, 0, sizeof(pw));
+	for (size_t i = 0; i < n; i++) {
+		struct pairwatch_input in = {.local_nodeid = 1, .token_ms = 600, .consensus_ms = 720,
+					     .expected_votes = expected, .tie_breaker = tie_breaker};
+		enum pairwatch_action a;
+
+		in.peers[in.n_peers++] = (struct pairwatch_peer){2, steps[i].up2, 1};
+		in.peers[in.n_peers++] = (struct pairwatch_peer){3, steps[i].up3, 1};
+		a = pairwatch_isolation_step(&pw, &in, steps[i].at_ms * MS + 1);
+		if (a != steps[i].want)
+			fail_msg("step %zu at %llu ms: %s, expected %s", i, (unsigned long long)steps[i].at_ms,
+				 pairwatch_action_str(a), pairwatch_action_str(steps[i].want));
+	}
+}
+
+static void test_isolation_wait(void **state)
+{
+	assert_int_equal(pairwatch_isolation_wait_us(600), 300 * MS);
+	assert_int_equal(pairwatch_isolation_wait_us(0), 500 * MS);
+}
+
+/* Both links down (one-way loss, cut cables): isolated after the wait, reached
+ * again when one comes back (2 of 3 is a majority). */
+static void test_isolated_after_wait(void **state)
+{
+	static const struct iso t[] = {
+		{0, 1, 1, PAIRWATCH_NONE},    {100, 0, 0, PAIRWATCH_NONE},     {399, 0, 0, PAIRWATCH_NONE},
+		{400, 0, 0, PAIRWATCH_ISOLATED}, {500, 0, 0, PAIRWATCH_NONE}, {600, 1, 0, PAIRWATCH_REACHED},
+		{700, 1, 0, PAIRWATCH_NONE},
+	};
+	run_isolation(t, sizeof(t) / sizeof(t[0]), 3, 0);
+}
+
+/* One link down (a bridge, a dead peer) keeps a majority: nothing. A minority
+ * that breaks before the wait starts again. */
+static void test_majority_or_short_minority(void **state)
+{
+	static const struct iso t[] = {
+		{0, 0, 1, PAIRWATCH_NONE},   {1000, 1, 0, PAIRWATCH_NONE}, {1100, 0, 0, PAIRWATCH_NONE},
+		{1350, 1, 0, PAIRWATCH_NONE}, {1400, 0, 0, PAIRWATCH_NONE}, {1650, 0, 0, PAIRWATCH_NONE},
+		{1700, 0, 0, PAIRWATCH_ISOLATED},
+	};
+	run_isolation(t, sizeof(t) / sizeof(t[0]), 3, 0);
+}
+
+/* Votes are not nodes with a tie-breaker, and nothing is judged before the
+ * expected votes are known (or in a cluster of two). */
+static void test_isolation_not_applied(void **state)
+{
+	static const struct iso t[] = {
+		{0, 0, 0, PAIRWATCH_NONE}, {1000, 0, 0, PAIRWATCH_NONE}, {5000, 0, 0, PAIRWATCH_NONE}};
+	struct pairwatch_input in = {.expected_votes = 5};
+
+	run_isolation(t, 3, 3, 1);
+	run_isolation(t, 3, 0, 0);
+	run_isolation(t, 3, 2, 0);
+	/* 5 votes: this node and two peers reach a majority, one peer does not */
+	in.peers[in.n_peers++] = (struct pairwatch_peer){2, 1, 1};
+	in.peers[in.n_peers++] = (struct pairwatch_peer){3, 1, 1};
+	in.peers[in.n_peers++] = (struct pairwatch_peer){4, 0, 1};
+	in.peers[in.n_peers++] = (struct pairwatch_peer){5, 0, 1};
+	assert_true(pairwatch_majority(&in));
+	in.peers[1].link_up = 0;
+	assert_false(pairwatch_majority(&in));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +249,10 @@ int main(void)
 		cmocka_unit_test(test_return_of_a_withdrawn_peer),
 		cmocka_unit_test(test_isolated_node_stays),
 		cmocka_unit_test(test_flap_restarts_wait),
+		cmocka_unit_test(test_isolation_wait),
+		cmocka_unit_test(test_isolated_after_wait),
+		cmocka_unit_test(test_majority_or_short_minority),
+		cmocka_unit_test(test_isolation_not_applied),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

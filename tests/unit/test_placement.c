@@ -353,6 +353,105 @@ static void next_owner_table(void **state)
 	}
 }
 
+static void set_reach(uint32_t id, int known, uint32_t a, uint32_t b)
+{
+	struct wire_announce *x = ann(id);
+
+	x->flags = known ? x->flags | WIRE_F_REACH : x->flags & ~(uint32_t)WIRE_F_REACH;
+	x->n_reach = 0;
+	if (a)
+		x->reach[x->n_reach++] = a;
+	if (b)
+		x->reach[x->n_reach++] = b;
+}
+
+/* A bridge partition: the ring {2, 3} leaves node1 out while node3 still reaches
+ * it. Rows: what node2 and node3 vouch for, whether node1 had said it was leaving,
+ * whether it held (claimed) or only had the addresses up, and the owner expected
+ * in the ring {2, 3}. */
+static void lost_holder_table(void **state)
+{
+	static const struct {
+		int known2, known3;
+		uint32_t reach2, reach3;
+		int leaving, up_only;
+		uint32_t want;
+		enum placement_reason reason;
+	} t[] = {
+		{1, 1, N3, N1, 0, 0, 0, PLACEMENT_LOST_HOLDER},   /* node3 reaches node1: wait */
+		{1, 1, N1, N1, 0, 0, 0, PLACEMENT_LOST_HOLDER},   /* both reach it */
+		{1, 1, N1, 0, 0, 1, 0, PLACEMENT_LOST_HOLDER},    /* it only had them up */
+		{1, 1, N3, N2, 0, 0, N2, PLACEMENT_INITIAL},      /* nobody reaches it: it is gone */
+		{0, 0, N1, N1, 0, 0, N2, PLACEMENT_INITIAL},      /* nobody says what it reaches */
+		{1, 0, N3, N1, 0, 0, N2, PLACEMENT_INITIAL},      /* node3's list without the flag */
+		{1, 1, N3, N1, 1, 0, N2, PLACEMENT_INITIAL},      /* it said it was leaving: released */
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct placement p;
+
+		setup(NULL);
+		add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+		view.local_nodeid = N2;
+		if (t[i].up_only)
+			strcpy(ann(N1)->up[ann(N1)->n_up++], "web");
+		else
+			set_holds(N1, "web");
+		if (t[i].leaving)
+			ann(N1)->flags |= WIRE_F_LEAVING;
+		set_reach(N2, t[i].known2, t[i].reach2, 0);
+		set_reach(N3, t[i].known3, t[i].reach3, 0);
+		uint32_t up[] = {N2, N3};
+		view_apply_totem(&view, up, 2);
+		view_apply_leave(&view, N1, 101, VIEW_LEAVE_NODE);
+		placement_compute(&view, &cfg, &p);
+		if (p.groups[0].owner != t[i].want || p.groups[0].reason != t[i].reason)
+			fail_msg("row %zu: owner %u (%s), want %u (%s)", i, p.groups[0].owner,
+				 placement_reason_str(p.groups[0].reason), t[i].want, placement_reason_str(t[i].reason));
+	}
+}
+
+/* The wait ends when the vouching member stops reaching it, or it comes back. */
+static void lost_holder_wait_ends(void **state)
+{
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	view.local_nodeid = N2;
+	set_holds(N1, "web");
+	set_reach(N3, 1, N1, N2);
+	uint32_t up[] = {N2, N3};
+	view_apply_totem(&view, up, 2);
+	assert_int_equal(reason_of(0), PLACEMENT_LOST_HOLDER);
+	/* node3's knet link to node1 goes down: its next announce says so */
+	struct wire_announce a = *ann(N3);
+	a.seq++;
+	a.n_reach = 0;
+	a.reach[a.n_reach++] = N2;
+	view_apply_announce(&view, N3, 103, &a);
+	assert_int_equal(owner_of(0), N2);
+	assert_int_equal(reason_of(0), PLACEMENT_INITIAL);
+	/* again, but node1 comes back into the ring instead, still holding */
+	setup(NULL);
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	view.local_nodeid = N2;
+	set_holds(N1, "web");
+	set_reach(N3, 1, N1, N2);
+	view_apply_totem(&view, up, 2);
+	assert_int_equal(owner_of(0), 0);
+	assert_int_equal(reason_of(0), PLACEMENT_LOST_HOLDER);
+	uint32_t all[] = {N1, N2, N3};
+	view_apply_totem(&view, all, 3);
+	assert_int_equal(view_node_by_id(&view, N1)->n_lost, 0);
+	view_apply_join(&view, N1, 201);
+	a = (struct wire_announce){.seq = 1};
+	strcpy(a.held[a.n_held++], "web");
+	strcpy(a.checks[0].name, "web");
+	a.checks[0].state = WIRE_CHECK_PASSING;
+	a.n_checks = 1;
+	view_apply_announce(&view, N1, 201, &a);
+	assert_int_equal(owner_of(0), N1);
+	assert_int_equal(reason_of(0), PLACEMENT_KEEP);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 int main(void)
 {
@@ -379,6 +478,8 @@ int main(void)
 		T(newest_admin_wins),
 		T(second_process_of_a_node_ignored),
 		T(next_owner_table),
+		T(lost_holder_table),
+		T(lost_holder_wait_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

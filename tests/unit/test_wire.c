@@ -15,7 +15,7 @@ static struct wire_announce sample(void)
 
 	memset(&a, 0, sizeof(a));
 	a.seq = 0x0102030405060708ull;
-	a.flags = WIRE_F_LEAVING | WIRE_F_HEALTH_STALE;
+	a.flags = WIRE_F_LEAVING | WIRE_F_HEALTH_STALE | WIRE_F_REACH;
 	for (int i = 0; i < 32; i++)
 		a.config_digest[i] = (uint8_t)i;
 	strcpy(a.version, "0.1.0 corosync-3.1.7");
@@ -39,6 +39,8 @@ static struct wire_announce sample(void)
 	a.netstate.fw[0] = 0xdeadbeef;
 	a.netstate.fw[1] = 7;
 	strcpy(a.up[a.n_up++], "web");
+	a.reach[a.n_reach++] = 2;
+	a.reach[a.n_reach++] = 0x01020304u;
 	return a;
 }
 
@@ -58,6 +60,35 @@ static void roundtrip(void **state)
 	assert_true(wire_announce_ready(&b, "web"));
 	assert_int_equal(wire_announce_check(&b, "http.web"), WIRE_CHECK_FAILING);
 	assert_int_equal(wire_announce_check(&b, "other"), WIRE_CHECK_UNKNOWN);
+	assert_true(wire_announce_reaches(&b, 2));
+	assert_true(wire_announce_reaches(&b, 0x01020304u));
+	assert_false(wire_announce_reaches(&b, 3));
+	b.flags &= ~(uint32_t)WIRE_F_REACH; /* a list without the flag vouches for nobody */
+	assert_false(wire_announce_reaches(&b, 2));
+}
+
+/* A sender from before the reach list: its announce ends with the up list. */
+static void reach_list_is_optional(void **state)
+{
+	struct wire_announce a = sample(), b;
+	uint8_t buf[WIRE_MAX_SIZE];
+	enum wire_type type;
+	int len = wire_encode_announce(&a, buf, sizeof(buf));
+	int old = len - 2 - 4 * (int)a.n_reach;
+
+	for (int i = 0; i < 4; i++)
+		buf[8 + i] = (uint8_t)(old >> (8 * (3 - i)));
+	buf[23] &= (uint8_t)~WIRE_F_REACH;
+	assert_int_equal(wire_decode(buf, (size_t)old, &type, &b), 0);
+	assert_int_equal(b.n_reach, 0);
+	assert_false(wire_announce_reaches(&b, 2));
+	assert_true(wire_announce_up(&b, "web"));
+	/* a count past the nodelist's size is refused */
+	len = wire_encode_announce(&a, buf, sizeof(buf));
+	buf[old] = 0x01;
+	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), -EBADMSG);
+	a.n_reach = CONFIG_MAX_NODES + 1;
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
 }
 
 static void header_fields_are_big_endian(void **state)
@@ -89,9 +120,10 @@ static void corruptions_refused(void **state)
 	uint8_t buf[WIRE_MAX_SIZE], bad[WIRE_MAX_SIZE];
 	enum wire_type type;
 	int len = wire_encode_announce(&a, buf, sizeof(buf));
+	int end = len - 2 - 4 * (int)a.n_reach; /* where the reach list starts */
 	/* the netstate at the end: 3 digests, "3.1.7" and "6.1.0-28-amd64" */
 	const size_t netstate_len = 3 * 32 + 1 + 5 + 1 + 14 + 2 + 2 * 4 + 2 + 1 + 3; /* + the up list */
-	size_t name_off = (size_t)len - netstate_len - 2; /* inside the last pin's node name */
+	size_t name_off = (size_t)end - netstate_len - 2; /* inside the last pin's node name */
 
 	memcpy(bad, buf, (size_t)len);
 	bad[0] = 'X';
@@ -109,10 +141,10 @@ static void corruptions_refused(void **state)
 	bad[name_off] = '\n'; /* control character in a name */
 	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
 	memcpy(bad, buf, (size_t)len);
-	bad[(size_t)len - netstate_len - 6 - 4 - 2 - 6 - 2 - 12 - 1] = 7; /* the check's state, out of range */
+	bad[(size_t)end - netstate_len - 6 - 4 - 2 - 6 - 2 - 12 - 1] = 7; /* the check's state, out of range */
 	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
 	memcpy(bad, buf, (size_t)len);
-	bad[len - 6 - 2 - 2 * 4 - 2] = 0x1b; /* an escape character in the kernel version */
+	bad[end - 6 - 2 - 2 * 4 - 2] = 0x1b; /* an escape character in the kernel version */
 	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
 	memcpy(bad, buf, (size_t)len);
 	bad[len] = 0; /* trailing garbage with a matching length field */
@@ -138,6 +170,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roundtrip),
 		cmocka_unit_test(header_fields_are_big_endian),
+		cmocka_unit_test(reach_list_is_optional),
 		cmocka_unit_test(every_truncation_refused),
 		cmocka_unit_test(corruptions_refused),
 		cmocka_unit_test(encode_refuses_bad_input),
