@@ -725,6 +725,7 @@ static void pair_input(struct manager *m, const struct ringwatch_sample *s, stru
 			.nodeid = s->links[i].nodeid,
 			.link_up = s->links[i].connected,
 			.in_ring = m->joined && v && v->up,
+			.vouched = m->joined && view_vouched(&m->view, s->links[i].nodeid, m->view.local_nodeid),
 		};
 	}
 }

@@ -18,16 +18,15 @@ uint64_t pairwatch_wait_us(uint32_t token_ms, uint32_t consensus_ms)
 	return 2000ull * (token_ms + consensus_ms);
 }
 
-static uint64_t *down_since(struct pairwatch *pw, uint32_t nodeid)
+static struct pairwatch_seen *seen_of(struct pairwatch *pw, uint32_t nodeid)
 {
 	for (size_t i = 0; i < pw->n; i++)
 		if (pw->seen[i].nodeid == nodeid)
-			return &pw->seen[i].down_since_us;
+			return &pw->seen[i];
 	if (pw->n == CONFIG_MAX_NODES)
 		return NULL;
-	pw->seen[pw->n].nodeid = nodeid;
-	pw->seen[pw->n].down_since_us = 0;
-	return &pw->seen[pw->n++].down_since_us;
+	pw->seen[pw->n] = (struct pairwatch_seen){.nodeid = nodeid};
+	return &pw->seen[pw->n++];
 }
 
 static const struct pairwatch_peer *peer_of(const struct pairwatch_input *in, uint32_t nodeid)
@@ -41,27 +40,36 @@ static const struct pairwatch_peer *peer_of(const struct pairwatch_input *in, ui
 enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatch_input *in, uint64_t now_us,
 				     uint32_t *peer)
 {
-	uint64_t wait = pairwatch_wait_us(in->token_ms, in->consensus_ms);
+	uint64_t wait = pairwatch_wait_us(in->token_ms, in->consensus_ms), stamp = now_us ? now_us : 1;
+	uint64_t bridge_wait = 1000ull * (in->token_ms ? in->token_ms : 1000);
 	size_t reachable = 0;
 	int unsettled = in->silent, calm;
 
+	/* Unsettled: our ring is not the set our links reach, or a member of it
+	 * reaches a node it left out. */
 	for (size_t i = 0; i < in->n_peers; i++)
-		unsettled |= !in->peers[i].link_up != !in->peers[i].in_ring;
+		unsettled |= !in->peers[i].link_up != !in->peers[i].in_ring ||
+			     (!in->peers[i].in_ring && in->peers[i].vouched);
 	if (unsettled)
 		pw->settled_since_us = 0;
 	else if (!pw->settled_since_us)
-		pw->settled_since_us = now_us ? now_us : 1;
+		pw->settled_since_us = stamp;
 	/* Settled for T + C: whatever links were down went down cleanly. */
 	calm = pw->settled_since_us && now_us - pw->settled_since_us >= wait / 2;
 	for (size_t i = 0; i < in->n_peers; i++) {
-		uint64_t *since = down_since(pw, in->peers[i].nodeid);
-		if (!since)
+		const struct pairwatch_peer *p = &in->peers[i];
+		struct pairwatch_seen *seen = seen_of(pw, p->nodeid);
+		if (!seen)
 			continue;
-		if (in->peers[i].link_up || calm)
-			*since = 0;
-		else if (!*since && unsettled)
-			*since = now_us ? now_us : 1;
-		reachable += in->peers[i].link_up != 0;
+		if (p->link_up || calm)
+			seen->down_since_us = 0;
+		else if (!seen->down_since_us && unsettled)
+			seen->down_since_us = stamp;
+		if (p->link_up || p->in_ring || !p->vouched)
+			seen->bridge_since_us = 0;
+		else if (!seen->bridge_since_us)
+			seen->bridge_since_us = stamp;
+		reachable += p->link_up != 0;
 	}
 	if (pw->withdrawn_from) {
 		const struct pairwatch_peer *p = peer_of(in, pw->withdrawn_from);
@@ -75,14 +83,17 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 	}
 	for (size_t i = 0; i < in->n_peers; i++) {
 		const struct pairwatch_peer *p = &in->peers[i];
-		uint64_t *since = down_since(pw, p->nodeid);
+		const struct pairwatch_seen *seen = seen_of(pw, p->nodeid);
+		int long_down, bridge;
 
 		/* Only the higher nodeid of a pair withdraws; a peer that corosync has
 		 * put out of a ring that then settled is a clean failure, not a bridge;
 		 * a node that reaches nobody is isolated, which corosync handles. */
-		if (p->nodeid >= in->local_nodeid || p->link_up || !unsettled || !since || !*since)
+		if (p->nodeid >= in->local_nodeid || p->link_up || !seen || reachable == 0)
 			continue;
-		if (now_us - *since < wait || reachable == 0)
+		long_down = unsettled && seen->down_since_us && now_us - seen->down_since_us >= wait;
+		bridge = seen->bridge_since_us && now_us - seen->bridge_since_us >= bridge_wait;
+		if (!long_down && !bridge)
 			continue;
 		pw->withdrawn_from = p->nodeid;
 		*peer = p->nodeid;

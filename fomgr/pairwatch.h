@@ -18,6 +18,7 @@ struct pairwatch_peer {
 	uint32_t nodeid;
 	int link_up;  /* corosync's knet link to it is connected */
 	int in_ring;  /* in the last ring corosync delivered to us */
+	int vouched;  /* another member of our ring reaches it (its announce says so) */
 	/* The ring is settled when it holds exactly the peers whose links are up. */
 };
 
@@ -31,17 +32,23 @@ struct pairwatch_input {
 	struct pairwatch_peer peers[CONFIG_MAX_NODES];
 };
 
+/* What the watch remembers of one peer. */
+struct pairwatch_seen {
+	uint32_t nodeid;
+	/* Since when its link is down while corosync is unsettled; 0 while the link
+	 * is up, and cleared once corosync stayed settled for T + C (a link that was
+	 * down through a settled ring is a clean failure). */
+	uint64_t down_since_us;
+	/* Since when it is out of our ring, our link to it down, while another member
+	 * of the ring still reaches it: a bridge, not a dead node. */
+	uint64_t bridge_since_us;
+};
+
 struct pairwatch {
 	uint32_t withdrawn_from; /* the peer we withdrew for, 0 when in the ring */
 	uint64_t settled_since_us; /* 0 while corosync is unsettled */
 	size_t n;
-	struct {
-		uint32_t nodeid;
-		/* Since when its link is down while corosync is unsettled; 0 while the
-		 * link is up, and cleared once corosync stayed settled for T + C (a
-		 * link that was down through a settled ring is a clean failure). */
-		uint64_t down_since_us;
-	} seen[CONFIG_MAX_NODES];
+	struct pairwatch_seen seen[CONFIG_MAX_NODES];
 	uint64_t minority_since_us; /* since when our links reach no majority, 0 while they do */
 	int isolated;               /* released for it, not back yet */
 };
@@ -64,7 +71,10 @@ enum pairwatch_action {
 uint64_t pairwatch_wait_us(uint32_t token_ms, uint32_t consensus_ms);
 
 /* Feeds one observation at now_us. WITHDRAW: withdraw from the ring, keeping only
- * the link to *peer; RETURN: that link is up again, come back. */
+ * the link to *peer; RETURN: that link is up again, come back. The wait is
+ * shorter, one token, when the ring has already left the peer out while another
+ * member still reaches it: that is a bridge, and a dead peer is not vouched for
+ * (every member's link to it goes down together). */
 enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatch_input *in, uint64_t now_us,
 				     uint32_t *peer);
 /* Isolation: the knet links of this node reach (itself counted) at most half the

@@ -174,15 +174,21 @@ const struct view_node *view_lost_holder(const struct view *view, const char *gr
 
 		for (size_t k = 0; !x->up && k < x->n_lost; k++)
 			lost |= strcmp(x->lost[k], group) == 0;
-		if (!lost)
-			continue;
-		for (size_t j = 0; j < view->n_nodes; j++) {
-			const struct view_node *m = &view->nodes[j];
-			if (m->up && m->member && m->announced && wire_announce_reaches(&m->ann, x->nodeid))
-				return x;
-		}
+		if (lost && view_vouched(view, x->nodeid, 0))
+			return x;
 	}
 	return NULL;
+}
+
+int view_vouched(const struct view *view, uint32_t nodeid, uint32_t except)
+{
+	for (size_t j = 0; j < view->n_nodes; j++) {
+		const struct view_node *m = &view->nodes[j];
+		if (m->nodeid != except && m->nodeid != nodeid && m->up && m->member && m->announced &&
+		    wire_announce_reaches(&m->ann, nodeid))
+			return 1;
+	}
+	return 0;
 }
 
 int view_synced(const struct view *view)

@@ -25,6 +25,10 @@ struct obs {
 	uint32_t want_peer;
 };
 
+/* Which peers another member of the ring vouches for (by nodeid), for the
+ * bridge-evidence timelines; all zero otherwise. */
+static int vouch[4];
+
 static void run(uint32_t local, const struct obs *obs, size_t n)
 {
 	struct pairwatch pw;
@@ -39,7 +43,7 @@ static void run(uint32_t local, const struct obs *obs, size_t n)
 		for (uint32_t id = 1; id <= 3; id++) {
 			if (id == local)
 				continue;
-			in.peers[in.n_peers++] = (struct pairwatch_peer){id, obs[i].up[id], obs[i].ring[id]};
+			in.peers[in.n_peers++] = (struct pairwatch_peer){id, obs[i].up[id], obs[i].ring[id], vouch[id]};
 		}
 		a = pairwatch_step(&pw, &in, obs[i].at_ms * MS + 1, &peer);
 		if (a != obs[i].want)
@@ -159,6 +163,44 @@ static void test_flap_restarts_wait(void **state)
 	run(2, t, sizeof(t) / sizeof(t[0]));
 }
 
+/* The ring {2, 3} left node1 out and looks settled from node2 (its link to node1
+ * is down), but node3 still reaches node1 and says so: a bridge. node2 withdraws
+ * one token (600 ms) after the ring left node1 out, not 2 (T + C) later. */
+static void test_vouched_peer_is_a_bridge(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{300, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1400, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1999, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{2001, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_WITHDRAW, 1},
+	};
+	vouch[1] = 1;
+	run(2, t, sizeof(t) / sizeof(t[0]));
+	/* node1, the lower, never withdraws for it, vouched or not */
+	const struct obs u[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{300, {0, 1, 0, 1}, {0, 1, 0, 1}, 0, PAIRWATCH_NONE, 0},
+		{10000, {0, 1, 0, 1}, {0, 1, 0, 1}, 0, PAIRWATCH_NONE, 0},
+	};
+	vouch[1] = 0;
+	vouch[2] = 1;
+	run(1, u, sizeof(u) / sizeof(u[0]));
+	/* the voucher's word goes (its link went down too: node1 died) before the
+	 * token is out: no withdrawal, then the settled ring clears the timers */
+	const struct obs v[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{300, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{500, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{60000, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+	};
+	vouch[2] = 0;
+	vouch[1] = 1;
+	run(2, v, 2);
+	vouch[1] = 0;
+	run(2, v, sizeof(v) / sizeof(v[0]));
+}
+
 /* Isolation, from node1 of three (expected votes 3, token 600: the wait is 300 ms).
  * Each step: the links up to node2 and node3, and the action expected. */
 struct iso {
@@ -177,8 +219,8 @@ static void run_isolation(const struct iso *steps, size_t n, uint32_t expected, 
 					     .expected_votes = expected, .tie_breaker = tie_breaker};
 		enum pairwatch_action a;
 
-		in.peers[in.n_peers++] = (struct pairwatch_peer){2, steps[i].up2, 1};
-		in.peers[in.n_peers++] = (struct pairwatch_peer){3, steps[i].up3, 1};
+		in.peers[in.n_peers++] = (struct pairwatch_peer){2, steps[i].up2, 1, 0};
+		in.peers[in.n_peers++] = (struct pairwatch_peer){3, steps[i].up3, 1, 0};
 		a = pairwatch_isolation_step(&pw, &in, steps[i].at_ms * MS + 1);
 		if (a != steps[i].want)
 			fail_msg("step %zu at %llu ms: %s, expected %s", i, (unsigned long long)steps[i].at_ms,
@@ -228,10 +270,10 @@ static void test_isolation_not_applied(void **state)
 	run_isolation(t, 3, 0, 0);
 	run_isolation(t, 3, 2, 0);
 	/* 5 votes: this node and two peers reach a majority, one peer does not */
-	in.peers[in.n_peers++] = (struct pairwatch_peer){2, 1, 1};
-	in.peers[in.n_peers++] = (struct pairwatch_peer){3, 1, 1};
-	in.peers[in.n_peers++] = (struct pairwatch_peer){4, 0, 1};
-	in.peers[in.n_peers++] = (struct pairwatch_peer){5, 0, 1};
+	in.peers[in.n_peers++] = (struct pairwatch_peer){2, 1, 1, 0};
+	in.peers[in.n_peers++] = (struct pairwatch_peer){3, 1, 1, 0};
+	in.peers[in.n_peers++] = (struct pairwatch_peer){4, 0, 1, 0};
+	in.peers[in.n_peers++] = (struct pairwatch_peer){5, 0, 1, 0};
 	assert_true(pairwatch_majority(&in));
 	in.peers[1].link_up = 0;
 	assert_false(pairwatch_majority(&in));
@@ -249,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_return_of_a_withdrawn_peer),
 		cmocka_unit_test(test_isolated_node_stays),
 		cmocka_unit_test(test_flap_restarts_wait),
+		cmocka_unit_test(test_vouched_peer_is_a_bridge),
 		cmocka_unit_test(test_isolation_wait),
 		cmocka_unit_test(test_isolated_after_wait),
 		cmocka_unit_test(test_majority_or_short_minority),
