@@ -12,11 +12,11 @@ CUT_S=15
 # watch waits 2 x (token + consensus) = 2640 ms, corosync forms the clean ring
 # (token + consensus) and the claim goes round: about 5 s; 8 s with slack.
 BOUND_MS=8000
-# Two holders: corosync on node2 and node3 may evict node1 a moment before node1's
-# own corosync gives it a ring of its own (both follow the same timeouts); the
-# documented bound for that overlap (docs/security.md) is 1.5 s for asymmetric faults
-# (measured here: 0 in most runs, tens of ms in about one run of five).
-DUAL_MS=1500
+# Two holders: never. corosync on node2 and node3 may form a ring without node1
+# while node1 still holds; node3's knet link still reaches node1 and its announce
+# says so, so nobody claims (placement reason lost-holder) until node1 is out of
+# reach or back (docs/security.md).
+DUAL_MS=0
 
 lab_init 12 3 test
 for k in 1 2 3; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
@@ -51,7 +51,10 @@ report=$(sampler_report 1 "$t_cut" 0) || fail "sampler: $report"
 log "sampler from the cut on: $report"
 (($(kv max_dual_ms "$report") <= DUAL_MS)) || fail "two holders for longer than $DUAL_MS ms: $report"
 orphan=$(kv max_orphan_ms "$report")
-((orphan > 0)) || fail "the sampler never saw the VIP released (node1 alone in a one-node ring first?): $report"
+# node1 may keep the VIP through the whole fault (its corosync keeps it in a ring
+# with node3) or lose quorum for a while; either way the fault was real: node2
+# withdrew (asserted above) and the sampler ran through it.
+(($(kv reads "$report") > 100)) || fail "the sampler barely ran: $report"
 ((orphan < BOUND_MS)) || fail "nobody held $VIP for $orphan ms (bound $BOUND_MS ms)"
 ((t_heal > 0))
 
