@@ -780,11 +780,19 @@ static void watch_pairs(struct manager *m, const struct ringwatch_sample *s, uin
 	a = pairwatch_step(&m->pairs, &in, now_us, &peer);
 	if (a == PAIRWATCH_WITHDRAW) {
 		withdraw(m, s, peer);
-	} else if (a == PAIRWATCH_RETURN) {
+	} else if (a == PAIRWATCH_RETURN || a == PAIRWATCH_PROBE) {
 		int rc = fence_return();
-		log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP,
-			  "bridge partition: the link to %s is up again: back in the ring%s at_ms=%llu", name_of(m, peer),
-			  rc < 0 ? " (the fence could not be removed)" : "", (unsigned long long)clock_real_ms());
+		if (a == PAIRWATCH_RETURN)
+			log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP,
+				  "bridge partition: the link to %s is up again: back in the ring%s at_ms=%llu",
+				  name_of(m, peer), rc < 0 ? " (the fence could not be removed)" : "",
+				  (unsigned long long)clock_real_ms());
+		else
+			log_event(LOG_LVL_WARN, LOG_MSGID_MEMBERSHIP,
+				  "bridge partition: still no link to %s: back in the ring to look again (it may have "
+				  "died meanwhile)%s at_ms=%llu",
+				  name_of(m, peer), rc < 0 ? " (the fence could not be removed)" : "",
+				  (unsigned long long)clock_real_ms());
 		audit(m, AUDITLOG_FINDING, json_pack("{s:s, s:s, s:s, s:s}", "subject", "bridge-partition", "severity",
 						      "info", "peer", name_of(m, peer), "action", "back in the ring"),
 		      clock_mono_us());

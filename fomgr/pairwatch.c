@@ -1,7 +1,7 @@
 #include "pairwatch.h"
 
 static const char *const action_names[PAIRWATCH_ACTION_MAX] = {
-	"none", "withdraw", "return", "isolated", "reached",
+	"none", "withdraw", "return", "probe", "isolated", "reached",
 };
 
 const char *pairwatch_action_str(enum pairwatch_action a)
@@ -16,6 +16,15 @@ uint64_t pairwatch_wait_us(uint32_t token_ms, uint32_t consensus_ms)
 	if (!consensus_ms)
 		consensus_ms = token_ms + token_ms / 5;
 	return 2000ull * (token_ms + consensus_ms);
+}
+
+uint64_t pairwatch_probe_us(uint32_t token_ms, uint32_t consensus_ms, unsigned probes)
+{
+	uint64_t us = 2 * pairwatch_wait_us(token_ms, consensus_ms);
+
+	for (unsigned i = 0; i < probes && us < 64000000ull; i++)
+		us *= 2;
+	return us < 64000000ull ? us : 64000000ull;
 }
 
 static struct pairwatch_seen *seen_of(struct pairwatch *pw, uint32_t nodeid)
@@ -56,6 +65,8 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		pw->settled_since_us = stamp;
 	/* Settled for T + C: whatever links were down went down cleanly. */
 	calm = pw->settled_since_us && now_us - pw->settled_since_us >= wait / 2;
+	if (calm && !pw->withdrawn_from)
+		pw->probes = 0;
 	for (size_t i = 0; i < in->n_peers; i++) {
 		const struct pairwatch_peer *p = &in->peers[i];
 		struct pairwatch_seen *seen = seen_of(pw, p->nodeid);
@@ -77,9 +88,18 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		if (!p || p->link_up) {
 			*peer = pw->withdrawn_from;
 			pw->withdrawn_from = 0;
+			pw->probes = 0;
 			return PAIRWATCH_RETURN;
 		}
-		return PAIRWATCH_NONE;
+		if (now_us - pw->withdrawn_us < pairwatch_probe_us(in->token_ms, in->consensus_ms, pw->probes))
+			return PAIRWATCH_NONE;
+		*peer = pw->withdrawn_from;
+		pw->withdrawn_from = 0;
+		pw->probes++;
+		/* what was seen before the withdrawal is stale: start afresh */
+		for (size_t i = 0; i < pw->n; i++)
+			pw->seen[i].down_since_us = pw->seen[i].bridge_since_us = 0;
+		return PAIRWATCH_PROBE;
 	}
 	for (size_t i = 0; i < in->n_peers; i++) {
 		const struct pairwatch_peer *p = &in->peers[i];
@@ -96,6 +116,7 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		if (!long_down && !bridge)
 			continue;
 		pw->withdrawn_from = p->nodeid;
+		pw->withdrawn_us = stamp;
 		*peer = p->nodeid;
 		return PAIRWATCH_WITHDRAW;
 	}

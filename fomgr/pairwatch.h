@@ -46,6 +46,8 @@ struct pairwatch_seen {
 
 struct pairwatch {
 	uint32_t withdrawn_from; /* the peer we withdrew for, 0 when in the ring */
+	uint64_t withdrawn_us;   /* when */
+	unsigned probes;         /* returns to look again while the link stayed down */
 	uint64_t settled_since_us; /* 0 while corosync is unsettled */
 	size_t n;
 	struct pairwatch_seen seen[CONFIG_MAX_NODES];
@@ -57,6 +59,7 @@ enum pairwatch_action {
 	PAIRWATCH_NONE,
 	PAIRWATCH_WITHDRAW,
 	PAIRWATCH_RETURN,
+	PAIRWATCH_PROBE,    /* withdrawn long enough: back, to see whether the bridge is still there */
 	PAIRWATCH_ISOLATED, /* our links reach no majority: release before the majority claims */
 	PAIRWATCH_REACHED,  /* they reach a majority again */
 	PAIRWATCH_ACTION_MAX
@@ -70,8 +73,15 @@ enum pairwatch_action {
  * it never cascades. */
 uint64_t pairwatch_wait_us(uint32_t token_ms, uint32_t consensus_ms);
 
+/* How long a withdrawal lasts while the link stays down before the node comes back
+ * to look (PROBE): the peer may have died meanwhile, and a node kept out for a dead
+ * peer would cost the cluster its quorum. 4 (T + C), doubled at each probe that
+ * finds the bridge again, at most 64 s. */
+uint64_t pairwatch_probe_us(uint32_t token_ms, uint32_t consensus_ms, unsigned probes);
+
 /* Feeds one observation at now_us. WITHDRAW: withdraw from the ring, keeping only
- * the link to *peer; RETURN: that link is up again, come back. The wait is
+ * the link to *peer; RETURN: that link is up again, come back; PROBE: come back
+ * although it is not (pairwatch_probe_us). The wait is
  * shorter, one token, when the ring has already left the peer out while another
  * member still reaches it: that is a bridge, and a dead peer is not vouched for
  * (every member's link to it goes down together). */

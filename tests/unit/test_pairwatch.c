@@ -201,6 +201,34 @@ static void test_vouched_peer_is_a_bridge(void **state)
 	run(2, v, sizeof(v) / sizeof(v[0]));
 }
 
+/* node2 withdrew for node1, whose link stays down: node1 may have died meanwhile,
+ * and node2 kept out would leave node3 without quorum. It comes back to look after
+ * 4 (T + C) (5280 ms), withdraws again if the bridge is still there, and waits twice
+ * as long the next time. */
+static void test_withdrawn_node_probes(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{100, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{2741, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_WITHDRAW, 1},
+		{8020, {0, 0, 0, 0}, {0, 0, 1, 0}, 0, PAIRWATCH_NONE, 0},
+		{8022, {0, 0, 0, 0}, {0, 0, 1, 0}, 0, PAIRWATCH_PROBE, 1},
+		/* back: the bridge is still there, the wait starts afresh */
+		{8100, {0, 0, 1, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
+		{10739, {0, 0, 1, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
+		{10741, {0, 0, 1, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_WITHDRAW, 1},
+		{21300, {0, 0, 0, 0}, {0, 0, 1, 0}, 0, PAIRWATCH_NONE, 0},
+		{21302, {0, 0, 0, 0}, {0, 0, 1, 0}, 0, PAIRWATCH_PROBE, 1},
+		/* node1 died: the ring {2, 3} settles, no withdrawal */
+		{21400, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{90000, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+	};
+	assert_int_equal(pairwatch_probe_us(600, 720, 0), 5280 * MS);
+	assert_int_equal(pairwatch_probe_us(600, 720, 1), 10560 * MS);
+	assert_int_equal(pairwatch_probe_us(600, 720, 9), 64000 * MS);
+	run(2, t, sizeof(t) / sizeof(t[0]));
+}
+
 /* Isolation, from node1 of three (expected votes 3, token 600: the wait is 300 ms).
  * Each step: the links up to node2 and node3, and the action expected. */
 struct iso {
@@ -292,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_isolated_node_stays),
 		cmocka_unit_test(test_flap_restarts_wait),
 		cmocka_unit_test(test_vouched_peer_is_a_bridge),
+		cmocka_unit_test(test_withdrawn_node_probes),
 		cmocka_unit_test(test_isolation_wait),
 		cmocka_unit_test(test_isolated_after_wait),
 		cmocka_unit_test(test_majority_or_short_minority),
