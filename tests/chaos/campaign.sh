@@ -154,8 +154,7 @@ restart_node() { # K
 cleanup_chaos() {
 	local rc=$?
 	[[ -z $FLAP_PID ]] || kill "$FLAP_PID" 2>/dev/null || true
-	(exit "$rc") # lab_cleanup reads the exit status
-	lab_cleanup
+	lab_cleanup "$rc" # (a subshell's exit would end the trap here, under set -e)
 }
 
 lab_init "$ID" 3 test

@@ -26,7 +26,7 @@ cleanup_accounts() {
 
 lab_init 20 3
 # set +e: under set -e, '(exit 1)' would end the trap before lab_cleanup.
-trap 'rc=$?; set +e; cleanup_accounts; (exit $rc); lab_cleanup' EXIT
+trap 'rc=$?; set +e; cleanup_accounts; lab_cleanup $rc' EXIT
 
 # Throwaway accounts, removed by the trap (and first, if a crashed run left them).
 for u in $ADM_USER $VIEW_USER $OTHER_USER; do userdel "$u" 2>/dev/null || true; done

@@ -72,8 +72,8 @@ lab_dump_logs() {
 	done
 }
 
-lab_cleanup() {
-	local rc=$?
+lab_cleanup() { # [RC]: the exit status to judge by, $? by default
+	local rc=${1:-$?}
 	trap - EXIT INT TERM
 	if [[ -n $LAB_ID ]]; then
 		if ((rc != 0)); then
