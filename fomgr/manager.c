@@ -854,6 +854,31 @@ static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 	}
 }
 
+/* A member vouches for a node out of its ring for 2 (T + C) at most; one whose
+ * fomgr froze (or runs an older version that never says) would keep the groups of
+ * a dead holder orphaned: after 3 (T + C) nobody waits any more. */
+static void expire_lost(struct manager *m, const struct ringwatch_sample *s, uint64_t now_us)
+{
+	uint64_t limit = 3 * pairwatch_wait_us(s->info.token_ms, s->info.consensus_ms) / 2;
+
+	for (size_t i = 0; i < m->view.n_nodes; i++) {
+		uint32_t id = m->view.nodes[i].nodeid;
+		uint64_t out = m->out_since_us[i];
+		int vouched;
+
+		if (!out || now_us - out < limit)
+			continue;
+		vouched = view_vouched(&m->view, id, 0);
+		if (!view_forget_lost(&m->view, id) || !vouched)
+			continue;
+		log_warn("lost-holder: %s has been out of the ring for %llu ms while a member still vouched for "
+			 "it: no longer waiting for it",
+			 m->view.nodes[i].name, (unsigned long long)(now_us - out) / 1000u);
+		m->event_us = now_us;
+		recompute(m);
+	}
+}
+
 /* The pair watch, every tick, on the newest link states corosync gave: while it
  * does not answer (it does not while it cannot settle a membership), the last. */
 static void on_pair_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -861,8 +886,10 @@ static void on_pair_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	struct manager *m = w->data;
 	struct ringwatch_sample s;
 
-	if (ringwatch_last(m->ringwatch, &s) == 0)
+	if (ringwatch_last(m->ringwatch, &s) == 0) {
 		watch_pairs(m, &s, clock_mono_us());
+		expire_lost(m, &s, clock_mono_us());
+	}
 }
 
 static const struct ringwatch_ops ringwatch_ops = {
