@@ -429,6 +429,18 @@ static void lost_holder_wait_ends(void **state)
 	view_apply_announce(&view, N3, 103, &a);
 	assert_int_equal(owner_of(0), N2);
 	assert_int_equal(reason_of(0), PLACEMENT_INITIAL);
+	/* again, with a voucher that never changes its word: the caller stops waiting */
+	setup(NULL);
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
+	view.local_nodeid = N2;
+	set_holds(N1, "web");
+	set_reach(N3, 1, N1, N2);
+	view_apply_totem(&view, up, 2);
+	assert_int_equal(reason_of(0), PLACEMENT_LOST_HOLDER);
+	assert_int_equal(view_forget_lost(&view, N1), 1);
+	assert_int_equal(view_forget_lost(&view, N1), 0);
+	assert_int_equal(view_forget_lost(&view, N2), 0); /* up: nothing to forget */
+	assert_int_equal(owner_of(0), N2);
 	/* again, but node1 comes back into the ring instead, still holding */
 	setup(NULL);
 	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
