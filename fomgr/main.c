@@ -123,10 +123,12 @@ static int do_reload(void *arg, char *detail, size_t size)
 	next = config_load(d->config_path, NULL, &errors);
 	if (!next) {
 		config_errors_format(&errors, d->config_path, detail, size);
+		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration:\n%s", detail);
 		rc = -EINVAL;
 	} else if (next->notify_hook[0] && hooks_check_path(next->notify_hook, why, sizeof(why)) < 0) {
 		snprintf(detail, size, "%s: notify_hook %s: %s\n", d->config_path, next->notify_hook, why);
-		log_err("reload refused: notify_hook %s: %s", next->notify_hook, why);
+		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration: notify_hook %s: %s",
+			  next->notify_hook, why);
 		rc = -EINVAL;
 	} else {
 		rc = manager_reload(d->m);
