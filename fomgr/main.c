@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <ev.h>
+
 #include "config.h"
 #include "control.h"
 #include "fo/log.h"
