@@ -9,12 +9,11 @@
 #include <string.h>
 
 #include <ev.h>
-#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "control.h"
-#include "fo/clock.h"
 #include "fo/log.h"
+#include "fo/sdnotify.h"
 #include "hooks.h"
 #include "manager.h"
 #include "metrics.h"
@@ -31,8 +30,8 @@ struct daemon {
 	struct status_http *http;
 	struct hooks *hooks;
 	ev_signal sigs[3];
-	ev_timer notify_timer, watchdog;
-	int systemd; /* NOTIFY_SOCKET is set */
+	ev_timer notify_timer;
+	struct sdnotify sd;
 	int ready;
 	char status_line[256];
 };
@@ -51,7 +50,7 @@ static void notify_status(struct daemon *d, const char *extra)
 	char line[256];
 	json_t *st;
 
-	if (!d->systemd)
+	if (!d->sd.enabled)
 		return;
 	st = manager_status(d->m);
 	metrics_status_line(st, line, sizeof(line));
@@ -59,7 +58,7 @@ static void notify_status(struct daemon *d, const char *extra)
 	if (!extra && strcmp(line, d->status_line) == 0)
 		return;
 	snprintf(d->status_line, sizeof(d->status_line), "%s", line);
-	sd_notifyf(0, "%s%sSTATUS=%s", extra ? extra : "", extra ? "\n" : "", line);
+	sdnotify_send(&d->sd, "%s%sSTATUS=%s", extra ? extra : "", extra ? "\n" : "", line);
 }
 
 static void on_notify_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -85,26 +84,13 @@ static void on_notify_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	notify_status(d, NULL);
 }
 
-static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	sd_notify(0, "WATCHDOG=1");
-}
-
 static void start_systemd(struct daemon *d)
 {
-	uint64_t usec = 0;
-
-	d->systemd = getenv("NOTIFY_SOCKET") != NULL;
+	sdnotify_start(&d->sd, d->loop);
 	ev_timer_init(&d->notify_timer, on_notify_timer, 0., 0.2);
 	d->notify_timer.data = d;
-	if (d->systemd)
+	if (d->sd.enabled)
 		ev_timer_start(d->loop, &d->notify_timer);
-	/* Pinged from the loop: a loop stuck in a callback stops the pings. */
-	if (sd_watchdog_enabled(0, &usec) > 0 && usec) {
-		ev_timer_init(&d->watchdog, on_watchdog, 0., (double)usec / 2e6);
-		ev_timer_start(d->loop, &d->watchdog);
-		log_info("systemd watchdog: pinging every %.1f s", (double)usec / 2e6);
-	}
 }
 
 /* ---- reload: SIGHUP and the control socket's "reload" ---- */
@@ -133,16 +119,17 @@ static int do_reload(void *arg, char *detail, size_t size)
 	char why[300];
 	int rc;
 
-	if (d->systemd)
-		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)clock_mono_us());
+	sdnotify_reloading(&d->sd);
 	/* The hook is checked first: a refused hook refuses the whole reload. */
 	next = config_load(d->config_path, NULL, &errors);
 	if (!next) {
 		config_errors_format(&errors, d->config_path, detail, size);
+		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration:\n%s", detail);
 		rc = -EINVAL;
 	} else if (next->notify_hook[0] && hooks_check_path(next->notify_hook, why, sizeof(why)) < 0) {
 		snprintf(detail, size, "%s: notify_hook %s: %s\n", d->config_path, next->notify_hook, why);
-		log_err("reload refused: notify_hook %s: %s", next->notify_hook, why);
+		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration: notify_hook %s: %s",
+			  next->notify_hook, why);
 		rc = -EINVAL;
 	} else {
 		rc = manager_reload(d->m);
@@ -170,8 +157,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 		do_reload(d, detail, sizeof(detail));
 		return;
 	}
-	if (d->systemd)
-		sd_notify(0, "STOPPING=1\nSTATUS=releasing every group");
+	sdnotify_send(&d->sd, "STOPPING=1\nSTATUS=releasing every group");
 	manager_shutdown(d->m);
 }
 

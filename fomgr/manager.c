@@ -1203,13 +1203,13 @@ int manager_reload(struct manager *m)
 	membership_read_nodelist(&m->nodes);
 	next = load_config(m->config_path, &m->nodes);
 	if (!next) {
-		log_err("reload refused: keeping the running configuration");
+		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration");
 		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused", "config", m->config_path),
 		      AUDIT_NOW);
 		return -EINVAL;
 	}
 	if (check_exposure(m, next) < 0) {
-		log_err("reload refused: keeping the running configuration");
+		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration");
 		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused (exposure policy)",
 						     "config", m->config_path), AUDIT_NOW);
 		config_free(next);
