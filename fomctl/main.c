@@ -4,22 +4,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "auditlog.h"
 #include "client.h"
 #include "control.h"
+#include "failure.h"
 #include "render.h"
 
 #define DEFAULT_TIMEOUT 30.0
 #define WAIT_POLL_S 0.02
+#define WATCH_MIN_INTERVAL 0.5 /* --watch asks the daemon at most twice a second */
 
 static const char usage_text[] =
 	"usage: fomctl [--socket PATH] [--json] [--timeout SECONDS] COMMAND\n"
 	"\n"
 	"commands:\n"
-	"  status [--watch [--interval SECONDS]]   nodes, quorum, groups, pins, last transitions\n"
+	"  status [--watch [--interval SECONDS]]   nodes, quorum, groups, pins, last transitions;\n"
+	"                                          --watch redraws every SECONDS (default 2, at least 0.5)\n"
 	"  vip move GROUP [--to NODE] [--wait SECONDS]\n"
 	"                                          pin GROUP to NODE (default: the next eligible\n"
 	"                                          node); --wait until NODE holds it\n"
@@ -66,9 +70,11 @@ struct opts {
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "fomctl: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(fomctl --help for usage)\n");
+	char why[512];
+
+	snprintf(why, sizeof(why), fmt, arg);
+	failure("%s", why);
+	fprintf(stderr, "(fomctl --help for usage)\n");
 	return CONTROL_EX_USAGE;
 }
 
@@ -121,6 +127,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->argv[o->argc++] = a;
 		}
 	}
+	if (o->watch && o->interval < WATCH_MIN_INTERVAL)
+		return usage_error("--interval: at least 0.5 seconds with --watch%s", "");
 	return 0;
 }
 
@@ -131,6 +139,7 @@ static void print_json(const json_t *j)
 	printf("%s\n", text ? text : "null");
 	free(text);
 	fflush(stdout);
+	failure_answered();
 }
 
 static void sleep_s(double s)
@@ -343,7 +352,7 @@ static int cmd_vip(struct client *c, const struct opts *o)
 	json_object_set_new(reply, "held", json_boolean(rc == 0));
 	json_object_set_new(reply, "waited_ms", json_integer((json_int_t)(waited * 1000)));
 	if (rc == CONTROL_EX_TIMEOUT) {
-		fprintf(stderr, "fomctl: %s is not held by %s after %.1f s\n", group, target, o->wait);
+		failure("%s is not held by %s after %.1f s\n", group, target, o->wait);
 		if (o->json)
 			print_json(reply);
 		json_decref(reply);
@@ -377,7 +386,7 @@ static int cmd_node(struct client *c, const struct opts *o)
 		json_object_set_new(reply, "drained", json_boolean(rc == 0));
 		json_object_set_new(reply, "waited_ms", json_integer((json_int_t)(waited * 1000)));
 		if (rc == CONTROL_EX_TIMEOUT)
-			fprintf(stderr, "fomctl: %s still holds groups after %.1f s\n", node, o->wait);
+			failure("%s still holds groups after %.1f s\n", node, o->wait);
 		if (rc) {
 			if (o->json && rc == CONTROL_EX_TIMEOUT)
 				print_json(reply);
@@ -414,7 +423,7 @@ static int cmd_events(struct client *c, const struct opts *o)
 		json_decref(ev);
 	}
 	if (rc == 1) {
-		fprintf(stderr, "fomctl: the daemon ended the event stream\n");
+		failure("the daemon ended the event stream\n");
 		return CONTROL_EX_UNAVAILABLE;
 	}
 	return rc;
@@ -425,6 +434,7 @@ static int cmd_log_verify(const struct opts *o)
 {
 	const char *path = o->argv[2];
 	struct auditlog_verify_result res = {0};
+	struct stat st;
 	FILE *f;
 	int rc;
 
@@ -432,7 +442,14 @@ static int cmd_log_verify(const struct opts *o)
 		return usage_error("usage: log verify FILE [--prev HASH]%s", "");
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "fomctl: %s: %s\n", path, strerror(errno));
+		failure("%s: %s\n", path, strerror(errno));
+		return CONTROL_EX_NOINPUT;
+	}
+	/* A directory opens but is no log: that is "cannot read", not "broken". */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		failure("%s: %s: not an audit log\n", path, strerror(EISDIR));
+		if (f != stdin)
+			fclose(f);
 		return CONTROL_EX_NOINPUT;
 	}
 	rc = auditlog_verify(f, o->prev, &res);
@@ -476,7 +493,18 @@ static int dispatch(struct client *c, const struct opts *o)
 	return usage_error("unknown command: %s", cmd);
 }
 
-int main(int argc, char **argv)
+/* Checked before connecting: a typo is a usage error whether a daemon runs or not. */
+static int known_command(const char *cmd)
+{
+	static const char *const names[] = {"status", "vip", "node", "reload", "events", "log"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(cmd, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int run(int argc, char **argv)
 {
 	static struct client c; /* its buffer is large */
 	struct opts o;
@@ -491,6 +519,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(o.argv[0], "log") == 0 && o.argc >= 2 && strcmp(o.argv[1], "verify") == 0)
 		return cmd_log_verify(&o);
+	if (!known_command(o.argv[0]))
+		return usage_error("unknown command: %s", o.argv[0]);
 	rc = client_expected_uid(&expect);
 	if (rc == 0)
 		rc = client_open(&c, o.socket, expect);
@@ -499,4 +529,13 @@ int main(int argc, char **argv)
 	rc = dispatch(&c, &o);
 	client_close(&c);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	/* Known before the arguments are parsed, so a usage error is JSON too. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			failure_json_mode(1);
+	return failure_finish(run(argc, argv));
 }

@@ -90,6 +90,8 @@ struct manager {
 	uint64_t refused_messages;
 	int joined;
 	struct conflict *conflict; /* NULL when it could not start (no CAP_NET_RAW) */
+	manager_status_fn status_extra; /* the operators' modules add to the document */
+	void *status_extra_arg;
 };
 
 static void recompute(struct manager *m);
@@ -1195,7 +1197,15 @@ json_t *manager_status(const struct manager *m)
 	if (m->audit)
 		json_object_set_new(root, "audit", audit_status_json(m->audit));
 	conflict_status_json(m->conflict, root);
+	if (m->status_extra)
+		m->status_extra(m->status_extra_arg, root);
 	return root;
+}
+
+void manager_set_status_extra(struct manager *m, manager_status_fn fn, void *arg)
+{
+	m->status_extra = fn;
+	m->status_extra_arg = arg;
 }
 
 /* A new admin state: the newest the cluster has, edited, one epoch on. */

@@ -27,6 +27,10 @@ void manager_unlisten(struct manager *m, manager_event_fn fn, void *arg);
 
 /* The status document (see status.h); the caller json_decref()s it. */
 json_t *manager_status(const struct manager *m);
+/* fn(arg, status) is called on every status document before it is returned, for
+ * what the modules around the manager know (a refused reload, ...). */
+typedef void (*manager_status_fn)(void *arg, json_t *status);
+void manager_set_status_extra(struct manager *m, manager_status_fn fn, void *arg);
 
 /* Operators' requests. They return at once with 0 (then done(arg, rc) is called
  * once the whole cluster has the change: rc 0, or -ECANCELED if a concurrent

@@ -85,6 +85,11 @@ static void cluster_metrics(struct promtext *t, const json_t *st)
 				"Times this node withdrew from the ring for a bridge partition.");
 		promtext_add(t, "fomgr_ring_withdrawals_total %lld\n", jint(ring, "withdrawals"));
 	}
+	promtext_family(t, "fomgr_config_reload_refused", "gauge",
+			"1 while the latest reload was refused (the running configuration is kept).");
+	promtext_add(t, "fomgr_config_reload_refused %d\n", jbool(json_object_get(st, "reload"), "refused"));
+	promtext_family(t, "fomgr_config_reload_refusals_total", "counter", "Reloads refused since fomgr started.");
+	promtext_add(t, "fomgr_config_reload_refusals_total %lld\n", jint(json_object_get(st, "reload"), "refusals"));
 	promtext_family(t, "fomgr_warning", "gauge", "A warning in force (split-brain risk, no crypto, ...).");
 	json_array_foreach(json_object_get(st, "warnings"), i, w) {
 		char id[64];

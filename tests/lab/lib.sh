@@ -46,6 +46,16 @@ seconds_to_ms() {
 
 lab() { "$LAB" "$@"; }
 
+# For the scenarios that read status documents: FOMCTL, and PY and SCHEMA to
+# validate them against conf/status.schema.json.
+need_status_tools() {
+	FOMCTL=$FO_BUILD/fomctl/fomctl
+	PY=/usr/bin/python3
+	SCHEMA=$FO_TOP/conf/status.schema.json
+	[[ -x $FOMCTL ]] || fail "$FOMCTL not built"
+	$PY -c 'import jsonschema' || fail "python3-jsonschema is not installed (scripts/install-deps.sh)"
+}
+
 lab_init() { # ID N [default|test|fast], test by default
 	[[ $(id -u) == 0 ]] || fail "lab tests run as root"
 	LAB_ID=$1
