@@ -219,6 +219,16 @@ static void process_metrics(struct promtext *t, const struct metrics_input *in)
 				 metrics_hook_result_str((enum metrics_hook_result)r), (unsigned long long)in->hooks[r]);
 	}
 	counter(t, "fomgr_http_requests_total", "Requests to the status server.", in->http_requests);
+	if (in->http_guard) {
+		promtext_family(t, "fomgr_http_connections_closed_total", "counter",
+				"Status server connections closed by fomgr: at their deadline, or to make room.");
+		promtext_add(t, "fomgr_http_connections_closed_total{reason=\"deadline\"} %llu\n",
+			     (unsigned long long)in->http_guard->deadline);
+		promtext_add(t, "fomgr_http_connections_closed_total{reason=\"evicted\"} %llu\n",
+			     (unsigned long long)in->http_guard->evicted);
+		promtext_family(t, "fomgr_http_connections", "gauge", "Open status server connections.");
+		promtext_add(t, "fomgr_http_connections %u\n", in->http_guard->open);
+	}
 }
 
 char *metrics_render(const struct metrics_input *in)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "control.h"
+#include "fo/httpd_guard.h"
 #include "vip.h"
 
 #define METRICS_BUCKETS 11 /* finite upper bounds; +Inf is implied */
@@ -36,6 +37,7 @@ struct metrics_input {
 	const struct control_stats *control;      /* NULL: no control socket */
 	const uint64_t *hooks;                    /* [METRICS_HOOK_MAX]; NULL: no hook */
 	uint64_t http_requests;
+	const struct httpd_guard_stats *http_guard; /* NULL: no status server */
 };
 
 /* The whole exposition; the caller frees it. NULL when out of memory. */

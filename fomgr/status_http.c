@@ -27,6 +27,7 @@
 
 #include "control.h"
 #include "fo/httpd_ev.h"
+#include "fo/httpd_guard.h"
 #include "fo/log.h"
 #include "hooks.h"
 #include "manager.h"
@@ -38,6 +39,7 @@ struct status_http {
 	struct ev_loop *loop;
 	struct manager *m;
 	struct httpd_ev *httpd;
+	struct httpd_guard *guard; /* outlives httpd: MHD tells it of the last closes */
 	uint16_t port;
 	int tls;
 	char *cert, *key, *ca;
@@ -69,12 +71,17 @@ char *status_http_render_metrics(const struct status_http *h)
 	uint64_t hooks[METRICS_HOOK_MAX];
 	json_t *st = manager_status(h->m);
 	struct metrics_input in = {.status = st, .failover = &h->failover, .http_requests = h->requests};
+	struct httpd_guard_stats gs;
 	char *text;
 
 	if (!st)
 		return NULL;
 	manager_vip_stats(h->m, &vs);
 	in.vip = &vs;
+	if (h->guard) {
+		httpd_guard_get_stats(h->guard, &gs);
+		in.http_guard = &gs;
+	}
 	if (h->control) {
 		control_get_stats(h->control, &cs);
 		in.control = &cs;
@@ -203,8 +210,16 @@ static int start_daemon(struct status_http *h, const struct config_listen *l)
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
+	const struct httpd_guard_limits limits = {
+		.max_connections = STATUS_HTTP_MAX_CONNECTIONS,
+		.per_address = STATUS_HTTP_PER_IP_CONNECTIONS,
+		.deadline_s = STATUS_HTTP_DEADLINE_S,
+	};
 	struct MHD_Daemon *d;
 
+	h->guard = httpd_guard_new(h->loop, &limits, "status http");
+	if (!h->guard)
+		return -errno;
 	if (l->family == AF_INET6) {
 		v6->sin6_family = AF_INET6;
 		v6->sin6_port = htons(l->port);
@@ -216,19 +231,14 @@ static int start_daemon(struct status_http *h, const struct config_listen *l)
 		inet_pton(AF_INET, l->addr, &v4->sin_addr);
 	}
 	if (h->tls)
-		d = MHD_start_daemon(
-			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log, (void *)"status http",
-			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATUS_HTTP_CONNECTION_TIMEOUT_S,
-			MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_HTTPS_MEM_TRUST,
-			h->ca, MHD_OPTION_END);
+		d = MHD_start_daemon(flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log,
+				     (void *)"status http", MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_ARRAY,
+				     httpd_guard_options(h->guard), MHD_OPTION_HTTPS_MEM_CERT, h->cert,
+				     MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_HTTPS_MEM_TRUST, h->ca, MHD_OPTION_END);
 	else
-		d = MHD_start_daemon(
-			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log, (void *)"status http",
-			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATUS_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+		d = MHD_start_daemon(flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log,
+				     (void *)"status http", MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_ARRAY,
+				     httpd_guard_options(h->guard), MHD_OPTION_END);
 	h->httpd = httpd_ev_new(h->loop, d);
 	if (!h->httpd) {
 		int err = errno ? errno : EADDRNOTAVAIL;
@@ -289,6 +299,7 @@ void status_http_free(struct status_http *h)
 	if (h->listening)
 		manager_unlisten(h->m, on_event, h);
 	httpd_ev_free(h->httpd);
+	httpd_guard_free(h->guard);
 	if (h->key) /* key material does not linger in freed memory */
 		explicit_bzero(h->key, strlen(h->key));
 	free(h->cert);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fo/httpd_guard.h"
 #include "fo/log.h"
 
 struct httpd_ev {
@@ -88,6 +89,7 @@ int httpd_ev_accept(struct MHD_Connection *conn, const char *method, size_t *upl
 	*result = MHD_YES;
 	if (*req_cls == NULL) { /* headers only so far: answer on the next call */
 		*req_cls = &first_call_marker;
+		httpd_guard_request_ready(conn);
 		return 0;
 	}
 	if (*upload_data_size) { /* a body we do not want: drop it */
