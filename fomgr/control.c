@@ -651,13 +651,21 @@ static void describe_error(struct control *ctl, const struct control_request *re
 	case -ECANCELED:
 		snprintf(why, size, "a concurrent change won; check the status and retry");
 		break;
-	case -EHOSTUNREACH:
-		if (req->cmd == CONTROL_VIP_MOVE && !req->node[0])
-			snprintf(why, size, "no other eligible node for group '%s'", req->group);
+	case -EHOSTUNREACH: {
+		const char *node = req->cmd == CONTROL_VIP_MOVE && !req->node[0] ? NULL
+				   : target && *target                        ? target
+									      : req->node;
+		char reasons[600] = "";
+
+		manager_explain(ctl->m, req->group, node, reasons, sizeof(reasons));
+		if (!node)
+			snprintf(why, size, "no other eligible node for group '%s'%s%s", req->group,
+				 reasons[0] ? ": " : "", reasons);
 		else
-			snprintf(why, size, "node '%s' is not eligible for group '%s' (offline, in standby or failing "
-				 "its checks)", target && *target ? target : req->node, req->group);
+			snprintf(why, size, "node '%s' is not eligible for group '%s': %s", node, req->group,
+				 reasons[0] ? reasons : "offline, in standby or failing its checks");
 		break;
+	}
 	case -ENOSPC:
 		snprintf(why, size, "too many pins or standby nodes");
 		break;

@@ -1293,6 +1293,37 @@ int manager_next_owner(const struct manager *m, const char *group, char *out)
 	return 0;
 }
 
+int manager_explain(const struct manager *m, const char *group, const char *node, char *out, size_t size)
+{
+	const struct config_group *g = m->config ? config_group_find(m->config, group) : NULL;
+	size_t idx, used = 0;
+	uint32_t owner;
+
+	if (!g)
+		return -ENOENT;
+	if (node) {
+		const struct view_node *n = view_node_by_name(&m->view, node);
+
+		if (!n)
+			return -ENOENT;
+		return placement_explain(&m->view, g, n, out, size);
+	}
+	idx = (size_t)(g - m->config->groups);
+	owner = idx < m->placement.n_groups ? m->placement.groups[idx].owner : 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < m->view.n_nodes && used < size; i++) {
+		const struct view_node *n = &m->view.nodes[i];
+		char why[160];
+		int r;
+
+		if (n->nodeid == owner || placement_explain(&m->view, g, n, why, sizeof(why)))
+			continue;
+		r = snprintf(out + used, size - used, "%s%s", used ? "; " : "", why);
+		used += r > 0 ? (size_t)r : 0;
+	}
+	return 0;
+}
+
 int manager_group_holder(const struct manager *m, const char *group, char *out)
 {
 	const struct config_group *g = m->config ? config_group_find(m->config, group) : NULL;

@@ -43,6 +43,10 @@ int manager_request_standby(struct manager *m, const char *node, int on, manager
 int manager_request_pin(struct manager *m, const char *group, const char *node, manager_done_fn done, void *arg);
 /* The next eligible node after the group's owner, in preference order. */
 int manager_next_owner(const struct manager *m, const char *group, char *out);
+/* Why node may not hold group, for a refusal ("check drain fails on node2"); with
+ * node NULL, why no node but the owner may, each reason after the other. 1 when
+ * node is eligible, 0 with the reasons in out, -ENOENT unknown group or node. */
+int manager_explain(const struct manager *m, const char *group, const char *node, char *out, size_t size);
 /* Who holds the group now (this node: from the kernel operations; others: their
  * announces). 1 and the name in out, 0 none, -ENOENT unknown group. */
 int manager_group_holder(const struct manager *m, const char *group, char *out);
