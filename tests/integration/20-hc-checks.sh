@@ -320,7 +320,7 @@ port = 80
 EOF
 rc=0
 out=$("$HC_BIN" --config-test "$HC_TMP/bad.conf" 2>&1) || rc=$?
-[ "$rc" = 1 ] || hc_fail "--config-test of a bad file: status $rc"
+[ "$rc" = 78 ] || hc_fail "--config-test of a bad file: status $rc"
 assert_contains "$out" "$HC_TMP/bad.conf:2: listen: 0.0.0.0 is not a loopback address"
 assert_contains "$out" "$HC_TMP/bad.conf:3: check x: type tcp needs address"
 mkdir -m 755 "$HC_TMP/scripts"
@@ -329,7 +329,7 @@ chmod 757 "$HC_TMP/scripts/probe"
 printf '[check s]\ntype = script\npath = %s\n' "$HC_TMP/scripts/probe" >"$HC_TMP/unsafe.conf"
 rc=0
 out=$("$HC_BIN" --config-test "$HC_TMP/unsafe.conf" 2>&1) || rc=$?
-[ "$rc" = 1 ] || hc_fail "--config-test of a world-writable script: status $rc"
+[ "$rc" = 78 ] || hc_fail "--config-test of a world-writable script: status $rc"
 assert_contains "$out" "unsafe.conf:3: path: $HC_TMP/scripts/probe is writable by a non-root user"
 hc_ok "--config-test refuses with file:line (non-loopback listen, missing key, writable script)"
 
