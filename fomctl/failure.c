@@ -1,4 +1,5 @@
 #include "failure.h"
+#include "fo/jsontext.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -44,7 +45,7 @@ int failure_finish(int rc)
 	if (!json_mode || !rc || answered)
 		return rc;
 	j = json_pack("{s:b, s:s, s:i}", "ok", 0, "error", first[0] ? first : "failed", "code", rc);
-	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	text = j ? jsontext_dumps(j, JSON_COMPACT) : NULL;
 	printf("%s\n", text ? text : "{\"ok\":false}");
 	fflush(stdout);
 	free(text);

@@ -12,6 +12,7 @@
 #include "client.h"
 #include "control.h"
 #include "failure.h"
+#include "fo/jsontext.h"
 #include "render.h"
 
 #define DEFAULT_TIMEOUT 30.0
@@ -134,7 +135,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 static void print_json(const json_t *j)
 {
-	char *text = json_dumps(j, JSON_COMPACT);
+	char *text = jsontext_dumps(j, JSON_COMPACT);
 
 	printf("%s\n", text ? text : "null");
 	free(text);

@@ -1,4 +1,5 @@
 #include "render.h"
+#include "fo/jsontext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +168,7 @@ void render_event(FILE *out, const json_t *ev)
 			json_number_value(json_object_get(ev, "took_ms")),
 			json_is_true(json_object_get(ev, "ok")) ? "" : " FAILED: ", s_or(ev, "error", ""));
 	} else {
-		char *text = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+		char *text = jsontext_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
 
 		fprintf(out, "%s %s\n", type, text ? text : "");
 		free(text);

@@ -9,6 +9,7 @@
  * SO_PEERGROUPS, which the kernel fills in at connect time. */
 #include "fo/name.h"
 #include "control.h"
+#include "fo/jsontext.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -454,7 +455,7 @@ static void client_send(struct client *c, const char *text, size_t len)
 /* obj as one line of compact JSON, newline included; the caller frees it. */
 static char *json_line(const json_t *obj, size_t *len)
 {
-	char *text = json_dumps(obj, JSON_COMPACT), *line;
+	char *text = jsontext_dumps(obj, JSON_COMPACT), *line;
 
 	if (!text)
 		return NULL;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "fo/promtext.h"
 
 const double metrics_bucket_bounds[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -123,6 +124,64 @@ static void node_metrics(struct promtext *t, const json_t *st)
 	}
 }
 
+/* Each node's health as it announces it: checks not passing, a silent agent. */
+static void node_health_metrics(struct promtext *t, const json_t *st)
+{
+	const json_t *nodes = json_object_get(st, "nodes"), *n, *v;
+	char name[128];
+	const char *key;
+	size_t i;
+
+	promtext_family(t, "fomgr_node_checks", "gauge", "Checks the node announces.");
+	json_array_foreach(nodes, i, n)
+		promtext_add(t, "fomgr_node_checks{node=\"%s\"} %zu\n", promtext_label(jstr(n, "name"), name, sizeof(name)),
+			     json_object_size(json_object_get(n, "checks")));
+	promtext_family(t, "fomgr_node_checks_failing", "gauge",
+			"Checks the node announces as not passing (failing or without a result).");
+	json_array_foreach(nodes, i, n) {
+		size_t failing = 0;
+
+		json_object_foreach((json_t *)json_object_get(n, "checks"), key, v)
+			failing += !json_string_value(v) || strcmp(json_string_value(v), "passing") != 0;
+		promtext_add(t, "fomgr_node_checks_failing{node=\"%s\"} %zu\n",
+			     promtext_label(jstr(n, "name"), name, sizeof(name)), failing);
+	}
+	promtext_family(t, "fomgr_node_health_stale", "gauge", "1 when the node's health agent went silent.");
+	json_array_foreach(nodes, i, n)
+		promtext_add(t, "fomgr_node_health_stale{node=\"%s\"} %d\n",
+			     promtext_label(jstr(n, "name"), name, sizeof(name)), jbool(n, "health_stale"));
+}
+
+/* The audit's active findings, by severity and by kind (every label, zeros too, so
+ * an alert needs no absent()), drift among them, and the findings opened and closed. */
+static void audit_metrics(struct promtext *t, const json_t *st)
+{
+	const json_t *audit = json_object_get(st, "audit"), *f;
+	size_t by_severity[AUDIT_SEVERITY_MAX] = {0}, by_kind[AUDIT_KIND_MAX] = {0}, i;
+
+	if (!audit)
+		return;
+	json_array_foreach(json_object_get(audit, "findings"), i, f) {
+		for (int s = 0; s < AUDIT_SEVERITY_MAX; s++)
+			by_severity[s] += jstr(f, "severity") && strcmp(jstr(f, "severity"), audit_severity_str(s)) == 0;
+		for (int k = 0; k < AUDIT_KIND_MAX; k++)
+			by_kind[k] += jstr(f, "kind") && strcmp(jstr(f, "kind"), audit_kind_str(k)) == 0;
+	}
+	promtext_family(t, "fomgr_audit_findings", "gauge", "Audit findings in force, by severity.");
+	for (int s = 0; s < AUDIT_SEVERITY_MAX; s++)
+		promtext_add(t, "fomgr_audit_findings{severity=\"%s\"} %zu\n", audit_severity_str(s), by_severity[s]);
+	promtext_family(t, "fomgr_audit_findings_by_kind", "gauge", "Audit findings in force, by kind.");
+	for (int k = 0; k < AUDIT_KIND_MAX; k++)
+		promtext_add(t, "fomgr_audit_findings_by_kind{kind=\"%s\"} %zu\n", audit_kind_str(k), by_kind[k]);
+	promtext_family(t, "fomgr_drift", "gauge",
+			"1 while a peer's configuration or network state differs from this node's (drift findings).");
+	promtext_add(t, "fomgr_drift %d\n", by_kind[AUDIT_DRIFT] > 0);
+	promtext_family(t, "fomgr_audit_findings_opened_total", "counter", "Audit findings opened since start.");
+	promtext_add(t, "fomgr_audit_findings_opened_total %lld\n", jint(audit, "findings_new"));
+	promtext_family(t, "fomgr_audit_findings_resolved_total", "counter", "Audit findings resolved since start.");
+	promtext_add(t, "fomgr_audit_findings_resolved_total %lld\n", jint(audit, "findings_resolved"));
+}
+
 static void group_metrics(struct promtext *t, const json_t *st)
 {
 	const json_t *groups = json_object_get(st, "groups"), *nodes = json_object_get(st, "nodes"), *g, *n;
@@ -154,12 +213,32 @@ static void group_metrics(struct promtext *t, const json_t *st)
 			 json_is_string(json_object_get(g, "pinned_to")));
 }
 
-static void transition_metrics(struct promtext *t, const json_t *st, const struct metrics_histogram *h)
+static void histogram(struct promtext *t, const char *name, const char *help, const struct metrics_histogram *h)
+{
+	uint64_t cumulative = 0;
+
+	promtext_family(t, name, "histogram", help);
+	for (size_t i = 0; i < METRICS_BUCKETS; i++) {
+		cumulative += h ? h->counts[i] : 0;
+		promtext_add(t, "%s_bucket{le=\"%g\"} %llu\n", name, metrics_bucket_bounds[i],
+			     (unsigned long long)cumulative);
+	}
+	promtext_add(t, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)(h ? h->count : 0));
+	promtext_add(t, "%s_sum %.6f\n", name, h ? h->sum : 0.0);
+	promtext_add(t, "%s_count %llu\n", name, (unsigned long long)(h ? h->count : 0));
+}
+
+int metrics_reason_is_switchover(const char *reason)
+{
+	return reason && (strcmp(reason, "switchover") == 0 || strcmp(reason, "standby") == 0);
+}
+
+static void transition_metrics(struct promtext *t, const json_t *st, const struct metrics_histogram *h,
+			       const struct metrics_histogram *sw)
 {
 	const json_t *counters = json_object_get(st, "counters"), *v;
 	char buf[128];
 	const char *reason;
-	uint64_t cumulative = 0;
 
 	promtext_family(t, "fomgr_transitions_total", "counter", "Transitions carried out on this node, by reason.");
 	json_object_foreach((json_t *)json_object_get(counters, "transitions_by_reason"), reason, v)
@@ -171,17 +250,12 @@ static void transition_metrics(struct promtext *t, const json_t *st, const struc
 			"VIP conflicts seen here: a foreign MAC answering for an address this node holds, or a "
 			"group's address in this node's kernel that fomgr does not hold here.");
 	promtext_add(t, "fomgr_vip_conflicts_total %lld\n", jint(counters, "vip_conflicts"));
-	promtext_family(t, "fomgr_failover_duration_seconds", "histogram",
-	       "From the event that moved a group here to its addresses being up.");
-	for (size_t i = 0; i < METRICS_BUCKETS; i++) {
-		cumulative += h ? h->counts[i] : 0;
-		promtext_add(t, "fomgr_failover_duration_seconds_bucket{le=\"%g\"} %llu\n", metrics_bucket_bounds[i],
-			 (unsigned long long)cumulative);
-	}
-	promtext_add(t, "fomgr_failover_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-		 (unsigned long long)(h ? h->count : 0));
-	promtext_add(t, "fomgr_failover_duration_seconds_sum %.6f\n", h ? h->sum : 0.0);
-	promtext_add(t, "fomgr_failover_duration_seconds_count %llu\n", (unsigned long long)(h ? h->count : 0));
+	histogram(t, "fomgr_failover_duration_seconds",
+		  "From the event that moved a group here to its addresses being up (failovers, failbacks, "
+		  "initial placement; operators' moves excepted).",
+		  h);
+	histogram(t, "fomgr_switchover_duration_seconds",
+		  "From an operator's move (switchover, standby) to the group's addresses being up here.", sw);
 }
 
 static void counter(struct promtext *t, const char *name, const char *help, uint64_t value)
@@ -219,6 +293,10 @@ static void process_metrics(struct promtext *t, const struct metrics_input *in)
 				 metrics_hook_result_str((enum metrics_hook_result)r), (unsigned long long)in->hooks[r]);
 	}
 	counter(t, "fomgr_http_requests_total", "Requests to the status server.", in->http_requests);
+	if (in->start_time_s > 0) {
+		promtext_family(t, "fomgr_start_time_seconds", "gauge", "When fomgr started, Unix time.");
+		promtext_add(t, "fomgr_start_time_seconds %.3f\n", in->start_time_s);
+	}
 	if (in->http_guard) {
 		promtext_family(t, "fomgr_http_connections_closed_total", "counter",
 				"Status server connections closed by fomgr: at their deadline, or to make room.");
@@ -237,8 +315,10 @@ char *metrics_render(const struct metrics_input *in)
 
 	cluster_metrics(&t, in->status);
 	node_metrics(&t, in->status);
+	node_health_metrics(&t, in->status);
 	group_metrics(&t, in->status);
-	transition_metrics(&t, in->status, in->failover);
+	transition_metrics(&t, in->status, in->failover, in->switchover);
+	audit_metrics(&t, in->status);
 	process_metrics(&t, in);
 	return promtext_finish(&t);
 }

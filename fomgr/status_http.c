@@ -26,8 +26,10 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "fo/clock.h"
 #include "fo/httpd_ev.h"
 #include "fo/httpd_guard.h"
+#include "fo/jsontext.h"
 #include "fo/log.h"
 #include "hooks.h"
 #include "manager.h"
@@ -46,7 +48,8 @@ struct status_http {
 	int listening;
 	const struct control *control;
 	const struct hooks *hooks;
-	struct metrics_histogram failover;
+	struct metrics_histogram failover, switchover;
+	double start_time_s;
 	uint64_t requests;
 	uint64_t tls_refused;
 };
@@ -61,7 +64,10 @@ static void on_event(void *arg, json_t *event)
 
 	if (type && strcmp(type, "transition") == 0 && action && strcmp(action, "acquire") == 0 &&
 	    json_is_true(json_object_get(event, "ok")))
-		metrics_histogram_observe(&h->failover, json_number_value(json_object_get(event, "took_ms")) / 1000.0);
+		metrics_histogram_observe(
+			metrics_reason_is_switchover(json_string_value(json_object_get(event, "reason"))) ? &h->switchover
+													  : &h->failover,
+			json_number_value(json_object_get(event, "took_ms")) / 1000.0);
 }
 
 char *status_http_render_metrics(const struct status_http *h)
@@ -70,7 +76,11 @@ char *status_http_render_metrics(const struct status_http *h)
 	struct vip_stats vs;
 	uint64_t hooks[METRICS_HOOK_MAX];
 	json_t *st = manager_status(h->m);
-	struct metrics_input in = {.status = st, .failover = &h->failover, .http_requests = h->requests};
+	struct metrics_input in = {.status = st,
+				   .failover = &h->failover,
+				   .switchover = &h->switchover,
+				   .start_time_s = h->start_time_s,
+				   .http_requests = h->requests};
 	struct httpd_guard_stats gs;
 	char *text;
 
@@ -98,7 +108,7 @@ char *status_http_render_metrics(const struct status_http *h)
 static char *render_status(const struct status_http *h, int pretty)
 {
 	json_t *st = manager_status(h->m);
-	char *text = st ? json_dumps(st, pretty ? JSON_INDENT(2) : JSON_COMPACT) : NULL, *line = NULL;
+	char *text = st ? jsontext_dumps(st, pretty ? JSON_INDENT(2) : JSON_COMPACT) : NULL, *line = NULL;
 
 	json_decref(st);
 	if (text && asprintf(&line, "%s\n", text) < 0)
@@ -129,7 +139,6 @@ static const char *client_refused(struct MHD_Connection *conn)
 static enum MHD_Result route(struct status_http *h, struct MHD_Connection *conn, const char *url)
 {
 	static const char text_type[] = "text/plain; charset=utf-8";
-	const char *pretty = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pretty");
 
 	h->requests++;
 	if (h->tls) {
@@ -142,7 +151,7 @@ static enum MHD_Result route(struct status_http *h, struct MHD_Connection *conn,
 		}
 	}
 	if (strcmp(url, "/status") == 0)
-		return httpd_ev_reply(conn, 200, "application/json", render_status(h, pretty != NULL));
+		return httpd_ev_reply(conn, 200, "application/json", render_status(h, httpd_ev_query_flag(conn, "pretty")));
 	if (strcmp(url, "/metrics") == 0)
 		return httpd_ev_reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", status_http_render_metrics(h));
 	if (strcmp(url, "/") == 0)
@@ -278,6 +287,7 @@ struct status_http *status_http_new(struct ev_loop *loop, struct manager *m, con
 		return NULL;
 	h->loop = loop;
 	h->m = m;
+	h->start_time_s = clock_real_ms() / 1000.0; /* the status server starts with fomgr */
 	rc = tls ? load_tls(h, o) : 0;
 	if (rc == 0)
 		rc = start_daemon(h, l);

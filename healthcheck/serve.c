@@ -7,6 +7,7 @@
 #include "fo/clock.h"
 #include "fo/httpd_ev.h"
 #include "fo/httpd_guard.h"
+#include "fo/jsontext.h"
 #include "fo/log.h"
 #include "fo/promtext.h"
 #include "sampler.h"
@@ -95,13 +96,16 @@ char *serve_render_readyz(const struct engine *engine, const char *check, bool v
 
 /* ---- /metrics ---- */
 
-/* Prometheus prints NaN and infinities by name. */
+/* Prometheus prints NaN and infinities by name; numbers in full (a Unix time in
+ * seconds needs 13 digits for its milliseconds), without 17-digit noise. */
 static void value(struct promtext *t, double v)
 {
+	char buf[40];
+
 	if (isnan(v))
 		promtext_add(t, " NaN\n");
 	else
-		promtext_add(t, " %.9g\n", v);
+		promtext_add(t, " %s\n", jsontext_real(v, buf, sizeof(buf)));
 }
 
 static void metrics_checks_state(struct promtext *t, const struct engine *e)
@@ -335,7 +339,7 @@ static json_t *status_root(const struct engine *engine, const struct feed *feed,
 
 static char *dump(json_t *root)
 {
-	char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) : NULL;
+	char *text = root ? jsontext_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
 	char *with_nl = NULL;
 
 	json_decref(root);

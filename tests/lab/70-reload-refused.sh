@@ -22,6 +22,15 @@ joined() { ctl status --json 2>/dev/null | grep -q '"joined":true'; }
 wait_for 20 joined || fail "fomgr never joined"
 metrics() { lab_exec node1 curl -sf --max-time 5 http://127.0.0.1:9900/metrics; }
 
+# ?pretty indents the document with or without a value; ?pretty=0 does not.
+for q in pretty pretty=1; do
+	lab_exec node1 curl -sf --max-time 5 "http://127.0.0.1:9900/status?$q" | grep -q '^  "schema_version": 1,$' ||
+		fail "/status?$q is not indented"
+done
+lab_exec node1 curl -sf --max-time 5 "http://127.0.0.1:9900/status?pretty=0" | grep -q '^{"schema_version":1,' ||
+	fail "/status?pretty=0 is indented"
+log "/status?pretty and ?pretty=1 indented, ?pretty=0 compact"
+
 # Two errors on known lines: an unknown key (line 2 of [fomgr]) and a bad value.
 sed -e '/^\[fomgr\]/a no_such_key = 1' -e 's/^failback = auto/failback = sometimes/' \
 	"$LAB_STATE/node1/good.conf" >"$CONF"
