@@ -175,3 +175,82 @@ void render_event(FILE *out, const json_t *ev)
 	}
 	fflush(out);
 }
+
+/* "  key  N" lines of a {key: count} object, largest first (ties by name). */
+static int by_count(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t cx = json_integer_value(json_array_get(x, 1)), cy = json_integer_value(json_array_get(y, 1));
+
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	return strcmp(json_string_value(json_array_get(x, 0)), json_string_value(json_array_get(y, 0)));
+}
+
+static void counts(FILE *out, const char *title, const json_t *obj)
+{
+	json_t *rows = json_array(), *v;
+	const char *key;
+	size_t n = json_object_size(obj), i = 0;
+	json_t **sorted = calloc(n ? n : 1, sizeof(*sorted));
+
+	fprintf(out, "%s%s\n", title, n ? "" : " none");
+	json_object_foreach((json_t *)obj, key, v) {
+		json_t *row = json_pack("[s, O]", key, v);
+
+		json_array_append_new(rows, row);
+		if (sorted)
+			sorted[i++] = row;
+	}
+	if (sorted) {
+		qsort(sorted, i, sizeof(*sorted), by_count);
+		for (size_t k = 0; k < i; k++)
+			fprintf(out, "  %-24s %lld\n", json_string_value(json_array_get(sorted[k], 0)),
+				(long long)json_integer_value(json_array_get(sorted[k], 1)));
+	}
+	free(sorted);
+	json_decref(rows);
+}
+
+void render_log_report(FILE *out, const json_t *r)
+{
+	const json_t *chain = json_object_get(r, "chain"), *findings = json_object_get(r, "findings"), *v;
+	size_t i;
+
+	fprintf(out, "%s: %lld record(s), %lld in range, %s to %s\n", s_or(r, "file", "-"),
+		(long long)json_integer_value(json_object_get(r, "records")),
+		(long long)json_integer_value(json_object_get(r, "records_in_range")), s_or(r, "first_ts", "-"),
+		s_or(r, "last_ts", "-"));
+	if (json_is_true(json_object_get(chain, "intact")))
+		fprintf(out, "chain: intact, last hash %s\n", s_or(chain, "last_hash", "?"));
+	else
+		fprintf(out, "chain: BROKEN at line %lld: %s\n", (long long)json_integer_value(json_object_get(chain, "bad_line")),
+			s_or(chain, "reason", "?"));
+	fprintf(out, "gaps: %lld\n", (long long)json_integer_value(json_object_get(r, "gap_count")));
+	json_array_foreach(json_object_get(r, "gaps"), i, v)
+		fprintf(out, "  line %-6lld %-13s %s\n", (long long)json_integer_value(json_object_get(v, "line")),
+			s_or(v, "kind", "?"), s_or(v, "detail", ""));
+	fputc('\n', out);
+	counts(out, "transitions (acquisitions) by reason:",
+	       json_object_get(json_object_get(r, "transitions"), "by_reason"));
+	fprintf(out, "  failed                   %lld\n",
+		(long long)json_integer_value(json_object_get(json_object_get(r, "transitions"), "failed")));
+	counts(out, "refused accesses by user:", json_object_get(json_object_get(r, "access_denied"), "by_user"));
+	counts(out, "operators' commands by user:", json_object_get(json_object_get(r, "admin"), "by_user"));
+	fprintf(out, "configuration changes:%s\n", json_array_size(json_object_get(r, "config_changes")) ? "" : " none");
+	json_array_foreach(json_object_get(r, "config_changes"), i, v) {
+		fprintf(out, "  %-24s seq %-6lld %s", s_or(v, "ts", "-"), (long long)json_integer_value(json_object_get(v, "seq")),
+			s_or(v, "change", "?"));
+		if (json_object_get(v, "error_count"))
+			fprintf(out, " (%lld error(s))", (long long)json_integer_value(json_object_get(v, "error_count")));
+		fprintf(out, "%s%s\n", json_object_get(v, "config") ? " " : "", s_or(v, "config", ""));
+	}
+	fprintf(out, "findings: %lld opened, %lld resolved\n",
+		(long long)json_integer_value(json_object_get(findings, "opened")),
+		(long long)json_integer_value(json_object_get(findings, "resolved")));
+	counts(out, "findings opened by kind:", json_object_get(findings, "opened_by_kind"));
+	fprintf(out, "still open at the end:%s\n", json_array_size(json_object_get(findings, "still_open")) ? "" : " none");
+	json_array_foreach(json_object_get(findings, "still_open"), i, v)
+		fprintf(out, "  %-20s %-9s %s (since %s)\n", s_or(v, "kind", "?"), s_or(v, "severity", "-"),
+			s_or(v, "subject", "-"), s_or(v, "since", "?"));
+}

@@ -48,6 +48,22 @@ run 65 log verify "$TMP/audit.log"
 grep -q "BROKEN at line 2" "$TMP/out" || fail "an edited log: $(cat "$TMP/out")"
 echo "log verify: DIR exits 66 with a reason; intact 0; edited 65"
 
+# log report: the same verdicts; --json and --since.
+run 65 log report "$TMP/audit.log"
+grep -q '^chain: BROKEN at line 2' "$TMP/out" || fail "log report of an edited log: $(cat "$TMP/out")"
+"$TOOL" append "$TMP/fresh.log" 3 100 >/dev/null || fail "audit-tool append"
+run 0 log report "$TMP/fresh.log" --since 1h
+grep -q '^chain: intact' "$TMP/out" && grep -q '3 record(s), 3 in range' "$TMP/out" || fail "log report: $(cat "$TMP/out")"
+run 0 --json log report "$TMP/fresh.log" --since 2000-01-01
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["records"] == 3 and r["chain"]["intact"], r' "$TMP/out" ||
+	fail "log report --json: $(cat "$TMP/out")"
+run 66 log report "$TMP"
+printf 'not a log\n' >"$TMP/text"
+run 66 --json log report "$TMP/text"
+is_json_error 66
+run 64 log report "$TMP/fresh.log" --since yesterday
+echo "log report: intact 0, edited 65, a directory or a text file 66, a bad --since 64"
+
 # --json errors: usage, and no daemon on the socket.
 run 64 --json frobnicate
 is_json_error 64
