@@ -135,6 +135,13 @@ void render_status(FILE *out, const json_t *st)
 		fprintf(out, "fomgr is %s (waiting for corosync)\n", s_or(st, "state", "starting"));
 		return;
 	}
+	/* What needs attention comes first, as crm_mon does. */
+	if (json_array_size(json_object_get(st, "warnings"))) {
+		fprintf(out, "WARNINGS (%zu)\n", json_array_size(json_object_get(st, "warnings")));
+		json_array_foreach(json_object_get(st, "warnings"), i, w)
+			fprintf(out, "  ! %s\n", json_string_value(w));
+		fputc('\n', out);
+	}
 	fprintf(out, "node %s  fomgr %s  %s  members %lld  expected votes %lld  %s\n", s_or(st, "node", "?"),
 		s_or(st, "version", "?"), json_is_true(json_object_get(st, "quorate")) ? "QUORATE" : "NOT QUORATE",
 		(long long)json_integer_value(json_object_get(st, "members")),
@@ -148,8 +155,6 @@ void render_status(FILE *out, const json_t *st)
 		fprintf(out, "  standby: %s", standby);
 	}
 	fprintf(out, "\n");
-	json_array_foreach(json_object_get(st, "warnings"), i, w)
-		fprintf(out, "WARNING: %s\n", json_string_value(w));
 	render_nodes(out, st);
 	render_groups(out, st);
 	render_transitions(out, st);

@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "reload.h"
 #include "status_http.h"
+#include "warnings.h"
 
 #define HOOKS_EXIT_WAIT 5.0 /* seconds hooks started by the last releases may take */
 
@@ -173,6 +174,7 @@ static void status_extra(void *arg, json_t *status)
 	struct daemon *d = arg;
 
 	reload_status_json(&d->reload, status);
+	warnings_derive(status);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "warnings.h"
 #include "fo/promtext.h"
 
 const double metrics_bucket_bounds[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -52,11 +53,63 @@ static long long jint(const json_t *o, const char *key)
 
 /* ---- families ---- */
 
+/* The id of a warning: the text before ':' ("split-brain-risk: ..."), label-safe. */
+static void warning_id(const char *s, char *id, size_t size)
+{
+	size_t n = 0;
+
+	for (; s && s[n] && s[n] != ':' && n + 1 < size; n++)
+		id[n] = isalnum((unsigned char)s[n]) || s[n] == '-' ? s[n] : '_';
+	id[n] = '\0';
+}
+
+static int warning_in_force(const json_t *warnings, const char *id)
+{
+	const json_t *w;
+	char have[64];
+	size_t i;
+
+	json_array_foreach(warnings, i, w) {
+		warning_id(json_string_value(w), have, sizeof(have));
+		if (strcmp(have, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* One series per id, every known id included (0 when not in force), each once
+ * however many warnings share it; an id fomgr does not know yet is printed too. */
+static void warning_metrics(struct promtext *t, const json_t *warnings)
+{
+	const json_t *w;
+	char id[64];
+	size_t i, k;
+
+	promtext_family(t, "fomgr_warning", "gauge", "1 while a warning of this kind is in force (no quorum, ...).");
+	for (k = 0; k < warnings_n_ids; k++)
+		promtext_add(t, "fomgr_warning{warning=\"%s\"} %d\n", warnings_ids[k],
+			     warning_in_force(warnings, warnings_ids[k]));
+	json_array_foreach(warnings, i, w) {
+		int known = 0, earlier = 0;
+
+		warning_id(json_string_value(w), id, sizeof(id));
+		for (k = 0; k < warnings_n_ids && !known; k++)
+			known = strcmp(id, warnings_ids[k]) == 0;
+		for (size_t j = 0; j < i && !earlier; j++) {
+			char prev[64];
+
+			warning_id(json_string_value(json_array_get(warnings, j)), prev, sizeof(prev));
+			earlier = strcmp(prev, id) == 0;
+		}
+		if (!known && !earlier)
+			promtext_add(t, "fomgr_warning{warning=\"%s\"} 1\n", id);
+	}
+}
+
 static void cluster_metrics(struct promtext *t, const json_t *st)
 {
 	char buf[256];
-	const json_t *w, *ring;
-	size_t i;
+	const json_t *ring;
 
 	promtext_family(t, "fomgr_build_info", "gauge", "fomgr's version.");
 	promtext_add(t, "fomgr_build_info{version=\"%s\"} 1\n", promtext_label(FO_VERSION, buf, sizeof(buf)));
@@ -91,18 +144,7 @@ static void cluster_metrics(struct promtext *t, const json_t *st)
 	promtext_add(t, "fomgr_config_reload_refused %d\n", jbool(json_object_get(st, "reload"), "refused"));
 	promtext_family(t, "fomgr_config_reload_refusals_total", "counter", "Reloads refused since fomgr started.");
 	promtext_add(t, "fomgr_config_reload_refusals_total %lld\n", jint(json_object_get(st, "reload"), "refusals"));
-	promtext_family(t, "fomgr_warning", "gauge", "A warning in force (split-brain risk, no crypto, ...).");
-	json_array_foreach(json_object_get(st, "warnings"), i, w) {
-		char id[64];
-		const char *s = json_string_value(w);
-		size_t n = 0;
-
-		/* The id is the text before ':' ("split-brain-risk: ..."). */
-		for (; s && s[n] && s[n] != ':' && n + 1 < sizeof(id); n++)
-			id[n] = isalnum((unsigned char)s[n]) || s[n] == '-' ? s[n] : '_';
-		id[n] = '\0';
-		promtext_add(t, "fomgr_warning{warning=\"%s\"} 1\n", id);
-	}
+	warning_metrics(t, json_object_get(st, "warnings"));
 }
 
 static void node_metrics(struct promtext *t, const json_t *st)
