@@ -77,6 +77,24 @@ static void render_nodes(FILE *out, const json_t *st)
 			json_is_true(json_object_get(n, "leaving")) ? "leave" : yes_no(n, "member"), yes_no(n, "standby"),
 			health, holds, json_is_true(json_object_get(n, "local")) ? "   (this node)" : "");
 	}
+	/* Which checks: the table says how many. */
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		const json_t *v;
+		const char *check;
+		int shown = 0;
+
+		json_object_foreach((json_t *)json_object_get(n, "checks"), check, v) {
+			const char *state = json_string_value(v) ? json_string_value(v) : "?";
+
+			if (strcmp(state, "passing") == 0)
+				continue;
+			if (!shown++)
+				fprintf(out, "  %s: checks not passing:", s_or(n, "name", "?"));
+			fprintf(out, " %s (%s)", check, state);
+		}
+		if (shown)
+			fputc('\n', out);
+	}
 }
 
 static void render_groups(FILE *out, const json_t *st)
@@ -85,13 +103,13 @@ static void render_groups(FILE *out, const json_t *st)
 	size_t i;
 	char addrs[512];
 
-	fprintf(out, "\n%-16s %-12s %-12s %-12s %-10s %-9s %s\n", "GROUP", "OWNER", "HOLDER", "PINNED", "HERE",
-		"FAILBACK", "ADDRESSES");
+	fprintf(out, "\n%-16s %-12s %-12s %-12s %-10s %-9s %-12s %s\n", "GROUP", "OWNER", "HOLDER", "PINNED", "HERE",
+		"FAILBACK", "REASON", "ADDRESSES");
 	json_array_foreach(json_object_get(st, "groups"), i, g) {
 		join_strings(json_object_get(g, "addresses"), addrs, sizeof(addrs));
-		fprintf(out, "%-16s %-12s %-12s %-12s %-10s %-9s %s\n", s_or(g, "name", "?"), s_or(g, "owner", "-"),
+		fprintf(out, "%-16s %-12s %-12s %-12s %-10s %-9s %-12s %s\n", s_or(g, "name", "?"), s_or(g, "owner", "-"),
 			s_or(g, "holder", "-"), s_or(g, "pinned_to", "-"), s_or(g, "local_state", "?"),
-			s_or(g, "failback", "?"), addrs);
+			s_or(g, "failback", "?"), s_or(g, "reason", "-"), addrs);
 	}
 }
 
