@@ -45,6 +45,7 @@ human 2 'no-holder: group vip has no holder' || fail "no no-holder warning: $(ct
 json 2 all-standby && json 2 no-holder || fail "all-standby / no-holder not in the status document"
 metric 2 all-standby 1 && metric 2 no-holder 1 || fail "all-standby / no-holder metrics are not 1"
 log "every node in standby: $(ctl 2 status | grep -c '^  ! ') warnings, $(ctl 2 status | grep -m1 '! no-holder')"
+ctl 2 status | sed 's/^/    | /' # the screen, for the record
 for k in 1 2 3; do ctl 1 node unstandby "node$k" >/dev/null || fail "unstandby node$k"; done
 wait_for 10 holder_is $VIP node1 || fail "$VIP not back on node1"
 held_again() { ! json 2 all-standby && ! json 2 no-holder; }
