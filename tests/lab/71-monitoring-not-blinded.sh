@@ -108,32 +108,10 @@ deadline=$(metric 'fomgr_http_connections_closed_total{reason="deadline"}')
 log "30 scrapes among 50 slow loopback clients: every one answered, worst ${worst} ms; slow clients: $summary; evicted=$evicted deadline=$deadline"
 
 # --- 100 idle control clients of the view group -------------------------------------
-cat >"$LAB_STATE/idle.py" <<'EOF'
-import json, socket, sys, time
-path, n, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-clients = []
-for i in range(n):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    clients.append(s)
-time.sleep(0.5)
-refused, idle = 0, []
-for s in clients:
-    s.settimeout(0.05)
-    try:
-        line = s.makefile("rb").readline()
-    except socket.timeout:
-        idle.append(s)
-        continue
-    r = json.loads(line)
-    assert r["ok"] is False and r["code"] == 75 and "too many clients" in r["error"], r
-    refused += 1
-print("idle=%d refused=%d" % (len(idle), refused), flush=True)
-time.sleep(hold)
-EOF
-chmod 0644 "$LAB_STATE/idle.py"
+# A copy the view user can read wherever the checkout is.
+install -m 0644 "$FO_TOP/tests/tools/ctl-idle-clients.py" "$LAB_STATE/ctl-idle-clients.py"
 lab spawn "$LAB_ID" node1 idle setpriv --reuid=$VIEW_USER --regid=$VIEW_USER --init-groups --reset-env \
-	"$PY" "$LAB_STATE/idle.py" "$SOCK" 100 20 >/dev/null
+	"$PY" "$LAB_STATE/ctl-idle-clients.py" "$SOCK" 100 20 >/dev/null
 idle_up() { grep -q '^idle=' "$LAB_STATE/node1/idle.log" 2>/dev/null; }
 wait_for 15 idle_up || fail "the idle clients did not report: $(cat "$LAB_STATE/node1/idle.log")"
 summary=$(grep '^idle=' "$LAB_STATE/node1/idle.log")
