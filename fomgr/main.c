@@ -17,7 +17,9 @@
 #include "hooks.h"
 #include "manager.h"
 #include "metrics.h"
+#include "reload.h"
 #include "status_http.h"
+#include "warnings.h"
 
 #define HOOKS_EXIT_WAIT 5.0 /* seconds hooks started by the last releases may take */
 
@@ -29,6 +31,7 @@ struct daemon {
 	struct control *control;
 	struct status_http *http;
 	struct hooks *hooks;
+	struct reload_state reload;
 	ev_signal sigs[3];
 	ev_timer notify_timer;
 	struct sdnotify sd;
@@ -111,41 +114,52 @@ static void apply_operator_keys(struct daemon *d, const struct config *next)
 		log_warn("status_listen or its TLS files changed: takes effect at the next restart");
 }
 
+/* A refusal found here (the file, the hook) is logged and audited here; one the
+ * manager found (node names, exposure policy) it logged and audited itself. Either
+ * way the warning stays until a reload goes through. */
 static int do_reload(void *arg, char *detail, size_t size)
 {
 	struct daemon *d = arg;
 	struct config_errors errors;
 	struct config *next;
 	char why[300];
-	int rc;
+	int rc, audited = 0;
 
 	sdnotify_reloading(&d->sd);
 	/* The hook is checked first: a refused hook refuses the whole reload. */
 	next = config_load(d->config_path, NULL, &errors);
 	if (!next) {
 		config_errors_format(&errors, d->config_path, detail, size);
-		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration:\n%s", detail);
 		rc = -EINVAL;
 	} else if (next->notify_hook[0] && hooks_check_path(next->notify_hook, why, sizeof(why)) < 0) {
 		snprintf(detail, size, "%s: notify_hook %s: %s\n", d->config_path, next->notify_hook, why);
-		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration: notify_hook %s: %s",
-			  next->notify_hook, why);
 		rc = -EINVAL;
 	} else {
 		rc = manager_reload(d->m);
+		audited = rc < 0;
 		if (rc < 0)
 			snprintf(detail, size, "%s: refused (see fomgr's log for every error)\n", d->config_path);
 	}
 	if (rc == 0) {
+		reload_accepted(&d->reload);
 		apply_operator_keys(d, next);
 		hooks_configure(d->hooks, next->notify_hook, next->notify_timeout_ms);
 		config_free(d->config);
 		d->config = next;
 	} else {
+		reload_refused(&d->reload, manager_auditlog(d->m), !audited, d->config_path, detail);
 		config_free(next);
 	}
 	notify_status(d, "READY=1");
 	return rc;
+}
+
+static void status_extra(void *arg, json_t *status)
+{
+	struct daemon *d = arg;
+
+	reload_status_json(&d->reload, status);
+	warnings_derive(status);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -285,6 +299,7 @@ int main(int argc, char **argv)
 	d.m = manager_new(d.loop, d.config_path);
 	if (!d.m || manager_start(d.m) < 0)
 		return 78;
+	manager_set_status_extra(d.m, status_extra, &d);
 	/* The manager refused a bad file already; this reads the same one. */
 	d.config = config_load(d.config_path, NULL, NULL);
 	if (!d.config || start_operators(&d) < 0) {

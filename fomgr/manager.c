@@ -97,6 +97,8 @@ struct manager {
 	uint64_t refused_messages;
 	int joined;
 	struct conflict *conflict; /* NULL when it could not start (no CAP_NET_RAW) */
+	manager_status_fn status_extra; /* the operators' modules add to the document */
+	void *status_extra_arg;
 };
 
 static void recompute(struct manager *m);
@@ -1336,7 +1338,15 @@ json_t *manager_status(const struct manager *m)
 	if (m->audit)
 		json_object_set_new(root, "audit", audit_status_json(m->audit));
 	conflict_status_json(m->conflict, root);
+	if (m->status_extra)
+		m->status_extra(m->status_extra_arg, root);
 	return root;
+}
+
+void manager_set_status_extra(struct manager *m, manager_status_fn fn, void *arg)
+{
+	m->status_extra = fn;
+	m->status_extra_arg = arg;
 }
 
 /* A new admin state: the newest the cluster has, edited, one epoch on. */
@@ -1421,6 +1431,37 @@ int manager_next_owner(const struct manager *m, const char *group, char *out)
 	if (!next)
 		return -EHOSTUNREACH;
 	snprintf(out, CONFIG_NAME_MAX, "%s", name_of((struct manager *)m, next));
+	return 0;
+}
+
+int manager_explain(const struct manager *m, const char *group, const char *node, char *out, size_t size)
+{
+	const struct config_group *g = m->config ? config_group_find(m->config, group) : NULL;
+	size_t idx, used = 0;
+	uint32_t owner;
+
+	if (!g)
+		return -ENOENT;
+	if (node) {
+		const struct view_node *n = view_node_by_name(&m->view, node);
+
+		if (!n)
+			return -ENOENT;
+		return placement_explain(&m->view, g, n, out, size);
+	}
+	idx = (size_t)(g - m->config->groups);
+	owner = idx < m->placement.n_groups ? m->placement.groups[idx].owner : 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < m->view.n_nodes && used < size; i++) {
+		const struct view_node *n = &m->view.nodes[i];
+		char why[160];
+		int r;
+
+		if (n->nodeid == owner || placement_explain(&m->view, g, n, why, sizeof(why)))
+			continue;
+		r = snprintf(out + used, size - used, "%s%s", used ? "; " : "", why);
+		used += r > 0 ? (size_t)r : 0;
+	}
 	return 0;
 }
 

@@ -39,7 +39,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: healthcheck --config FILE [-d]\n"
 		     "       healthcheck --config-test FILE\n"
 		     "  -c, --config FILE       run with this configuration\n"
-		     "  -t, --config-test FILE  check a configuration and exit (0: valid)\n"
+		     "  -t, --config-test FILE  check a configuration and exit (0: valid, 78: refused, as fomgr)\n"
 		     "  -d, --debug             log debug messages\n"
 		     "  -V, --version           print the version\n");
 }
@@ -204,7 +204,7 @@ static int config_test(const char *path)
 
 	if (hcconfig_load_file(path, &cfg, &errs) < 0) {
 		hcconfig_log_errors(&errs);
-		return 1;
+		return HC_EX_CONFIG;
 	}
 	printf("%s: ok, %zu checks\n", path, cfg->n_checks);
 	hcconfig_free(cfg);
@@ -219,7 +219,7 @@ static int run(struct agent *a)
 
 	if (hcconfig_load_file(a->config_path, &cfg, &errs) < 0) {
 		hcconfig_log_errors(&errs);
-		return 2;
+		return HC_EX_CONFIG;
 	}
 	a->loop = EV_DEFAULT;
 	signal(SIGPIPE, SIG_IGN);

@@ -464,6 +464,33 @@ static void lost_holder_wait_ends(void **state)
 	assert_int_equal(reason_of(0), PLACEMENT_KEEP);
 }
 
+/* A refusal names the first reason, the same rule placement_eligible applies. */
+static void explain_names_the_reason(void **state)
+{
+	const struct config_group *g;
+	char why[160];
+	struct wire_admin a = {.epoch = 2, .origin = N1, .n_standby = 1};
+
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, "web");
+	g = &cfg.groups[0];
+	set_check(N2, WIRE_CHECK_FAILING);
+	set_check(N3, WIRE_CHECK_UNKNOWN);
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N1), why, sizeof(why)), 1);
+	assert_string_equal(why, "node1 is eligible for web");
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N2), why, sizeof(why)), 0);
+	assert_string_equal(why, "check web fails on node2");
+	assert_false(placement_eligible(&view, g, view_node_by_id(&view, N2)));
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N3), why, sizeof(why)), 0);
+	assert_string_equal(why, "check web has no result on node3");
+	snprintf(a.standby[0], sizeof(a.standby[0]), "node3");
+	ann(N1)->admin = a;
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N3), why, sizeof(why)), 0);
+	assert_string_equal(why, "node3 is in standby");
+	view_apply_quorum(&view, 1, 0);
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N1), why, sizeof(why)), 0);
+	assert_string_equal(why, "no quorum (node1 cannot take anything)");
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 int main(void)
 {
@@ -489,6 +516,7 @@ int main(void)
 		T(pin_overrides_preference_while_eligible),
 		T(newest_admin_wins),
 		T(second_process_of_a_node_ignored),
+		T(explain_names_the_reason),
 		T(next_owner_table),
 		T(lost_holder_table),
 		T(lost_holder_wait_ends),
