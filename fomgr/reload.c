@@ -54,7 +54,7 @@ int reload_refused(struct reload_state *s, struct auditlog *log, int audit, cons
 		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: %s", s->errors[i]);
 	if (s->n_total > s->n_errors)
 		log_err("reload refused: %zu more error(s) not shown", s->n_total - s->n_errors);
-	log_err("reload refused: keeping the running configuration");
+	log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration");
 	if (!audit)
 		return 0;
 	if (!log) {

@@ -170,6 +170,17 @@ address = $VIP/24
 prefer = node1
 EOF
 ct fomgr --config-test /etc/fomgr/fomgr.conf >"$SCRATCH/ct.log" 2>&1 || { cat "$SCRATCH/ct.log" >&2; fail "config-test"; }
+# The agent refuses a file with nothing to check, as fomgr refuses one without a
+# group: the operator adds a check.
+ct healthcheck --config-test /etc/fomgr/healthcheck.conf >/dev/null 2>&1 && fail "the shipped healthcheck.conf, with no check, passed --config-test"
+ct sh -c "cat >>/etc/fomgr/healthcheck.conf" <<EOF
+
+[check corosync]
+type = process
+name = corosync
+interval = 1s
+EOF
+ct healthcheck --config-test /etc/fomgr/healthcheck.conf >"$SCRATCH/ct.log" 2>&1 || { cat "$SCRATCH/ct.log" >&2; fail "healthcheck config-test"; }
 
 # ---- start ----
 timeout 60 nsenter -t "$LEADER" -a -- systemctl start corosync || fail "systemctl start corosync"
