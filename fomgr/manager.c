@@ -86,7 +86,6 @@ struct manager {
 	size_t n_reach;
 	uint32_t reach[CONFIG_MAX_NODES];
 	uint64_t out_since_us[CONFIG_MAX_NODES];
-	uint64_t link_up_us[CONFIG_MAX_NODES]; /* when its knet link was last seen up */
 	uint8_t corosync_digest[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	ev_timer audit_start;
@@ -802,17 +801,15 @@ static void watch_pairs(struct manager *m, const struct ringwatch_sample *s, uin
 	}
 }
 
-/* What our announce vouches for: the peers our knet links reach or reached within
- * one token (a lossy link flaps down for half a token at a time; a dead node's
- * links go down about T / 2 after it died and it leaves the ring only after
- * T + C, so the token of grace costs its failover nothing), less those out of our
- * ring for 2 (T + C) (by then a holder among them has found out and released:
- * ring-stall, quorum, isolation), so that a link that stays up to a node whose
- * corosync went astray cannot keep its groups orphaned for ever. */
+/* What our announce vouches for: the peers our knet links reach now, less those
+ * out of our ring for 2 (T + C) (by then a holder among them has found out and
+ * released: ring-stall, quorum, isolation), so that a link that stays up to a node
+ * whose corosync went astray cannot keep its groups orphaned for ever. No grace
+ * for a link that just went down: a vouch that outlives a dead node's link
+ * delays its failover and reads as a bridge to the pair watch (lab 02 in CI). */
 static void update_reach(struct manager *m, const struct ringwatch_sample *s)
 {
 	uint64_t now = s->at_us, vouch = pairwatch_wait_us(s->info.token_ms, s->info.consensus_ms);
-	uint64_t grace = 1000ull * (s->info.token_ms ? s->info.token_ms : RINGWATCH_DEFAULT_TOKEN_MS);
 	uint32_t reach[CONFIG_MAX_NODES];
 	size_t n = 0;
 
@@ -828,10 +825,7 @@ static void update_reach(struct manager *m, const struct ringwatch_sample *s)
 		size_t k = v ? (size_t)(v - m->view.nodes) : 0;
 		if (!v)
 			continue;
-		if (s->links[i].connected)
-			m->link_up_us[k] = now;
-		if (m->link_up_us[k] && now - m->link_up_us[k] < grace &&
-		    (!m->out_since_us[k] || now - m->out_since_us[k] < vouch))
+		if (s->links[i].connected && (!m->out_since_us[k] || now - m->out_since_us[k] < vouch))
 			reach[n++] = s->links[i].nodeid;
 	}
 	if (m->reach_known && n == m->n_reach && memcmp(reach, m->reach, n * sizeof(reach[0])) == 0)

@@ -50,7 +50,7 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 				     uint32_t *peer)
 {
 	uint64_t wait = pairwatch_wait_us(in->token_ms, in->consensus_ms), stamp = now_us ? now_us : 1;
-	uint64_t bridge_wait = 1000ull * (in->token_ms ? in->token_ms : 1000);
+	uint64_t bridge_wait = wait / 2; /* T + C: a voucher's word about a dead peer is stale by then */
 	size_t reachable = 0;
 	int unsettled = in->silent, calm;
 

@@ -82,7 +82,7 @@ uint64_t pairwatch_probe_us(uint32_t token_ms, uint32_t consensus_ms, unsigned p
 /* Feeds one observation at now_us. WITHDRAW: withdraw from the ring, keeping only
  * the link to *peer; RETURN: that link is up again, come back; PROBE: come back
  * although it is not (pairwatch_probe_us). The wait is
- * shorter, one token, when the ring has already left the peer out while another
+ * shorter, T + C, when the ring has already left the peer out while another
  * member still reaches it: that is a bridge, and a dead peer is not vouched for
  * (every member's link to it goes down together). */
 enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatch_input *in, uint64_t now_us,
