@@ -66,7 +66,7 @@ uint32_t ringwatch_busy_bound_ms(uint32_t token_ms, uint32_t consensus_ms)
 		token_ms = RINGWATCH_DEFAULT_TOKEN_MS;
 	if (!consensus_ms)
 		consensus_ms = token_ms + token_ms / 5;
-	return token_ms + consensus_ms;
+	return (token_ms + consensus_ms) * 2 / 3;
 }
 
 enum ringwatch_verdict ringwatch_judge(uint32_t silent_ms, uint32_t late_ms, int corosync_ran, uint32_t bound_ms,

@@ -54,19 +54,17 @@ uint32_t ringwatch_stall_bound_ms(uint32_t token_ms, uint32_t consensus_ms);
 /* How often corosync is asked: a quarter of the bound, at least 20 ms. Pure. */
 uint32_t ringwatch_period_ms(uint32_t bound_ms);
 /* The silence tolerated from a corosync that is seen running (its context switches
- * go on: busy forming a membership, which it does not answer during) while its
- * links reach a majority: token + consensus. The others may form a ring without us
- * meanwhile, but a member of any quorate ring then still reaches us and vouches
- * for us for 2 (T + C), so nobody claims our groups before we release (view.c).
+ * go on: busy forming a membership, which it does not answer during): two thirds of
+ * token + consensus, still before the peers could have formed a ring without it.
  * Pure. */
 uint32_t ringwatch_busy_bound_ms(uint32_t token_ms, uint32_t consensus_ms);
 
 /* What the loop decides at each check, from facts it gathers (pure, tested):
  * silent_ms since corosync's last answer, late_ms since the previous check (this
  * process did not run in between when it is large), and whether corosync ran
- * meanwhile (-1: unknown). corosync_ran is only passed as 1 while the knet links
- * reached a majority at the last answer: a corosync busy without one may be the
- * one being left out, and gets the short bound. */
+ * meanwhile (-1: unknown). corosync_ran is only passed as 1 while every knet link
+ * was up at the last answer: a corosync busy because it lost a peer may be the one
+ * being left out, and gets the short bound. */
 enum ringwatch_verdict { RINGWATCH_OK, RINGWATCH_STALL, RINGWATCH_SELF_PAUSED, RINGWATCH_VERDICT_MAX };
 enum ringwatch_verdict ringwatch_judge(uint32_t silent_ms, uint32_t late_ms, int corosync_ran, uint32_t bound_ms,
 				       uint32_t busy_bound_ms);
