@@ -739,10 +739,8 @@ static void pair_input(struct manager *m, const struct ringwatch_sample *s, stru
 static void watch_isolation(struct manager *m, const struct pairwatch_input *in, uint64_t now_us)
 {
 	enum pairwatch_action a = pairwatch_isolation_step(&m->pairs, in, now_us);
-	uint32_t reached = 1;
+	uint32_t reached = pairwatch_reached(in);
 
-	for (size_t i = 0; i < in->n_peers; i++)
-		reached += in->peers[i].link_up != 0;
 	if (a == PAIRWATCH_ISOLATED && m->joined && !m->leaving) {
 		m->event_us = now_us;
 		m->fenced = 1;

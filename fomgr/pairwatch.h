@@ -96,6 +96,8 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
  * device), where votes are not nodes, nor before the expected votes are known. */
 uint64_t pairwatch_isolation_wait_us(uint32_t token_ms);
 int pairwatch_majority(const struct pairwatch_input *in);
+/* How many nodes the links reach, this one included. */
+uint32_t pairwatch_reached(const struct pairwatch_input *in);
 /* The same from a count of nodes reached, this one included. */
 int pairwatch_votes_majority(uint32_t reached, uint32_t expected_votes, int tie_breaker);
 /* ISOLATED once the minority lasted the wait, REACHED when it ends; else NONE. */
