@@ -15,12 +15,12 @@
 # the address is up (snapshot with owners, counts, the group's network state, one
 # fsync'ed record). Neither adds to the unreachable window. Needs root.
 #
-#   tests/bench/audit-bench.sh [BUILD_DIR [ROUNDS]]     (default build/aud-gcc, 20)
+#   tests/bench/audit-bench.sh [BUILD_DIR [ROUNDS]]     (default $FO_BUILD, else build/gcc; 20)
 #   FO_BENCH_SIZES="10000" tests/bench/audit-bench.sh   (other socket counts)
 set -euo pipefail
 
 NS=fo39-bench
-BUILD=${1:-${FO_BUILD:-build/aud-gcc}}
+BUILD=${1:-${FO_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build/gcc}}
 ROUNDS=${2:-20}
 SIZES=${FO_BENCH_SIZES:-"10000 100000"}
 HOLD=$(realpath "$BUILD/tests/sockdiag-bench")

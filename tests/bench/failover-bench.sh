@@ -9,7 +9,7 @@
 #                                 [--keep-logs DIR]
 #
 # Needs root, a build with fomgr, fo-echo and fo-probe (FO_BUILD, default
-# build/bench) and keepalived (Debian package). Prints two Markdown tables to stdout
+# build/gcc, which scripts/test builds) and keepalived (Debian package). Prints two Markdown tables to stdout
 # and writes them to the results file (default build/bench/failover-results.md);
 # every repetition is also written, raw, to the same name with .tsv.
 #
@@ -93,7 +93,7 @@
 set -uo pipefail
 
 FO_TOP=${FO_TOP:-$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)}
-FO_BUILD=${FO_BUILD:-$FO_TOP/build/bench}
+FO_BUILD=${FO_BUILD:-$FO_TOP/build/gcc}
 export FO_TOP FO_BUILD
 LAB=$FO_TOP/scripts/lab
 

@@ -34,16 +34,17 @@
 #     --repeat  runs of each case; the rounds go through every case in turn, so a
 #               neighbour's load on a shared machine spreads over all of them; the
 #               table shows the median run by checks per CPU-second and the range
-#     --build   build directory holding healthcheck/healthcheck (default build/hcbench)
+#     --build   build directory holding healthcheck/healthcheck (default $FO_BUILD, else build/gcc, which scripts/test builds)
 #     --out     results file (default build/bench/hc-results.md)
 # Needs root (network namespace), haproxy, keepalived, curl, python3, cc.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CALLER=$PWD
 cd "$REPO"
 
 NS=fo91-bench
-BUILD=build/hcbench
+BUILD=${FO_BUILD:-$REPO/build/gcc}
 OUT=build/bench/hc-results.md
 WARMUP=5
 WINDOW=10
@@ -73,6 +74,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+# A relative --build is the caller's, as any command's argument would be.
+[[ $BUILD == /* ]] || BUILD=$CALLER/$BUILD
 HC=$BUILD/healthcheck/healthcheck
 HELPER=$REPO/tests/bench/hc-bench.py
 MAXN=0
@@ -176,7 +179,7 @@ if ! ip -n "$NS" link add bench0 type dummy 2>/dev/null; then
 	ip -n "$NS" link add bench0 type veth peer name bench1
 	ip -n "$NS" link set bench1 up
 fi
-ip -n "$NS" addr add 10.91.0.1/24 dev bench0
+ip -n "$NS" addr add 203.0.113.1/24 dev bench0
 ip -n "$NS" link set bench0 up
 
 ip netns exec "$NS" "$tmp/hc-bench-target" "$BASE_PORT" "$MAXN" "$CTL_PORT" >"$tmp/target.out" 2>&1 &
@@ -251,7 +254,7 @@ vrrp_script chk$i {
 EOF
 		done
 		printf 'vrrp_instance VI_BENCH {\n    state BACKUP\n    interface bench0\n    virtual_router_id 91\n'
-		printf '    priority 100\n    advert_int 1\n    virtual_ipaddress {\n        10.91.0.100/32\n    }\n'
+		printf '    priority 100\n    advert_int 1\n    virtual_ipaddress {\n        203.0.113.100/32\n    }\n'
 		printf '    track_script {\n'
 		for ((i = 0; i < n; i++)); do printf '        chk%d\n' "$i"; done
 		printf '    }\n}\n'
@@ -288,7 +291,9 @@ wait_for() {
 	return 1
 }
 
+errors=0
 record_error() { # TOOL N IV MESSAGE
+	errors=$((errors + 1))
 	printf '{"tool":"%s","checks":%d,"interval_ms":%d,"round":%d,"error":"%s"}\n' "$1" "$2" "$3" "$round" "$4" >>"$RESULTS"
 }
 
@@ -302,7 +307,7 @@ run_one() { # TOOL N IV_MS ROUND
 	healthcheck)
 		conf_healthcheck "$n" "$iv" "$conf"
 		timeout 10 "$HC" --config-test "$conf" >/dev/null || { record_error "$tool" "$n" "$iv" "config refused"; return; }
-		start_in_cgroup "$name" "$logf" "$REPO/$HC" --config "$conf"
+		start_in_cgroup "$name" "$logf" "$HC" --config "$conf"
 		pid=$started
 		hc_port() { port=$(sed -n 's/.*serving .* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$logf" | tail -n1); [ -n "$port" ]; }
 		wait_for 10 hc_port && ready=1
@@ -398,3 +403,4 @@ rm -rf "${OUT%.md}-logs"
 mkdir -p "${OUT%.md}-logs"
 cp "$tmp"/*.log "$tmp"/*.conf "$tmp/target.out" "${OUT%.md}-logs/" 2>/dev/null || true
 log "results: $OUT (raw: ${OUT%.md}.jsonl, logs and configs: ${OUT%.md}-logs/)"
+[ "$errors" = 0 ] || die "$errors series did not run or measure (see the table and the logs)"

@@ -5,12 +5,12 @@
 # on loopback in a network namespace made for the run (fo90-bench, loopback only),
 # removed on exit. Needs root.
 #
-#   tests/bench/sockdiag-bench.sh [BUILD_DIR [RUNS]]     (default build, 10 runs)
+#   tests/bench/sockdiag-bench.sh [BUILD_DIR [RUNS]]     (default $FO_BUILD, else build/gcc; 10 runs)
 #   FO_BENCH_SIZES="10000" tests/bench/sockdiag-bench.sh  (other socket counts)
 set -euo pipefail
 
 NS=fo90-bench
-BUILD=${1:-${FO_BUILD:-build}}
+BUILD=${1:-${FO_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build/gcc}}
 RUNS=${2:-10}
 SIZES=${FO_BENCH_SIZES:-"10000 100000"}
 BENCH=$(realpath "$BUILD/tests/sockdiag-bench")

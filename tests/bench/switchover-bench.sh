@@ -11,7 +11,7 @@
 #                                   [--no-wrk] [--keep-logs DIR]
 #
 # Needs root, a build with fomgr, fomctl, fo-echo and fo-probe (FO_BUILD, default
-# build/swbench), keepalived 2.2.x and wrk (Debian packages). Prints Markdown tables
+# build/gcc, which scripts/test builds), keepalived 2.2.x and wrk (Debian packages). Prints Markdown tables
 # to stdout and writes them to the results file (default
 # build/bench/switchover-results.md); every measurement, raw, goes to the same name
 # with .tsv. The default run (20 moves, 10 + 10 keepalived handovers at two
@@ -68,7 +68,7 @@
 set -uo pipefail
 
 FO_TOP=${FO_TOP:-$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)}
-FO_BUILD=${FO_BUILD:-$FO_TOP/build/swbench}
+FO_BUILD=${FO_BUILD:-$FO_TOP/build/gcc}
 export FO_TOP FO_BUILD
 LAB=$FO_TOP/scripts/lab
 
