@@ -19,7 +19,7 @@
 #define VQ_US 2000u      /* votequorum's verdict on a new ring */
 /* The bounds the invariants hold the core to (docs/security.md, "Promises and their bounds"). */
 #define DUAL_BOUND_US 0ull /* never two holders, for every fault the model makes */
-#define ORPHAN_BOUND_US (3 * TC_US + 1000000ull)
+#define ORPHAN_BOUND_US (4 * TC_US + 1000000ull) /* a bridge: 2 (T + C) + T + C, the fence lifted: T + C */
 #define SETTLED_US (2 * TC_US)
 
 enum sev_kind { SEV_OP, SEV_NETLINK, SEV_PROBE, SEV_TIMER, SEV_DELIVER, SEV_REFORM, SEV_VQ, SEV_QUORUM, SEV_TICK,
@@ -92,6 +92,11 @@ struct world {
 	struct effects fx;
 	uint64_t dual_since[SIM_GROUPS], orphan_since[SIM_GROUPS], last_change_us, calm_since, last_ring_us;
 	uint64_t topology; /* what the last change left, to tell a change from none */
+	/* What corosync has noticed: a node or link change counts token + consensus
+	 * after it happened; until then the one before stands. */
+	int cur_alive[SIM_MAX_NODES], prev_alive[SIM_MAX_NODES];
+	int cur_link[SIM_MAX_NODES][SIM_MAX_NODES], prev_link[SIM_MAX_NODES][SIM_MAX_NODES];
+	uint64_t alive_at[SIM_MAX_NODES], link_at[SIM_MAX_NODES][SIM_MAX_NODES];
 	uint32_t known_pid[SIM_MAX_NODES][SIM_MAX_NODES]; /* the fomgr of j that node i's CPG reported, 0 none */
 	int stopped;
 };
@@ -422,6 +427,36 @@ static void step(struct world *w, size_t i, struct node_event *ev)
 
 /* ---- corosync: rings, agreed order, configuration changes ---- */
 
+/* What corosync on the others has noticed of node i, and of the link i-j. */
+static int noticed_alive(const struct world *w, size_t i)
+{
+	return w->alive_at[i] + TC_US <= w->now ? w->cur_alive[i] : w->prev_alive[i];
+}
+
+static int noticed_link(const struct world *w, size_t i, size_t j)
+{
+	return w->link_at[i][j] + TC_US <= w->now ? w->cur_link[i][j] : w->prev_link[i][j];
+}
+
+static void snapshot(struct world *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		if (alive(w, i) != w->cur_alive[i]) {
+			w->prev_alive[i] = noticed_alive(w, i);
+			w->cur_alive[i] = alive(w, i);
+			w->alive_at[i] = w->now;
+		}
+		for (size_t j = 0; j < w->n; j++)
+			if (elink(w, i, j) != w->cur_link[i][j]) {
+				w->prev_link[i][j] = noticed_link(w, i, j);
+				w->cur_link[i][j] = elink(w, i, j);
+				w->link_at[i][j] = w->now;
+			}
+	}
+}
+
+
+
 /* CPG's configuration changes as node x's fomgr sees them. */
 static void cpg_join(struct world *w, size_t x, size_t j)
 {
@@ -586,7 +621,8 @@ static void form_ring(struct world *w, unsigned members)
 		struct snode *s = &w->nodes[i];
 		struct node_event tev = {.kind = NODE_EV_TOTEM, .nodeids = ids, .n_nodeids = n_ids};
 
-		if (!(members >> i & 1))
+		/* a node frozen since is a member on paper; it hears of it, if ever, later */
+		if (!(members >> i & 1) || !alive(w, i))
 			continue;
 		s->ring = ring;
 		s->members = members;
@@ -612,15 +648,11 @@ static void reform(struct world *w)
 {
 	unsigned seen = 0;
 
-	/* A later change restarts corosync's wait: a node frozen or cut is evicted
-	 * token + consensus after that, not sooner. */
-	if (w->now < w->last_change_us + TC_US)
-		return;
 	for (size_t i = 0; i < w->n; i++) {
 		unsigned comp = 0, stack = 1u << i;
 		int clique = 1;
 
-		if (!alive(w, i) || (seen >> i & 1))
+		if (!noticed_alive(w, i) || (seen >> i & 1))
 			continue;
 		while (stack) {
 			size_t x = (size_t)__builtin_ctz(stack);
@@ -629,13 +661,13 @@ static void reform(struct world *w)
 				continue;
 			comp |= 1u << x;
 			for (size_t j = 0; j < w->n; j++)
-				if (elink(w, x, j) && !(comp >> j & 1))
+				if (noticed_link(w, x, j) && noticed_alive(w, j) && !(comp >> j & 1))
 					stack |= 1u << j;
 		}
 		seen |= comp;
 		for (size_t a = 0; a < w->n; a++)
 			for (size_t b = a + 1; b < w->n; b++)
-				if ((comp >> a & 1) && (comp >> b & 1) && !elink(w, a, b))
+				if ((comp >> a & 1) && (comp >> b & 1) && !noticed_link(w, a, b))
 					clique = 0;
 		if (!clique) {
 			for (size_t a = 0; a < w->n; a++)
@@ -688,6 +720,7 @@ static void topology_changed(struct world *w)
 	if (now == w->topology)
 		return;
 	w->topology = now;
+	snapshot(w);
 	for (size_t i = 0; i < w->n; i++) {
 		struct snode *s = &w->nodes[i];
 		if (!alive(w, i))
@@ -1212,6 +1245,11 @@ void sim_run(const struct sim_options *opt, const struct sim_op *ops, size_t n_o
 			w->link[i][j] = i != j;
 	}
 	w->topology = topology(w);
+	for (size_t i = 0; i < w->n; i++) {
+		w->cur_alive[i] = w->prev_alive[i] = 1;
+		for (size_t j = 0; j < w->n; j++)
+			w->cur_link[i][j] = w->prev_link[i][j] = i != j;
+	}
 	for (size_t i = 0; i < w->n; i++)
 		start_fomgr(w, i);
 	for (size_t i = 0; i < w->n; i++)

@@ -5,6 +5,7 @@
  *   sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--seconds S]
  *   sim --seed S [--nodes N] [--ops "ms:kind:a:b,..."] [--verbose]
  *   sim --expect-failure ...   (exit 0 only when some seed fails: for a broken core)
+ *   sim --keep-going ...       (count the failing seeds instead of stopping at the first)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -161,7 +162,7 @@ int main(int argc, char **argv)
 	uint64_t seeds = 1000, first = 1, steps_goal = 0, seed = 0, total_steps = 0, failures = 0, ran = 0;
 	size_t nodes = 0;
 	const char *ops = NULL;
-	int verbose = 0, expect_failure = 0, one = 0;
+	int verbose = 0, expect_failure = 0, one = 0, keep_going = 0;
 	uint32_t span_ms = 8000, end_ms = 0;
 	unsigned seen = 0;
 	double t0 = seconds(), max_seconds = 0;
@@ -190,9 +191,12 @@ int main(int argc, char **argv)
 			verbose++;
 		else if (!strcmp(argv[i], "--expect-failure"))
 			expect_failure = 1;
+		else if (!strcmp(argv[i], "--keep-going"))
+			keep_going = 1;
 		else {
 			fprintf(stderr, "usage: sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--span-ms MS] "
-					"[--seconds S] [--seed S [--ops LIST] [--end-ms MS] [--verbose]] [--expect-failure]\n");
+					"[--seconds S] [--seed S [--ops LIST] [--end-ms MS] [--verbose]] [--expect-failure] "
+					"[--keep-going]\n");
 			return 2;
 		}
 	}
@@ -220,6 +224,8 @@ int main(int argc, char **argv)
 			failures++;
 			printf("seed %llu (%zu nodes) FAILED at %.3f s: %s\n", (unsigned long long)s, sch.n_nodes,
 			       res.now_ms / 1000.0, res.message);
+			if (keep_going)
+				continue;
 			if (!expect_failure) {
 				shrink(s, &sch);
 				print_replay(s, &sch);

@@ -41,7 +41,7 @@ const struct sim_scenario sim_scenarios[] = {
 	  {5000, SIM_OP_THAW, 0, 0}},
 	 {0, "failback", 1, SIM_SEEN_STALL_IN_FAILBACK}},
 	{"the holder's corosync frozen", 3, 10000, 0, 2, {{1000, SIM_OP_FREEZE, 0, 0}, {6000, SIM_OP_THAW, 0, 0}},
-	 {-2, "failover", 1, 0}},
+	 {0, "failback", 1, 0}},
 	{"a bridge partition: the higher node withdraws", 3, 20000, 0, 1, {{1000, SIM_OP_BLOCK, 0, 1}},
 	 {0, NULL, 0, SIM_SEEN_WITHDRAWAL}},
 	{"standby drains the holder", 3, 5000, 0, 1, {{1000, SIM_OP_STANDBY, 1, 0}}, {1, "standby", 0, 0}},
