@@ -425,7 +425,8 @@ static void on_health(struct node *node, const struct node_event *ev, uint64_t n
 	node->event_us = now;
 	node->health_stale = ev->value;
 	node->n_checks = ev->n_checks < WIRE_MAX_CHECKS ? ev->n_checks : WIRE_MAX_CHECKS;
-	memcpy(node->checks, ev->checks, node->n_checks * sizeof(node->checks[0]));
+	if (node->n_checks)
+		memcpy(node->checks, ev->checks, node->n_checks * sizeof(node->checks[0]));
 	announce(node, 0, now, fx); /* our view of ourselves changes when the announce comes back */
 }
 
