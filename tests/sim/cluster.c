@@ -438,6 +438,18 @@ static int noticed_link(const struct world *w, size_t i, size_t j)
 	return w->link_at[i][j] + TC_US <= w->now ? w->cur_link[i][j] : w->prev_link[i][j];
 }
 
+/* A link as the ring's forming sees it: a node that died since the others last
+ * noticed is a member on paper (they evict it token + consensus after it died),
+ * whatever its links did meanwhile. */
+static int ring_link(const struct world *w, size_t i, size_t j)
+{
+	if (i == j)
+		return 0;
+	if (!alive(w, i) || !alive(w, j))
+		return noticed_alive(w, i) && noticed_alive(w, j) && (w->link[i][j] || w->prev_link[i][j]);
+	return noticed_link(w, i, j);
+}
+
 static void snapshot(struct world *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
@@ -575,14 +587,16 @@ static void send_outboxes(struct world *w, unsigned members, uint64_t ring)
 /* CPG's view of the group for node i in a ring of members: who left, or came
  * back as another process (it rebooted while the ring could not settle), then
  * who joined; our own join brings the whole member list. */
-static void sync_group(struct world *w, size_t i, unsigned members)
+static void sync_group(struct world *w, size_t i, unsigned members, const uint64_t *old_ring)
 {
 	const struct snode *s = &w->nodes[i];
 	int own = w->known_pid[i][i] != s->pid && s->in_group;
 
+	/* a node that was in another ring meanwhile left and comes back: a merge */
 	for (size_t j = 0; j < w->n; j++)
 		if (j != i && w->known_pid[i][j] &&
-		    (!(members >> j & 1) || !w->nodes[j].in_group || w->known_pid[i][j] != w->nodes[j].pid))
+		    (!(members >> j & 1) || !w->nodes[j].in_group || w->known_pid[i][j] != w->nodes[j].pid ||
+		     (old_ring && old_ring[j] != old_ring[i])))
 			cpg_leave(w, i, j, (members >> j & 1) && !w->nodes[j].in_group ? VIEW_LEAVE_PROC : VIEW_LEAVE_NODE);
 	for (size_t j = 0; j < w->n; j++)
 		if ((members >> j & 1) && w->nodes[j].in_group && (own || w->known_pid[i][j] != w->nodes[j].pid))
@@ -591,7 +605,7 @@ static void sync_group(struct world *w, size_t i, unsigned members)
 
 static void form_ring(struct world *w, unsigned members)
 {
-	uint64_t ring = ++w->ring_seq;
+	uint64_t ring = ++w->ring_seq, old_ring[SIM_MAX_NODES];
 	uint32_t ids[SIM_MAX_NODES];
 	size_t n_ids = 0;
 
@@ -601,6 +615,8 @@ static void form_ring(struct world *w, unsigned members)
 	for (size_t j = 0; j < w->n; j++)
 		if (members >> j & 1)
 			ids[n_ids++] = (uint32_t)j + 1;
+	for (size_t j = 0; j < w->n; j++)
+		old_ring[j] = w->nodes[j].ring;
 	flush_held(w, members);
 	/* What a process that has gone since sent (its last announce) comes before
 	 * its leave. */
@@ -634,7 +650,7 @@ static void form_ring(struct world *w, unsigned members)
 			continue;
 		tev.quorum_known = 0;
 		step(w, i, &tev);
-		sync_group(w, i, members);
+		sync_group(w, i, members, old_ring);
 		schedule(w, w->now + VQ_US, SEV_VQ, i)->gen = (uint32_t)ring;
 	}
 	send_outboxes(w, members, ring);
@@ -661,14 +677,16 @@ static void reform(struct world *w)
 				continue;
 			comp |= 1u << x;
 			for (size_t j = 0; j < w->n; j++)
-				if (noticed_link(w, x, j) && noticed_alive(w, j) && !(comp >> j & 1))
+				if (ring_link(w, x, j) && noticed_alive(w, j) && !(comp >> j & 1))
 					stack |= 1u << j;
 		}
 		seen |= comp;
 		for (size_t a = 0; a < w->n; a++)
 			for (size_t b = a + 1; b < w->n; b++)
-				if ((comp >> a & 1) && (comp >> b & 1) && !noticed_link(w, a, b))
+				if ((comp >> a & 1) && (comp >> b & 1) && !ring_link(w, a, b))
 					clique = 0;
+		if (w->opt->verbose > 2)
+			printf("%8.3f reform component %#x%s\n", w->now / 1e6, comp, clique ? "" : " (cannot settle)");
 		if (!clique) {
 			for (size_t a = 0; a < w->n; a++)
 				if (comp >> a & 1)
@@ -690,7 +708,7 @@ static void reform(struct world *w)
 				/* the ring resumes: what was sent meanwhile is delivered */
 				for (size_t a = 0; a < w->n; a++)
 					if ((comp >> a & 1) && w->nodes[a].fomgr_up)
-						sync_group(w, a, comp);
+						sync_group(w, a, comp, NULL);
 				send_outboxes(w, comp, w->nodes[i].ring);
 			}
 		}
