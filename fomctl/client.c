@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "failure.h"
 
 static double now_s(void)
 {
@@ -33,7 +34,7 @@ int client_expected_uid(uid_t *uid)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v > 0xfffffffful) {
-		fprintf(stderr, "fomctl: FOMCTL_EXPECT_UID='%s' is not a uid\n", s);
+		failure("FOMCTL_EXPECT_UID='%s' is not a uid\n", s);
 		return CONTROL_EX_USAGE;
 	}
 	*uid = (uid_t)v;
@@ -47,19 +48,19 @@ static int check_file(const char *path, uid_t expect)
 	struct stat st;
 
 	if (lstat(path, &st) < 0) {
-		fprintf(stderr, "fomctl: %s: %s (is fomgr running?)\n", path, strerror(errno));
+		failure("%s: %s (is fomgr running?)\n", path, strerror(errno));
 		return errno == EACCES ? CONTROL_EX_NOPERM : CONTROL_EX_UNAVAILABLE;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		fprintf(stderr, "fomctl: refusing %s: a symbolic link, not fomgr's socket\n", path);
+		failure("refusing %s: a symbolic link, not fomgr's socket\n", path);
 		return CONTROL_EX_NOPERM;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		fprintf(stderr, "fomctl: refusing %s: not a socket\n", path);
+		failure("refusing %s: not a socket\n", path);
 		return CONTROL_EX_NOPERM;
 	}
 	if (st.st_uid != expect) {
-		fprintf(stderr, "fomctl: refusing %s: owned by uid %u, expected uid %u (FOMCTL_EXPECT_UID)\n", path,
+		failure("refusing %s: owned by uid %u, expected uid %u (FOMCTL_EXPECT_UID)\n", path,
 			(unsigned)st.st_uid, (unsigned)expect);
 		return CONTROL_EX_NOPERM;
 	}
@@ -78,7 +79,7 @@ int client_open(struct client *c, const char *path, uid_t expect_uid)
 	c->path = path;
 	c->expect_uid = expect_uid;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "fomctl: socket path too long: %s\n", path);
+		failure("socket path too long: %s\n", path);
 		return CONTROL_EX_USAGE;
 	}
 	rc = check_file(path, expect_uid);
@@ -90,11 +91,11 @@ int client_open(struct client *c, const char *path, uid_t expect_uid)
 		int err = errno;
 
 		if (err == EACCES || err == EPERM) {
-			fprintf(stderr, "fomctl: %s: permission denied (root, or a member of fomgr's admin or "
+			failure("%s: permission denied (root, or a member of fomgr's admin or "
 					"view group)\n", path);
 			rc = CONTROL_EX_NOPERM;
 		} else {
-			fprintf(stderr, "fomctl: %s: %s (is fomgr running?)\n", path, strerror(err));
+			failure("%s: %s (is fomgr running?)\n", path, strerror(err));
 			rc = CONTROL_EX_UNAVAILABLE;
 		}
 		client_close(c);
@@ -102,7 +103,7 @@ int client_open(struct client *c, const char *path, uid_t expect_uid)
 	}
 	/* The file's owner said nothing about who accepted: ask the kernel. */
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != expect_uid) {
-		fprintf(stderr, "fomctl: refusing %s: the server runs as uid %d, expected uid %u\n", path,
+		failure("refusing %s: the server runs as uid %d, expected uid %u\n", path,
 			len == sizeof(cred) ? (int)cred.uid : -1, (unsigned)expect_uid);
 		client_close(c);
 		return CONTROL_EX_NOPERM;
@@ -125,7 +126,7 @@ static int send_all(struct client *c, const char *data, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fprintf(stderr, "fomctl: %s: %s\n", c->path, strerror(errno));
+			failure("%s: %s\n", c->path, strerror(errno));
 			return CONTROL_EX_UNAVAILABLE;
 		}
 		data += n;
@@ -152,14 +153,14 @@ static int read_line(struct client *c, double timeout, char **line, size_t *line
 			return 0;
 		}
 		if (c->len == sizeof(c->buf) - 1) {
-			fprintf(stderr, "fomctl: reply longer than %zu bytes\n", sizeof(c->buf) - 1);
+			failure("reply longer than %zu bytes\n", sizeof(c->buf) - 1);
 			return CONTROL_EX_PROTOCOL;
 		}
 		if (timeout >= 0) {
 			double left = deadline - now_s();
 
 			if (left <= 0) {
-				fprintf(stderr, "fomctl: no answer from %s within %.0f s\n", c->path, timeout);
+				failure("no answer from %s within %.0f s\n", c->path, timeout);
 				return CONTROL_EX_TIMEOUT;
 			}
 			wait_ms = (int)(left * 1000) + 1;
@@ -190,7 +191,7 @@ static int parse_line(char *line, size_t len, json_t **out)
 
 	*out = json_loadb(line, len, 0, &e);
 	if (!*out || !json_is_object(*out)) {
-		fprintf(stderr, "fomctl: the daemon's answer is not a JSON object: %s\n", *out ? "" : e.text);
+		failure("the daemon's answer is not a JSON object: %s\n", *out ? "" : e.text);
 		json_decref(*out);
 		*out = NULL;
 		return CONTROL_EX_PROTOCOL;
@@ -225,7 +226,7 @@ int client_call(struct client *c, const char *cmd, json_t *args, double timeout,
 
 		rc = read_line(c, timeout, &line, &len);
 		if (rc == 1) {
-			fprintf(stderr, "fomctl: %s closed the connection without an answer\n", c->path);
+			failure("%s closed the connection without an answer\n", c->path);
 			return CONTROL_EX_UNAVAILABLE;
 		}
 		if (rc)
@@ -262,7 +263,7 @@ int client_reply_error(const json_t *reply)
 	const char *why = json_string_value(json_object_get(reply, "error"));
 	json_int_t code = json_integer_value(json_object_get(reply, "code"));
 
-	fprintf(stderr, "fomctl: %s\n", why ? why : "the daemon refused");
+	failure("%s\n", why ? why : "the daemon refused");
 	/* Only codes fomctl documents; anything else is the daemon's failure. */
 	switch (code) {
 	case CONTROL_EX_FAILED:

@@ -4,22 +4,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "auditlog.h"
 #include "client.h"
 #include "control.h"
+#include "failure.h"
+#include "fo/jsontext.h"
+#include "logreport.h"
 #include "render.h"
 
 #define DEFAULT_TIMEOUT 30.0
 #define WAIT_POLL_S 0.02
+#define WATCH_MIN_INTERVAL 0.5 /* --watch asks the daemon at most twice a second */
 
 static const char usage_text[] =
 	"usage: fomctl [--socket PATH] [--json] [--timeout SECONDS] COMMAND\n"
 	"\n"
 	"commands:\n"
-	"  status [--watch [--interval SECONDS]]   nodes, quorum, groups, pins, last transitions\n"
+	"  status [--watch [--interval SECONDS]]   nodes, quorum, groups, pins, last transitions;\n"
+	"                                          --watch redraws every SECONDS (default 2, at least 0.5)\n"
 	"  vip move GROUP [--to NODE] [--wait SECONDS]\n"
 	"                                          pin GROUP to NODE (default: the next eligible\n"
 	"                                          node); --wait until NODE holds it\n"
@@ -29,6 +35,10 @@ static const char usage_text[] =
 	"  reload                                  re-read fomgr's config; a bad one is refused\n"
 	"  events                                  stream transitions and admin changes, one per line\n"
 	"  log verify FILE [--prev HASH]           check an audit log's hash chain (FILE - for stdin)\n"
+	"  log report FILE [--since WHEN] [--prev HASH]\n"
+	"                                          review an audit log: transitions by reason, refused\n"
+	"                                          accesses by user, config changes, findings, gaps;\n"
+	"                                          WHEN: 30m, 24h, 7d or YYYY-MM-DD[THH:MM[:SS]] (UTC)\n"
 	"  log reopen                              reopen the audit log (logrotate's postrotate)\n"
 	"\n"
 	"options:\n"
@@ -43,8 +53,8 @@ static const char usage_text[] =
 	"    0  done (also when there was nothing to change)\n"
 	"    1  the daemon refused: target not eligible, no other eligible node, ...\n"
 	"   64  usage: bad command line, or a request the daemon did not understand\n"
-	"   65  log verify: the audit log's chain is broken (the first bad record is named)\n"
-	"   66  log verify: the file cannot be read\n"
+	"   65  log verify, log report: the audit log's chain is broken or has gaps\n"
+	"   66  log verify, log report: the file cannot be read, or is not a log\n"
 	"   68  unknown node or group\n"
 	"   69  unavailable: no daemon answers on the socket\n"
 	"   70  internal error\n"
@@ -56,7 +66,7 @@ static const char usage_text[] =
 	"  124  --wait ran out before the target held the group\n";
 
 struct opts {
-	const char *socket, *to, *prev;
+	const char *socket, *to, *prev, *since;
 	int json, watch;
 	double timeout, wait, interval;
 	int has_wait;
@@ -66,9 +76,11 @@ struct opts {
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "fomctl: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(fomctl --help for usage)\n");
+	char why[512];
+
+	snprintf(why, sizeof(why), fmt, arg);
+	failure("%s", why);
+	fprintf(stderr, "(fomctl --help for usage)\n");
 	return CONTROL_EX_USAGE;
 }
 
@@ -101,10 +113,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->json = 1;
 		} else if (strcmp(a, "--watch") == 0) {
 			o->watch = 1;
-		} else if (strcmp(a, "--socket") == 0 || strcmp(a, "--to") == 0 || strcmp(a, "--prev") == 0) {
+		} else if (strcmp(a, "--socket") == 0 || strcmp(a, "--to") == 0 || strcmp(a, "--prev") == 0 ||
+			   strcmp(a, "--since") == 0) {
 			if (!v)
 				return usage_error("%s needs a value", a);
-			*(a[2] == 's' ? &o->socket : a[2] == 't' ? &o->to : &o->prev) = v;
+			*(strcmp(a, "--socket") == 0 ? &o->socket
+			  : a[2] == 't'              ? &o->to
+			  : a[2] == 'p'              ? &o->prev
+						     : &o->since) = v;
 			i++;
 		} else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--wait") == 0 || strcmp(a, "--interval") == 0) {
 			double *dst = a[2] == 't' ? &o->timeout : a[2] == 'w' ? &o->wait : &o->interval;
@@ -121,16 +137,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->argv[o->argc++] = a;
 		}
 	}
+	if (o->watch && o->interval < WATCH_MIN_INTERVAL)
+		return usage_error("--interval: at least 0.5 seconds with --watch%s", "");
 	return 0;
 }
 
 static void print_json(const json_t *j)
 {
-	char *text = json_dumps(j, JSON_COMPACT);
+	char *text = jsontext_dumps(j, JSON_COMPACT);
 
 	printf("%s\n", text ? text : "null");
 	free(text);
 	fflush(stdout);
+	failure_answered();
 }
 
 static void sleep_s(double s)
@@ -343,7 +362,7 @@ static int cmd_vip(struct client *c, const struct opts *o)
 	json_object_set_new(reply, "held", json_boolean(rc == 0));
 	json_object_set_new(reply, "waited_ms", json_integer((json_int_t)(waited * 1000)));
 	if (rc == CONTROL_EX_TIMEOUT) {
-		fprintf(stderr, "fomctl: %s is not held by %s after %.1f s\n", group, target, o->wait);
+		failure("%s is not held by %s after %.1f s\n", group, target, o->wait);
 		if (o->json)
 			print_json(reply);
 		json_decref(reply);
@@ -377,7 +396,7 @@ static int cmd_node(struct client *c, const struct opts *o)
 		json_object_set_new(reply, "drained", json_boolean(rc == 0));
 		json_object_set_new(reply, "waited_ms", json_integer((json_int_t)(waited * 1000)));
 		if (rc == CONTROL_EX_TIMEOUT)
-			fprintf(stderr, "fomctl: %s still holds groups after %.1f s\n", node, o->wait);
+			failure("%s still holds groups after %.1f s\n", node, o->wait);
 		if (rc) {
 			if (o->json && rc == CONTROL_EX_TIMEOUT)
 				print_json(reply);
@@ -414,10 +433,30 @@ static int cmd_events(struct client *c, const struct opts *o)
 		json_decref(ev);
 	}
 	if (rc == 1) {
-		fprintf(stderr, "fomctl: the daemon ended the event stream\n");
+		failure("the daemon ended the event stream\n");
 		return CONTROL_EX_UNAVAILABLE;
 	}
 	return rc;
+}
+
+/* The log to read ("-": stdin); NULL after saying why. A directory opens but is
+ * no log: that is "cannot read" (66), not "broken". */
+static FILE *open_log(const char *path)
+{
+	struct stat st;
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+
+	if (!f) {
+		failure("%s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		failure("%s: %s: not an audit log\n", path, strerror(EISDIR));
+		if (f != stdin)
+			fclose(f);
+		return NULL;
+	}
+	return f;
 }
 
 /* Local: no daemon needed. */
@@ -430,11 +469,9 @@ static int cmd_log_verify(const struct opts *o)
 
 	if (o->argc != 3)
 		return usage_error("usage: log verify FILE [--prev HASH]%s", "");
-	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "fomctl: %s: %s\n", path, strerror(errno));
+	f = open_log(path);
+	if (!f)
 		return CONTROL_EX_NOINPUT;
-	}
 	rc = auditlog_verify(f, o->prev, &res);
 	if (f != stdin)
 		fclose(f);
@@ -457,6 +494,45 @@ static int cmd_log_verify(const struct opts *o)
 	return rc == 0 ? 0 : CONTROL_EX_DATAERR;
 }
 
+/* Local too. Exit 65 when the chain is broken or has gaps (the report is printed
+ * all the same), so a cron job can alert on it. */
+static int cmd_log_report(const struct opts *o)
+{
+	const char *path = o->argv[2];
+	uint64_t since = 0;
+	json_t *report;
+	FILE *f;
+	int clean;
+
+	if (o->argc != 3)
+		return usage_error("usage: log report FILE [--since WHEN] [--prev HASH]%s", "");
+	if (o->since && logreport_parse_since(o->since, (uint64_t)time(NULL) * 1000, &since) < 0)
+		return usage_error("--since '%s': expected 30m, 24h, 7d or YYYY-MM-DD[THH:MM[:SS]]", o->since);
+	f = open_log(path);
+	if (!f)
+		return CONTROL_EX_NOINPUT;
+	report = logreport_build(f, path, since, o->prev);
+	if (f != stdin)
+		fclose(f);
+	if (!report) {
+		failure("%s: %s\n", path, strerror(errno));
+		return CONTROL_EX_NOINPUT;
+	}
+	if (!json_integer_value(json_object_get(report, "records")) &&
+	    json_integer_value(json_object_get(report, "gap_count"))) {
+		failure("%s: not an audit log (no record in it)\n", path);
+		json_decref(report);
+		return CONTROL_EX_NOINPUT;
+	}
+	clean = logreport_clean(report);
+	if (o->json)
+		print_json(report);
+	else
+		render_log_report(stdout, report);
+	json_decref(report);
+	return clean ? 0 : CONTROL_EX_DATAERR;
+}
+
 static int dispatch(struct client *c, const struct opts *o)
 {
 	const char *cmd = o->argv[0];
@@ -476,7 +552,18 @@ static int dispatch(struct client *c, const struct opts *o)
 	return usage_error("unknown command: %s", cmd);
 }
 
-int main(int argc, char **argv)
+/* Checked before connecting: a typo is a usage error whether a daemon runs or not. */
+static int known_command(const char *cmd)
+{
+	static const char *const names[] = {"status", "vip", "node", "reload", "events", "log"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(cmd, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int run(int argc, char **argv)
 {
 	static struct client c; /* its buffer is large */
 	struct opts o;
@@ -491,6 +578,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(o.argv[0], "log") == 0 && o.argc >= 2 && strcmp(o.argv[1], "verify") == 0)
 		return cmd_log_verify(&o);
+	if (strcmp(o.argv[0], "log") == 0 && o.argc >= 2 && strcmp(o.argv[1], "report") == 0)
+		return cmd_log_report(&o);
+	if (!known_command(o.argv[0]))
+		return usage_error("unknown command: %s", o.argv[0]);
 	rc = client_expected_uid(&expect);
 	if (rc == 0)
 		rc = client_open(&c, o.socket, expect);
@@ -499,4 +590,13 @@ int main(int argc, char **argv)
 	rc = dispatch(&c, &o);
 	client_close(&c);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	/* Known before the arguments are parsed, so a usage error is JSON too. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			failure_json_mode(1);
+	return failure_finish(run(argc, argv));
 }

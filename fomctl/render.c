@@ -1,4 +1,5 @@
 #include "render.h"
+#include "fo/jsontext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,24 @@ static void render_nodes(FILE *out, const json_t *st)
 			json_is_true(json_object_get(n, "leaving")) ? "leave" : yes_no(n, "member"), yes_no(n, "standby"),
 			health, holds, json_is_true(json_object_get(n, "local")) ? "   (this node)" : "");
 	}
+	/* Which checks: the table says how many. */
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		const json_t *v;
+		const char *check;
+		int shown = 0;
+
+		json_object_foreach((json_t *)json_object_get(n, "checks"), check, v) {
+			const char *state = json_string_value(v) ? json_string_value(v) : "?";
+
+			if (strcmp(state, "passing") == 0)
+				continue;
+			if (!shown++)
+				fprintf(out, "  %s: checks not passing:", s_or(n, "name", "?"));
+			fprintf(out, " %s (%s)", check, state);
+		}
+		if (shown)
+			fputc('\n', out);
+	}
 }
 
 static void render_groups(FILE *out, const json_t *st)
@@ -84,13 +103,13 @@ static void render_groups(FILE *out, const json_t *st)
 	size_t i;
 	char addrs[512];
 
-	fprintf(out, "\n%-16s %-12s %-12s %-12s %-10s %-9s %s\n", "GROUP", "OWNER", "HOLDER", "PINNED", "HERE",
-		"FAILBACK", "ADDRESSES");
+	fprintf(out, "\n%-16s %-12s %-12s %-12s %-10s %-9s %-12s %s\n", "GROUP", "OWNER", "HOLDER", "PINNED", "HERE",
+		"FAILBACK", "REASON", "ADDRESSES");
 	json_array_foreach(json_object_get(st, "groups"), i, g) {
 		join_strings(json_object_get(g, "addresses"), addrs, sizeof(addrs));
-		fprintf(out, "%-16s %-12s %-12s %-12s %-10s %-9s %s\n", s_or(g, "name", "?"), s_or(g, "owner", "-"),
+		fprintf(out, "%-16s %-12s %-12s %-12s %-10s %-9s %-12s %s\n", s_or(g, "name", "?"), s_or(g, "owner", "-"),
 			s_or(g, "holder", "-"), s_or(g, "pinned_to", "-"), s_or(g, "local_state", "?"),
-			s_or(g, "failback", "?"), addrs);
+			s_or(g, "failback", "?"), s_or(g, "reason", "-"), addrs);
 	}
 }
 
@@ -134,6 +153,13 @@ void render_status(FILE *out, const json_t *st)
 		fprintf(out, "fomgr is %s (waiting for corosync)\n", s_or(st, "state", "starting"));
 		return;
 	}
+	/* What needs attention comes first, as crm_mon does. */
+	if (json_array_size(json_object_get(st, "warnings"))) {
+		fprintf(out, "WARNINGS (%zu)\n", json_array_size(json_object_get(st, "warnings")));
+		json_array_foreach(json_object_get(st, "warnings"), i, w)
+			fprintf(out, "  ! %s\n", json_string_value(w));
+		fputc('\n', out);
+	}
 	fprintf(out, "node %s  fomgr %s  %s  members %lld  expected votes %lld  %s\n", s_or(st, "node", "?"),
 		s_or(st, "version", "?"), json_is_true(json_object_get(st, "quorate")) ? "QUORATE" : "NOT QUORATE",
 		(long long)json_integer_value(json_object_get(st, "members")),
@@ -147,8 +173,6 @@ void render_status(FILE *out, const json_t *st)
 		fprintf(out, "  standby: %s", standby);
 	}
 	fprintf(out, "\n");
-	json_array_foreach(json_object_get(st, "warnings"), i, w)
-		fprintf(out, "WARNING: %s\n", json_string_value(w));
 	render_nodes(out, st);
 	render_groups(out, st);
 	render_transitions(out, st);
@@ -167,10 +191,89 @@ void render_event(FILE *out, const json_t *ev)
 			json_number_value(json_object_get(ev, "took_ms")),
 			json_is_true(json_object_get(ev, "ok")) ? "" : " FAILED: ", s_or(ev, "error", ""));
 	} else {
-		char *text = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+		char *text = jsontext_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
 
 		fprintf(out, "%s %s\n", type, text ? text : "");
 		free(text);
 	}
 	fflush(out);
+}
+
+/* "  key  N" lines of a {key: count} object, largest first (ties by name). */
+static int by_count(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t cx = json_integer_value(json_array_get(x, 1)), cy = json_integer_value(json_array_get(y, 1));
+
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	return strcmp(json_string_value(json_array_get(x, 0)), json_string_value(json_array_get(y, 0)));
+}
+
+static void counts(FILE *out, const char *title, const json_t *obj)
+{
+	json_t *rows = json_array(), *v;
+	const char *key;
+	size_t n = json_object_size(obj), i = 0;
+	json_t **sorted = calloc(n ? n : 1, sizeof(*sorted));
+
+	fprintf(out, "%s%s\n", title, n ? "" : " none");
+	json_object_foreach((json_t *)obj, key, v) {
+		json_t *row = json_pack("[s, O]", key, v);
+
+		json_array_append_new(rows, row);
+		if (sorted)
+			sorted[i++] = row;
+	}
+	if (sorted) {
+		qsort(sorted, i, sizeof(*sorted), by_count);
+		for (size_t k = 0; k < i; k++)
+			fprintf(out, "  %-24s %lld\n", json_string_value(json_array_get(sorted[k], 0)),
+				(long long)json_integer_value(json_array_get(sorted[k], 1)));
+	}
+	free(sorted);
+	json_decref(rows);
+}
+
+void render_log_report(FILE *out, const json_t *r)
+{
+	const json_t *chain = json_object_get(r, "chain"), *findings = json_object_get(r, "findings"), *v;
+	size_t i;
+
+	fprintf(out, "%s: %lld record(s), %lld in range, %s to %s\n", s_or(r, "file", "-"),
+		(long long)json_integer_value(json_object_get(r, "records")),
+		(long long)json_integer_value(json_object_get(r, "records_in_range")), s_or(r, "first_ts", "-"),
+		s_or(r, "last_ts", "-"));
+	if (json_is_true(json_object_get(chain, "intact")))
+		fprintf(out, "chain: intact, last hash %s\n", s_or(chain, "last_hash", "?"));
+	else
+		fprintf(out, "chain: BROKEN at line %lld: %s\n", (long long)json_integer_value(json_object_get(chain, "bad_line")),
+			s_or(chain, "reason", "?"));
+	fprintf(out, "gaps: %lld\n", (long long)json_integer_value(json_object_get(r, "gap_count")));
+	json_array_foreach(json_object_get(r, "gaps"), i, v)
+		fprintf(out, "  line %-6lld %-13s %s\n", (long long)json_integer_value(json_object_get(v, "line")),
+			s_or(v, "kind", "?"), s_or(v, "detail", ""));
+	fputc('\n', out);
+	counts(out, "transitions (acquisitions) by reason:",
+	       json_object_get(json_object_get(r, "transitions"), "by_reason"));
+	fprintf(out, "  failed                   %lld\n",
+		(long long)json_integer_value(json_object_get(json_object_get(r, "transitions"), "failed")));
+	counts(out, "refused accesses by user:", json_object_get(json_object_get(r, "access_denied"), "by_user"));
+	counts(out, "operators' commands by user:", json_object_get(json_object_get(r, "admin"), "by_user"));
+	fprintf(out, "configuration changes:%s\n", json_array_size(json_object_get(r, "config_changes")) ? "" : " none");
+	json_array_foreach(json_object_get(r, "config_changes"), i, v) {
+		fprintf(out, "  %-24s seq %-6lld %s", s_or(v, "ts", "-"), (long long)json_integer_value(json_object_get(v, "seq")),
+			s_or(v, "change", "?"));
+		if (json_object_get(v, "error_count"))
+			fprintf(out, " (%lld error(s))", (long long)json_integer_value(json_object_get(v, "error_count")));
+		fprintf(out, "%s%s\n", json_object_get(v, "config") ? " " : "", s_or(v, "config", ""));
+	}
+	fprintf(out, "findings: %lld opened, %lld resolved\n",
+		(long long)json_integer_value(json_object_get(findings, "opened")),
+		(long long)json_integer_value(json_object_get(findings, "resolved")));
+	counts(out, "findings opened by kind:", json_object_get(findings, "opened_by_kind"));
+	fprintf(out, "still open at the end:%s\n", json_array_size(json_object_get(findings, "still_open")) ? "" : " none");
+	json_array_foreach(json_object_get(findings, "still_open"), i, v)
+		fprintf(out, "  %-20s %-9s %s (since %s)\n", s_or(v, "kind", "?"), s_or(v, "severity", "-"),
+			s_or(v, "subject", "-"), s_or(v, "since", "?"));
 }

@@ -8,5 +8,7 @@
 
 void render_status(FILE *out, const json_t *status);
 void render_event(FILE *out, const json_t *event);
+/* `fomctl log report`: the review of an audit log (logreport.h's document). */
+void render_log_report(FILE *out, const json_t *report);
 
 #endif

@@ -9,6 +9,7 @@
  * SO_PEERGROUPS, which the kernel fills in at connect time. */
 #include "fo/name.h"
 #include "control.h"
+#include "fo/jsontext.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -340,6 +341,7 @@ struct control {
 	struct client *clients;
 	struct client *dead; /* closed, not yet freed */
 	unsigned n_clients;
+	int refusing; /* refusing view clients: logged once per streak */
 	struct pending *pendings;
 	int listening; /* registered with the manager for events */
 	ev_tstamp denied_window;          /* start of the current second */
@@ -453,7 +455,7 @@ static void client_send(struct client *c, const char *text, size_t len)
 /* obj as one line of compact JSON, newline included; the caller frees it. */
 static char *json_line(const json_t *obj, size_t *len)
 {
-	char *text = json_dumps(obj, JSON_COMPACT), *line;
+	char *text = jsontext_dumps(obj, JSON_COMPACT), *line;
 
 	if (!text)
 		return NULL;
@@ -650,13 +652,21 @@ static void describe_error(struct control *ctl, const struct control_request *re
 	case -ECANCELED:
 		snprintf(why, size, "a concurrent change won; check the status and retry");
 		break;
-	case -EHOSTUNREACH:
-		if (req->cmd == CONTROL_VIP_MOVE && !req->node[0])
-			snprintf(why, size, "no other eligible node for group '%s'", req->group);
+	case -EHOSTUNREACH: {
+		const char *node = req->cmd == CONTROL_VIP_MOVE && !req->node[0] ? NULL
+				   : target && *target                        ? target
+									      : req->node;
+		char reasons[600] = "";
+
+		manager_explain(ctl->m, req->group, node, reasons, sizeof(reasons));
+		if (!node)
+			snprintf(why, size, "no other eligible node for group '%s'%s%s", req->group,
+				 reasons[0] ? ": " : "", reasons);
 		else
-			snprintf(why, size, "node '%s' is not eligible for group '%s' (offline, in standby or failing "
-				 "its checks)", target && *target ? target : req->node, req->group);
+			snprintf(why, size, "node '%s' is not eligible for group '%s': %s", node, req->group,
+				 reasons[0] ? reasons : "offline, in standby or failing its checks");
 		break;
+	}
 	case -ENOSPC:
 		snprintf(why, size, "too many pins or standby nodes");
 		break;
@@ -1099,12 +1109,12 @@ static int peer_credentials(struct client *c)
 }
 
 /* Over the limit: one line saying so, best effort, then the connection is closed. */
-static void refuse_client(struct control *ctl, int fd)
+static void refuse_client(struct control *ctl, int fd, int limit)
 {
 	char line[200];
 	int n = snprintf(line, sizeof(line),
 			 "{\"v\":%d,\"id\":null,\"ok\":false,\"error\":\"too many clients (at most %d)\",\"code\":%d}\n",
-			 CONTROL_VERSION, CONTROL_MAX_CLIENTS, CONTROL_EX_TEMPFAIL);
+			 CONTROL_VERSION, limit, CONTROL_EX_TEMPFAIL);
 
 	if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("control: refusal not sent: %s", strerror(errno));
@@ -1135,15 +1145,29 @@ static void client_add(struct control *ctl, int fd)
 	c->ctl = ctl;
 	c->fd = fd;
 	rc = peer_credentials(c);
-	if (rc < 0) {
+	if (rc < 0)
 		log_warn("control: peer credentials unavailable (%s): connection closed", strerror(-rc));
+	else
+		c->role = control_peer_role(&c->peer, &ctl->policy);
+	if (rc == 0 && c->role != CONTROL_ROLE_ADMIN && ctl->n_clients >= CONTROL_MAX_CLIENTS - CONTROL_ADMIN_RESERVED) {
+		/* One line a streak: a flood of refused clients does not flood the log. */
+		if (!ctl->refusing)
+			log_warn("control: too many clients (%u): uid %u (%s) refused; %d slots are kept for root and "
+				 "admin_group", ctl->n_clients, (unsigned)c->peer.uid, c->peer.user, CONTROL_ADMIN_RESERVED);
+		ctl->refusing = 1;
+		refuse_client(ctl, fd, CONTROL_MAX_CLIENTS - CONTROL_ADMIN_RESERVED);
+		fd = -1;
+		rc = -EUSERS;
+	}
+	if (rc < 0) {
 		free(c->groups_heap);
 		free(c->in);
 		free(c);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
-	c->role = control_peer_role(&c->peer, &ctl->policy);
+	ctl->refusing = 0;
 	ev_io_init(&c->rio, on_client_read, fd, EV_READ);
 	ev_io_init(&c->wio, on_client_write, fd, EV_WRITE);
 	ev_init(&c->idle, on_client_idle);
@@ -1178,7 +1202,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (ctl->n_clients >= CONTROL_MAX_CLIENTS) {
 			log_warn("control: too many clients (%u): connection refused", ctl->n_clients);
-			refuse_client(ctl, fd);
+			refuse_client(ctl, fd, CONTROL_MAX_CLIENTS);
 			continue;
 		}
 		client_add(ctl, fd);

@@ -21,6 +21,9 @@
 #define CONTROL_VERSION 1
 #define CONTROL_MAX_LINE 65536       /* bytes of one request, without its newline */
 #define CONTROL_MAX_CLIENTS 32
+/* Of those, the slots only root and admin_group may take: clients of the view
+ * group (idle, or many) never lock an administrator out. */
+#define CONTROL_ADMIN_RESERVED 4
 #define CONTROL_IDLE_TIMEOUT 30.0    /* seconds without a request (event streams excepted) */
 #define CONTROL_MAX_OUTPUT (4u << 20) /* queued output per client; a slower reader is dropped */
 #define CONTROL_ID_MAX 128

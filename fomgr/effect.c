@@ -6,7 +6,7 @@ static const char *const kind_names[EFFECT_KIND_MAX] = {
 	"addr-add",	 "addr-del",	 "probe",	 "garp",       "garp-stop",    "reannounce", "announce",
 	"timer-arm",	 "timer-cancel", "ring-distrust", "ring-trust", "fence-withdraw", "fence-return",
 	"exit",		 "transition",	 "placement",	 "quorum",     "ring-stall",   "isolated",   "reached",
-	"settled",	 "membership",	 "peer-state",	 "admin-adopted", "persist-admin", "reply",
+	"settled",	 "lost-forgotten", "membership",	 "peer-state",	 "admin-adopted", "persist-admin", "reply",
 };
 
 void effects_clear(struct effects *fx)

@@ -34,6 +34,7 @@ enum effect_kind {
 	EFFECT_ISOLATED,       /* value: reached, value2: expected votes, at_us: since (log, audit) */
 	EFFECT_REACHED,        /* value: reached, value2: expected votes (log line) */
 	EFFECT_SETTLED,        /* value: the settle wait in ms: no new ring came, the old one held (log) */
+	EFFECT_LOST_FORGOTTEN, /* peer: out of the ring value ms while vouched for: no longer waited for (log) */
 	EFFECT_MEMBERSHIP,     /* peer joined (value 1) or left (value 0, value2 view_leave_reason), or
 				* value 2: we joined (value2: members), 3: a join ignored */
 	EFFECT_PEER_STATE,     /* peer's announce was applied (the audit compares it with ours) */

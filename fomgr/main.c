@@ -9,16 +9,17 @@
 #include <string.h>
 
 #include <ev.h>
-#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "control.h"
-#include "fo/clock.h"
 #include "fo/log.h"
+#include "fo/sdnotify.h"
 #include "hooks.h"
 #include "manager.h"
 #include "metrics.h"
+#include "reload.h"
 #include "status_http.h"
+#include "warnings.h"
 
 #define HOOKS_EXIT_WAIT 5.0 /* seconds hooks started by the last releases may take */
 
@@ -30,9 +31,10 @@ struct daemon {
 	struct control *control;
 	struct status_http *http;
 	struct hooks *hooks;
+	struct reload_state reload;
 	ev_signal sigs[3];
-	ev_timer notify_timer, watchdog;
-	int systemd; /* NOTIFY_SOCKET is set */
+	ev_timer notify_timer;
+	struct sdnotify sd;
 	int ready;
 	char status_line[256];
 };
@@ -51,7 +53,7 @@ static void notify_status(struct daemon *d, const char *extra)
 	char line[256];
 	json_t *st;
 
-	if (!d->systemd)
+	if (!d->sd.enabled)
 		return;
 	st = manager_status(d->m);
 	metrics_status_line(st, line, sizeof(line));
@@ -59,7 +61,7 @@ static void notify_status(struct daemon *d, const char *extra)
 	if (!extra && strcmp(line, d->status_line) == 0)
 		return;
 	snprintf(d->status_line, sizeof(d->status_line), "%s", line);
-	sd_notifyf(0, "%s%sSTATUS=%s", extra ? extra : "", extra ? "\n" : "", line);
+	sdnotify_send(&d->sd, "%s%sSTATUS=%s", extra ? extra : "", extra ? "\n" : "", line);
 }
 
 static void on_notify_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -85,26 +87,13 @@ static void on_notify_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	notify_status(d, NULL);
 }
 
-static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	sd_notify(0, "WATCHDOG=1");
-}
-
 static void start_systemd(struct daemon *d)
 {
-	uint64_t usec = 0;
-
-	d->systemd = getenv("NOTIFY_SOCKET") != NULL;
+	sdnotify_start(&d->sd, d->loop);
 	ev_timer_init(&d->notify_timer, on_notify_timer, 0., 0.2);
 	d->notify_timer.data = d;
-	if (d->systemd)
+	if (d->sd.enabled)
 		ev_timer_start(d->loop, &d->notify_timer);
-	/* Pinged from the loop: a loop stuck in a callback stops the pings. */
-	if (sd_watchdog_enabled(0, &usec) > 0 && usec) {
-		ev_timer_init(&d->watchdog, on_watchdog, 0., (double)usec / 2e6);
-		ev_timer_start(d->loop, &d->watchdog);
-		log_info("systemd watchdog: pinging every %.1f s", (double)usec / 2e6);
-	}
 }
 
 /* ---- reload: SIGHUP and the control socket's "reload" ---- */
@@ -125,16 +114,18 @@ static void apply_operator_keys(struct daemon *d, const struct config *next)
 		log_warn("status_listen or its TLS files changed: takes effect at the next restart");
 }
 
+/* A refusal found here (the file, the hook) is logged and audited here; one the
+ * manager found (node names, exposure policy) it logged and audited itself. Either
+ * way the warning stays until a reload goes through. */
 static int do_reload(void *arg, char *detail, size_t size)
 {
 	struct daemon *d = arg;
 	struct config_errors errors;
 	struct config *next;
 	char why[300];
-	int rc;
+	int rc, audited = 0;
 
-	if (d->systemd)
-		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)clock_mono_us());
+	sdnotify_reloading(&d->sd);
 	/* The hook is checked first: a refused hook refuses the whole reload. */
 	next = config_load(d->config_path, NULL, &errors);
 	if (!next) {
@@ -142,23 +133,33 @@ static int do_reload(void *arg, char *detail, size_t size)
 		rc = -EINVAL;
 	} else if (next->notify_hook[0] && hooks_check_path(next->notify_hook, why, sizeof(why)) < 0) {
 		snprintf(detail, size, "%s: notify_hook %s: %s\n", d->config_path, next->notify_hook, why);
-		log_err("reload refused: notify_hook %s: %s", next->notify_hook, why);
 		rc = -EINVAL;
 	} else {
 		rc = manager_reload(d->m);
+		audited = rc < 0;
 		if (rc < 0)
 			snprintf(detail, size, "%s: refused (see fomgr's log for every error)\n", d->config_path);
 	}
 	if (rc == 0) {
+		reload_accepted(&d->reload);
 		apply_operator_keys(d, next);
 		hooks_configure(d->hooks, next->notify_hook, next->notify_timeout_ms);
 		config_free(d->config);
 		d->config = next;
 	} else {
+		reload_refused(&d->reload, manager_auditlog(d->m), !audited, d->config_path, detail);
 		config_free(next);
 	}
 	notify_status(d, "READY=1");
 	return rc;
+}
+
+static void status_extra(void *arg, json_t *status)
+{
+	struct daemon *d = arg;
+
+	reload_status_json(&d->reload, status);
+	warnings_derive(status);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -170,8 +171,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 		do_reload(d, detail, sizeof(detail));
 		return;
 	}
-	if (d->systemd)
-		sd_notify(0, "STOPPING=1\nSTATUS=releasing every group");
+	sdnotify_send(&d->sd, "STOPPING=1\nSTATUS=releasing every group");
 	manager_shutdown(d->m);
 }
 
@@ -299,6 +299,7 @@ int main(int argc, char **argv)
 	d.m = manager_new(d.loop, d.config_path);
 	if (!d.m || manager_start(d.m) < 0)
 		return 78;
+	manager_set_status_extra(d.m, status_extra, &d);
 	/* The manager refused a bad file already; this reads the same one. */
 	d.config = config_load(d.config_path, NULL, NULL);
 	if (!d.config || start_operators(&d) < 0) {

@@ -85,6 +85,8 @@ struct manager {
 	int audit_failed; /* logged once per failure streak */
 	uint64_t refused_messages;
 	struct conflict *conflict; /* NULL when it could not start (no CAP_NET_RAW) */
+	manager_status_fn status_extra; /* the operators' modules add to the document */
+	void *status_extra_arg;
 };
 
 static const char *name_of(const struct manager *m, uint32_t nodeid)
@@ -598,6 +600,11 @@ static void run_slow(struct manager *m, const struct effect *e)
 	case EFFECT_ISOLATED:
 	case EFFECT_REACHED:
 		record_isolation(m, e);
+		break;
+	case EFFECT_LOST_FORGOTTEN:
+		log_warn("lost-holder: %s has been out of the ring for %d ms while a member still vouched for "
+			 "it: no longer waiting for it",
+			 name_of(m, e->peer), e->value);
 		break;
 	case EFFECT_SETTLED:
 		log_info("ring-stall: no new ring within %d ms of corosync answering again: the ring held, "
@@ -1216,13 +1223,13 @@ int manager_reload(struct manager *m)
 	membership_read_nodelist(&m->nodes);
 	next = load_config(m->config_path, &m->nodes);
 	if (!next) {
-		log_err("reload refused: keeping the running configuration");
+		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration");
 		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused", "config", m->config_path),
 		      AUDIT_NOW);
 		return -EINVAL;
 	}
 	if (check_exposure(m, next) < 0) {
-		log_err("reload refused: keeping the running configuration");
+		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration");
 		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused (exposure policy)",
 						     "config", m->config_path), AUDIT_NOW);
 		config_free(next);
@@ -1328,7 +1335,15 @@ json_t *manager_status(const struct manager *m)
 	if (m->audit)
 		json_object_set_new(root, "audit", audit_status_json(m->audit));
 	conflict_status_json(m->conflict, root);
+	if (m->status_extra)
+		m->status_extra(m->status_extra_arg, root);
 	return root;
+}
+
+void manager_set_status_extra(struct manager *m, manager_status_fn fn, void *arg)
+{
+	m->status_extra = fn;
+	m->status_extra_arg = arg;
 }
 
 /* An operator's request: the core checks it and edits the admin state; it is
@@ -1373,6 +1388,11 @@ int manager_request_pin(struct manager *m, const char *group, const char *node, 
 int manager_next_owner(const struct manager *m, const char *group, char *out)
 {
 	return m->node ? node_next_owner(m->node, group, out) : -ENOENT;
+}
+
+int manager_explain(const struct manager *m, const char *group, const char *node, char *out, size_t size)
+{
+	return m->node ? node_explain(m->node, group, node, out, size) : -ENOENT;
 }
 
 int manager_group_holder(const struct manager *m, const char *group, char *out)

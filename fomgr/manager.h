@@ -27,6 +27,10 @@ void manager_unlisten(struct manager *m, manager_event_fn fn, void *arg);
 
 /* The status document (see status.h); the caller json_decref()s it. */
 json_t *manager_status(const struct manager *m);
+/* fn(arg, status) is called on every status document before it is returned, for
+ * what the modules around the manager know (a refused reload, ...). */
+typedef void (*manager_status_fn)(void *arg, json_t *status);
+void manager_set_status_extra(struct manager *m, manager_status_fn fn, void *arg);
 
 /* Operators' requests. They return at once with 0 (then done(arg, rc) is called
  * once the whole cluster has the change: rc 0, or -ECANCELED if a concurrent
@@ -39,6 +43,10 @@ int manager_request_standby(struct manager *m, const char *node, int on, manager
 int manager_request_pin(struct manager *m, const char *group, const char *node, manager_done_fn done, void *arg);
 /* The next eligible node after the group's owner, in preference order. */
 int manager_next_owner(const struct manager *m, const char *group, char *out);
+/* Why node may not hold group, for a refusal ("check drain fails on node2"); with
+ * node NULL, why no node but the owner may, each reason after the other. 1 when
+ * node is eligible, 0 with the reasons in out, -ENOENT unknown group or node. */
+int manager_explain(const struct manager *m, const char *group, const char *node, char *out, size_t size);
 /* Who holds the group now (this node: from the kernel operations; others: their
  * announces). 1 and the name in out, 0 none, -ENOENT unknown group. */
 int manager_group_holder(const struct manager *m, const char *group, char *out);

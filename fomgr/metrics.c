@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "warnings.h"
 #include "fo/promtext.h"
 
 const double metrics_bucket_bounds[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -51,11 +53,63 @@ static long long jint(const json_t *o, const char *key)
 
 /* ---- families ---- */
 
+/* The id of a warning: the text before ':' ("split-brain-risk: ..."), label-safe. */
+static void warning_id(const char *s, char *id, size_t size)
+{
+	size_t n = 0;
+
+	for (; s && s[n] && s[n] != ':' && n + 1 < size; n++)
+		id[n] = isalnum((unsigned char)s[n]) || s[n] == '-' ? s[n] : '_';
+	id[n] = '\0';
+}
+
+static int warning_in_force(const json_t *warnings, const char *id)
+{
+	const json_t *w;
+	char have[64];
+	size_t i;
+
+	json_array_foreach(warnings, i, w) {
+		warning_id(json_string_value(w), have, sizeof(have));
+		if (strcmp(have, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* One series per id, every known id included (0 when not in force), each once
+ * however many warnings share it; an id fomgr does not know yet is printed too. */
+static void warning_metrics(struct promtext *t, const json_t *warnings)
+{
+	const json_t *w;
+	char id[64];
+	size_t i, k;
+
+	promtext_family(t, "fomgr_warning", "gauge", "1 while a warning of this kind is in force (no quorum, ...).");
+	for (k = 0; k < warnings_n_ids; k++)
+		promtext_add(t, "fomgr_warning{warning=\"%s\"} %d\n", warnings_ids[k],
+			     warning_in_force(warnings, warnings_ids[k]));
+	json_array_foreach(warnings, i, w) {
+		int known = 0, earlier = 0;
+
+		warning_id(json_string_value(w), id, sizeof(id));
+		for (k = 0; k < warnings_n_ids && !known; k++)
+			known = strcmp(id, warnings_ids[k]) == 0;
+		for (size_t j = 0; j < i && !earlier; j++) {
+			char prev[64];
+
+			warning_id(json_string_value(json_array_get(warnings, j)), prev, sizeof(prev));
+			earlier = strcmp(prev, id) == 0;
+		}
+		if (!known && !earlier)
+			promtext_add(t, "fomgr_warning{warning=\"%s\"} 1\n", id);
+	}
+}
+
 static void cluster_metrics(struct promtext *t, const json_t *st)
 {
 	char buf[256];
-	const json_t *w, *ring;
-	size_t i;
+	const json_t *ring;
 
 	promtext_family(t, "fomgr_build_info", "gauge", "fomgr's version.");
 	promtext_add(t, "fomgr_build_info{version=\"%s\"} 1\n", promtext_label(FO_VERSION, buf, sizeof(buf)));
@@ -91,18 +145,12 @@ static void cluster_metrics(struct promtext *t, const json_t *st)
 				"Times this node released everything because its links reached no majority.");
 		promtext_add(t, "fomgr_ring_isolations_total %lld\n", jint(ring, "isolations"));
 	}
-	promtext_family(t, "fomgr_warning", "gauge", "A warning in force (split-brain risk, no crypto, ...).");
-	json_array_foreach(json_object_get(st, "warnings"), i, w) {
-		char id[64];
-		const char *s = json_string_value(w);
-		size_t n = 0;
-
-		/* The id is the text before ':' ("split-brain-risk: ..."). */
-		for (; s && s[n] && s[n] != ':' && n + 1 < sizeof(id); n++)
-			id[n] = isalnum((unsigned char)s[n]) || s[n] == '-' ? s[n] : '_';
-		id[n] = '\0';
-		promtext_add(t, "fomgr_warning{warning=\"%s\"} 1\n", id);
-	}
+	promtext_family(t, "fomgr_config_reload_refused", "gauge",
+			"1 while the latest reload was refused (the running configuration is kept).");
+	promtext_add(t, "fomgr_config_reload_refused %d\n", jbool(json_object_get(st, "reload"), "refused"));
+	promtext_family(t, "fomgr_config_reload_refusals_total", "counter", "Reloads refused since fomgr started.");
+	promtext_add(t, "fomgr_config_reload_refusals_total %lld\n", jint(json_object_get(st, "reload"), "refusals"));
+	warning_metrics(t, json_object_get(st, "warnings"));
 }
 
 static void node_metrics(struct promtext *t, const json_t *st)
@@ -122,6 +170,64 @@ static void node_metrics(struct promtext *t, const json_t *st)
 			promtext_add(t, "%s{node=\"%s\"} %d\n", flags[f][0], promtext_label(jstr(n, "name"), name, sizeof(name)),
 				 jbool(n, flags[f][1]));
 	}
+}
+
+/* Each node's health as it announces it: checks not passing, a silent agent. */
+static void node_health_metrics(struct promtext *t, const json_t *st)
+{
+	const json_t *nodes = json_object_get(st, "nodes"), *n, *v;
+	char name[128];
+	const char *key;
+	size_t i;
+
+	promtext_family(t, "fomgr_node_checks", "gauge", "Checks the node announces.");
+	json_array_foreach(nodes, i, n)
+		promtext_add(t, "fomgr_node_checks{node=\"%s\"} %zu\n", promtext_label(jstr(n, "name"), name, sizeof(name)),
+			     json_object_size(json_object_get(n, "checks")));
+	promtext_family(t, "fomgr_node_checks_failing", "gauge",
+			"Checks the node announces as not passing (failing or without a result).");
+	json_array_foreach(nodes, i, n) {
+		size_t failing = 0;
+
+		json_object_foreach((json_t *)json_object_get(n, "checks"), key, v)
+			failing += !json_string_value(v) || strcmp(json_string_value(v), "passing") != 0;
+		promtext_add(t, "fomgr_node_checks_failing{node=\"%s\"} %zu\n",
+			     promtext_label(jstr(n, "name"), name, sizeof(name)), failing);
+	}
+	promtext_family(t, "fomgr_node_health_stale", "gauge", "1 when the node's health agent went silent.");
+	json_array_foreach(nodes, i, n)
+		promtext_add(t, "fomgr_node_health_stale{node=\"%s\"} %d\n",
+			     promtext_label(jstr(n, "name"), name, sizeof(name)), jbool(n, "health_stale"));
+}
+
+/* The audit's active findings, by severity and by kind (every label, zeros too, so
+ * an alert needs no absent()), drift among them, and the findings opened and closed. */
+static void audit_metrics(struct promtext *t, const json_t *st)
+{
+	const json_t *audit = json_object_get(st, "audit"), *f;
+	size_t by_severity[AUDIT_SEVERITY_MAX] = {0}, by_kind[AUDIT_KIND_MAX] = {0}, i;
+
+	if (!audit)
+		return;
+	json_array_foreach(json_object_get(audit, "findings"), i, f) {
+		for (int s = 0; s < AUDIT_SEVERITY_MAX; s++)
+			by_severity[s] += jstr(f, "severity") && strcmp(jstr(f, "severity"), audit_severity_str(s)) == 0;
+		for (int k = 0; k < AUDIT_KIND_MAX; k++)
+			by_kind[k] += jstr(f, "kind") && strcmp(jstr(f, "kind"), audit_kind_str(k)) == 0;
+	}
+	promtext_family(t, "fomgr_audit_findings", "gauge", "Audit findings in force, by severity.");
+	for (int s = 0; s < AUDIT_SEVERITY_MAX; s++)
+		promtext_add(t, "fomgr_audit_findings{severity=\"%s\"} %zu\n", audit_severity_str(s), by_severity[s]);
+	promtext_family(t, "fomgr_audit_findings_by_kind", "gauge", "Audit findings in force, by kind.");
+	for (int k = 0; k < AUDIT_KIND_MAX; k++)
+		promtext_add(t, "fomgr_audit_findings_by_kind{kind=\"%s\"} %zu\n", audit_kind_str(k), by_kind[k]);
+	promtext_family(t, "fomgr_drift", "gauge",
+			"1 while a peer's configuration or network state differs from this node's (drift findings).");
+	promtext_add(t, "fomgr_drift %d\n", by_kind[AUDIT_DRIFT] > 0);
+	promtext_family(t, "fomgr_audit_findings_opened_total", "counter", "Audit findings opened since start.");
+	promtext_add(t, "fomgr_audit_findings_opened_total %lld\n", jint(audit, "findings_new"));
+	promtext_family(t, "fomgr_audit_findings_resolved_total", "counter", "Audit findings resolved since start.");
+	promtext_add(t, "fomgr_audit_findings_resolved_total %lld\n", jint(audit, "findings_resolved"));
 }
 
 static void group_metrics(struct promtext *t, const json_t *st)
@@ -155,12 +261,32 @@ static void group_metrics(struct promtext *t, const json_t *st)
 			 json_is_string(json_object_get(g, "pinned_to")));
 }
 
-static void transition_metrics(struct promtext *t, const json_t *st, const struct metrics_histogram *h)
+static void histogram(struct promtext *t, const char *name, const char *help, const struct metrics_histogram *h)
+{
+	uint64_t cumulative = 0;
+
+	promtext_family(t, name, "histogram", help);
+	for (size_t i = 0; i < METRICS_BUCKETS; i++) {
+		cumulative += h ? h->counts[i] : 0;
+		promtext_add(t, "%s_bucket{le=\"%g\"} %llu\n", name, metrics_bucket_bounds[i],
+			     (unsigned long long)cumulative);
+	}
+	promtext_add(t, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)(h ? h->count : 0));
+	promtext_add(t, "%s_sum %.6f\n", name, h ? h->sum : 0.0);
+	promtext_add(t, "%s_count %llu\n", name, (unsigned long long)(h ? h->count : 0));
+}
+
+int metrics_reason_is_switchover(const char *reason)
+{
+	return reason && (strcmp(reason, "switchover") == 0 || strcmp(reason, "standby") == 0);
+}
+
+static void transition_metrics(struct promtext *t, const json_t *st, const struct metrics_histogram *h,
+			       const struct metrics_histogram *sw)
 {
 	const json_t *counters = json_object_get(st, "counters"), *v;
 	char buf[128];
 	const char *reason;
-	uint64_t cumulative = 0;
 
 	promtext_family(t, "fomgr_transitions_total", "counter", "Transitions carried out on this node, by reason.");
 	json_object_foreach((json_t *)json_object_get(counters, "transitions_by_reason"), reason, v)
@@ -172,17 +298,12 @@ static void transition_metrics(struct promtext *t, const json_t *st, const struc
 			"VIP conflicts seen here: a foreign MAC answering for an address this node holds, or a "
 			"group's address in this node's kernel that fomgr does not hold here.");
 	promtext_add(t, "fomgr_vip_conflicts_total %lld\n", jint(counters, "vip_conflicts"));
-	promtext_family(t, "fomgr_failover_duration_seconds", "histogram",
-	       "From the event that moved a group here to its addresses being up.");
-	for (size_t i = 0; i < METRICS_BUCKETS; i++) {
-		cumulative += h ? h->counts[i] : 0;
-		promtext_add(t, "fomgr_failover_duration_seconds_bucket{le=\"%g\"} %llu\n", metrics_bucket_bounds[i],
-			 (unsigned long long)cumulative);
-	}
-	promtext_add(t, "fomgr_failover_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-		 (unsigned long long)(h ? h->count : 0));
-	promtext_add(t, "fomgr_failover_duration_seconds_sum %.6f\n", h ? h->sum : 0.0);
-	promtext_add(t, "fomgr_failover_duration_seconds_count %llu\n", (unsigned long long)(h ? h->count : 0));
+	histogram(t, "fomgr_failover_duration_seconds",
+		  "From the event that moved a group here to its addresses being up (failovers, failbacks, "
+		  "initial placement; operators' moves excepted).",
+		  h);
+	histogram(t, "fomgr_switchover_duration_seconds",
+		  "From an operator's move (switchover, standby) to the group's addresses being up here.", sw);
 }
 
 static void counter(struct promtext *t, const char *name, const char *help, uint64_t value)
@@ -220,6 +341,20 @@ static void process_metrics(struct promtext *t, const struct metrics_input *in)
 				 metrics_hook_result_str((enum metrics_hook_result)r), (unsigned long long)in->hooks[r]);
 	}
 	counter(t, "fomgr_http_requests_total", "Requests to the status server.", in->http_requests);
+	if (in->start_time_s > 0) {
+		promtext_family(t, "fomgr_start_time_seconds", "gauge", "When fomgr started, Unix time.");
+		promtext_add(t, "fomgr_start_time_seconds %.3f\n", in->start_time_s);
+	}
+	if (in->http_guard) {
+		promtext_family(t, "fomgr_http_connections_closed_total", "counter",
+				"Status server connections closed by fomgr: at their deadline, or to make room.");
+		promtext_add(t, "fomgr_http_connections_closed_total{reason=\"deadline\"} %llu\n",
+			     (unsigned long long)in->http_guard->deadline);
+		promtext_add(t, "fomgr_http_connections_closed_total{reason=\"evicted\"} %llu\n",
+			     (unsigned long long)in->http_guard->evicted);
+		promtext_family(t, "fomgr_http_connections", "gauge", "Open status server connections.");
+		promtext_add(t, "fomgr_http_connections %u\n", in->http_guard->open);
+	}
 }
 
 char *metrics_render(const struct metrics_input *in)
@@ -228,8 +363,10 @@ char *metrics_render(const struct metrics_input *in)
 
 	cluster_metrics(&t, in->status);
 	node_metrics(&t, in->status);
+	node_health_metrics(&t, in->status);
 	group_metrics(&t, in->status);
-	transition_metrics(&t, in->status, in->failover);
+	transition_metrics(&t, in->status, in->failover, in->switchover);
+	audit_metrics(&t, in->status);
 	process_metrics(&t, in);
 	return promtext_finish(&t);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "control.h"
+#include "fo/httpd_guard.h"
 #include "vip.h"
 
 #define METRICS_BUCKETS 11 /* finite upper bounds; +Inf is implied */
@@ -24,6 +25,9 @@ struct metrics_histogram {
 };
 
 void metrics_histogram_observe(struct metrics_histogram *h, double seconds);
+/* Whether an acquisition for this transition reason is an operator's move
+ * (switchover, standby) rather than a failover. */
+int metrics_reason_is_switchover(const char *reason);
 
 enum metrics_hook_result { METRICS_HOOK_OK, METRICS_HOOK_FAILED, METRICS_HOOK_TIMEOUT, METRICS_HOOK_DROPPED,
 			   METRICS_HOOK_REFUSED, METRICS_HOOK_MAX };
@@ -31,11 +35,14 @@ const char *metrics_hook_result_str(enum metrics_hook_result r);
 
 struct metrics_input {
 	const json_t *status;                     /* manager_status(); required */
-	const struct metrics_histogram *failover; /* acquisitions' took_ms; NULL: none */
+	const struct metrics_histogram *failover; /* acquisitions' took_ms, operators' moves excepted; NULL: none */
+	const struct metrics_histogram *switchover; /* acquisitions for switchover and standby; NULL: none */
+	double start_time_s;                      /* Unix time fomgr started; 0: unknown */
 	const struct vip_stats *vip;              /* NULL: not known yet */
 	const struct control_stats *control;      /* NULL: no control socket */
 	const uint64_t *hooks;                    /* [METRICS_HOOK_MAX]; NULL: no hook */
 	uint64_t http_requests;
+	const struct httpd_guard_stats *http_guard; /* NULL: no status server */
 };
 
 /* The whole exposition; the caller frees it. NULL when out of memory. */

@@ -542,11 +542,9 @@ static void watch_isolation(struct node *node, const struct node_event *ev, cons
 			    uint64_t now, struct effects *fx)
 {
 	enum pairwatch_action a = pairwatch_isolation_step(&node->pairs, in, now);
-	uint32_t reached = 1;
+	uint32_t reached = pairwatch_reached(in);
 	struct effect *e;
 
-	for (size_t i = 0; i < in->n_peers; i++)
-		reached += in->peers[i].link_up != 0;
 	if (a == PAIRWATCH_ISOLATED && node->joined && !node->leaving) {
 		node->isolations++;
 		e = fence(node, TRANSITION_QUORUM, EFFECT_ISOLATED, now, fx);
@@ -567,6 +565,34 @@ static void watch_isolation(struct node *node, const struct node_event *ev, cons
 			else
 				arm(fx, NODE_TIMER_SETTLE, now + 1000ull * settle_ms(node));
 		}
+	}
+}
+
+/* A member vouches for a node out of its ring for 2 (T + C) at most; one whose
+ * fomgr froze (or runs an older version that never says) would keep the groups of
+ * a dead holder orphaned: after 3 (T + C) nobody waits any more. */
+static void expire_lost(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx)
+{
+	uint64_t limit = 3 * pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms) / 2;
+
+	for (size_t i = 0; i < node->view.n_nodes; i++) {
+		uint32_t id = node->view.nodes[i].nodeid;
+		uint64_t out = node->out_since_us[i];
+		struct effect *e;
+		int vouched;
+
+		if (!out || now - out < limit)
+			continue;
+		vouched = view_vouched(&node->view, id, 0);
+		if (!view_forget_lost(&node->view, id) || !vouched)
+			continue;
+		e = push(fx, EFFECT_LOST_FORGOTTEN);
+		if (e) {
+			e->peer = id;
+			e->value = (int)((now - out) / 1000u);
+		}
+		node->event_us = now;
+		recompute(node, now, fx);
 	}
 }
 
@@ -591,12 +617,15 @@ static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_
 			e->value = a == PAIRWATCH_PROBE;
 		}
 	}
+	expire_lost(node, ev->links, now, fx);
 }
 
-/* What our announce vouches for: the peers our knet links reach, less those out
- * of our ring for 2 (T + C) (by then a holder among them has found out and
+/* What our announce vouches for: the peers our knet links reach now, less those
+ * out of our ring for 2 (T + C) (by then a holder among them has found out and
  * released: ring-stall, quorum, isolation), so that a link that stays up to a node
- * whose corosync went astray cannot keep its groups orphaned for ever. */
+ * whose corosync went astray cannot keep its groups orphaned for ever. No grace
+ * for a link that just went down: a vouch that outlives a dead node's link
+ * delays its failover and reads as a bridge to the pair watch (lab 02 in CI). */
 static void update_reach(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx)
 {
 	uint64_t vouch = pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms);
@@ -862,6 +891,37 @@ void node_step(struct node *node, const struct node_event *ev, uint64_t now, str
 		break;
 	}
 	flush_changes(node, now, fx);
+}
+
+int node_explain(const struct node *node, const char *group, const char *name, char *out, size_t size)
+{
+	const struct config_group *g = node->config ? config_group_find(node->config, group) : NULL;
+	size_t idx, used = 0;
+	uint32_t owner;
+
+	if (!g)
+		return -ENOENT;
+	if (name) {
+		const struct view_node *n = view_node_by_name(&node->view, name);
+
+		if (!n)
+			return -ENOENT;
+		return placement_explain(&node->view, g, n, out, size);
+	}
+	idx = (size_t)(g - node->config->groups);
+	owner = idx < node->placement.n_groups ? node->placement.groups[idx].owner : 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < node->view.n_nodes && used < size; i++) {
+		const struct view_node *n = &node->view.nodes[i];
+		char why[160];
+		int r;
+
+		if (n->nodeid == owner || placement_explain(&node->view, g, n, why, sizeof(why)))
+			continue;
+		r = snprintf(out + used, size - used, "%s%s", used ? "; " : "", why);
+		used += r > 0 ? (size_t)r : 0;
+	}
+	return 0;
 }
 
 int node_group_holder(const struct node *node, const char *group, char *out)

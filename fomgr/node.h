@@ -148,6 +148,10 @@ const struct wire_announce *node_announce(const struct node *node);
 /* The next eligible node after the group's owner, in preference order: 0 and its
  * name in out, -ENOENT unknown group, -EHOSTUNREACH none. */
 int node_next_owner(const struct node *node, const char *group, char *out);
+/* Why node may not hold group (placement_explain); with node NULL, why no node
+ * but the owner may, each reason after the other. 1 when node is eligible, 0 with
+ * the reasons in out, -ENOENT unknown group or node. */
+int node_explain(const struct node *node, const char *group, const char *name, char *out, size_t size);
 /* Who holds the group now (this node: its own address steps; others: their
  * announces). 1 and the name in out, 0 none, -ENOENT unknown group. */
 int node_group_holder(const struct node *node, const char *group, char *out);

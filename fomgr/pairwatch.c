@@ -50,7 +50,7 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 				     uint32_t *peer)
 {
 	uint64_t wait = pairwatch_wait_us(in->token_ms, in->consensus_ms), stamp = now_us ? now_us : 1;
-	uint64_t bridge_wait = 1000ull * (in->token_ms ? in->token_ms : 1000);
+	uint64_t bridge_wait = wait / 2; /* T + C: a voucher's word about a dead peer is stale by then */
 	size_t reachable = 0;
 	int unsettled = in->silent, calm;
 
@@ -133,13 +133,18 @@ int pairwatch_votes_majority(uint32_t reached, uint32_t expected_votes, int tie_
 	return tie_breaker || expected_votes < 3 || 2 * reached > expected_votes;
 }
 
-int pairwatch_majority(const struct pairwatch_input *in)
+uint32_t pairwatch_reached(const struct pairwatch_input *in)
 {
 	uint32_t reached = 1;
 
 	for (size_t i = 0; i < in->n_peers; i++)
 		reached += in->peers[i].link_up != 0;
-	return pairwatch_votes_majority(reached, in->expected_votes, in->tie_breaker);
+	return reached;
+}
+
+int pairwatch_majority(const struct pairwatch_input *in)
+{
+	return pairwatch_votes_majority(pairwatch_reached(in), in->expected_votes, in->tie_breaker);
 }
 
 enum pairwatch_action pairwatch_isolation_step(struct pairwatch *pw, const struct pairwatch_input *in,

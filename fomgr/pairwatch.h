@@ -82,7 +82,7 @@ uint64_t pairwatch_probe_us(uint32_t token_ms, uint32_t consensus_ms, unsigned p
 /* Feeds one observation at now_us. WITHDRAW: withdraw from the ring, keeping only
  * the link to *peer; RETURN: that link is up again, come back; PROBE: come back
  * although it is not (pairwatch_probe_us). The wait is
- * shorter, one token, when the ring has already left the peer out while another
+ * shorter, T + C, when the ring has already left the peer out while another
  * member still reaches it: that is a bridge, and a dead peer is not vouched for
  * (every member's link to it goes down together). */
 enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatch_input *in, uint64_t now_us,
@@ -96,6 +96,8 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
  * device), where votes are not nodes, nor before the expected votes are known. */
 uint64_t pairwatch_isolation_wait_us(uint32_t token_ms);
 int pairwatch_majority(const struct pairwatch_input *in);
+/* How many nodes the links reach, this one included. */
+uint32_t pairwatch_reached(const struct pairwatch_input *in);
 /* The same from a count of nodes reached, this one included. */
 int pairwatch_votes_majority(uint32_t reached, uint32_t expected_votes, int tie_breaker);
 /* ISOLATED once the minority lasted the wait, REACHED when it ends; else NONE. */

@@ -1,5 +1,6 @@
 #include "placement.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const reason_names[PLACEMENT_REASON_MAX] = {
@@ -11,16 +12,55 @@ const char *placement_reason_str(enum placement_reason reason)
 	return reason < PLACEMENT_REASON_MAX ? reason_names[reason] : "invalid";
 }
 
+/* The one rule, with its reason (a format taking the node's name; with *check
+ * set, the check's name and then the node's): eligibility and its explanation
+ * cannot drift apart. NULL when eligible. */
+static const char *not_eligible(const struct view *view, const struct config_group *group,
+				const struct view_node *node, const char **check)
+{
+	*check = NULL;
+	if (!view->quorate)
+		return "no quorum (%s cannot take anything)";
+	if (!node->up)
+		return "%s is offline (not in corosync's membership)";
+	if (!node->member)
+		return "fomgr on %s is not in the cluster's group";
+	if (!node->announced)
+		return "%s has not announced its state yet";
+	if (node->ann.flags & WIRE_F_LEAVING)
+		return "fomgr on %s is shutting down";
+	if (wire_admin_standby(view_admin(view), node->name))
+		return "%s is in standby";
+	for (size_t i = 0; i < group->n_checks; i++) {
+		enum wire_check_state st = wire_announce_check(&node->ann, group->checks[i]);
+
+		if (st != WIRE_CHECK_PASSING) {
+			*check = group->checks[i];
+			return st == WIRE_CHECK_FAILING ? "check %s fails on %s" : "check %s has no result on %s";
+		}
+	}
+	return NULL;
+}
+
 int placement_eligible(const struct view *view, const struct config_group *group, const struct view_node *node)
 {
-	if (!view->quorate || !node->up || !node->member || !node->announced)
-		return 0;
-	if ((node->ann.flags & WIRE_F_LEAVING) || wire_admin_standby(view_admin(view), node->name))
-		return 0;
-	for (size_t i = 0; i < group->n_checks; i++)
-		if (wire_announce_check(&node->ann, group->checks[i]) != WIRE_CHECK_PASSING)
-			return 0;
-	return 1;
+	const char *check;
+
+	return not_eligible(view, group, node, &check) == NULL;
+}
+
+int placement_explain(const struct view *view, const struct config_group *group, const struct view_node *node,
+		      char *out, size_t size)
+{
+	const char *check, *why = not_eligible(view, group, node, &check);
+
+	if (!why)
+		snprintf(out, size, "%s is eligible for %s", node->name, group->name);
+	else if (check)
+		snprintf(out, size, why, check, node->name);
+	else
+		snprintf(out, size, why, node->name);
+	return why == NULL;
 }
 
 /* Rank of a node in the group's preference: its position in `prefer`, or its

@@ -37,6 +37,11 @@ void placement_compute(const struct view *view, const struct config *config, str
 /* Whether node may hold group (member, up, quorate view, not in standby, not leaving,
  * every check the group depends on passing). */
 int placement_eligible(const struct view *view, const struct config_group *group, const struct view_node *node);
+/* The same rule, explained for an operator: 1 when eligible, else 0 with the first
+ * reason in out ("check drain fails on node2", "node3 is in standby", "no quorum",
+ * "node2 is offline (not in corosync's membership)"). */
+int placement_explain(const struct view *view, const struct config_group *group, const struct view_node *node,
+		      char *out, size_t size);
 const char *placement_reason_str(enum placement_reason reason);
 /* Where a switchover without a target goes: the first eligible node after owner
  * (0: none) in the group's preference (nodeid order without one), wrapping round.

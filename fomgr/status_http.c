@@ -26,7 +26,10 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "fo/clock.h"
 #include "fo/httpd_ev.h"
+#include "fo/httpd_guard.h"
+#include "fo/jsontext.h"
 #include "fo/log.h"
 #include "hooks.h"
 #include "manager.h"
@@ -38,13 +41,15 @@ struct status_http {
 	struct ev_loop *loop;
 	struct manager *m;
 	struct httpd_ev *httpd;
+	struct httpd_guard *guard; /* outlives httpd: MHD tells it of the last closes */
 	uint16_t port;
 	int tls;
 	char *cert, *key, *ca;
 	int listening;
 	const struct control *control;
 	const struct hooks *hooks;
-	struct metrics_histogram failover;
+	struct metrics_histogram failover, switchover;
+	double start_time_s;
 	uint64_t requests;
 	uint64_t tls_refused;
 };
@@ -59,7 +64,10 @@ static void on_event(void *arg, json_t *event)
 
 	if (type && strcmp(type, "transition") == 0 && action && strcmp(action, "acquire") == 0 &&
 	    json_is_true(json_object_get(event, "ok")))
-		metrics_histogram_observe(&h->failover, json_number_value(json_object_get(event, "took_ms")) / 1000.0);
+		metrics_histogram_observe(
+			metrics_reason_is_switchover(json_string_value(json_object_get(event, "reason"))) ? &h->switchover
+													  : &h->failover,
+			json_number_value(json_object_get(event, "took_ms")) / 1000.0);
 }
 
 char *status_http_render_metrics(const struct status_http *h)
@@ -68,13 +76,22 @@ char *status_http_render_metrics(const struct status_http *h)
 	struct vip_stats vs;
 	uint64_t hooks[METRICS_HOOK_MAX];
 	json_t *st = manager_status(h->m);
-	struct metrics_input in = {.status = st, .failover = &h->failover, .http_requests = h->requests};
+	struct metrics_input in = {.status = st,
+				   .failover = &h->failover,
+				   .switchover = &h->switchover,
+				   .start_time_s = h->start_time_s,
+				   .http_requests = h->requests};
+	struct httpd_guard_stats gs;
 	char *text;
 
 	if (!st)
 		return NULL;
 	manager_vip_stats(h->m, &vs);
 	in.vip = &vs;
+	if (h->guard) {
+		httpd_guard_get_stats(h->guard, &gs);
+		in.http_guard = &gs;
+	}
 	if (h->control) {
 		control_get_stats(h->control, &cs);
 		in.control = &cs;
@@ -91,7 +108,7 @@ char *status_http_render_metrics(const struct status_http *h)
 static char *render_status(const struct status_http *h, int pretty)
 {
 	json_t *st = manager_status(h->m);
-	char *text = st ? json_dumps(st, pretty ? JSON_INDENT(2) : JSON_COMPACT) : NULL, *line = NULL;
+	char *text = st ? jsontext_dumps(st, pretty ? JSON_INDENT(2) : JSON_COMPACT) : NULL, *line = NULL;
 
 	json_decref(st);
 	if (text && asprintf(&line, "%s\n", text) < 0)
@@ -122,7 +139,6 @@ static const char *client_refused(struct MHD_Connection *conn)
 static enum MHD_Result route(struct status_http *h, struct MHD_Connection *conn, const char *url)
 {
 	static const char text_type[] = "text/plain; charset=utf-8";
-	const char *pretty = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pretty");
 
 	h->requests++;
 	if (h->tls) {
@@ -135,7 +151,7 @@ static enum MHD_Result route(struct status_http *h, struct MHD_Connection *conn,
 		}
 	}
 	if (strcmp(url, "/status") == 0)
-		return httpd_ev_reply(conn, 200, "application/json", render_status(h, pretty != NULL));
+		return httpd_ev_reply(conn, 200, "application/json", render_status(h, httpd_ev_query_flag(conn, "pretty")));
 	if (strcmp(url, "/metrics") == 0)
 		return httpd_ev_reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", status_http_render_metrics(h));
 	if (strcmp(url, "/") == 0)
@@ -203,8 +219,16 @@ static int start_daemon(struct status_http *h, const struct config_listen *l)
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
+	const struct httpd_guard_limits limits = {
+		.max_connections = STATUS_HTTP_MAX_CONNECTIONS,
+		.per_address = STATUS_HTTP_PER_IP_CONNECTIONS,
+		.deadline_s = STATUS_HTTP_DEADLINE_S,
+	};
 	struct MHD_Daemon *d;
 
+	h->guard = httpd_guard_new(h->loop, &limits, "status http");
+	if (!h->guard)
+		return -errno;
 	if (l->family == AF_INET6) {
 		v6->sin6_family = AF_INET6;
 		v6->sin6_port = htons(l->port);
@@ -216,19 +240,14 @@ static int start_daemon(struct status_http *h, const struct config_listen *l)
 		inet_pton(AF_INET, l->addr, &v4->sin_addr);
 	}
 	if (h->tls)
-		d = MHD_start_daemon(
-			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log, (void *)"status http",
-			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATUS_HTTP_CONNECTION_TIMEOUT_S,
-			MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_HTTPS_MEM_TRUST,
-			h->ca, MHD_OPTION_END);
+		d = MHD_start_daemon(flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log,
+				     (void *)"status http", MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_ARRAY,
+				     httpd_guard_options(h->guard), MHD_OPTION_HTTPS_MEM_CERT, h->cert,
+				     MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_HTTPS_MEM_TRUST, h->ca, MHD_OPTION_END);
 	else
-		d = MHD_start_daemon(
-			flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log, (void *)"status http",
-			MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_MAX_CONNECTIONS,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)STATUS_HTTP_PER_IP_CONNECTIONS,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATUS_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+		d = MHD_start_daemon(flags, l->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log,
+				     (void *)"status http", MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_ARRAY,
+				     httpd_guard_options(h->guard), MHD_OPTION_END);
 	h->httpd = httpd_ev_new(h->loop, d);
 	if (!h->httpd) {
 		int err = errno ? errno : EADDRNOTAVAIL;
@@ -268,6 +287,7 @@ struct status_http *status_http_new(struct ev_loop *loop, struct manager *m, con
 		return NULL;
 	h->loop = loop;
 	h->m = m;
+	h->start_time_s = clock_real_ms() / 1000.0; /* the status server starts with fomgr */
 	rc = tls ? load_tls(h, o) : 0;
 	if (rc == 0)
 		rc = start_daemon(h, l);
@@ -289,6 +309,7 @@ void status_http_free(struct status_http *h)
 	if (h->listening)
 		manager_unlisten(h->m, on_event, h);
 	httpd_ev_free(h->httpd);
+	httpd_guard_free(h->guard);
 	if (h->key) /* key material does not linger in freed memory */
 		explicit_bzero(h->key, strlen(h->key));
 	free(h->cert);

@@ -11,8 +11,11 @@
 #include "config.h"
 
 #define STATUS_HTTP_MAX_CONNECTIONS 64
-#define STATUS_HTTP_PER_IP_CONNECTIONS 16
-#define STATUS_HTTP_CONNECTION_TIMEOUT_S 10
+#define STATUS_HTTP_PER_IP_CONNECTIONS 8
+/* A request (its first byte, or the previous answer on a kept-alive connection,
+ * to its answer) gets this long in all; over a limit, the connection that waited
+ * longest is closed, never the newcomer (fo/httpd_guard.h). */
+#define STATUS_HTTP_DEADLINE_S 5.0
 
 struct manager;
 struct control;

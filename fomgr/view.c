@@ -180,6 +180,17 @@ const struct view_node *view_lost_holder(const struct view *view, const char *gr
 	return NULL;
 }
 
+int view_forget_lost(struct view *view, uint32_t nodeid)
+{
+	struct view_node *n = view_node_by_id(view, nodeid);
+
+	if (!n || n->up || !n->n_lost)
+		return 0;
+	view->epoch++;
+	n->n_lost = 0;
+	return 1;
+}
+
 int view_vouched(const struct view *view, uint32_t nodeid, uint32_t except)
 {
 	for (size_t j = 0; j < view->n_nodes; j++) {

@@ -63,6 +63,9 @@ const struct wire_admin *view_admin(const struct view *view);
  * reaches (its announce vouches for it): it may still hold the addresses. NULL
  * when there is none. */
 const struct view_node *view_lost_holder(const struct view *view, const char *group);
+/* Stops waiting for what nodeid held when it left the ring (a voucher that went
+ * silent must not keep its groups orphaned). Returns 1 when there was anything. */
+int view_forget_lost(struct view *view, uint32_t nodeid);
 /* Whether a member of the ring other than `except` reaches nodeid (its announce
  * vouches for it, WIRE_F_REACH). */
 int view_vouched(const struct view *view, uint32_t nodeid, uint32_t except);

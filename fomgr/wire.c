@@ -10,8 +10,9 @@
  * group and node strings), then the netstate: three digests of 32 bytes, the
  * corosync and kernel versions (strings), the firewall line hashes (u16 count,
  * then u32 each), and last the groups whose addresses are up (list): "held" is
- * the claim, which comes first, "up" what the kernel has; then, optional (absent
- * from an older sender), the nodeids its knet links reach (u16 count, u32 each).
+ * the claim, which comes first, "up" what the kernel has; then, present exactly
+ * when the flags say WIRE_F_REACH (an older sender has neither), the nodeids its
+ * knet links reach (u16 count, u32 each).
  * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
 #define WIRE_HEADER_SIZE 12
 
@@ -139,11 +140,13 @@ int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t siz
 	if (a->n_up > WIRE_MAX_HELD)
 		return -EINVAL;
 	put_list(&w, (char (*)[CONFIG_NAME_MAX])a->up, a->n_up);
-	if (a->n_reach > CONFIG_MAX_NODES)
+	if (a->n_reach > CONFIG_MAX_NODES || (a->n_reach && !(a->flags & WIRE_F_REACH)))
 		return -EINVAL;
-	put_uint(&w, a->n_reach, 2);
-	for (size_t i = 0; i < a->n_reach; i++)
-		put_uint(&w, a->reach[i], 4);
+	if (a->flags & WIRE_F_REACH) {
+		put_uint(&w, a->n_reach, 2);
+		for (size_t i = 0; i < a->n_reach; i++)
+			put_uint(&w, a->reach[i], 4);
+	}
 	if (w.err)
 		return w.err;
 	for (int i = 0; i < 4; i++)
@@ -274,7 +277,7 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 	get_admin(r, &a->admin);
 	get_netstate(r, &a->netstate);
 	a->n_up = get_list(r, a->up, WIRE_MAX_HELD);
-	if (!r->err && r->off < r->len) {
+	if (a->flags & WIRE_F_REACH) {
 		a->n_reach = (size_t)get_uint(r, 2);
 		if (a->n_reach > CONFIG_MAX_NODES)
 			return -EBADMSG;

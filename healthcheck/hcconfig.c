@@ -715,6 +715,22 @@ static const char *screen_line(struct parse_ctx *ctx, char *line, size_t len)
 	return s; /* leading blanks removed: no continuation lines */
 }
 
+/* "key = value ; comment", as inih splits it: at the first '=', a ';' after a
+ * blank starts a comment, blanks around key and value go. */
+static void split_long_line(struct parse_ctx *ctx, char *s)
+{
+	char *eq = strchr(s, '='), *value, *c;
+
+	*eq = '\0';
+	value = eq + 1;
+	for (c = value; (c = strchr(c, ';')) != NULL; c++)
+		if (c > value && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = '\0';
+			break;
+		}
+	handler(ctx, ctx->section_name, trim(s), trim(value));
+}
+
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
@@ -732,6 +748,11 @@ static char *reader(char *str, int num, void *stream)
 	if (len <= HC_LINE_MAX)
 		memcpy(line, start, len);
 	screened = screen_line(ctx, line, len);
+	if (strlen(screened) + 2 > (size_t)num) {
+		/* Longer than libinih's buffer (a long URL): split it here as inih would. */
+		split_long_line(ctx, (char *)screened);
+		screened = "";
+	}
 	snprintf(str, (size_t)num, "%s\n", screened);
 	return str;
 }
@@ -878,6 +899,8 @@ static void validate(struct parse_ctx *ctx)
 	if (cfg->user[0] && !getpwnam(cfg->user))
 		add_error(ctx, key_line_in(ctx->agent_key_lines, SECTION_AGENT, "user"), "user: no such user '%s'",
 			  cfg->user);
+	if (!cfg->n_checks && !ctx->errs->n) /* after another error it is only noise */
+		add_error(ctx, 0, "no [check NAME] section: an agent with nothing to check reports nothing");
 }
 
 int hcconfig_load_buffer(const char *name, const char *buf, size_t len, struct hc_config **out,

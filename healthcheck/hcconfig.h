@@ -13,7 +13,8 @@
 #define HC_MAX_CHECKS 1024 /* healthwire's limit per report */
 #define HC_MAX_ARGS 32     /* script arguments */
 #define HC_MAX_ERRORS 64   /* more are counted, not kept */
-#define HC_LINE_MAX 198    /* libinih's line buffer, without the newline */
+#define HC_EX_CONFIG 78    /* exit status for a refused config (EX_CONFIG), as fomgr's */
+#define HC_LINE_MAX 4096   /* bytes of one line, without the newline (long URLs) */
 
 enum hc_check_type {
 	HC_CHECK_HTTP,

@@ -2,6 +2,7 @@
 #include "engine.h"
 #include "feed.h"
 #include "fo/log.h"
+#include "fo/sdnotify.h"
 #include "hcconfig.h"
 #include "sampler.h"
 #include "serve.h"
@@ -24,6 +25,7 @@ struct agent {
 	struct feed *feed;
 	struct sampler *sampler;
 	ev_signal sigterm, sigint, sighup;
+	struct sdnotify sd;
 	/* what the running set-up was made from, to see what a reload changes */
 	char listen_host[64];
 	uint16_t listen_port;
@@ -37,7 +39,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: healthcheck --config FILE [-d]\n"
 		     "       healthcheck --config-test FILE\n"
 		     "  -c, --config FILE       run with this configuration\n"
-		     "  -t, --config-test FILE  check a configuration and exit (0: valid)\n"
+		     "  -t, --config-test FILE  check a configuration and exit (0: valid, 78: refused, as fomgr)\n"
 		     "  -d, --debug             log debug messages\n"
 		     "  -V, --version           print the version\n");
 }
@@ -151,7 +153,7 @@ static void reload(struct agent *a)
 	log_info("reloading %s", a->config_path);
 	if (hcconfig_load_file(a->config_path, &cfg, &errs) < 0) {
 		hcconfig_log_errors(&errs);
-		log_err("reload refused: keeping the running configuration");
+		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration");
 		return;
 	}
 	if (strcmp(cfg->user, a->user) != 0)
@@ -173,10 +175,13 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct agent *a = w->data;
 
 	if (w->signum == SIGHUP) {
+		sdnotify_reloading(&a->sd);
 		reload(a);
+		sdnotify_send(&a->sd, "READY=1\nSTATUS=%zu checks", engine_config(a->engine)->n_checks);
 		return;
 	}
 	log_info("stopping on %s", strsignal(w->signum));
+	sdnotify_send(&a->sd, "STOPPING=1");
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -199,7 +204,7 @@ static int config_test(const char *path)
 
 	if (hcconfig_load_file(path, &cfg, &errs) < 0) {
 		hcconfig_log_errors(&errs);
-		return 1;
+		return HC_EX_CONFIG;
 	}
 	printf("%s: ok, %zu checks\n", path, cfg->n_checks);
 	hcconfig_free(cfg);
@@ -214,7 +219,7 @@ static int run(struct agent *a)
 
 	if (hcconfig_load_file(a->config_path, &cfg, &errs) < 0) {
 		hcconfig_log_errors(&errs);
-		return 2;
+		return HC_EX_CONFIG;
 	}
 	a->loop = EV_DEFAULT;
 	signal(SIGPIPE, SIG_IGN);
@@ -235,7 +240,11 @@ static int run(struct agent *a)
 		return 1;
 	install_engine(a, engine);
 	watch_signals(a);
+	/* Ready once the checks run as the unprivileged user and the outputs are up. */
+	sdnotify_start(&a->sd, a->loop);
+	sdnotify_send(&a->sd, "READY=1\nSTATUS=%zu checks", engine_config(a->engine)->n_checks);
 	ev_run(a->loop, 0);
+	sdnotify_stop(&a->sd);
 	engine_free(a->engine);
 	feed_free(a->feed);
 	serve_free(a->serve);

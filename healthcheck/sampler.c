@@ -2,6 +2,7 @@
  * all local and bounded; it runs in the loop every interval (10 s by default). */
 #include "sampler.h"
 
+#include "fo/jsontext.h"
 #include "fo/clock.h"
 #include "fo/log.h"
 #include "fo/sockdiag.h"
@@ -155,7 +156,9 @@ static void gauge(FILE *f, const char *name, const char *help, bool have, double
 {
 	if (!have)
 		return;
-	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
+	char buf[40];
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %s\n", name, help, name, name, jsontext_real(v, buf, sizeof(buf)));
 }
 
 static void render_node(const struct sampler *s, FILE *f)
@@ -163,10 +166,11 @@ static void render_node(const struct sampler *s, FILE *f)
 	const struct resources_sample *r = &s->sample;
 	bool mem = valid(s, RESOURCES_MEM), load = valid(s, RESOURCES_LOAD);
 
-	gauge(f, "healthcheck_node_cpu_busy_percent", "Busy CPU time between the last two samples, all CPUs.",
-	      valid(s, RESOURCES_CPU), r->value[RESOURCES_CPU]);
-	gauge(f, "healthcheck_node_memory_used_percent", "(MemTotal - MemAvailable) / MemTotal.", mem,
-	      r->value[RESOURCES_MEM]);
+	/* Ratios from 0 to 1, as Prometheus names them; the status document keeps percents. */
+	gauge(f, "healthcheck_node_cpu_busy_ratio", "Busy CPU time between the last two samples, all CPUs (0 to 1).",
+	      valid(s, RESOURCES_CPU), r->value[RESOURCES_CPU] / 100);
+	gauge(f, "healthcheck_node_memory_used_ratio", "(MemTotal - MemAvailable) / MemTotal (0 to 1).", mem,
+	      r->value[RESOURCES_MEM] / 100);
 	gauge(f, "healthcheck_node_memory_total_bytes", "MemTotal.", mem, (double)r->mem.total_kb * 1024);
 	gauge(f, "healthcheck_node_memory_available_bytes", "MemAvailable.", mem, (double)r->mem.available_kb * 1024);
 	if (load) {

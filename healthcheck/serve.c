@@ -6,6 +6,8 @@
 #include "feed.h"
 #include "fo/clock.h"
 #include "fo/httpd_ev.h"
+#include "fo/httpd_guard.h"
+#include "fo/jsontext.h"
 #include "fo/log.h"
 #include "fo/promtext.h"
 #include "sampler.h"
@@ -24,6 +26,7 @@
 
 struct serve {
 	struct httpd_ev *httpd;
+	struct httpd_guard *guard; /* outlives httpd: MHD tells it of the last closes */
 	uint16_t port;
 	uint64_t start_ms;
 	const struct engine *engine;
@@ -93,13 +96,16 @@ char *serve_render_readyz(const struct engine *engine, const char *check, bool v
 
 /* ---- /metrics ---- */
 
-/* Prometheus prints NaN and infinities by name. */
+/* Prometheus prints NaN and infinities by name; numbers in full (a Unix time in
+ * seconds needs 13 digits for its milliseconds), without 17-digit noise. */
 static void value(struct promtext *t, double v)
 {
+	char buf[40];
+
 	if (isnan(v))
 		promtext_add(t, " NaN\n");
 	else
-		promtext_add(t, " %.9g\n", v);
+		promtext_add(t, " %s\n", jsontext_real(v, buf, sizeof(buf)));
 }
 
 static void metrics_checks_state(struct promtext *t, const struct engine *e)
@@ -333,7 +339,7 @@ static json_t *status_root(const struct engine *engine, const struct feed *feed,
 
 static char *dump(json_t *root)
 {
-	char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) : NULL;
+	char *text = root ? jsontext_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
 	char *with_nl = NULL;
 
 	json_decref(root);
@@ -418,10 +424,20 @@ struct serve *serve_new(struct ev_loop *loop, const char *host, uint16_t port)
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	const struct httpd_guard_limits limits = {
+		.max_connections = SERVE_MAX_CONNECTIONS,
+		.per_address = SERVE_PER_ADDRESS_CONNECTIONS,
+		.deadline_s = SERVE_DEADLINE_S,
+	};
 	struct MHD_Daemon *d;
 
 	if (!s)
 		return NULL;
+	s->guard = httpd_guard_new(loop, &limits, "http server");
+	if (!s->guard) {
+		free(s);
+		return NULL;
+	}
 	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
 		v4->sin_family = AF_INET;
 		v4->sin_port = htons(port);
@@ -430,13 +446,12 @@ struct serve *serve_new(struct ev_loop *loop, const char *host, uint16_t port)
 		v6->sin6_port = htons(port);
 		flags |= MHD_USE_IPv6;
 	} else {
-		free(s);
+		serve_free(s);
 		return NULL;
 	}
 	s->start_ms = clock_real_ms();
 	d = MHD_start_daemon(flags, port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, httpd_ev_log, (void *)"http server",
-			     MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_MAX_CONNECTIONS,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVE_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+			     MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_ARRAY, httpd_guard_options(s->guard), MHD_OPTION_END);
 	s->httpd = httpd_ev_new(loop, d);
 	if (!s->httpd) {
 		log_err("cannot serve on %s:%u: %s", host, port, strerror(errno));
@@ -456,6 +471,7 @@ void serve_free(struct serve *s)
 	if (!s)
 		return;
 	httpd_ev_free(s->httpd);
+	httpd_guard_free(s->guard);
 	free(s);
 }
 

@@ -17,7 +17,10 @@
 
 #define SERVE_SCHEMA_VERSION 1
 #define SERVE_MAX_CONNECTIONS 32
-#define SERVE_CONNECTION_TIMEOUT_S 5
+#define SERVE_PER_ADDRESS_CONNECTIONS 8
+/* Per request in all; over a limit the connection that waited longest is closed
+ * (fo/httpd_guard.h), so a slow client cannot keep a probe out. */
+#define SERVE_DEADLINE_S 5.0
 
 struct serve;
 struct feed;

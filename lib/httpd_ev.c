@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "fo/httpd_guard.h"
 #include "fo/log.h"
 
 struct httpd_ev {
@@ -88,6 +90,7 @@ int httpd_ev_accept(struct MHD_Connection *conn, const char *method, size_t *upl
 	*result = MHD_YES;
 	if (*req_cls == NULL) { /* headers only so far: answer on the next call */
 		*req_cls = &first_call_marker;
+		httpd_guard_request_ready(conn);
 		return 0;
 	}
 	if (*upload_data_size) { /* a body we do not want: drop it */
@@ -100,6 +103,17 @@ int httpd_ev_accept(struct MHD_Connection *conn, const char *method, size_t *upl
 		return 0;
 	}
 	return 1;
+}
+
+int httpd_ev_query_flag(struct MHD_Connection *conn, const char *key)
+{
+	const char *value = NULL;
+	size_t len = 0;
+
+	if (MHD_lookup_connection_value_n(conn, MHD_GET_ARGUMENT_KIND, key, strlen(key), &value, &len) != MHD_YES)
+		return 0;
+	return !value || !len ||
+	       (strcmp(value, "0") != 0 && strcasecmp(value, "no") != 0 && strcasecmp(value, "false") != 0);
 }
 
 enum MHD_Result httpd_ev_reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body)

@@ -1,6 +1,8 @@
 #!/bin/sh
-# Installs every Debian package fomgr needs to build, test, run the lab and the
-# benchmarks. Idempotent; run as root on Debian 12.
+# Installs every Debian package fomgr needs to build (man pages with scdoc), test,
+# run the lab and the benchmarks, build its own Debian package (debhelper,
+# lintian) and boot it under a real systemd (debootstrap, systemd-nspawn).
+# Idempotent; run as root on Debian 12.
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
  libev-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
@@ -8,7 +10,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
  libnftables-dev nftables
  corosync libcpg-dev libvotequorum-dev libcmap-dev libquorum-dev libcorosync-common-dev
  iproute2 iputils-ping iputils-arping procps psmisc util-linux
- keepalived haproxy curl openssl python3 python3-jsonschema wrk"
+ keepalived haproxy curl openssl python3 python3-jsonschema wrk
+ scdoc dpkg-dev debhelper lintian debootstrap systemd-container"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -26,6 +26,9 @@ uint16_t httpd_ev_port(const struct httpd_ev *he);
  * the handler must return. */
 int httpd_ev_accept(struct MHD_Connection *conn, const char *method, size_t *upload_data_size, void **req_cls,
 		    enum MHD_Result *result);
+/* A query flag: 1 when key is given without a value (?pretty), or with one
+ * other than "0", "no" or "false"; 0 when absent or off. */
+int httpd_ev_query_flag(struct MHD_Connection *conn, const char *key);
 /* Queues body (taken: freed by MHD; NULL answers 500 "out of memory") with
  * Content-Type type, no-store, nosniff, and Allow on a 405. */
 enum MHD_Result httpd_ev_reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body);

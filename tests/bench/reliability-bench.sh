@@ -8,7 +8,7 @@
 # and the client probes the VIP every 10 ms.
 #
 #   tests/bench/reliability-bench.sh [--reps N] [--hold S] [--results FILE] [--lab-id ID]
-#                                    [--no-fomgr] [--no-keepalived]
+#                                    [--no-fomgr] [--no-keepalived] [--faults F,F,...]
 #
 # Faults (all on node1, the holder):
 #   freeze    fomgr: corosync SIGSTOPped; keepalived: its parent and VRRP child
@@ -47,8 +47,12 @@ while (($#)); do
 	--lab-id) ID=$2; shift 2 ;;
 	--no-fomgr) DO_FOMGR=0; shift ;;
 	--no-keepalived) DO_KA=0; shift ;;
-	*) echo "usage: $0 [--reps N] [--hold S] [--results FILE] [--lab-id ID] [--no-fomgr] [--no-keepalived]" >&2; exit 2 ;;
+	--faults) IFS=, read -r -a FAULTS <<<"$2"; shift 2 ;;
+	*) echo "usage: $0 [--reps N] [--hold S] [--results FILE] [--lab-id ID] [--no-fomgr] [--no-keepalived] [--faults F,F,...]" >&2; exit 2 ;;
 	esac
+done
+for f in "${FAULTS[@]}"; do
+	[[ " freeze bridge silent cut loss " == *" $f "* ]] || fail "unknown fault '$f' (freeze bridge silent cut loss)"
 done
 LAB_TEST=reliability-bench
 RESULTS=${RESULTS:-$FO_BUILD/bench/reliability-results.md}

@@ -262,11 +262,14 @@ for line in 'healthcheck_check_up{check="http_ok",type="http"} 1' \
 	'healthcheck_check_anomaly{check="http_ok"} 0' \
 	'healthcheck_check_cert_expiry_timestamp_seconds{check="https_ok"} ' \
 	'healthcheck_build_info{version="' \
-	'healthcheck_node_memory_used_percent ' \
+	'healthcheck_node_memory_used_ratio 0.' \
 	'healthcheck_port_connections{port="'"$HC_PORT_ka"'",state="established"} ' \
 	'healthcheck_node_capacity_warning{kind="'; do
 	assert_contains "$HC_BODY" "$line"
 done
+# a Unix time in full: seconds and milliseconds, not %.9g's 1.79561080e+09
+ts=$(printf '%s\n' "$HC_BODY" | sed -n 's/^healthcheck_check_last_run_timestamp_seconds{check="http_ok"} //p')
+printf '%s' "$ts" | grep -Eq '^[0-9]{10}(\.[0-9]{1,3})?$' || hc_fail "last_run_timestamp_seconds not in full: '$ts'"
 # every counter ends in _total, every sample follows its TYPE line
 printf '%s\n' "$HC_BODY" | python3 -c '
 import re, sys
@@ -320,7 +323,7 @@ port = 80
 EOF
 rc=0
 out=$("$HC_BIN" --config-test "$HC_TMP/bad.conf" 2>&1) || rc=$?
-[ "$rc" = 1 ] || hc_fail "--config-test of a bad file: status $rc"
+[ "$rc" = 78 ] || hc_fail "--config-test of a bad file: status $rc"
 assert_contains "$out" "$HC_TMP/bad.conf:2: listen: 0.0.0.0 is not a loopback address"
 assert_contains "$out" "$HC_TMP/bad.conf:3: check x: type tcp needs address"
 mkdir -m 755 "$HC_TMP/scripts"
@@ -329,7 +332,7 @@ chmod 757 "$HC_TMP/scripts/probe"
 printf '[check s]\ntype = script\npath = %s\n' "$HC_TMP/scripts/probe" >"$HC_TMP/unsafe.conf"
 rc=0
 out=$("$HC_BIN" --config-test "$HC_TMP/unsafe.conf" 2>&1) || rc=$?
-[ "$rc" = 1 ] || hc_fail "--config-test of a world-writable script: status $rc"
+[ "$rc" = 78 ] || hc_fail "--config-test of a world-writable script: status $rc"
 assert_contains "$out" "unsafe.conf:3: path: $HC_TMP/scripts/probe is writable by a non-root user"
 hc_ok "--config-test refuses with file:line (non-loopback listen, missing key, writable script)"
 

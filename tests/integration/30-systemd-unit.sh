@@ -1,6 +1,7 @@
 #!/bin/bash
-# The shipped systemd files: the unit's exposure under `systemd-analyze security
-# --offline` stays at or below FO_EXPOSURE_MAX (default 3.0, "OK"), and the
+# The shipped systemd files: fomgr's unit exposure under `systemd-analyze security
+# --offline` stays at or below FO_EXPOSURE_MAX (default 3.0, "OK"), healthcheck's
+# under 2.0 with no capability, and the
 # sysusers.d and tmpfiles.d entries create what the control socket needs, in a
 # scratch root (nothing on this machine is touched).
 set -euo pipefail
@@ -34,6 +35,20 @@ done
 # No exec path escapes the restrictions.
 ! grep -Eq '^(PermissionsStartOnly|ExecStart[a-zA-Z]*=[+!])' "$UNIT" || fail "a command runs outside the sandbox"
 
+# healthcheck.service: no capability at all, exposure under FO_HC_EXPOSURE_MAX (2.0).
+HC_UNIT=$FO_TOP/conf/healthcheck.service
+HC_MAX=${FO_HC_EXPOSURE_MAX:-2.0}
+out=$(systemd-analyze security --offline=true "$HC_UNIT" 2>&1) || true
+line=$(grep 'Overall exposure level for healthcheck.service' <<<"$out") || fail "no exposure line for healthcheck: $out"
+score=$(sed -E 's/.*: ([0-9]+\.[0-9]+) .*/\1/' <<<"$line")
+awk -v s="$score" -v m="$HC_MAX" 'BEGIN { exit !(s < m) }' || fail "healthcheck exposure $score not under $HC_MAX"
+for want in 'Type=notify' 'WatchdogSec=' 'User=fomgr-health' 'CapabilityBoundingSet=$' 'AmbientCapabilities=$' \
+	'NoNewPrivileges=yes' 'ProtectSystem=strict' 'PrivateDevices=yes' 'Before=fomgr.service'; do
+	grep -q "^$want" "$HC_UNIT" || fail "healthcheck.service lacks $want"
+done
+! grep -Eq '^(PermissionsStartOnly|ExecStart[a-zA-Z]*=[+!])' "$HC_UNIT" || fail "a healthcheck command runs outside the sandbox"
+log "healthcheck.service: exposure $score (under $HC_MAX), no capability, Type=notify with watchdog"
+
 # sysusers and tmpfiles, in a scratch root.
 mkdir -p "$SCRATCH/etc"
 for f in passwd group shadow gshadow; do
@@ -43,6 +58,9 @@ systemd-sysusers --root="$SCRATCH" "$FO_TOP/conf/fomgr-sysusers.conf" >/dev/null
 	fail "systemd-sysusers refused conf/fomgr-sysusers.conf"
 grep -q '^fomgr-admin:' "$SCRATCH/etc/group" || fail "no fomgr-admin group from sysusers"
 grep -q '^fomgr-view:' "$SCRATCH/etc/group" || fail "no fomgr-view group from sysusers"
+systemd-sysusers --root="$SCRATCH" "$FO_TOP/conf/healthcheck-sysusers.conf" >/dev/null 2>&1 ||
+	fail "systemd-sysusers refused conf/healthcheck-sysusers.conf"
+grep -q '^fomgr-health:' "$SCRATCH/etc/passwd" || fail "no fomgr-health user from sysusers"
 systemd-tmpfiles --root="$SCRATCH" --create "$FO_TOP/conf/fomgr-tmpfiles.conf" ||
 	fail "systemd-tmpfiles refused conf/fomgr-tmpfiles.conf"
 [[ $(stat -c '%a %U' "$SCRATCH/run/fomgr") == "755 root" ]] || fail "/run/fomgr: $(stat -c '%a %U' "$SCRATCH/run/fomgr")"

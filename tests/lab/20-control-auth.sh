@@ -26,7 +26,7 @@ cleanup_accounts() {
 
 lab_init 20 3
 # set +e: under set -e, '(exit 1)' would end the trap before lab_cleanup.
-trap 'rc=$?; set +e; cleanup_accounts; (exit $rc); lab_cleanup' EXIT
+trap 'rc=$?; set +e; cleanup_accounts; lab_cleanup $rc' EXIT
 
 # Throwaway accounts, removed by the trap (and first, if a crashed run left them).
 for u in $ADM_USER $VIEW_USER $OTHER_USER; do userdel "$u" 2>/dev/null || true; done
@@ -206,41 +206,19 @@ EOF
 # 40 idle clients: 32 are let in and dropped after 30 s idle, 8 are refused at
 # once; meanwhile the daemon serves over HTTP and holds the VIP, afterwards over
 # the socket too.
-"$PY" - "$SOCK" "$(ns_of node1)" <<'EOF' || fail "idle-client checks failed"
-import json, socket, subprocess, sys, time
-path, ns = sys.argv[1], sys.argv[2]
-clients = []
-for i in range(40):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    clients.append(s)
-time.sleep(0.5)
-refused, waiting = 0, []
-for s in clients:
-    s.settimeout(0.2)
-    try:
-        line = s.makefile("rb").readline()
-    except socket.timeout:
-        waiting.append(s)
-        continue
-    r = json.loads(line)
-    assert r["ok"] is False and r["code"] == 75 and "too many clients" in r["error"], r
-    refused += 1
-assert refused == 8 and len(waiting) == 32, (refused, len(waiting))
-print("refused at once: %d, idle: %d" % (refused, len(waiting)))
+lab spawn "$LAB_ID" br idle "$PY" "$FO_TOP/tests/tools/ctl-idle-clients.py" "$SOCK" 40 --until-dropped >/dev/null
+IDLE_LOG=$LAB_STATE/br/idle.log
+idle_up() { grep -q '^idle=' "$IDLE_LOG" 2>/dev/null; }
+wait_for 10 idle_up || fail "the idle clients did not report: $(cat "$IDLE_LOG")"
+[[ $(grep '^idle=' "$IDLE_LOG") == "idle=32 refused=8" ]] || fail "40 idle root clients: $(cat "$IDLE_LOG")"
 # the socket is full, the rest of the daemon is not
-out = subprocess.run(["ip", "netns", "exec", ns, "curl", "-sf", "--max-time", "5",
-                      "http://127.0.0.1:9900/status"], capture_output=True, check=True).stdout
-assert json.loads(out)["quorate"] is True
-start = time.monotonic()
-for s in waiting:
-    s.settimeout(40)
-    r = json.loads(s.makefile("rb").readline())
-    assert r["ok"] is False and "idle for 30 s" in r["error"], r
-took = time.monotonic() - start
-print("idle clients dropped after %.1f s more" % took)
-assert took < 35
-EOF
+lab_exec node1 curl -sf --max-time 5 http://127.0.0.1:9900/status | grep -q '"quorate":true' ||
+	fail "the status server does not answer while the control socket is full"
+dropped() { grep -q '^dropped_after_s=' "$IDLE_LOG"; }
+wait_for 40 dropped || fail "the idle clients were not dropped: $(cat "$IDLE_LOG")"
+took=$(sed -n 's/^dropped_after_s=//p' "$IDLE_LOG")
+python3 -c "import sys; sys.exit(float('$took') >= 35)" || fail "idle clients dropped after $took s more"
+log "40 idle clients: $(grep '^idle=' "$IDLE_LOG"), dropped after $took s more"
 "$FOMCTL" --socket "$SOCK" status >/dev/null || fail "daemon does not answer after the idle clients left"
 assert_holder $VIP node1
 ip netns exec "$(ns_of node1)" curl -sf http://127.0.0.1:9900/metrics | grep '^fomgr_control_requests_total{result="refused"} [1-9]' >/dev/null ||

@@ -8,11 +8,7 @@
 # client certificate from the operator's CA; without TLS fomgr refuses the config.
 source "$(dirname "$0")/lib.sh"
 VIP=192.0.2.100
-FOMCTL=$FO_BUILD/fomctl/fomctl
-PY=/usr/bin/python3
-SCHEMA=$FO_TOP/conf/status.schema.json
-[[ -x $FOMCTL ]] || fail "$FOMCTL not built"
-$PY -c 'import jsonschema' || fail "python3-jsonschema is not installed (scripts/install-deps.sh)"
+need_status_tools
 
 lab_init 24 3
 TLS=$LAB_STATE/tls

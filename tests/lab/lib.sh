@@ -46,6 +46,33 @@ seconds_to_ms() {
 
 lab() { "$LAB" "$@"; }
 
+# fomctl against node K's fomgr (need_status_tools first).
+ctl() { # K fomctl-args...
+	local k=$1
+	shift
+	"$FOMCTL" --socket "$LAB_STATE/node$k/run/control.sock" "$@"
+}
+
+# fomgr on every node, with the lab's config edited by the sed script SED and kept
+# as nodeK/NAME.
+start_fomgr_all() { # NAME SED
+	local k
+	for ((k = 1; k <= LAB_N; k++)); do
+		lab fomgr-config "$LAB_ID" "$k" | sed "$2" >"$LAB_STATE/node$k/$1"
+		lab start-fomgr "$LAB_ID" "$k" "$LAB_STATE/node$k/$1" >/dev/null
+	done
+}
+
+# For the scenarios that read status documents: FOMCTL, and PY and SCHEMA to
+# validate them against conf/status.schema.json.
+need_status_tools() {
+	FOMCTL=$FO_BUILD/fomctl/fomctl
+	PY=/usr/bin/python3
+	SCHEMA=$FO_TOP/conf/status.schema.json
+	[[ -x $FOMCTL ]] || fail "$FOMCTL not built"
+	$PY -c 'import jsonschema' || fail "python3-jsonschema is not installed (scripts/install-deps.sh)"
+}
+
 lab_init() { # ID N [default|test|fast], test by default
 	[[ $(id -u) == 0 ]] || fail "lab tests run as root"
 	LAB_ID=$1
@@ -72,8 +99,8 @@ lab_dump_logs() {
 	done
 }
 
-lab_cleanup() {
-	local rc=$?
+lab_cleanup() { # [RC]: the exit status to judge by, $? by default
+	local rc=${1:-$?}
 	trap - EXIT INT TERM
 	if [[ -n $LAB_ID ]]; then
 		if ((rc != 0)); then

@@ -99,17 +99,21 @@ static void good_file(void **state)
 	hcconfig_free(cfg);
 }
 
+/* The smallest valid file: one check (an empty file is refused). */
+#define ONE_CHECK "[check f]\ntype = file\npath = /x\n"
+#define NO_CHECK_ERROR "no [check NAME] section: an agent with nothing to check reports nothing"
+
 static void defaults(void **state)
 {
-	struct hc_config *cfg = load_ok("");
+	struct hc_config *cfg = load_ok(ONE_CHECK);
 
 	assert_string_equal(cfg->listen_host, "127.0.0.1");
 	assert_int_equal(cfg->listen_port, 9901);
 	assert_int_equal(cfg->heartbeat_ms, 1000);
 	assert_string_equal(cfg->user, "");
-	assert_int_equal(cfg->n_checks, 0);
+	assert_int_equal(cfg->n_checks, 1);
 	hcconfig_free(cfg);
-	cfg = load_ok("[agent]\nlisten =\nmanager_socket =\n");
+	cfg = load_ok("[agent]\nlisten =\nmanager_socket =\n" ONE_CHECK);
 	assert_string_equal(cfg->listen_host, "");
 	assert_string_equal(cfg->manager_socket, "");
 	hcconfig_free(cfg);
@@ -240,16 +244,35 @@ static void every_error_collected(void **state)
 	assert_string_equal(errs.items[4].message, "check a: type http needs url");
 }
 
-static void long_line_refused(void **state)
+/* A long URL (beyond libinih's 200-byte buffer) is read whole, with inih's
+ * comment rule; a line beyond HC_LINE_MAX is refused with its line. */
+static void long_line_accepted_up_to_max(void **state)
 {
-	char text[512];
+	static char text[HC_LINE_MAX + 100];
 	struct hc_config_errors errs;
 	struct hc_config *cfg;
 
-	snprintf(text, sizeof(text), "[check w]\ntype = http\nurl = http://x/%0250d\n", 0);
+	snprintf(text, sizeof(text), "[check w]\ntype = http\nurl =  http://x/%0300d ; a comment\n", 0);
+	cfg = load_ok(text);
+	assert_int_equal(strlen(cfg->checks[0].url), strlen("http://x/") + 300);
+	assert_int_equal(cfg->checks[0].url[strlen(cfg->checks[0].url) - 1], '0');
+	hcconfig_free(cfg);
+	snprintf(text, sizeof(text), "[check w]\ntype = http\nurl = http://x/%0*d\n", HC_LINE_MAX, 0);
 	assert_int_equal(hcconfig_load_buffer("long.conf", text, strlen(text), &cfg, &errs), -EINVAL);
 	assert_int_equal(errs.items[0].line, 3);
-	assert_string_equal(errs.items[0].message, "line longer than 198 characters");
+	assert_string_equal(errs.items[0].message, "line longer than 4096 characters");
+}
+
+static void empty_file_refused(void **state)
+{
+	struct hc_config_errors errs;
+	struct hc_config *cfg;
+
+	assert_int_equal(hcconfig_load_buffer("empty.conf", "", 0, &cfg, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.items[0].message, NO_CHECK_ERROR);
+	assert_int_equal(hcconfig_load_buffer("agent.conf", "[agent]\n", 8, &cfg, &errs), -EINVAL);
+	assert_string_equal(errs.items[0].message, NO_CHECK_ERROR);
 }
 
 static void unsafe_script_refused(void **state)
@@ -292,7 +315,8 @@ int main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(bad_files),
 		cmocka_unit_test(every_error_collected),
-		cmocka_unit_test(long_line_refused),
+		cmocka_unit_test(long_line_accepted_up_to_max),
+		cmocka_unit_test(empty_file_refused),
 		cmocka_unit_test(unsafe_script_refused),
 	};
 

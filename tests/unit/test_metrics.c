@@ -174,6 +174,51 @@ static void starting_document(void **state)
 	json_decref(st);
 }
 
+/* Per-node health, the audit's findings (by severity, by kind, drift), the
+ * failover and switchover histograms apart, the start time. */
+static void health_audit_switchover(void **state)
+{
+	json_t *st = status(), *audit = json_pack(
+		"{s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}], s:I, s:I}", "findings", "kind", "drift", "severity",
+		"warning", "subject", "node3", "detail", "config differs", "kind", "missing_listener", "severity",
+		"warning", "subject", "udp/7777", "detail", "nothing listens", "findings_new", (json_int_t)5,
+		"findings_resolved", (json_int_t)3);
+	struct metrics_histogram failover = {0}, switchover = {0};
+	struct metrics_input in = {.status = st, .failover = &failover, .switchover = &switchover,
+				   .start_time_s = 1795610801.25};
+	static const char *const lines[] = {
+		"fomgr_node_checks{node=\"node2\"} 2",
+		"fomgr_node_checks_failing{node=\"node2\"} 1",
+		"fomgr_node_checks_failing{node=\"node1\"} 0",
+		"fomgr_node_health_stale{node=\"node3\"} 0",
+		"fomgr_audit_findings{severity=\"warning\"} 2",
+		"fomgr_audit_findings{severity=\"critical\"} 0",
+		"fomgr_audit_findings_by_kind{kind=\"drift\"} 1",
+		"fomgr_audit_findings_by_kind{kind=\"exposure\"} 0",
+		"fomgr_drift 1",
+		"fomgr_audit_findings_opened_total 5",
+		"fomgr_audit_findings_resolved_total 3",
+		"fomgr_failover_duration_seconds_count 1",
+		"fomgr_switchover_duration_seconds_count 2",
+		"fomgr_switchover_duration_seconds_bucket{le=\"0.005\"} 1",
+		"fomgr_start_time_seconds 1795610801.250",
+	};
+	char *text;
+
+	json_object_set_new(st, "audit", audit);
+	assert_true(metrics_reason_is_switchover("switchover"));
+	assert_true(metrics_reason_is_switchover("standby"));
+	assert_false(metrics_reason_is_switchover("failover"));
+	assert_false(metrics_reason_is_switchover("failback"));
+	metrics_histogram_observe(&failover, 0.02);
+	metrics_histogram_observe(&switchover, 0.004);
+	metrics_histogram_observe(&switchover, 0.03);
+	text = metrics_render(&in);
+	has_lines(text, lines, sizeof(lines) / sizeof(lines[0]));
+	free(text);
+	json_decref(st);
+}
+
 static void status_line(void **state)
 {
 	json_t *st = status();
@@ -197,6 +242,7 @@ int main(void)
 		cmocka_unit_test(cluster_groups_nodes),
 		cmocka_unit_test(counters_and_histogram),
 		cmocka_unit_test(starting_document),
+		cmocka_unit_test(health_audit_switchover),
 		cmocka_unit_test(status_line),
 	};
 

@@ -165,15 +165,16 @@ static void test_flap_restarts_wait(void **state)
 
 /* The ring {2, 3} left node1 out and looks settled from node2 (its link to node1
  * is down), but node3 still reaches node1 and says so: a bridge. node2 withdraws
- * one token (600 ms) after the ring left node1 out, not 2 (T + C) later. */
+ * T + C (1320 ms) after the ring left node1 out, not 2 (T + C) after its link went
+ * down. */
 static void test_vouched_peer_is_a_bridge(void **state)
 {
 	const struct obs t[] = {
 		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
 		{300, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
 		{1400, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
-		{1999, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
-		{2001, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_WITHDRAW, 1},
+		{2719, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{2721, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_WITHDRAW, 1},
 	};
 	vouch[1] = 1;
 	run(2, t, sizeof(t) / sizeof(t[0]));

@@ -411,16 +411,24 @@ static void lost_holder_table(void **state)
 	}
 }
 
-/* The wait ends when the vouching member stops reaching it, or it comes back. */
-static void lost_holder_wait_ends(void **state)
+/* node1 held web and left the ring {2, 3}; node3 still reaches it: nobody claims. */
+static void left_out_while_reached(void)
 {
+	uint32_t up[] = {N2, N3};
+
 	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
 	view.local_nodeid = N2;
 	set_holds(N1, "web");
 	set_reach(N3, 1, N1, N2);
-	uint32_t up[] = {N2, N3};
 	view_apply_totem(&view, up, 2);
+	assert_int_equal(owner_of(0), 0);
 	assert_int_equal(reason_of(0), PLACEMENT_LOST_HOLDER);
+}
+
+/* The wait ends when the vouching member stops reaching it, or it comes back. */
+static void lost_holder_wait_ends(void **state)
+{
+	left_out_while_reached();
 	/* node3's knet link to node1 goes down: its next announce says so */
 	struct wire_announce a = *ann(N3);
 	a.seq++;
@@ -429,15 +437,16 @@ static void lost_holder_wait_ends(void **state)
 	view_apply_announce(&view, N3, 103, &a);
 	assert_int_equal(owner_of(0), N2);
 	assert_int_equal(reason_of(0), PLACEMENT_INITIAL);
+	/* again, with a voucher that never changes its word: the caller stops waiting */
+	setup(NULL);
+	left_out_while_reached();
+	assert_int_equal(view_forget_lost(&view, N1), 1);
+	assert_int_equal(view_forget_lost(&view, N1), 0);
+	assert_int_equal(view_forget_lost(&view, N2), 0); /* up: nothing to forget */
+	assert_int_equal(owner_of(0), N2);
 	/* again, but node1 comes back into the ring instead, still holding */
 	setup(NULL);
-	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, NULL);
-	view.local_nodeid = N2;
-	set_holds(N1, "web");
-	set_reach(N3, 1, N1, N2);
-	view_apply_totem(&view, up, 2);
-	assert_int_equal(owner_of(0), 0);
-	assert_int_equal(reason_of(0), PLACEMENT_LOST_HOLDER);
+	left_out_while_reached();
 	uint32_t all[] = {N1, N2, N3};
 	view_apply_totem(&view, all, 3);
 	assert_int_equal(view_node_by_id(&view, N1)->n_lost, 0);
@@ -450,6 +459,33 @@ static void lost_holder_wait_ends(void **state)
 	view_apply_announce(&view, N1, 201, &a);
 	assert_int_equal(owner_of(0), N1);
 	assert_int_equal(reason_of(0), PLACEMENT_KEEP);
+}
+
+/* A refusal names the first reason, the same rule placement_eligible applies. */
+static void explain_names_the_reason(void **state)
+{
+	const struct config_group *g;
+	char why[160];
+	struct wire_admin a = {.epoch = 2, .origin = N1, .n_standby = 1};
+
+	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, "web");
+	g = &cfg.groups[0];
+	set_check(N2, WIRE_CHECK_FAILING);
+	set_check(N3, WIRE_CHECK_UNKNOWN);
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N1), why, sizeof(why)), 1);
+	assert_string_equal(why, "node1 is eligible for web");
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N2), why, sizeof(why)), 0);
+	assert_string_equal(why, "check web fails on node2");
+	assert_false(placement_eligible(&view, g, view_node_by_id(&view, N2)));
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N3), why, sizeof(why)), 0);
+	assert_string_equal(why, "check web has no result on node3");
+	snprintf(a.standby[0], sizeof(a.standby[0]), "node3");
+	ann(N1)->admin = a;
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N3), why, sizeof(why)), 0);
+	assert_string_equal(why, "node3 is in standby");
+	view_apply_quorum(&view, 1, 0);
+	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N1), why, sizeof(why)), 0);
+	assert_string_equal(why, "no quorum (node1 cannot take anything)");
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -477,6 +513,7 @@ int main(void)
 		T(pin_overrides_preference_while_eligible),
 		T(newest_admin_wins),
 		T(second_process_of_a_node_ignored),
+		T(explain_names_the_reason),
 		T(next_owner_table),
 		T(lost_holder_table),
 		T(lost_holder_wait_ends),

@@ -89,6 +89,15 @@ static void reach_list_is_optional(void **state)
 	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), -EBADMSG);
 	a.n_reach = CONFIG_MAX_NODES + 1;
 	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
+	/* a list without the flag is not sent; the flag without the list is refused */
+	a = sample();
+	a.flags &= ~(uint32_t)WIRE_F_REACH;
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
+	a.n_reach = 0;
+	len = wire_encode_announce(&a, buf, sizeof(buf));
+	assert_int_equal(len, old);
+	buf[23] |= WIRE_F_REACH;
+	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), -EBADMSG);
 }
 
 static void header_fields_are_big_endian(void **state)

@@ -1,0 +1,1 @@
+fo_fuzz_target(fuzz_jsontext fo_common)
