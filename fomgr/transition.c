@@ -352,6 +352,7 @@ static void claim(struct transition *t, struct transition_group *g, const struct
 	 * where the group comes from. */
 	uint32_t from = g->last_holder;
 	enum transition_reason reason = acquire_reason(view, pg, &g->cfg, from);
+	const struct view_node *me = view_local(view);
 
 	if (CLAIM_ROUND && other_claims(view, g->cfg.name)) {
 		if (!g->waiting) {
@@ -371,6 +372,11 @@ static void claim(struct transition *t, struct transition_group *g, const struct
 	}
 	g->want = 1;
 	g->reason = reason;
+	/* Our claim is seen only in an announce of ours delivered after this one:
+	 * the last one may be from before a partition (our release then never came
+	 * back), and would let us add the addresses before the others saw the claim. */
+	g->claim_after = me && me->has_state ? me->ann.seq : 0;
+	g->claim_seen = 0;
 	g->last_holder = 0; /* ours now: whoever holds it next took it from us */
 	snprintf(g->from, sizeof(g->from), "%s", node_name(view, from));
 	snprintf(g->to, sizeof(g->to), "%s", node_name(view, view->local_nodeid));
@@ -383,7 +389,7 @@ static void apply_group(struct transition *t, struct transition_group *g, const 
 	int mine = pg->owner == view->local_nodeid;
 	const struct view_node *me = view_local(view);
 
-	g->claim_seen = me && me->has_state && wire_announce_holds(&me->ann, g->cfg.name);
+	g->claim_seen = me && me->has_state && me->ann.seq > g->claim_after && wire_announce_holds(&me->ann, g->cfg.name);
 	/* "from" names a node that had the addresses up, not one that only claimed. */
 	if (pg->holder && pg->holder != view->local_nodeid) {
 		const struct view_node *h = view_node_by_id((struct view *)view, pg->holder);

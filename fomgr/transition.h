@@ -52,6 +52,7 @@ struct transition_group {
 	char from[CONFIG_NAME_MAX], to[CONFIG_NAME_MAX];
 	uint32_t last_holder; /* the last holder the view showed, for "from" and reasons */
 	int claim_seen;       /* our claim came back through the agreed order */
+	uint64_t claim_after; /* the seq of our last announce delivered when we claimed */
 	int probe_tries;
 	int waiting; /* ours, once the holder has released it */
 	enum transition_reason wait_reason;

@@ -193,6 +193,29 @@ static void test_admin_persisted_before_announced(void **state)
 	assert_int_equal(fx.rc, -ENOENT);
 }
 
+/* Quorum lost, released, and our release announce never came back (the ring was
+ * gone): the last announce of ours in the view still holds both groups. When
+ * quorum returns, that stale announce must not count as our new claim. */
+static void test_claim_waits_for_a_new_announce(void **state)
+{
+	size_t slots[2], k = 0;
+
+	(void)state;
+	step((struct node_event){.kind = NODE_EV_QUORUM, .quorum_known = 1, .quorate = 0});
+	assert_int_equal(count(EFFECT_ADDR_DEL), 2);
+	for (size_t i = 0; i < fx.n; i++)
+		if (fx.v[i].kind == EFFECT_ADDR_DEL)
+			slots[k++] = fx.v[i].slot;
+	for (size_t i = 0; i < 2; i++)
+		step((struct node_event){.kind = NODE_EV_NETLINK, .slot = slots[i]});
+	assert_int_equal(transition_state_of(&n->transition, "vip"), TRANSITION_IDLE);
+	step((struct node_event){.kind = NODE_EV_QUORUM, .quorum_known = 1, .quorate = 1});
+	assert_int_equal(count(EFFECT_ANNOUNCE), 1); /* the claims */
+	assert_int_equal(count(EFFECT_ADDR_ADD), 0); /* not seen yet */
+	deliver_own();
+	assert_int_equal(count(EFFECT_ADDR_ADD), 2);
+}
+
 static void test_shutdown_releases_then_exits(void **state)
 {
 	(void)state;
@@ -217,6 +240,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fence_failed_forgets_withdrawal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_persisted_before_announced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_releases_then_exits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_waits_for_a_new_announce, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
