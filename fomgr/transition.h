@@ -1,14 +1,16 @@
-/* Transition: carries out placement on this node. For each VIP group it releases
- * what this node should no longer hold and acquires what it now owns (addresses
- * through vip.c, then a burst of gratuitous ARP / unsolicited NA), waiting for a
- * peer's release before claiming. It logs one line per transition. */
+/* Transition: plans how this node carries out placement. For each VIP group it
+ * releases what this node should no longer hold and acquires what it now owns,
+ * waiting for a peer's release before claiming and adding addresses only once its
+ * claim came back through the agreed order. Pure: the address operations, probes
+ * and GARP / NA bursts it decides are effects (effect.h) that an executor carries
+ * out and answers (transition_done, transition_probed); no I/O, no clock. */
 #ifndef FOMGR_TRANSITION_H
 #define FOMGR_TRANSITION_H
 
-#include <ev.h>
 #include <stdint.h>
 
 #include "config.h"
+#include "effect.h"
 #include "placement.h"
 #include "vip.h"
 #include "view.h"
@@ -31,68 +33,87 @@ enum transition_reason {
 
 enum transition_state { TRANSITION_IDLE, TRANSITION_ACQUIRING, TRANSITION_HELD, TRANSITION_RELEASING, TRANSITION_STATE_MAX };
 
-/* One finished transition on this node, for status, hooks, events and the audit. */
-struct transition_event {
-	const char *group;
-	const char *from, *to;
-	enum transition_reason reason;
-	int acquired; /* 1 acquired, 0 released */
-	int error;    /* 0 or -errno */
-	double took_ms;
-	uint64_t realtime_ms;
-};
-typedef void (*transition_event_fn)(void *arg, const struct transition_event *ev);
-
-/* Called whenever the set of groups this node holds changes (to announce it). */
-typedef void (*transition_changed_fn)(void *arg);
-/* Called once release_all has finished. */
-typedef void (*transition_released_fn)(void *arg);
+#define TRANSITION_SLOTS (2 * CONFIG_MAX_GROUPS)
+#define TRANSITION_PROBE_TRIES 3
 
 struct transition_stats {
 	uint64_t by_reason[TRANSITION_REASON_MAX];
 	uint64_t announce_sent;
 };
 
-struct transition *transition_new(struct ev_loop *loop, struct vip *vip, const struct config *config,
-				  transition_changed_fn changed, void *arg);
-/* Before vip_free(): completions it delivers (cancelled requests) are ignored. */
-void transition_close(struct transition *t);
-void transition_free(struct transition *t);
-void transition_on_event(struct transition *t, transition_event_fn fn, void *arg);
-/* Called just before a group's addresses are deleted (the audit counts the
- * connections the move will cut); it must not block. */
-typedef void (*transition_release_fn)(void *arg, const char *group);
-void transition_on_release(struct transition *t, transition_release_fn fn, void *arg);
-/* The config must outlive the transition or be replaced with this call. Groups
- * that disappear are released. */
-void transition_set_config(struct transition *t, const struct config *config);
+/* One group's progress on this node. */
+struct transition_group {
+	int used;
+	int removed; /* gone from the config: release, then free the slot */
+	struct config_group cfg;
+	enum transition_state state;
+	int want;
+	enum transition_reason reason;
+	char from[CONFIG_NAME_MAX], to[CONFIG_NAME_MAX];
+	uint32_t last_holder; /* the last holder the view showed, for "from" and reasons */
+	int claim_seen;       /* our claim came back through the agreed order */
+	uint64_t claim_after; /* the seq of our last announce delivered when we claimed */
+	int probe_tries;
+	int waiting; /* ours, once the holder has released it */
+	enum transition_reason wait_reason;
+	uint32_t wait_from;
+	int busy; /* an address step or a probe is out */
+	uint64_t event_us, started_us;
+};
 
-/* Start-up: adopts the configured addresses the kernel already holds, removes
- * fomgr-labelled addresses that no group configures. Synchronous (start only). */
-int transition_reconcile(struct transition *t);
+struct transition {
+	const struct config *config;
+	struct transition_group groups[TRANSITION_SLOTS];
+	struct transition_stats stats;
+	int releasing_all;
+	char local_name[CONFIG_NAME_MAX];
+	int changed; /* what this node claims or holds changed: announce it */
+};
+
+/* The config must outlive the transition or be replaced with transition_set_config. */
+void transition_init(struct transition *t, const struct config *config);
+/* Groups that disappear are released. */
+void transition_set_config(struct transition *t, const struct config *config, uint64_t now_us, struct effects *fx);
+/* Start-up: the group's addresses are in the kernel already: adopted, held until
+ * the cluster says otherwise. 0, or -ENOENT for a group not configured. */
+int transition_adopt(struct transition *t, const char *group);
 
 /* Acts on a placement. event_us is the monotonic time of the event that led to it
  * (for took_ms). */
-void transition_apply(struct transition *t, const struct placement *p, const struct view *view, uint64_t event_us);
-/* Releases everything (corosync lost, shutdown); done is called when finished. */
-void transition_release_all(struct transition *t, enum transition_reason reason, transition_released_fn done,
-			    void *arg);
+void transition_apply(struct transition *t, const struct placement *p, const struct view *view, uint64_t event_us,
+		      uint64_t now_us, struct effects *fx);
+/* Releases everything (corosync lost, a stall, shutdown). Returns 1 when nothing
+ * is left to release already. */
+int transition_release_all(struct transition *t, enum transition_reason reason, uint64_t now_us,
+			   struct effects *fx);
+/* Whether a release_all is still in progress. */
+int transition_releasing_all(const struct transition *t);
 
-/* Sends the gratuitous ARP / unsolicited NA burst again for every group held here
- * (a partition healed, a peer joined, a conflict was seen), so that neighbour
- * caches that learnt another MAC meanwhile come back. Returns how many groups. */
-int transition_reannounce(struct transition *t, const char *why);
+/* The executor's answers: every address request of slot's step is done (error: the
+ * first failure, or 0); the probe found someone answering (1) or not (0). Both
+ * return 1 when a release_all finished with this answer. */
+int transition_done(struct transition *t, size_t slot, int error, uint64_t now_us, struct effects *fx);
+int transition_probed(struct transition *t, size_t slot, int result, uint64_t now_us, struct effects *fx);
+
+/* The GARP / NA burst again for every group held here (a partition healed, a peer
+ * joined). Returns how many groups. */
+int transition_reannounce(struct transition *t, const char *why, struct effects *fx);
+/* A conflict seen while this node holds the group: its burst starts again. 0, or
+ * -ENOENT when the group is not held here. */
+int transition_reannounce_group(struct transition *t, const char *group, struct effects *fx);
 /* Whether this node claims the group: it wants it (the claim is announced before
  * the addresses are added), holds it, or is still releasing it. */
 int transition_claims(const struct transition *t, const char *group);
 enum transition_state transition_state_of(const struct transition *t, const char *group);
 void transition_get_stats(const struct transition *t, struct transition_stats *stats);
-/* A conflict seen by this node while it holds the group: that one group's GARP /
- * NA burst starts again at once, silently (the caller logs the conflict). 0, or
- * -ENOENT when the group is not held here. */
-int transition_reannounce_group(struct transition *t, const char *group);
+/* The executor sent one GARP / NA (the burst is its timing, the count is status'). */
+void transition_count_announce(struct transition *t);
+/* The slot's group (the config as it was when its step began). */
+const struct config_group *transition_group(const struct transition *t, size_t slot);
 /* The vip.c form of a group's i-th address. */
 void transition_group_addr(const struct config_group *g, size_t i, struct vip_addr *out);
+/* The first IPv4 address of the group (what a probe asks for); 0 when it has none. */
+int transition_first_v4(const struct config_group *g, struct vip_addr *out);
 const char *transition_reason_str(enum transition_reason reason);
 const char *transition_state_str(enum transition_state state);
 

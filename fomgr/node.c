@@ -1,0 +1,947 @@
+#include "node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+
+static const char *const event_names[NODE_EV_KIND_MAX] = {
+	"connected", "lost",	"totem",      "join",	     "leave",	    "deliver",	 "quorum",
+	"health",    "timer",	"admin",      "admin-saved", "netlink",	    "probe",	 "ring-stall",
+	"ring-back", "ring-sample", "pair-tick", "fence-failed", "netstate", "config",	 "adopt",
+	"shutdown",  "conflict", "announce-failed",
+};
+static const char *const timer_names[NODE_TIMER_MAX] = {"failback", "settle", "shutdown"};
+
+const char *node_event_kind_str(enum node_event_kind kind)
+{
+	return kind < NODE_EV_KIND_MAX ? event_names[kind] : "invalid";
+}
+
+const char *node_timer_str(enum node_timer timer)
+{
+	return timer < NODE_TIMER_MAX ? timer_names[timer] : "invalid";
+}
+
+const char *node_name(const struct node *node, uint32_t nodeid)
+{
+	const struct view_node *n = view_node_by_id((struct view *)&node->view, nodeid);
+
+	return n ? n->name : "?";
+}
+
+void node_init(struct node *node, const struct config *config, const uint8_t cluster_digest[32],
+	       const struct config_nodelist *nodes, const struct wire_admin *admin)
+{
+	memset(node, 0, sizeof(*node));
+	node->config = config;
+	memcpy(node->cluster_digest, cluster_digest, sizeof(node->cluster_digest));
+	view_init(&node->view, nodes, 0);
+	transition_init(&node->transition, config);
+	if (admin)
+		node->admin = *admin;
+}
+
+const struct wire_announce *node_announce(const struct node *node)
+{
+	return &node->last_sent;
+}
+
+static struct effect *push(struct effects *fx, enum effect_kind kind)
+{
+	return effects_push(fx, kind);
+}
+
+static void arm(struct effects *fx, enum node_timer timer, uint64_t at_us)
+{
+	struct effect *e = push(fx, EFFECT_TIMER_ARM);
+
+	if (e) {
+		e->value = (int)timer;
+		e->at_us = at_us;
+	}
+}
+
+static void cancel(struct effects *fx, enum node_timer timer)
+{
+	struct effect *e = push(fx, EFFECT_TIMER_CANCEL);
+
+	if (e)
+		e->value = (int)timer;
+}
+
+static enum wire_check_state check_state(const struct node *node, const char *check)
+{
+	for (size_t i = 0; i < node->n_checks; i++)
+		if (strcmp(node->checks[i].name, check) == 0)
+			return (enum wire_check_state)node->checks[i].state;
+	return WIRE_CHECK_UNKNOWN;
+}
+
+static void add_check(struct wire_announce *a, const struct node *node, const char *check)
+{
+	for (size_t k = 0; k < a->n_checks; k++)
+		if (strcmp(a->checks[k].name, check) == 0)
+			return;
+	if (a->n_checks >= WIRE_MAX_CHECKS)
+		return;
+	strcpy(a->checks[a->n_checks].name, check);
+	a->checks[a->n_checks++].state = (uint8_t)check_state(node, check);
+}
+
+/* What this node tells the cluster about itself. */
+static void build_announce(const struct node *node, uint64_t now, struct wire_announce *a)
+{
+	const struct config *c = node->config;
+
+	memset(a, 0, sizeof(*a));
+	a->flags = (node->leaving ? WIRE_F_LEAVING : 0) | (node->health_stale ? WIRE_F_HEALTH_STALE : 0) |
+		   (node->info.two_node && !node->info.has_qdevice ? WIRE_F_SPLIT_RISK : 0);
+	a->admin = node->admin;
+	if (node->reach_known) {
+		a->flags |= WIRE_F_REACH;
+		a->n_reach = node->n_reach;
+		memcpy(a->reach, node->reach, node->n_reach * sizeof(node->reach[0]));
+	}
+	a->netstate = node->netstate;
+	memcpy(a->netstate.corosync_conf, node->corosync_digest, sizeof(a->netstate.corosync_conf));
+	snprintf(a->netstate.corosync_version, sizeof(a->netstate.corosync_version), "%s", node->corosync_version);
+	memcpy(a->config_digest, node->cluster_digest, sizeof(a->config_digest));
+	snprintf(a->version, sizeof(a->version), "%s", FO_VERSION);
+	for (size_t i = 0; i < c->n_groups; i++) {
+		const struct config_group *g = &c->groups[i];
+
+		if (transition_claims(&node->transition, g->name))
+			strcpy(a->held[a->n_held++], g->name);
+		if (transition_state_of(&node->transition, g->name) == TRANSITION_HELD)
+			strcpy(a->up[a->n_up++], g->name);
+		if (node->eligible_since_us[i] &&
+		    now - node->eligible_since_us[i] >= (uint64_t)g->failback_delay_ms * 1000u)
+			strcpy(a->failback_ready[a->n_ready++], g->name);
+		for (size_t k = 0; k < g->n_checks; k++)
+			add_check(a, node, g->checks[k]);
+	}
+	/* Policy "fail": a silent agent's checks count as unknown, so groups move. */
+	if (node->health_stale && c->health_policy == CONFIG_HEALTH_FAIL)
+		for (size_t k = 0; k < a->n_checks; k++)
+			a->checks[k].state = WIRE_CHECK_UNKNOWN;
+}
+
+/* Sent only when it differs from the last one sent (or force). */
+static void announce(struct node *node, int force, uint64_t now, struct effects *fx)
+{
+	static struct wire_announce a; /* large: off the stack; the core runs on one thread */
+
+	if (!node->joined)
+		return;
+	build_announce(node, now, &a);
+	a.seq = node->announce_seq + 1;
+	if (!force && node->have_sent) {
+		node->last_sent.seq = a.seq;
+		if (memcmp(&node->last_sent, &a, sizeof(a)) == 0) {
+			node->last_sent.seq = node->announce_seq;
+			return;
+		}
+	}
+	node->announce_seq = a.seq;
+	node->last_sent = a;
+	node->have_sent = 1;
+	push(fx, EFFECT_ANNOUNCE);
+}
+
+static void schedule_failback_timer(struct node *node, uint64_t now, struct effects *fx)
+{
+	uint64_t next = 0;
+
+	for (size_t i = 0; i < node->config->n_groups; i++) {
+		uint64_t since = node->eligible_since_us[i];
+		uint64_t at = since + (uint64_t)node->config->groups[i].failback_delay_ms * 1000u;
+		if (since && at > now && (!next || at < next))
+			next = at;
+	}
+	if (next == node->failback_at_us)
+		return;
+	node->failback_at_us = next;
+	if (next)
+		arm(fx, NODE_TIMER_FAILBACK, next);
+	else
+		cancel(fx, NODE_TIMER_FAILBACK);
+}
+
+/* Tracks since when this node is eligible for each group, for failback_delay. */
+static void track_eligibility(struct node *node, uint64_t now, struct effects *fx)
+{
+	const struct view_node *me = view_local(&node->view);
+
+	for (size_t i = 0; i < node->config->n_groups; i++) {
+		int ok = me && placement_eligible(&node->view, &node->config->groups[i], me);
+		if (!ok)
+			node->eligible_since_us[i] = 0;
+		else if (!node->eligible_since_us[i])
+			node->eligible_since_us[i] = now;
+	}
+	schedule_failback_timer(node, now, fx);
+}
+
+/* One line whenever a group's decided owner changes: what every node agreed. */
+static void note_placement(struct node *node, struct effects *fx)
+{
+	const struct placement *p = &node->placement;
+
+	for (size_t i = 0; i < p->n_groups; i++) {
+		const struct placement_group *g = &p->groups[i];
+		struct effect *e;
+
+		if (g->reason == PLACEMENT_UNSETTLED || g->owner == node->last_owner[i])
+			continue;
+		node->last_owner[i] = g->owner;
+		e = push(fx, EFFECT_PLACEMENT);
+		if (!e)
+			continue;
+		e->slot = i;
+		snprintf(e->group, sizeof(e->group), "%s", node->config->groups[i].name);
+		e->peer = g->owner;
+		e->value = (int)g->reason;
+		e->value2 = (int)g->holder;
+		e->at_us = node->view.epoch;
+	}
+}
+
+static void reply(struct node *node, int rc, struct effects *fx)
+{
+	struct effect *e;
+
+	if (!node->pending)
+		return;
+	node->pending = 0;
+	e = push(fx, EFFECT_REPLY);
+	if (e)
+		e->value = rc;
+}
+
+/* The newest admin state any node carries becomes ours; it is persisted once the
+ * placement has acted. */
+static int follow_admin(struct node *node, struct effects *fx)
+{
+	const struct wire_admin *winner = view_admin(&node->view);
+	struct effect *e;
+
+	if (!wire_admin_newer(winner, &node->admin))
+		return 0;
+	node->admin = *winner;
+	e = push(fx, EFFECT_ADMIN_ADOPTED);
+	if (e)
+		e->at_us = node->admin.epoch;
+	return 1;
+}
+
+/* After the address steps: the adopted admin state is persisted, then a pending
+ * operator change is acknowledged once it is the cluster's. */
+static void settle_admin(struct node *node, int adopted, struct effects *fx)
+{
+	const struct wire_admin *winner = view_admin(&node->view);
+
+	if (adopted)
+		push(fx, EFFECT_PERSIST_ADMIN);
+	if (node->pending && winner->epoch >= node->pending_admin.epoch)
+		reply(node, wire_admin_equal(winner, &node->pending_admin) ? 0 : -ECANCELED, fx);
+}
+
+static void recompute(struct node *node, uint64_t now, struct effects *fx)
+{
+	int adopted;
+
+	if (node->leaving)
+		return;
+	adopted = follow_admin(node, fx);
+	track_eligibility(node, now, fx);
+	placement_compute(&node->view, node->config, &node->placement);
+	note_placement(node, fx);
+	transition_apply(&node->transition, &node->placement, &node->view, node->event_us, now, fx);
+	announce(node, 0, now, fx);
+	settle_admin(node, adopted, fx);
+}
+
+static void audit_quorum(struct node *node, int quorate, struct effects *fx)
+{
+	struct effect *e = push(fx, EFFECT_QUORUM);
+
+	if (e) {
+		e->value = quorate;
+		e->value2 = (int)view_members(&node->view);
+		e->at_us = node->event_us;
+	}
+}
+
+static int quorum_changes(const struct node *node, int known, int quorate)
+{
+	return known && (!node->view.quorum_known || quorate != node->view.quorate);
+}
+
+static void membership_effect(struct node *node, uint32_t peer, uint32_t pid, int value, int value2,
+			      struct effects *fx)
+{
+	struct effect *e = push(fx, EFFECT_MEMBERSHIP);
+
+	if (e) {
+		e->peer = peer;
+		e->pid = pid;
+		e->value = value;
+		e->value2 = value2;
+		e->at_us = node->event_us;
+	}
+}
+
+/* The shutdown's release is done: tell the peers now, so they take over without
+ * waiting for corosync to notice; leave once our own announce comes back. */
+static void released_for_shutdown(struct node *node, uint64_t now, struct effects *fx)
+{
+	if (!node->shutdown_wait)
+		return;
+	node->shutdown_wait = 0;
+	if (!node->joined) {
+		push(fx, EFFECT_EXIT);
+		return;
+	}
+	announce(node, 1, now, fx);
+	arm(fx, NODE_TIMER_SHUTDOWN, now + NODE_SHUTDOWN_WAIT_US);
+}
+
+static void release_all(struct node *node, enum transition_reason reason, uint64_t now, struct effects *fx)
+{
+	if (transition_release_all(&node->transition, reason, now, fx))
+		released_for_shutdown(node, now, fx);
+}
+
+static void on_connected(struct node *node, const struct node_event *ev)
+{
+	node->view.local_nodeid = ev->nodeid;
+	node->local_pid = ev->pid;
+	node->have_sent = 0;
+	memcpy(node->corosync_digest, ev->digest, sizeof(node->corosync_digest));
+	if (ev->value)
+		node->info = ev->info;
+}
+
+static void on_lost(struct node *node, uint64_t now, struct effects *fx)
+{
+	node->joined = 0;
+	node->event_us = now;
+	reply(node, -ENOTCONN, fx);
+	view_reset(&node->view);
+	release_all(node, TRANSITION_QUORUM, now, fx);
+}
+
+static void on_totem(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	int known = ev->quorum_known, quorate = ev->quorate, changed;
+
+	node->event_us = now;
+	if (node->fenced && !ev->ring_distrusted) {
+		node->fenced = 0;
+		cancel(fx, NODE_TIMER_SETTLE);
+	}
+	/* A ring of fewer than half the expected votes is never quorate (whatever
+	 * votequorum's options, a quorum device aside): no need to wait for
+	 * votequorum, which lags while corosync is busy, to release. */
+	if (!known && !node->info.has_qdevice && node->info.expected_votes &&
+	    2 * ev->n_nodeids < node->info.expected_votes) {
+		known = 1;
+		quorate = 0;
+	}
+	changed = quorum_changes(node, known, quorate);
+	view_apply_totem(&node->view, ev->nodeids, ev->n_nodeids);
+	view_apply_quorum(&node->view, known, quorate);
+	recompute(node, now, fx);
+	if (changed)
+		audit_quorum(node, quorate, fx);
+}
+
+static void on_join(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	int self = ev->nodeid == node->view.local_nodeid && ev->pid == node->local_pid;
+
+	node->event_us = now;
+	if (!view_apply_join(&node->view, ev->nodeid, ev->pid)) {
+		membership_effect(node, ev->nodeid, ev->pid, 3, 0, fx);
+		return;
+	}
+	if (self)
+		node->joined = 1;
+	else
+		/* A partition healed or a node came back: whatever it (or the clients
+		 * it served) learnt meanwhile, the holder's MAC is the answer now. */
+		transition_reannounce(&node->transition, "merge", fx);
+	if (self)
+		membership_effect(node, ev->nodeid, ev->pid, 2, (int)view_members(&node->view), fx);
+	/* Whoever joined needs everyone's state: all of us announce again. */
+	announce(node, 1, now, fx);
+	recompute(node, now, fx);
+	if (!self)
+		membership_effect(node, ev->nodeid, ev->pid, 1, 0, fx);
+}
+
+static void on_leave(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	node->event_us = now;
+	view_apply_leave(&node->view, ev->nodeid, ev->pid, (enum view_leave_reason)ev->value);
+	recompute(node, now, fx);
+	membership_effect(node, ev->nodeid, ev->pid, 0, ev->value, fx);
+}
+
+static void on_deliver(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	const struct wire_announce *a = ev->announce;
+	struct effect *e;
+
+	node->event_us = now;
+	if (!view_apply_announce(&node->view, ev->nodeid, ev->pid, a))
+		return;
+	e = push(fx, EFFECT_PEER_STATE);
+	if (e)
+		e->peer = ev->nodeid;
+	if (node->leaving && ev->nodeid == node->view.local_nodeid && (a->flags & WIRE_F_LEAVING) && a->n_held == 0) {
+		cancel(fx, NODE_TIMER_SHUTDOWN);
+		push(fx, EFFECT_EXIT);
+		return;
+	}
+	recompute(node, now, fx);
+}
+
+static void on_quorum(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	int changed = quorum_changes(node, ev->quorum_known, ev->quorate);
+
+	node->event_us = now;
+	view_apply_quorum(&node->view, ev->quorum_known, ev->quorate);
+	recompute(node, now, fx);
+	if (changed)
+		audit_quorum(node, ev->quorate, fx);
+}
+
+static void on_health(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	node->event_us = now;
+	node->health_stale = ev->value;
+	node->n_checks = ev->n_checks < WIRE_MAX_CHECKS ? ev->n_checks : WIRE_MAX_CHECKS;
+	if (node->n_checks)
+		memcpy(node->checks, ev->checks, node->n_checks * sizeof(node->checks[0]));
+	announce(node, 0, now, fx); /* our view of ourselves changes when the announce comes back */
+}
+
+static uint32_t settle_ms(const struct node *node)
+{
+	uint32_t token = node->info.token_ms ? node->info.token_ms : 1000u;
+	uint32_t consensus = node->info.consensus_ms ? node->info.consensus_ms : 1200u;
+
+	return token + consensus + 250;
+}
+
+/* Release everything and trust no quorum until corosync shows a newer ring (or
+ * the old one is seen to hold): a stall or isolation. Returns the effect that
+ * says why (kind), pushed before the distrust so it is logged first. */
+static struct effect *fence(struct node *node, enum transition_reason reason, enum effect_kind kind, uint64_t now,
+			    struct effects *fx)
+{
+	struct effect *e;
+
+	node->event_us = now;
+	node->fenced = 1;
+	cancel(fx, NODE_TIMER_SETTLE);
+	release_all(node, reason, now, fx);
+	e = push(fx, kind);
+	push(fx, EFFECT_RING_DISTRUST);
+	return e;
+}
+
+/* Our corosync has not answered for longer than a third of what the peers need
+ * to evict us: it is frozen or stalled, and they may be forming a ring without
+ * us. Release everything now, and trust no quorum until corosync shows a newer
+ * ring or the old one is seen to hold. */
+static void on_ring_stall(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	struct effect *e;
+
+	if (!node->joined || node->leaving) {
+		e = push(fx, EFFECT_RING_STALL);
+		if (e) {
+			e->value = (int)ev->ms;
+			e->value2 = -1; /* nothing to release */
+		}
+		return;
+	}
+	node->ring_stalls++;
+	e = fence(node, TRANSITION_RING_STALL, EFFECT_RING_STALL, now, fx);
+	if (e) {
+		e->value = (int)ev->ms;
+		e->value2 = (int)ev->ms2;
+		e->at_us = now;
+	}
+}
+
+static void on_ring_back(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	if (!node->fenced)
+		return;
+	if (!ev->ring_distrusted) {
+		node->fenced = 0;
+		return;
+	}
+	if (node->pairs.isolated)
+		return; /* the links decide: when they reach a majority again */
+	/* A corosync that was evicted while frozen finds out within token +
+	 * consensus of running again and forms a new ring; until then, wait. */
+	arm(fx, NODE_TIMER_SETTLE, now + 1000ull * settle_ms(node));
+}
+
+static void on_settle(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	struct effect *e;
+
+	if (!node->fenced || ev->ring_stalled || node->pairs.isolated)
+		return;
+	node->fenced = 0;
+	node->event_us = now;
+	if (!ev->ring_distrusted)
+		return;
+	e = push(fx, EFFECT_SETTLED);
+	if (e)
+		e->value = (int)settle_ms(node);
+	push(fx, EFFECT_RING_TRUST);
+}
+
+/* The pair watch's input: the links, and what our ring and the members' announces
+ * say of each peer. */
+static void pair_input(const struct node *node, const struct node_links *l, struct pairwatch_input *in)
+{
+	*in = (struct pairwatch_input){
+		.local_nodeid = node->view.local_nodeid,
+		.token_ms = l->info.token_ms,
+		.consensus_ms = l->info.consensus_ms,
+		.expected_votes = l->info.expected_votes,
+		.tie_breaker = l->info.two_node || l->info.has_qdevice,
+		.silent = l->silent,
+	};
+	for (size_t i = 0; i < l->n && in->n_peers < CONFIG_MAX_NODES; i++) {
+		const struct view_node *v = view_node_by_id((struct view *)&node->view, l->v[i].nodeid);
+		in->peers[in->n_peers++] = (struct pairwatch_peer){
+			.nodeid = l->v[i].nodeid,
+			.link_up = l->v[i].connected,
+			.in_ring = node->joined && v && v->up,
+			.vouched = node->joined && view_vouched(&node->view, l->v[i].nodeid, node->view.local_nodeid),
+		};
+	}
+}
+
+/* Our links reach no majority: the others can form a quorate ring without us
+ * after token + consensus, and our corosync may not tell us in time (one-way loss,
+ * a flapping link). Release first; trust no quorum until the links reach a
+ * majority again and corosync shows a newer ring (or the old one held). */
+static void watch_isolation(struct node *node, const struct node_event *ev, const struct pairwatch_input *in,
+			    uint64_t now, struct effects *fx)
+{
+	enum pairwatch_action a = pairwatch_isolation_step(&node->pairs, in, now);
+	uint32_t reached = pairwatch_reached(in);
+	struct effect *e;
+
+	if (a == PAIRWATCH_ISOLATED && node->joined && !node->leaving) {
+		node->isolations++;
+		e = fence(node, TRANSITION_QUORUM, EFFECT_ISOLATED, now, fx);
+		if (e) {
+			e->value = (int)reached;
+			e->value2 = (int)in->expected_votes;
+			e->at_us = node->pairs.minority_since_us;
+		}
+	} else if (a == PAIRWATCH_REACHED) {
+		e = push(fx, EFFECT_REACHED);
+		if (e) {
+			e->value = (int)reached;
+			e->value2 = (int)in->expected_votes;
+		}
+		if (node->fenced && !ev->ring_stalled) {
+			if (!ev->ring_distrusted)
+				node->fenced = 0;
+			else
+				arm(fx, NODE_TIMER_SETTLE, now + 1000ull * settle_ms(node));
+		}
+	}
+}
+
+/* A member vouches for a node out of its ring for 2 (T + C) at most; one whose
+ * fomgr froze (or runs an older version that never says) would keep the groups of
+ * a dead holder orphaned: after 3 (T + C) nobody waits any more. */
+static void expire_lost(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx)
+{
+	uint64_t limit = 3 * pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms) / 2;
+
+	for (size_t i = 0; i < node->view.n_nodes; i++) {
+		uint32_t id = node->view.nodes[i].nodeid;
+		uint64_t out = node->out_since_us[i];
+		struct effect *e;
+		int vouched;
+
+		if (!out || now - out < limit)
+			continue;
+		vouched = view_vouched(&node->view, id, 0);
+		if (!view_forget_lost(&node->view, id) || !vouched)
+			continue;
+		e = push(fx, EFFECT_LOST_FORGOTTEN);
+		if (e) {
+			e->peer = id;
+			e->value = (int)((now - out) / 1000u);
+		}
+		node->event_us = now;
+		recompute(node, now, fx);
+	}
+}
+
+static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	struct pairwatch_input in;
+	enum pairwatch_action a;
+	uint32_t peer = 0;
+	struct effect *e;
+
+	pair_input(node, ev->links, &in);
+	watch_isolation(node, ev, &in, now, fx);
+	a = pairwatch_step(&node->pairs, &in, now, &peer);
+	if (a == PAIRWATCH_WITHDRAW) {
+		e = push(fx, EFFECT_FENCE_WITHDRAW);
+		if (e)
+			e->peer = peer;
+	} else if (a == PAIRWATCH_RETURN || a == PAIRWATCH_PROBE) {
+		e = push(fx, EFFECT_FENCE_RETURN);
+		if (e) {
+			e->peer = peer;
+			e->value = a == PAIRWATCH_PROBE;
+		}
+	}
+	expire_lost(node, ev->links, now, fx);
+}
+
+/* What our announce vouches for: the peers our knet links reach now, less those
+ * out of our ring for 2 (T + C) (by then a holder among them has found out and
+ * released: ring-stall, quorum, isolation), so that a link that stays up to a node
+ * whose corosync went astray cannot keep its groups orphaned for ever. No grace
+ * for a link that just went down: a vouch that outlives a dead node's link
+ * delays its failover and reads as a bridge to the pair watch (lab 02 in CI). */
+static void update_reach(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx)
+{
+	uint64_t vouch = pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms);
+	uint32_t reach[CONFIG_MAX_NODES];
+	size_t n = 0;
+
+	for (size_t i = 0; i < node->view.n_nodes; i++) {
+		const struct view_node *v = &node->view.nodes[i];
+		if (node->joined && v->up)
+			node->out_since_us[i] = 0;
+		else if (!node->out_since_us[i])
+			node->out_since_us[i] = now ? now : 1;
+	}
+	for (size_t i = 0; i < l->n && n < CONFIG_MAX_NODES; i++) {
+		struct view_node *v = view_node_by_id(&node->view, l->v[i].nodeid);
+		uint64_t out = v ? node->out_since_us[v - node->view.nodes] : 0;
+		if (l->v[i].connected && v && (!out || now - out < vouch))
+			reach[n++] = l->v[i].nodeid;
+	}
+	if (node->reach_known && n == node->n_reach && memcmp(reach, node->reach, n * sizeof(reach[0])) == 0)
+		return;
+	node->reach_known = 1;
+	node->n_reach = n;
+	memcpy(node->reach, reach, n * sizeof(reach[0]));
+	announce(node, 0, now, fx);
+}
+
+static void on_ring_sample(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	const struct node_links *l = ev->links;
+
+	node->info = l->info;
+	update_reach(node, l, now, fx);
+	if (l->corosync_version[0] && strcmp(l->corosync_version, node->corosync_version) != 0) {
+		snprintf(node->corosync_version, sizeof(node->corosync_version), "%s", l->corosync_version);
+		announce(node, 0, now, fx); /* the peers compare versions */
+	}
+}
+
+/* A new admin state: the newest the cluster has, edited, one epoch on. It is
+ * persisted before it is announced (NODE_EV_ADMIN_SAVED): the record of the
+ * command survives us. */
+static int request_admin(struct node *node, struct wire_admin *next, struct effects *fx)
+{
+	struct effect *e;
+
+	if (!node->joined || !node->view.quorate)
+		return -ENOTCONN;
+	if (node->pending || node->saving)
+		return -EBUSY;
+	next->epoch = view_admin(&node->view)->epoch + 1;
+	if (next->epoch <= node->admin.epoch)
+		next->epoch = node->admin.epoch + 1;
+	next->origin = node->view.local_nodeid;
+	node->saving = 1;
+	node->request = *next;
+	e = push(fx, EFFECT_PERSIST_ADMIN);
+	if (e)
+		e->value = 1;
+	return 0;
+}
+
+static int group_index(const struct node *node, const char *group, const struct config_group **g)
+{
+	*g = config_group_find(node->config, group);
+	return *g ? (int)(*g - node->config->groups) : -ENOENT;
+}
+
+int node_next_owner(const struct node *node, const char *group, char *out)
+{
+	const struct config_group *g;
+	int idx = group_index(node, group, &g);
+	uint32_t next;
+
+	if (idx < 0)
+		return idx;
+	next = placement_next_owner(&node->view, g,
+				    (size_t)idx < node->placement.n_groups ? node->placement.groups[idx].owner : 0);
+	if (!next)
+		return -EHOSTUNREACH;
+	snprintf(out, CONFIG_NAME_MAX, "%s", node_name(node, next));
+	return 0;
+}
+
+static int on_admin(struct node *node, const struct node_event *ev, struct effects *fx)
+{
+	static struct wire_admin next;
+	const struct config_group *g;
+	char target[CONFIG_NAME_MAX];
+	const char *to = ev->node;
+	int rc;
+
+	next = *view_admin(&node->view);
+	if (ev->admin == NODE_ADMIN_STANDBY) {
+		if (!view_node_by_name(&node->view, ev->node))
+			return -ENOENT;
+		rc = admin_set_standby(&next, ev->node, ev->on);
+		return rc < 0 ? rc : request_admin(node, &next, fx);
+	}
+	if (group_index(node, ev->group, &g) < 0)
+		return -ENOENT;
+	if (to && !*to) {
+		rc = node_next_owner(node, ev->group, target);
+		if (rc < 0)
+			return rc;
+		to = target;
+	}
+	if (to) {
+		const struct view_node *n = view_node_by_name(&node->view, to);
+		if (!n)
+			return -ENOENT;
+		if (!placement_eligible(&node->view, g, n))
+			return -EHOSTUNREACH;
+	}
+	rc = admin_set_pin(&next, ev->group, to);
+	return rc < 0 ? rc : request_admin(node, &next, fx);
+}
+
+static void on_admin_saved(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	if (!node->saving)
+		return;
+	node->saving = 0;
+	fx->rc = ev->value;
+	if (ev->value < 0)
+		return;
+	node->admin = node->request;
+	node->pending = 1;
+	node->pending_admin = node->request;
+	announce(node, 0, now, fx);
+}
+
+static void on_config(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	transition_set_config(&node->transition, ev->config, now, fx);
+	node->config = ev->config;
+	memcpy(node->cluster_digest, ev->digest, sizeof(node->cluster_digest));
+	node->event_us = now;
+	recompute(node, now, fx);
+}
+
+static void on_shutdown(struct node *node, uint64_t now, struct effects *fx)
+{
+	if (node->leaving)
+		return;
+	node->leaving = 1;
+	node->shutdown_wait = 1;
+	release_all(node, TRANSITION_SHUTDOWN, now, fx);
+}
+
+static void on_timer(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	struct effect *e;
+
+	switch ((enum node_timer)ev->value) {
+	case NODE_TIMER_FAILBACK:
+		node->failback_at_us = 0;
+		node->event_us = now;
+		recompute(node, now, fx);
+		break;
+	case NODE_TIMER_SETTLE:
+		on_settle(node, ev, now, fx);
+		break;
+	case NODE_TIMER_SHUTDOWN:
+		e = push(fx, EFFECT_EXIT);
+		if (e)
+			e->value = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* The transition asked for announces as what we claim or hold changed. */
+static void flush_changes(struct node *node, uint64_t now, struct effects *fx)
+{
+	while (node->transition.changed) {
+		node->transition.changed = 0;
+		announce(node, 0, now, fx);
+	}
+}
+
+void node_step(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
+{
+	effects_clear(fx);
+	switch (ev->kind) {
+	case NODE_EV_CONNECTED:
+		on_connected(node, ev);
+		break;
+	case NODE_EV_LOST:
+		on_lost(node, now, fx);
+		break;
+	case NODE_EV_TOTEM:
+		on_totem(node, ev, now, fx);
+		break;
+	case NODE_EV_JOIN:
+		on_join(node, ev, now, fx);
+		break;
+	case NODE_EV_LEAVE:
+		on_leave(node, ev, now, fx);
+		break;
+	case NODE_EV_DELIVER:
+		on_deliver(node, ev, now, fx);
+		break;
+	case NODE_EV_QUORUM:
+		on_quorum(node, ev, now, fx);
+		break;
+	case NODE_EV_HEALTH:
+		on_health(node, ev, now, fx);
+		break;
+	case NODE_EV_TIMER:
+		on_timer(node, ev, now, fx);
+		break;
+	case NODE_EV_ADMIN:
+		fx->rc = on_admin(node, ev, fx);
+		break;
+	case NODE_EV_ADMIN_SAVED:
+		on_admin_saved(node, ev, now, fx);
+		break;
+	case NODE_EV_NETLINK:
+		if (transition_done(&node->transition, ev->slot, ev->value, now, fx))
+			released_for_shutdown(node, now, fx);
+		break;
+	case NODE_EV_PROBE:
+		transition_probed(&node->transition, ev->slot, ev->value, now, fx);
+		break;
+	case NODE_EV_RING_STALL:
+		on_ring_stall(node, ev, now, fx);
+		break;
+	case NODE_EV_RING_BACK:
+		on_ring_back(node, ev, now, fx);
+		break;
+	case NODE_EV_RING_SAMPLE:
+		on_ring_sample(node, ev, now, fx);
+		break;
+	case NODE_EV_PAIR_TICK:
+		on_pair_tick(node, ev, now, fx);
+		break;
+	case NODE_EV_FENCE_FAILED:
+		node->pairs.withdrawn_from = 0; /* tried again at the next tick */
+		break;
+	case NODE_EV_NETSTATE:
+		node->netstate = *ev->netstate;
+		announce(node, 0, now, fx);
+		break;
+	case NODE_EV_CONFIG:
+		on_config(node, ev, now, fx);
+		break;
+	case NODE_EV_ADOPT:
+		fx->rc = transition_adopt(&node->transition, ev->group);
+		break;
+	case NODE_EV_SHUTDOWN:
+		on_shutdown(node, now, fx);
+		break;
+	case NODE_EV_CONFLICT:
+		fx->rc = transition_reannounce_group(&node->transition, ev->group, fx);
+		break;
+	case NODE_EV_ANNOUNCE_FAILED:
+		node->have_sent = 0;
+		node->announce_seq--;
+		break;
+	default:
+		break;
+	}
+	flush_changes(node, now, fx);
+}
+
+int node_explain(const struct node *node, const char *group, const char *name, char *out, size_t size)
+{
+	const struct config_group *g = node->config ? config_group_find(node->config, group) : NULL;
+	size_t idx, used = 0;
+	uint32_t owner;
+
+	if (!g)
+		return -ENOENT;
+	if (name) {
+		const struct view_node *n = view_node_by_name(&node->view, name);
+
+		if (!n)
+			return -ENOENT;
+		return placement_explain(&node->view, g, n, out, size);
+	}
+	idx = (size_t)(g - node->config->groups);
+	owner = idx < node->placement.n_groups ? node->placement.groups[idx].owner : 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < node->view.n_nodes && used < size; i++) {
+		const struct view_node *n = &node->view.nodes[i];
+		char why[160];
+		int r;
+
+		if (n->nodeid == owner || placement_explain(&node->view, g, n, why, sizeof(why)))
+			continue;
+		r = snprintf(out + used, size - used, "%s%s", used ? "; " : "", why);
+		used += r > 0 ? (size_t)r : 0;
+	}
+	return 0;
+}
+
+int node_group_holder(const struct node *node, const char *group, char *out)
+{
+	const struct view_node *me = view_local(&node->view);
+
+	if (!config_group_find(node->config, group))
+		return -ENOENT;
+	out[0] = '\0';
+	/* The kernel's truth for this node, the agreed view for the others. */
+	if (me && transition_state_of(&node->transition, group) == TRANSITION_HELD) {
+		snprintf(out, CONFIG_NAME_MAX, "%s", me->name);
+		return 1;
+	}
+	for (size_t i = 0; i < node->view.n_nodes; i++) {
+		const struct view_node *n = &node->view.nodes[i];
+		if (n != me && n->up && n->has_state && wire_announce_up(&n->ann, group)) {
+			snprintf(out, CONFIG_NAME_MAX, "%s", n->name);
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,1301 @@
+#include "cluster.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "effect.h"
+#include "node.h"
+#include "ringwatch.h"
+
+#define T_MS 600u  /* corosync's token and consensus: the lab's test profile */
+#define C_MS 720u
+#define TC_US (1000ull * (T_MS + C_MS))
+#define DELIVER_US 1000u /* CPG's agreed order: a message reaches every member 1 ms later */
+#define VQ_US 2000u      /* votequorum's verdict on a new ring */
+/* The bounds the invariants hold the core to (docs/security.md, "Promises and their bounds"). */
+#define DUAL_BOUND_US 0ull /* never two holders, for every fault the model makes */
+#define ORPHAN_BOUND_US (4 * TC_US + 1000000ull) /* a bridge: 2 (T + C) + T + C, the fence lifted: T + C */
+#define SETTLED_US (2 * TC_US)
+
+enum sev_kind { SEV_OP, SEV_NETLINK, SEV_PROBE, SEV_TIMER, SEV_DELIVER, SEV_REFORM, SEV_VQ, SEV_QUORUM, SEV_TICK,
+		SEV_LEAVE, SEV_KIND_MAX };
+
+struct sim_msg {
+	uint64_t ring;
+	size_t from;
+	uint32_t pid;
+	unsigned done; /* receivers it was delivered to (bits) */
+	unsigned want; /* the members of its ring when it was sent */
+	struct wire_announce a;
+};
+
+struct sev {
+	uint64_t at, seq;
+	enum sev_kind kind;
+	size_t node;
+	size_t slot;
+	uint32_t gen; /* timer generation, or the fomgr instance of a netlink/probe answer */
+	int value;
+	struct sim_msg *msg;
+	const struct sim_op *op;
+};
+
+struct snode {
+	struct node *core;
+	int crashed, fomgr_up, frozen, healthy;
+	uint32_t pid, instance;
+	/* corosync */
+	uint64_t ring;
+	unsigned members; /* bits */
+	int gathering;    /* its ring broke: nothing is delivered until a new one forms */
+	int silent;       /* it cannot settle (a bridge): it does not answer */
+	int distrust;
+	uint64_t distrust_ring;
+	int vq_known, vq_quorate;
+	int in_group; /* its fomgr is a member of the CPG group */
+	/* the ring watch */
+	uint64_t last_answer_us;
+	int stalled, links_down_at_answer;
+	struct node_links links;
+	/* the kernel */
+	int present[SIM_GROUPS];
+	int expect_record[SIM_GROUPS]; /* a kernel change whose record must follow in this step: 1 add, 2 del */
+	unsigned releasing;            /* address deletions in flight */
+	/* the executor */
+	uint32_t timer_gen[NODE_TIMER_MAX];
+	int withdrawn;
+	size_t keep;
+	struct sim_msg *outbox[64];
+	size_t n_outbox;
+	struct wire_admin disk; /* the admin state persisted in its state directory */
+};
+
+struct world {
+	const struct sim_options *opt;
+	struct sim_result *res;
+	struct config *config;
+	struct config_nodelist nodelist;
+	uint8_t digest[32];
+	size_t n;
+	uint64_t now, seq, ring_seq, rng;
+	struct sev *heap;
+	size_t n_heap, cap_heap;
+	struct sim_msg *held[256];
+	size_t n_held;
+	int link[SIM_MAX_NODES][SIM_MAX_NODES];
+	struct snode nodes[SIM_MAX_NODES];
+	struct effects fx;
+	uint64_t dual_since[SIM_GROUPS], orphan_since[SIM_GROUPS], last_change_us, calm_since, last_ring_us;
+	uint64_t topology; /* what the last change left, to tell a change from none */
+	/* What corosync has noticed: a node or link change counts token + consensus
+	 * after it happened; until then the one before stands. */
+	int cur_alive[SIM_MAX_NODES], prev_alive[SIM_MAX_NODES];
+	int cur_link[SIM_MAX_NODES][SIM_MAX_NODES], prev_link[SIM_MAX_NODES][SIM_MAX_NODES];
+	uint64_t alive_at[SIM_MAX_NODES], link_at[SIM_MAX_NODES][SIM_MAX_NODES];
+	uint32_t known_pid[SIM_MAX_NODES][SIM_MAX_NODES]; /* the fomgr of j that node i's CPG reported, 0 none */
+	int stopped;
+};
+
+static uint64_t rnd(struct world *w)
+{
+	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void fail(struct world *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->res->failed)
+		return;
+	w->res->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(w->res->message, sizeof(w->res->message), fmt, ap);
+	va_end(ap);
+	w->stopped = 1;
+}
+
+/* ---- the event queue: a binary heap by (time, order of scheduling) ---- */
+
+static int sev_before(const struct sev *a, const struct sev *b)
+{
+	return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static struct sev *schedule(struct world *w, uint64_t at, enum sev_kind kind, size_t node)
+{
+	size_t i;
+
+	if (w->n_heap == w->cap_heap) {
+		w->cap_heap = w->cap_heap ? 2 * w->cap_heap : 256;
+		w->heap = realloc(w->heap, w->cap_heap * sizeof(*w->heap));
+		if (!w->heap)
+			abort();
+	}
+	i = w->n_heap++;
+	w->heap[i] = (struct sev){.at = at, .seq = w->seq++, .kind = kind, .node = node};
+	while (i && sev_before(&w->heap[i], &w->heap[(i - 1) / 2])) {
+		struct sev t = w->heap[i];
+		w->heap[i] = w->heap[(i - 1) / 2];
+		w->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+	return &w->heap[i];
+}
+
+static struct sev pop(struct world *w)
+{
+	struct sev top = w->heap[0];
+	size_t i = 0;
+
+	w->heap[0] = w->heap[--w->n_heap];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, s = i;
+		if (l < w->n_heap && sev_before(&w->heap[l], &w->heap[s]))
+			s = l;
+		if (r < w->n_heap && sev_before(&w->heap[r], &w->heap[s]))
+			s = r;
+		if (s == i)
+			break;
+		struct sev t = w->heap[i];
+		w->heap[i] = w->heap[s];
+		w->heap[s] = t;
+		i = s;
+	}
+	return top;
+}
+
+/* ---- helpers ---- */
+
+static int group_index(const char *name)
+{
+	return strcmp(name, "vip") == 0 ? 0 : strcmp(name, "db") == 0 ? 1 : -1;
+}
+
+static int alive(const struct world *w, size_t i)
+{
+	return !w->nodes[i].crashed && !w->nodes[i].frozen;
+}
+
+static int fence_ok(const struct world *w, size_t i, size_t j)
+{
+	return !w->nodes[i].withdrawn || w->nodes[i].keep == j;
+}
+
+/* corosync's knet link between i and j carries traffic now. */
+static int elink(const struct world *w, size_t i, size_t j)
+{
+	return i != j && w->link[i][j] && fence_ok(w, i, j) && fence_ok(w, j, i) && alive(w, i) && alive(w, j);
+}
+
+static unsigned popcount(unsigned x)
+{
+	return (unsigned)__builtin_popcount(x);
+}
+
+static uint64_t netlink_latency(struct world *w)
+{
+	return w->opt->netlink_ms ? 1000ull * w->opt->netlink_ms : 1000ull + rnd(w) % 2000ull;
+}
+
+static void step(struct world *w, size_t i, struct node_event *ev);
+
+/* ---- votequorum and membership.c's trust of the ring ---- */
+
+static void report_quorum(struct world *w, size_t i)
+{
+	struct snode *s = &w->nodes[i];
+	int known = !s->distrust && s->vq_known;
+	struct node_event ev = {.kind = NODE_EV_QUORUM, .quorum_known = known, .quorate = known && s->vq_quorate};
+
+	if (s->fomgr_up)
+		step(w, i, &ev);
+}
+
+/* ---- the kernel and the executor ---- */
+
+static int others_answer(const struct world *w, size_t i, int g)
+{
+	for (size_t j = 0; j < w->n; j++)
+		if (j != i && !w->nodes[j].crashed && w->nodes[j].present[g])
+			return 1;
+	return 0;
+}
+
+static void send_announce(struct world *w, size_t i)
+{
+	struct snode *s = &w->nodes[i];
+	struct sim_msg *m = malloc(sizeof(*m));
+	struct sev *e;
+
+	if (!m)
+		abort();
+	m->from = i;
+	m->pid = s->pid;
+	m->a = *node_announce(s->core);
+	m->done = 0;
+	if (s->gathering || s->frozen) {
+		if (s->n_outbox < 64) {
+			s->outbox[s->n_outbox++] = m;
+			return;
+		}
+		free(m);
+		return;
+	}
+	m->ring = s->ring;
+	m->want = s->members;
+	e = schedule(w, w->now + DELIVER_US, SEV_DELIVER, i);
+	e->msg = m;
+}
+
+static void arm(struct world *w, size_t i, const struct effect *e)
+{
+	struct snode *s = &w->nodes[i];
+	struct sev *t = schedule(w, e->at_us > w->now ? e->at_us : w->now, SEV_TIMER, i);
+
+	t->value = e->value;
+	t->gen = ++s->timer_gen[e->value];
+}
+
+static void topology_changed(struct world *w);
+
+static void exit_fomgr(struct world *w, size_t i)
+{
+	struct snode *s = &w->nodes[i];
+
+	s->fomgr_up = 0;
+	s->in_group = 0;
+	s->instance++;
+	for (size_t j = 0; j < w->n; j++)
+		if (j != i && (s->members >> j & 1)) {
+			struct sev *e = schedule(w, w->now + DELIVER_US, SEV_LEAVE, j);
+			e->slot = i;
+			e->gen = s->pid;
+			e->value = VIEW_LEAVE_PROC;
+		}
+}
+
+static void record(struct world *w, size_t i, const struct effect *e)
+{
+	struct snode *s = &w->nodes[i];
+	int g = group_index(e->group);
+
+	if (g < 0 || e->t.error)
+		return;
+	w->res->transitions++;
+	if (s->expect_record[g] != (e->t.acquired ? 1 : 2))
+		fail(w, "node%zu: transition record (group=%s %s) without the kernel change it records", i + 1, e->group,
+		     e->t.acquired ? "acquired" : "released");
+	s->expect_record[g] = 0;
+	if (e->t.acquired)
+		snprintf(w->res->last_reason[g], sizeof(w->res->last_reason[g]), "%s",
+			 transition_reason_str((enum transition_reason)e->t.reason));
+	if (w->opt->verbose)
+		printf("%8.3f node%zu transition group=%s from=%s to=%s reason=%s\n", w->now / 1e6, i + 1, e->group,
+		       e->t.from, e->t.to, transition_reason_str((enum transition_reason)e->t.reason));
+}
+
+static void run_effect(struct world *w, size_t i, const struct effect *e)
+{
+	struct snode *s = &w->nodes[i];
+	struct sev *x;
+	int g = group_index(e->group);
+
+	switch (e->kind) {
+	case EFFECT_ADDR_ADD:
+	case EFFECT_ADDR_DEL:
+		x = schedule(w, w->now + netlink_latency(w), SEV_NETLINK, i);
+		x->slot = e->slot;
+		x->value = e->kind == EFFECT_ADDR_ADD;
+		x->gen = s->instance;
+		if (e->kind == EFFECT_ADDR_DEL)
+			s->releasing++;
+		break;
+	case EFFECT_PROBE:
+		x = schedule(w, w->now + 1000ull * w->config->arp_probe_ms, SEV_PROBE, i);
+		x->slot = e->slot;
+		x->gen = s->instance;
+		break;
+	case EFFECT_ANNOUNCE:
+		send_announce(w, i);
+		break;
+	case EFFECT_TIMER_ARM:
+		arm(w, i, e);
+		break;
+	case EFFECT_TIMER_CANCEL:
+		s->timer_gen[e->value]++;
+		break;
+	case EFFECT_RING_DISTRUST:
+		if (!s->distrust) {
+			s->distrust = 1;
+			s->distrust_ring = s->ring;
+			schedule(w, w->now, SEV_QUORUM, i);
+		}
+		break;
+	case EFFECT_RING_TRUST:
+		if (s->distrust) {
+			s->distrust = 0;
+			schedule(w, w->now, SEV_QUORUM, i);
+		}
+		break;
+	case EFFECT_FENCE_WITHDRAW:
+		s->withdrawn = 1;
+		s->keep = e->peer - 1;
+		w->res->seen |= SIM_SEEN_WITHDRAWAL;
+		topology_changed(w);
+		break;
+	case EFFECT_FENCE_RETURN:
+		s->withdrawn = 0;
+		topology_changed(w);
+		break;
+	case EFFECT_TRANSITION:
+		record(w, i, e);
+		break;
+	case EFFECT_PERSIST_ADMIN:
+		s->disk = e->value ? s->core->request : s->core->admin;
+		break;
+	case EFFECT_PLACEMENT:
+		if (w->opt->verbose > 1)
+			printf("%8.3f node%zu placement group=%s owner=%u holder=%d reason=%s\n", w->now / 1e6, i + 1,
+			       e->group, e->peer, e->value2, placement_reason_str((enum placement_reason)e->value));
+		break;
+	case EFFECT_RING_STALL:
+		if (e->value2 >= 0)
+			w->res->stalls++;
+		if (e->value2 >= 0 && s->core->failback_at_us)
+			w->res->seen |= SIM_SEEN_STALL_IN_FAILBACK;
+		break;
+	case EFFECT_GARP:
+	case EFFECT_REANNOUNCE:
+	case EFFECT_GARP_STOP:
+	default:
+		(void)g;
+		break;
+	}
+}
+
+/* One node_step, and its effects in the executor's order. */
+static void step(struct world *w, size_t i, struct node_event *ev)
+{
+	struct snode *s = &w->nodes[i];
+	const struct effect *exit = NULL;
+
+	if (!s->fomgr_up || w->stopped)
+		return;
+	ev->ring_distrusted = s->distrust;
+	ev->ring_stalled = s->stalled;
+	if (w->opt->verbose > 2)
+		printf("%8.3f node%zu <- %s nodeid=%u known=%d quorate=%d n=%zu\n", w->now / 1e6, i + 1,
+		       node_event_kind_str(ev->kind), ev->nodeid, ev->quorum_known, ev->quorate, ev->n_nodeids);
+	node_step(s->core, ev, w->now, &w->fx);
+	w->res->steps++;
+	if (w->fx.dropped)
+		fail(w, "node%zu: %zu effects dropped in one step", i + 1, w->fx.dropped);
+	{
+		/* effects may step other nodes (a merge's joins): keep ours */
+		size_t n = w->fx.n;
+		struct effect *v = malloc(n * sizeof(*v) + 1);
+
+		if (!v)
+			abort();
+		memcpy(v, w->fx.v, n * sizeof(*v));
+		for (size_t k = 0; k < n; k++)
+			if (v[k].kind == EFFECT_EXIT)
+				exit = &v[k];
+			else if (effect_is_fast(v[k].kind))
+				run_effect(w, i, &v[k]);
+		for (size_t k = 0; k < n; k++)
+			if (!effect_is_fast(v[k].kind))
+				run_effect(w, i, &v[k]);
+		if (exit)
+			exit_fomgr(w, i);
+		free(v);
+	}
+	for (int g = 0; g < SIM_GROUPS; g++)
+		if (s->expect_record[g])
+			fail(w, "node%zu: group %s %s in the kernel without its transition record", i + 1,
+			     w->config->groups[g].name, s->expect_record[g] == 1 ? "added" : "deleted");
+}
+
+/* ---- corosync: rings, agreed order, configuration changes ---- */
+
+/* What corosync on the others has noticed of node i, and of the link i-j. */
+static int noticed_alive(const struct world *w, size_t i)
+{
+	return w->alive_at[i] + TC_US <= w->now ? w->cur_alive[i] : w->prev_alive[i];
+}
+
+static int noticed_link(const struct world *w, size_t i, size_t j)
+{
+	return w->link_at[i][j] + TC_US <= w->now ? w->cur_link[i][j] : w->prev_link[i][j];
+}
+
+/* A link as the ring's forming sees it: a node that died since the others last
+ * noticed is a member on paper (they evict it token + consensus after it died),
+ * whatever its links did meanwhile. */
+static int ring_link(const struct world *w, size_t i, size_t j)
+{
+	if (i == j)
+		return 0;
+	if (!alive(w, i) || !alive(w, j))
+		return noticed_alive(w, i) && noticed_alive(w, j) && (w->link[i][j] || w->prev_link[i][j]);
+	return noticed_link(w, i, j);
+}
+
+static void snapshot(struct world *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		if (alive(w, i) != w->cur_alive[i]) {
+			w->prev_alive[i] = noticed_alive(w, i);
+			w->cur_alive[i] = alive(w, i);
+			w->alive_at[i] = w->now;
+		}
+		for (size_t j = 0; j < w->n; j++)
+			if (elink(w, i, j) != w->cur_link[i][j]) {
+				w->prev_link[i][j] = noticed_link(w, i, j);
+				w->cur_link[i][j] = elink(w, i, j);
+				w->link_at[i][j] = w->now;
+			}
+	}
+}
+
+
+
+/* CPG's configuration changes as node x's fomgr sees them. */
+static void cpg_join(struct world *w, size_t x, size_t j)
+{
+	struct node_event ev = {.kind = NODE_EV_JOIN, .nodeid = (uint32_t)j + 1, .pid = w->nodes[j].pid};
+
+	w->known_pid[x][j] = w->nodes[j].pid;
+	step(w, x, &ev);
+}
+
+static void cpg_leave(struct world *w, size_t x, size_t j, int reason)
+{
+	struct node_event ev = {.kind = NODE_EV_LEAVE, .nodeid = (uint32_t)j + 1, .pid = w->known_pid[x][j],
+				.value = reason};
+
+	if (!w->known_pid[x][j])
+		return;
+	w->known_pid[x][j] = 0;
+	step(w, x, &ev);
+}
+
+static void deliver_to(struct world *w, struct sim_msg *m, size_t j)
+{
+	struct node_event ev = {.kind = NODE_EV_DELIVER, .nodeid = (uint32_t)m->from + 1, .pid = m->pid,
+				.announce = &m->a};
+
+	m->done |= 1u << j;
+	step(w, j, &ev);
+}
+
+static int deliverable(const struct world *w, const struct sim_msg *m, size_t j)
+{
+	const struct snode *s = &w->nodes[j];
+
+	return (m->want >> j & 1) && !(m->done >> j & 1) && s->ring == m->ring && !s->gathering && !s->frozen &&
+	       !s->crashed;
+}
+
+static void hold(struct world *w, struct sim_msg *m)
+{
+	if (w->n_held < 256)
+		w->held[w->n_held++] = m;
+	else
+		free(m);
+}
+
+static void on_deliver(struct world *w, struct sim_msg *m)
+{
+	int pending = 0;
+
+	for (size_t j = 0; j < w->n; j++) {
+		if (deliverable(w, m, j))
+			deliver_to(w, m, j);
+		else if ((m->want >> j & 1) && !(m->done >> j & 1) && w->nodes[j].ring == m->ring)
+			pending = 1;
+	}
+	if (pending)
+		hold(w, m);
+	else
+		free(m);
+}
+
+/* Virtual synchrony: what the old ring sent reaches the members that move on
+ * together before the configuration change. */
+static void flush_held(struct world *w, unsigned component)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < w->n_held; i++) {
+		struct sim_msg *m = w->held[i];
+		int keep = 0;
+
+		for (size_t j = 0; j < w->n; j++) {
+			if (!(m->want >> j & 1) || (m->done >> j & 1) || w->nodes[j].ring != m->ring)
+				continue;
+			if ((component >> j & 1) && (component >> m->from & 1) && !w->nodes[j].frozen)
+				deliver_to(w, m, j);
+			else
+				keep = 1;
+		}
+		if (keep)
+			w->held[k++] = m;
+		else
+			free(m);
+	}
+	w->n_held = k;
+}
+
+static int release_in_flight(const struct world *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->nodes[i].releasing)
+			return 1;
+	return 0;
+}
+
+/* What members sent while their ring was forming goes out in the ring now. */
+static void send_outboxes(struct world *w, unsigned members, uint64_t ring)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct snode *s = &w->nodes[i];
+		size_t n = s->n_outbox;
+
+		if (!(members >> i & 1))
+			continue;
+		s->n_outbox = 0;
+		for (size_t k = 0; k < n; k++) {
+			struct sim_msg *m = s->outbox[k];
+			struct sev *e = schedule(w, w->now + DELIVER_US, SEV_DELIVER, i);
+			m->ring = ring;
+			m->want = members;
+			e->msg = m;
+		}
+	}
+}
+
+/* CPG's view of the group for node i in a ring of members: who left, or came
+ * back as another process (it rebooted while the ring could not settle), then
+ * who joined; our own join brings the whole member list. */
+static void sync_group(struct world *w, size_t i, unsigned members, const uint64_t *old_ring)
+{
+	const struct snode *s = &w->nodes[i];
+	int own = w->known_pid[i][i] != s->pid && s->in_group;
+
+	/* a node that was in another ring meanwhile left and comes back: a merge */
+	for (size_t j = 0; j < w->n; j++)
+		if (j != i && w->known_pid[i][j] &&
+		    (!(members >> j & 1) || !w->nodes[j].in_group || w->known_pid[i][j] != w->nodes[j].pid ||
+		     (old_ring && old_ring[j] != old_ring[i])))
+			cpg_leave(w, i, j, (members >> j & 1) && !w->nodes[j].in_group ? VIEW_LEAVE_PROC : VIEW_LEAVE_NODE);
+	for (size_t j = 0; j < w->n; j++)
+		if ((members >> j & 1) && w->nodes[j].in_group && (own || w->known_pid[i][j] != w->nodes[j].pid))
+			cpg_join(w, i, j);
+}
+
+static void form_ring(struct world *w, unsigned members)
+{
+	uint64_t ring = ++w->ring_seq, old_ring[SIM_MAX_NODES];
+	uint32_t ids[SIM_MAX_NODES];
+	size_t n_ids = 0;
+
+	if (release_in_flight(w))
+		w->res->seen |= SIM_SEEN_RELEASE_AT_RING;
+	w->last_ring_us = w->now;
+	for (size_t j = 0; j < w->n; j++)
+		if (members >> j & 1)
+			ids[n_ids++] = (uint32_t)j + 1;
+	for (size_t j = 0; j < w->n; j++)
+		old_ring[j] = w->nodes[j].ring;
+	flush_held(w, members);
+	/* What a process that has gone since sent (its last announce) comes before
+	 * its leave. */
+	for (size_t i = 0; i < w->n; i++) {
+		struct snode *s = &w->nodes[i];
+		if (!(members >> i & 1) || s->fomgr_up)
+			continue;
+		for (size_t k = 0; k < s->n_outbox; k++) {
+			struct sim_msg *m = s->outbox[k];
+			for (size_t x = 0; x < w->n; x++)
+				if ((members >> x & 1) && w->known_pid[x][i] == m->pid)
+					deliver_to(w, m, x);
+			free(m);
+		}
+		s->n_outbox = 0;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		struct snode *s = &w->nodes[i];
+		struct node_event tev = {.kind = NODE_EV_TOTEM, .nodeids = ids, .n_nodeids = n_ids};
+
+		/* a node frozen since is a member on paper; it hears of it, if ever, later */
+		if (!(members >> i & 1) || !alive(w, i))
+			continue;
+		s->ring = ring;
+		s->members = members;
+		s->gathering = s->silent = 0;
+		s->vq_known = 0;
+		if (s->distrust && ring > s->distrust_ring)
+			s->distrust = 0;
+		if (!s->fomgr_up)
+			continue;
+		tev.quorum_known = 0;
+		step(w, i, &tev);
+		sync_group(w, i, members, old_ring);
+		schedule(w, w->now + VQ_US, SEV_VQ, i)->gen = (uint32_t)ring;
+	}
+	send_outboxes(w, members, ring);
+}
+
+/* The rings corosync forms token + consensus after a change: a component of
+ * nodes that all reach each other becomes one ring; a component that is not
+ * (a bridge) cannot settle: its nodes keep their old ring, deliver nothing and
+ * stop answering. */
+static void reform(struct world *w)
+{
+	unsigned seen = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		unsigned comp = 0, stack = 1u << i;
+		int clique = 1;
+
+		if (!noticed_alive(w, i) || (seen >> i & 1))
+			continue;
+		while (stack) {
+			size_t x = (size_t)__builtin_ctz(stack);
+			stack &= ~(1u << x);
+			if (comp >> x & 1)
+				continue;
+			comp |= 1u << x;
+			for (size_t j = 0; j < w->n; j++)
+				if (ring_link(w, x, j) && noticed_alive(w, j) && !(comp >> j & 1))
+					stack |= 1u << j;
+		}
+		seen |= comp;
+		for (size_t a = 0; a < w->n; a++)
+			for (size_t b = a + 1; b < w->n; b++)
+				if ((comp >> a & 1) && (comp >> b & 1) && !ring_link(w, a, b))
+					clique = 0;
+		if (w->opt->verbose > 2)
+			printf("%8.3f reform component %#x%s\n", w->now / 1e6, comp, clique ? "" : " (cannot settle)");
+		if (!clique) {
+			for (size_t a = 0; a < w->n; a++)
+				if (comp >> a & 1)
+					w->nodes[a].silent = w->nodes[a].gathering = 1;
+			continue;
+		}
+		{
+			int same = 1;
+			for (size_t a = 0; a < w->n; a++)
+				if ((comp >> a & 1) && (w->nodes[a].members != comp || w->nodes[a].ring != w->nodes[i].ring))
+					same = 0;
+			if (!same) {
+				form_ring(w, comp);
+			} else {
+				for (size_t a = 0; a < w->n; a++)
+					if (comp >> a & 1)
+						w->nodes[a].gathering = w->nodes[a].silent = 0;
+				flush_held(w, comp);
+				/* the ring resumes: what was sent meanwhile is delivered */
+				for (size_t a = 0; a < w->n; a++)
+					if ((comp >> a & 1) && w->nodes[a].fomgr_up)
+						sync_group(w, a, comp, NULL);
+				send_outboxes(w, comp, w->nodes[i].ring);
+			}
+		}
+	}
+}
+
+/* A ring whose members no longer all reach each other stops delivering at once;
+ * corosync forms new rings token + consensus later. */
+static uint64_t topology(const struct world *w)
+{
+	uint64_t bits = 0, k = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		bits |= (uint64_t)alive(w, i) << (k++ % 64);
+		for (size_t j = i + 1; j < w->n; j++)
+			bits ^= (uint64_t)elink(w, i, j) << (k++ % 64);
+	}
+	return bits ^ (uint64_t)w->n << 58;
+}
+
+static void topology_changed(struct world *w)
+{
+	uint64_t now = topology(w);
+
+	/* Nothing corosync can see changed (an op that healed what was whole): its
+	 * wait goes on undisturbed. */
+	if (now == w->topology)
+		return;
+	w->topology = now;
+	snapshot(w);
+	for (size_t i = 0; i < w->n; i++) {
+		struct snode *s = &w->nodes[i];
+		if (!alive(w, i))
+			continue;
+		for (size_t j = 0; j < w->n; j++)
+			if (j != i && (s->members >> j & 1) && (!elink(w, i, j) || w->nodes[j].ring != s->ring))
+				s->gathering = 1;
+	}
+	w->last_change_us = w->now;
+	schedule(w, w->now + TC_US, SEV_REFORM, 0);
+}
+
+/* ---- the ring watch: corosync's answers, the links, stalls ---- */
+
+static void read_links(struct world *w, size_t i)
+{
+	struct snode *s = &w->nodes[i];
+	int down = 0;
+
+	s->links.info = (struct membership_info){.crypto = 1, .token_ms = T_MS, .consensus_ms = C_MS,
+						  .expected_votes = (uint32_t)w->n};
+	snprintf(s->links.corosync_version, sizeof(s->links.corosync_version), "3.1.7");
+	s->links.n = 0;
+	for (size_t j = 0; j < w->n; j++) {
+		if (j == i)
+			continue;
+		s->links.v[s->links.n].nodeid = (uint32_t)j + 1;
+		s->links.v[s->links.n++].connected = elink(w, i, j);
+		down |= !elink(w, i, j);
+	}
+	s->links_down_at_answer = down;
+}
+
+static void tick(struct world *w, size_t i)
+{
+	struct snode *s = &w->nodes[i];
+	uint32_t bound = ringwatch_stall_bound_ms(T_MS, C_MS);
+	uint32_t busy = ringwatch_busy_bound_ms(T_MS, C_MS);
+	struct node_event ev = {.links = &s->links};
+
+	schedule(w, w->now + 1000ull * ringwatch_period_ms(bound), SEV_TICK, i);
+	if (s->crashed || !s->fomgr_up)
+		return;
+	if (!s->frozen && !s->silent) {
+		if (s->stalled) {
+			struct node_event back = {.kind = NODE_EV_RING_BACK,
+						  .ms = (uint32_t)((w->now - s->last_answer_us) / 1000)};
+			s->stalled = 0;
+			step(w, i, &back);
+		}
+		s->last_answer_us = w->now;
+		read_links(w, i);
+		s->links.silent = 0;
+		ev.kind = NODE_EV_RING_SAMPLE;
+		step(w, i, &ev);
+	} else {
+		uint64_t silence = (w->now - s->last_answer_us) / 1000;
+		uint32_t b = s->frozen || s->links_down_at_answer ? bound : busy;
+
+		s->links.silent = silence >= bound;
+		if (silence >= b && !s->stalled) {
+			struct node_event st = {.kind = NODE_EV_RING_STALL, .ms = (uint32_t)silence, .ms2 = b};
+			s->stalled = 1;
+			step(w, i, &st);
+		}
+	}
+	ev.kind = NODE_EV_PAIR_TICK;
+	step(w, i, &ev);
+}
+
+/* ---- fomgr's life on a node ---- */
+
+static void start_fomgr(struct world *w, size_t i)
+{
+	struct snode *s = &w->nodes[i];
+	struct wire_check check = {.name = "web", .state = s->healthy ? WIRE_CHECK_PASSING : WIRE_CHECK_FAILING};
+	uint32_t ids[SIM_MAX_NODES];
+	size_t n_ids = 0;
+
+	if (s->fomgr_up || s->crashed)
+		return;
+	s->fomgr_up = 1;
+	s->pid = 1000u * ((uint32_t)i + 1) + ++s->instance;
+	node_init(s->core, w->config, w->digest, &w->nodelist, &s->disk);
+	/* what its kernel holds is adopted first, as the daemon's reconcile does */
+	for (int g = 0; g < SIM_GROUPS; g++) {
+		struct node_event ev = {.kind = NODE_EV_ADOPT, .group = w->config->groups[g].name};
+		if (s->present[g])
+			step(w, i, &ev);
+	}
+	{
+		struct node_event ev = {.kind = NODE_EV_HEALTH, .n_checks = 1, .checks = &check};
+		step(w, i, &ev);
+	}
+	{
+		struct node_event ev = {.kind = NODE_EV_CONNECTED, .nodeid = (uint32_t)i + 1, .pid = s->pid, .value = 1};
+		ev.info = (struct membership_info){.crypto = 1, .token_ms = T_MS, .consensus_ms = C_MS,
+						   .expected_votes = (uint32_t)w->n};
+		step(w, i, &ev);
+	}
+	for (size_t j = 0; j < w->n; j++)
+		if (s->members >> j & 1)
+			ids[n_ids++] = (uint32_t)j + 1;
+	{
+		struct node_event ev = {.kind = NODE_EV_TOTEM, .nodeids = ids, .n_nodeids = n_ids};
+		step(w, i, &ev);
+	}
+	s->in_group = 1;
+	s->last_answer_us = w->now;
+	/* Its join goes through the agreed order: in a ring that is forming, only
+	 * once the ring has formed. */
+	memset(w->known_pid[i], 0, sizeof(w->known_pid[i]));
+	for (size_t j = 0; j < w->n && !s->gathering; j++)
+		if ((s->members >> j & 1) && w->nodes[j].in_group)
+			cpg_join(w, i, j);
+	for (size_t j = 0; j < w->n && !s->gathering; j++)
+		if (j != i && (s->members >> j & 1) && w->nodes[j].in_group && w->nodes[j].ring == s->ring &&
+		    !w->nodes[j].gathering)
+			cpg_join(w, j, i);
+	schedule(w, w->now + VQ_US, SEV_VQ, i)->gen = (uint32_t)s->ring;
+}
+
+static void crash(struct world *w, size_t i)
+{
+	struct snode *s = &w->nodes[i];
+
+	if (s->crashed)
+		return;
+	s->crashed = 1;
+	s->fomgr_up = s->in_group = 0;
+	s->instance++;
+	s->frozen = s->stalled = s->silent = s->withdrawn = 0;
+	s->releasing = 0;
+	memset(s->present, 0, sizeof(s->present));
+	for (size_t k = 0; k < s->n_outbox; k++)
+		free(s->outbox[k]);
+	s->n_outbox = 0;
+	topology_changed(w);
+}
+
+static void boot(struct world *w, size_t i)
+{
+	struct snode *s = &w->nodes[i];
+
+	if (!s->crashed)
+		return;
+	s->crashed = 0;
+	s->ring = ++w->ring_seq;
+	s->members = 1u << i;
+	s->gathering = 1;
+	s->distrust = 0;
+	s->vq_known = 0;
+	start_fomgr(w, i);
+	topology_changed(w);
+}
+
+/* An operator's command on node a, as fomctl sends it: the request, then the
+ * persisted state (always written here). */
+static void operator(struct world *w, size_t a, struct node_event *ev)
+{
+	struct node_event saved = {.kind = NODE_EV_ADMIN_SAVED};
+
+	if (!w->nodes[a].fomgr_up)
+		return;
+	step(w, a, ev);
+	if (w->fx.rc == 0 && w->nodes[a].core->saving)
+		step(w, a, &saved);
+}
+
+static void set_link(struct world *w, size_t a, size_t b, int up)
+{
+	w->link[a][b] = w->link[b][a] = up;
+}
+
+static void apply_op(struct world *w, const struct sim_op *op)
+{
+	size_t a = op->a % w->n, b = op->b % w->n;
+	struct snode *s = &w->nodes[a];
+	struct node_event ev = {0};
+	struct wire_check check = {.name = "web"};
+
+	if (w->opt->verbose)
+		printf("%8.3f op %s %zu %u\n", w->now / 1e6, sim_op_str(op->kind), a + 1, op->b);
+	w->calm_since = w->now;
+	switch (op->kind) {
+	case SIM_OP_CRASH:
+		crash(w, a);
+		break;
+	case SIM_OP_BOOT:
+		boot(w, a);
+		break;
+	case SIM_OP_CUT:
+		for (size_t j = 0; j < w->n; j++)
+			if (j != a)
+				set_link(w, a, j, 0);
+		topology_changed(w);
+		break;
+	case SIM_OP_BLOCK:
+		if (a != b)
+			set_link(w, a, b, 0);
+		topology_changed(w);
+		break;
+	case SIM_OP_PARTITION:
+		for (size_t i = 0; i < w->n; i++)
+			for (size_t j = 0; j < w->n; j++)
+				if ((i < a) != (j < a))
+					w->link[i][j] = 0;
+		topology_changed(w);
+		break;
+	case SIM_OP_FREEZE:
+		if (!s->crashed)
+			s->frozen = 1;
+		topology_changed(w);
+		break;
+	case SIM_OP_THAW:
+		if (s->frozen) {
+			s->frozen = 0;
+			s->gathering = 1; /* its token is long gone: it forms a new membership */
+		}
+		topology_changed(w);
+		break;
+	case SIM_OP_HEAL:
+		for (size_t i = 0; i < w->n; i++) {
+			for (size_t j = 0; j < w->n; j++)
+				w->link[i][j] = i != j;
+			if (w->nodes[i].frozen) {
+				w->nodes[i].frozen = 0;
+				w->nodes[i].gathering = 1;
+			}
+		}
+		topology_changed(w);
+		break;
+	case SIM_OP_HEALTH_FAIL:
+	case SIM_OP_HEALTH_PASS:
+		s->healthy = op->kind == SIM_OP_HEALTH_PASS;
+		check.state = s->healthy ? WIRE_CHECK_PASSING : WIRE_CHECK_FAILING;
+		ev = (struct node_event){.kind = NODE_EV_HEALTH, .n_checks = 1, .checks = &check};
+		step(w, a, &ev);
+		break;
+	case SIM_OP_STANDBY:
+	case SIM_OP_UNSTANDBY:
+		ev = (struct node_event){.kind = NODE_EV_ADMIN, .admin = NODE_ADMIN_STANDBY,
+					 .node = w->nodelist.nodes[b].name, .on = op->kind == SIM_OP_STANDBY};
+		operator(w, a, &ev);
+		break;
+	case SIM_OP_SWITCHOVER:
+	case SIM_OP_UNPIN:
+		ev = (struct node_event){.kind = NODE_EV_ADMIN, .admin = NODE_ADMIN_PIN,
+					 .group = w->config->groups[op->b % SIM_GROUPS].name,
+					 .node = op->kind == SIM_OP_SWITCHOVER ? "" : NULL};
+		operator(w, a, &ev);
+		break;
+	case SIM_OP_STOP:
+		ev.kind = NODE_EV_SHUTDOWN;
+		step(w, a, &ev);
+		break;
+	case SIM_OP_START:
+		start_fomgr(w, a);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the invariants, after every event ---- */
+
+static int moving(const struct world *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snode *s = &w->nodes[i];
+		if (!s->fomgr_up)
+			continue;
+		for (size_t k = 0; k < TRANSITION_SLOTS; k++)
+			if (s->core->transition.groups[k].used && s->core->transition.groups[k].busy)
+				return 1;
+	}
+	return 0;
+}
+
+/* A quorate ring of nodes that reach each other, settled, with a node eligible
+ * for group g by what the operators and health say. */
+static int could_serve(const struct world *w, int g)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snode *s = &w->nodes[i];
+		const struct view_node *me;
+
+		if (!s->fomgr_up || !s->in_group || s->gathering || s->silent || s->frozen || s->withdrawn ||
+		    2 * popcount(s->members) <= w->n)
+			continue;
+		me = view_local(&s->core->view);
+		if (!me || wire_admin_standby(&s->core->admin, me->name))
+			continue;
+		if (g == 0 && !s->healthy)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+static int settled_one_ring(const struct world *w)
+{
+	uint64_t ring = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snode *s = &w->nodes[i];
+		if (!s->fomgr_up)
+			continue;
+		if (s->gathering || s->silent || s->frozen || s->distrust || (ring && s->ring != ring))
+			return 0;
+		ring = s->ring;
+	}
+	return ring != 0;
+}
+
+static void check(struct world *w)
+{
+	int clean = 1;
+
+	for (size_t i = 0; i < w->n; i++)
+		clean &= !w->nodes[i].silent;
+	for (int g = 0; g < SIM_GROUPS; g++) {
+		unsigned holders = 0;
+
+		for (size_t i = 0; i < w->n; i++)
+			holders += !w->nodes[i].crashed && w->nodes[i].present[g];
+		if (holders < 2)
+			w->dual_since[g] = 0;
+		else if (!w->dual_since[g])
+			w->dual_since[g] = w->now + 1;
+		if (w->dual_since[g] && w->now + 1 - w->dual_since[g] > DUAL_BOUND_US)
+			fail(w, "two holders of group %s for %.3f s", w->config->groups[g].name,
+			     (w->now + 1 - w->dual_since[g]) / 1e6);
+		if (holders || !clean || !could_serve(w, g))
+			w->orphan_since[g] = 0;
+		else if (!w->orphan_since[g])
+			w->orphan_since[g] = w->now + 1;
+		if (w->orphan_since[g] && w->now + 1 - w->orphan_since[g] > ORPHAN_BOUND_US &&
+		    w->now - w->calm_since > ORPHAN_BOUND_US)
+			fail(w, "group %s without a holder for %.3f s while a quorate healthy node could serve it",
+			     w->config->groups[g].name, (w->now + 1 - w->orphan_since[g]) / 1e6);
+	}
+	/* After the ring settled, every node carries the same operators' state. */
+	if (settled_one_ring(w) && !moving(w) && !w->n_held && w->now - w->calm_since > SETTLED_US &&
+	    w->now - w->last_ring_us > TC_US) {
+		const struct wire_admin *first = NULL;
+		for (size_t i = 0; i < w->n; i++) {
+			if (!w->nodes[i].fomgr_up)
+				continue;
+			if (!first)
+				first = &w->nodes[i].core->admin;
+			else if (!wire_admin_equal(first, &w->nodes[i].core->admin))
+				fail(w, "node%zu's admin state (epoch %llu) differs from the others' (epoch %llu) in a settled ring",
+				     i + 1, (unsigned long long)w->nodes[i].core->admin.epoch,
+				     (unsigned long long)first->epoch);
+		}
+	}
+}
+
+/* ---- the run ---- */
+
+static void handle(struct world *w, const struct sev *e)
+{
+	struct snode *s = &w->nodes[e->node];
+	struct node_event ev = {0};
+	int g;
+
+	switch (e->kind) {
+	case SEV_OP:
+		apply_op(w, e->op);
+		break;
+	case SEV_NETLINK: {
+		const struct config_group *cg = transition_group(&s->core->transition, e->slot);
+		if (!e->value && s->releasing)
+			s->releasing--;
+		if (s->crashed)
+			break;
+		g = cg ? group_index(cg->name) : -1;
+		if (g >= 0 && s->present[g] != e->value) {
+			s->present[g] = e->value;
+			s->expect_record[g] = e->value ? 1 : 2;
+		}
+		if (e->gen != s->instance)
+			break;
+		ev = (struct node_event){.kind = NODE_EV_NETLINK, .slot = e->slot};
+		step(w, e->node, &ev);
+		break;
+	}
+	case SEV_PROBE: {
+		const struct config_group *cg = transition_group(&s->core->transition, e->slot);
+		g = cg ? group_index(cg->name) : -1;
+		if (e->gen != s->instance || g < 0)
+			break;
+		ev = (struct node_event){.kind = NODE_EV_PROBE, .slot = e->slot, .value = others_answer(w, e->node, g)};
+		if (ev.value)
+			w->res->seen |= SIM_SEEN_DUAL_AVOIDED;
+		step(w, e->node, &ev);
+		break;
+	}
+	case SEV_TIMER:
+		if (e->gen != s->timer_gen[e->value])
+			break;
+		ev = (struct node_event){.kind = NODE_EV_TIMER, .value = e->value};
+		step(w, e->node, &ev);
+		break;
+	case SEV_DELIVER:
+		on_deliver(w, e->msg);
+		break;
+	case SEV_REFORM:
+		reform(w);
+		break;
+	case SEV_VQ:
+		if (s->ring != e->gen || s->crashed || s->frozen)
+			break;
+		s->vq_known = 1;
+		s->vq_quorate = 2 * popcount(s->members) > w->n;
+		report_quorum(w, e->node);
+		break;
+	case SEV_QUORUM:
+		report_quorum(w, e->node);
+		break;
+	case SEV_TICK:
+		tick(w, e->node);
+		break;
+	case SEV_LEAVE:
+		if (s->gathering || s->frozen)
+			break;
+		if (w->known_pid[e->node][e->slot] == e->gen)
+			cpg_leave(w, e->node, e->slot, e->value);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The switchover a membership change lands in. */
+static void note_interleavings(struct world *w, const struct sev *e)
+{
+	if (e->kind != SEV_OP || (e->op->kind != SIM_OP_CRASH && e->op->kind != SIM_OP_CUT))
+		return;
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snode *s = &w->nodes[i];
+		for (size_t k = 0; s->fomgr_up && k < TRANSITION_SLOTS; k++) {
+			const struct transition_group *tg = &s->core->transition.groups[k];
+			if (tg->used && (tg->busy || tg->waiting || (tg->want && tg->state == TRANSITION_IDLE)) &&
+			    tg->reason == TRANSITION_SWITCHOVER)
+				w->res->seen |= SIM_SEEN_MOVE_MEMBERSHIP;
+		}
+	}
+}
+
+static struct config *sim_config(size_t n, struct config_nodelist *nodes)
+{
+	char text[2048], prefer[256] = "", reverse[256] = "";
+	struct config_errors errors;
+	struct config *c;
+
+	nodes->n_nodes = n;
+	for (size_t i = 0; i < n; i++) {
+		nodes->nodes[i].nodeid = (uint32_t)i + 1;
+		snprintf(nodes->nodes[i].name, sizeof(nodes->nodes[i].name), "node%zu", i + 1);
+		snprintf(prefer + strlen(prefer), sizeof(prefer) - strlen(prefer), " node%zu", i + 1);
+		snprintf(reverse + strlen(reverse), sizeof(reverse) - strlen(reverse), " node%zu", n - i);
+	}
+	snprintf(text, sizeof(text),
+		 "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\nprefer =%s\n"
+		 "failback = auto\nfailback_delay = 2s\nchecks = web\n"
+		 "[group db]\ninterface = eth0\naddress = 198.51.100.20/24\naddress = 2001:db8::20/64\nprefer =%s\n"
+		 "failback = manual\n",
+		 prefer, reverse);
+	c = config_parse_buffer("sim.conf", text, strlen(text), nodes, &errors);
+	if (!c)
+		fprintf(stderr, "sim: config refused: %s\n", errors.n ? errors.errors[0].message : "?");
+	return c;
+}
+
+static void world_free(struct world *w)
+{
+	for (size_t i = 0; i < w->n_heap; i++)
+		free(w->heap[i].kind == SEV_DELIVER ? w->heap[i].msg : NULL);
+	for (size_t i = 0; i < w->n_held; i++)
+		free(w->held[i]);
+	for (size_t i = 0; i < w->n; i++) {
+		for (size_t k = 0; k < w->nodes[i].n_outbox; k++)
+			free(w->nodes[i].outbox[k]);
+	}
+	free(w->heap);
+	config_free(w->config);
+}
+
+void sim_run(const struct sim_options *opt, const struct sim_op *ops, size_t n_ops, struct sim_result *out)
+{
+	static struct world world;
+	static struct node *cores[SIM_MAX_NODES];
+	struct world *w = &world;
+
+	/* The cores are large (the view holds every node's last announce): kept from
+	 * one run to the next; node_init starts each afresh. */
+	for (size_t i = 0; i < SIM_MAX_NODES; i++)
+		if (!cores[i] && !(cores[i] = calloc(1, sizeof(*cores[i]))))
+			abort();
+	memset(w, 0, sizeof(*w));
+	memset(out, 0, sizeof(*out));
+	w->opt = opt;
+	w->res = out;
+	w->n = opt->n_nodes < 2 ? 2 : opt->n_nodes > SIM_MAX_NODES ? SIM_MAX_NODES : opt->n_nodes;
+	w->rng = opt->seed * 2654435761u + 1;
+	w->config = sim_config(w->n, &w->nodelist);
+	if (!w->config) {
+		fail(w, "config refused");
+		return;
+	}
+	config_cluster_digest(w->config, w->digest);
+	w->ring_seq = 1;
+	for (size_t i = 0; i < w->n; i++) {
+		struct snode *s = &w->nodes[i];
+		s->core = cores[i];
+		s->healthy = 1;
+		s->ring = 1;
+		s->members = (1u << w->n) - 1;
+		for (size_t j = 0; j < w->n; j++)
+			w->link[i][j] = i != j;
+	}
+	w->topology = topology(w);
+	for (size_t i = 0; i < w->n; i++) {
+		w->cur_alive[i] = w->prev_alive[i] = 1;
+		for (size_t j = 0; j < w->n; j++)
+			w->cur_link[i][j] = w->prev_link[i][j] = i != j;
+	}
+	for (size_t i = 0; i < w->n; i++)
+		start_fomgr(w, i);
+	for (size_t i = 0; i < w->n; i++)
+		schedule(w, 1000ull * (1 + rnd(w) % 100), SEV_TICK, i);
+	for (size_t k = 0; k < n_ops; k++)
+		schedule(w, 1000ull * ops[k].at_ms, SEV_OP, 0)->op = &ops[k];
+	while (w->n_heap && !w->stopped) {
+		struct sev e = pop(w);
+
+		if (e.at > 1000ull * opt->end_ms) {
+			if (e.kind == SEV_DELIVER)
+				free(e.msg);
+			break;
+		}
+		if (opt->max_steps && out->steps >= opt->max_steps)
+			break;
+		w->now = e.at;
+		note_interleavings(w, &e);
+		handle(w, &e);
+		if (!w->stopped)
+			check(w);
+	}
+	out->now_ms = w->now / 1000;
+	for (int g = 0; g < SIM_GROUPS; g++) {
+		out->holder[g] = -1;
+		for (size_t i = 0; i < w->n; i++)
+			if (!w->nodes[i].crashed && w->nodes[i].present[g])
+				out->holder[g] = out->holder[g] == -1 ? (int)i : -3;
+	}
+	world_free(w);
+}

@@ -1,0 +1,42 @@
+/* The simulated cluster: N nodes each running the real node core (fomgr/node.c)
+ * against a model of corosync (rings, agreed order, configuration changes,
+ * votequorum, the ring watch's answers, knet link states), a model kernel per
+ * node (addresses, ARP answers, netlink latency), a virtual clock and a client.
+ * Deterministic from a seed. After every step the invariants are checked; the
+ * first violation stops the run with a message. */
+#ifndef SIM_CLUSTER_H
+#define SIM_CLUSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "table.h"
+
+#define SIM_MAX_NODES 9
+#define SIM_GROUPS 2
+
+struct sim_options {
+	size_t n_nodes;        /* 2 to 9 */
+	uint64_t seed;         /* latencies, reply orders */
+	uint32_t end_ms;       /* virtual time to run until (after the last op: heal and settle) */
+	uint32_t netlink_ms;   /* 0: random 1-3 ms */
+	uint64_t max_steps;    /* stop after this many node steps (0: no limit) */
+	int verbose;           /* print every op and transition */
+};
+
+struct sim_result {
+	int failed;
+	char message[512];
+	uint64_t steps;      /* node_step calls */
+	uint64_t now_ms;     /* virtual time reached */
+	unsigned seen;       /* enum sim_seen */
+	int holder[SIM_GROUPS];            /* node index holding each group at the end, -1 none, -3 several */
+	char last_reason[SIM_GROUPS][32];  /* the reason of the last acquisition of each group */
+	unsigned stalls;
+	uint64_t transitions;
+};
+
+/* Runs ops (sorted by time) and returns what happened. */
+void sim_run(const struct sim_options *opt, const struct sim_op *ops, size_t n_ops, struct sim_result *out);
+
+#endif

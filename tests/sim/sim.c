@@ -1,0 +1,250 @@
+/* The cluster simulator's driver: random schedules of faults and operators'
+ * commands from seeds, run against N nodes of the real node core; a failing seed
+ * is shrunk to a minimal schedule and printed as a command that replays it.
+ *
+ *   sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--seconds S]
+ *   sim --seed S [--nodes N] [--ops "ms:kind:a:b,..."] [--verbose]
+ *   sim --expect-failure ...   (exit 0 only when some seed fails: for a broken core)
+ *   sim --keep-going ...       (count the failing seeds instead of stopping at the first)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster.h"
+#include "table.h"
+
+#define MAX_OPS 64
+#define SETTLE_MS 12000 /* after the last fault: heal, boot, start, and time to settle */
+
+struct schedule {
+	size_t n_nodes;
+	uint32_t end_ms;
+	size_t n_ops;
+	struct sim_op ops[MAX_OPS];
+};
+
+static uint64_t mix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static enum sim_op_kind draw_kind(uint64_t *r)
+{
+	unsigned total = 0, pick;
+
+	for (int k = 0; k < SIM_OP_KIND_MAX; k++)
+		total += sim_op_table[k].weight;
+	pick = (unsigned)(mix(r) % total);
+	for (int k = 0; k < SIM_OP_KIND_MAX; k++) {
+		if (pick < sim_op_table[k].weight)
+			return (enum sim_op_kind)k;
+		pick -= sim_op_table[k].weight;
+	}
+	return SIM_OP_HEAL;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct sim_op *x = a, *y = b;
+
+	return x->at_ms < y->at_ms ? -1 : x->at_ms > y->at_ms;
+}
+
+/* Every fault ends: links heal, nodes boot, fomgrs start, checks pass. */
+static void add_recovery(struct schedule *s, uint32_t at)
+{
+	s->ops[s->n_ops++] = (struct sim_op){at, SIM_OP_HEAL, 0, 0};
+	for (size_t i = 0; i < s->n_nodes && s->n_ops + 3 <= MAX_OPS; i++) {
+		s->ops[s->n_ops++] = (struct sim_op){at, SIM_OP_BOOT, (uint32_t)i, 0};
+		s->ops[s->n_ops++] = (struct sim_op){at, SIM_OP_START, (uint32_t)i, 0};
+		s->ops[s->n_ops++] = (struct sim_op){at, SIM_OP_HEALTH_PASS, (uint32_t)i, 0};
+	}
+	s->end_ms = at + SETTLE_MS;
+}
+
+static void random_schedule(uint64_t seed, size_t nodes, uint32_t span_ms, struct schedule *s)
+{
+	uint64_t r = seed ^ 0x5eed5eedull;
+	size_t n;
+
+	memset(s, 0, sizeof(*s));
+	s->n_nodes = nodes ? nodes : 2 + (size_t)(mix(&r) % 8);
+	n = 2 + (size_t)(mix(&r) % 7);
+	for (size_t k = 0; k < n; k++)
+		s->ops[s->n_ops++] = (struct sim_op){
+			.at_ms = 300 + (uint32_t)(mix(&r) % span_ms),
+			.kind = draw_kind(&r),
+			.a = (uint32_t)(mix(&r) % s->n_nodes),
+			.b = (uint32_t)(mix(&r) % s->n_nodes),
+		};
+	qsort(s->ops, s->n_ops, sizeof(s->ops[0]), by_time);
+	add_recovery(s, s->ops[s->n_ops - 1].at_ms + 1000);
+}
+
+static int parse_ops(const char *text, struct schedule *s)
+{
+	char buf[4096], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	s->n_ops = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char kind[32];
+		unsigned at, a, b;
+		int k;
+
+		if (sscanf(tok, "%u:%31[a-z-]:%u:%u", &at, kind, &a, &b) != 4 || (k = sim_op_parse(kind)) < 0 ||
+		    s->n_ops == MAX_OPS)
+			return -EINVAL;
+		s->ops[s->n_ops++] = (struct sim_op){at, (enum sim_op_kind)k, a, b};
+	}
+	qsort(s->ops, s->n_ops, sizeof(s->ops[0]), by_time);
+	return 0;
+}
+
+static void print_replay(uint64_t seed, const struct schedule *s)
+{
+	printf("replay: tests/sim/run --seed %llu --nodes %zu --end-ms %u --ops \"", (unsigned long long)seed,
+	       s->n_nodes, s->end_ms);
+	for (size_t k = 0; k < s->n_ops; k++)
+		printf("%s%u:%s:%u:%u", k ? "," : "", s->ops[k].at_ms, sim_op_str(s->ops[k].kind), s->ops[k].a,
+		       s->ops[k].b);
+	printf("\" --verbose\n");
+}
+
+static int run_schedule(uint64_t seed, const struct schedule *s, int verbose, struct sim_result *res)
+{
+	struct sim_options opt = {.n_nodes = s->n_nodes, .seed = seed, .end_ms = s->end_ms, .verbose = verbose};
+
+	sim_run(&opt, s->ops, s->n_ops, res);
+	return res->failed;
+}
+
+/* Drops ops one at a time while the run still fails: a minimal schedule. */
+static void shrink(uint64_t seed, struct schedule *s)
+{
+	struct sim_result res;
+	int progress = 1;
+
+	while (progress) {
+		progress = 0;
+		for (size_t k = 0; k < s->n_ops; k++) {
+			struct schedule t = *s;
+			memmove(&t.ops[k], &t.ops[k + 1], (t.n_ops - k - 1) * sizeof(t.ops[0]));
+			t.n_ops--;
+			if (run_schedule(seed, &t, 0, &res)) {
+				*s = t;
+				progress = 1;
+				k--;
+			}
+		}
+	}
+	run_schedule(seed, s, 0, &res);
+	printf("minimal schedule (%zu ops): %s\n", s->n_ops, res.message);
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t seeds = 1000, first = 1, steps_goal = 0, seed = 0, total_steps = 0, failures = 0, ran = 0;
+	size_t nodes = 0;
+	const char *ops = NULL;
+	int verbose = 0, expect_failure = 0, one = 0, keep_going = 0;
+	uint32_t span_ms = 8000, end_ms = 0;
+	unsigned seen = 0;
+	double t0 = seconds(), max_seconds = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : "";
+		if (!strcmp(argv[i], "--seeds"))
+			seeds = strtoull(v, NULL, 10), i++;
+		else if (!strcmp(argv[i], "--first-seed"))
+			first = strtoull(v, NULL, 10), i++;
+		else if (!strcmp(argv[i], "--steps"))
+			steps_goal = strtoull(v, NULL, 10), i++;
+		else if (!strcmp(argv[i], "--seed"))
+			seed = strtoull(v, NULL, 10), one = 1, i++;
+		else if (!strcmp(argv[i], "--nodes"))
+			nodes = strtoul(v, NULL, 10), i++;
+		else if (!strcmp(argv[i], "--ops"))
+			ops = v, i++;
+		else if (!strcmp(argv[i], "--end-ms"))
+			end_ms = (uint32_t)strtoul(v, NULL, 10), i++;
+		else if (!strcmp(argv[i], "--span-ms"))
+			span_ms = (uint32_t)strtoul(v, NULL, 10), i++;
+		else if (!strcmp(argv[i], "--seconds"))
+			max_seconds = strtod(v, NULL), i++;
+		else if (!strcmp(argv[i], "--verbose"))
+			verbose++;
+		else if (!strcmp(argv[i], "--expect-failure"))
+			expect_failure = 1;
+		else if (!strcmp(argv[i], "--keep-going"))
+			keep_going = 1;
+		else {
+			fprintf(stderr, "usage: sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--span-ms MS] "
+					"[--seconds S] [--seed S [--ops LIST] [--end-ms MS] [--verbose]] [--expect-failure] "
+					"[--keep-going]\n");
+			return 2;
+		}
+	}
+	if (nodes && (nodes < 2 || nodes > SIM_MAX_NODES)) {
+		fprintf(stderr, "sim: --nodes is 2 to %d\n", SIM_MAX_NODES);
+		return 2;
+	}
+	for (uint64_t k = 0; one ? k < 1 : (k < seeds || (steps_goal && total_steps < steps_goal)); k++) {
+		uint64_t s = one ? seed : first + k;
+		struct schedule sch;
+		struct sim_result res;
+
+		random_schedule(s, nodes, span_ms, &sch);
+		if (ops && parse_ops(ops, &sch) < 0) {
+			fprintf(stderr, "sim: bad --ops (ms:kind:a:b,...)\n");
+			return 2;
+		}
+		if (end_ms)
+			sch.end_ms = end_ms;
+		run_schedule(s, &sch, verbose, &res);
+		total_steps += res.steps;
+		seen |= res.seen;
+		ran++;
+		if (res.failed) {
+			failures++;
+			printf("seed %llu (%zu nodes) FAILED at %.3f s: %s\n", (unsigned long long)s, sch.n_nodes,
+			       res.now_ms / 1000.0, res.message);
+			if (keep_going)
+				continue;
+			if (!expect_failure) {
+				shrink(s, &sch);
+				print_replay(s, &sch);
+			}
+			break;
+		}
+		if (max_seconds && seconds() - t0 > max_seconds)
+			break;
+	}
+	{
+		double dt = seconds() - t0;
+		printf("sim: %llu seed(s), %llu steps in %.2f s (%.0f steps/s), %llu failure(s); interleavings seen:%s%s%s%s%s\n",
+		       (unsigned long long)ran, (unsigned long long)total_steps, dt, dt > 0 ? total_steps / dt : 0.,
+		       (unsigned long long)failures, seen & SIM_SEEN_MOVE_MEMBERSHIP ? " move+membership" : "",
+		       seen & SIM_SEEN_RELEASE_AT_RING ? " release+ring" : "",
+		       seen & SIM_SEEN_STALL_IN_FAILBACK ? " stall+failback" : "",
+		       seen & SIM_SEEN_WITHDRAWAL ? " withdrawal" : "", seen & SIM_SEEN_DUAL_AVOIDED ? " probe-answered" : "");
+	}
+	if (expect_failure)
+		return failures ? 0 : 1;
+	return failures ? 1 : 0;
+}
