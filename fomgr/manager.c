@@ -21,6 +21,7 @@
 #include "pairwatch.h"
 #include "fence.h"
 #include "placement.h"
+#include "qdevice.h"
 #include "ringwatch.h"
 #include "status.h"
 #include "transition.h"
@@ -77,6 +78,7 @@ struct manager {
 	ev_timer settle;             /* after a stall: how long a ring that held is awaited */
 	int fenced;                  /* released everything for a ring stall, not back yet */
 	struct pairwatch pairs;      /* bridge partitions: whether we withdrew from the ring */
+	struct qdevice_watch qdevice; /* the quorum device, as the ring watch reads it */
 	int withdraw_failed;         /* logged once */
 	ev_timer pair_tick;          /* the pair watch while corosync is silent */
 	uint64_t ring_stalls, withdrawals, isolations;
@@ -838,8 +840,14 @@ static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 {
 	struct manager *m = arg;
 
+	enum qdevice_event qe;
+
 	m->info = s->info;
 	update_reach(m, s);
+	qe = qdevice_watch_sample(&m->qdevice, &s->qdevice, s->at_us,
+				  qdevice_grace_ms(s->info.token_ms, s->info.consensus_ms));
+	if (qe != QDEVICE_EVENT_NONE)
+		audit(m, AUDITLOG_FINDING, qdevice_event_json(&m->qdevice, qe, s->at_us), s->at_us);
 	if (s->corosync_version[0] && strcmp(s->corosync_version, m->corosync_version) != 0) {
 		snprintf(m->corosync_version, sizeof(m->corosync_version), "%s", s->corosync_version);
 		if (m->audit)
@@ -1302,7 +1310,7 @@ json_t *manager_status(const struct manager *m)
 		.placement = &m->placement,
 		.transition = m->transition,
 		.joined = m->joined,
-		.two_node_no_tiebreaker = m->info.two_node && !m->info.has_qdevice,
+		.two_node_no_tiebreaker = qdevice_split_brain_risk(m->info.two_node, m->info.has_qdevice, &m->qdevice),
 		.corosync_crypto = m->info.crypto,
 		.health_stale = health_stale(m->health),
 		.expected_votes = m->info.expected_votes,
@@ -1327,6 +1335,7 @@ json_t *manager_status(const struct manager *m)
 		return json_pack("{s:i, s:b, s:s}", "schema_version", STATUS_SCHEMA_VERSION, "joined", 0, "state",
 				 "starting");
 	root = status_build(&in);
+	qdevice_status_json(&m->qdevice, clock_mono_us(), root);
 	if (m->audit)
 		json_object_set_new(root, "audit", audit_status_json(m->audit));
 	conflict_status_json(m->conflict, root);
