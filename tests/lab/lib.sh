@@ -105,9 +105,11 @@ has_warning() { # K ID
 	status_says "$1" "any(w.split(':')[0] == '$2' for w in st['warnings'])"
 }
 
-# One series of node K's /metrics, exactly as given ("fomgr_x{...} 1").
+# One series of node K's /metrics, exactly as given ("fomgr_x{...} 1"). Read whole
+# first: grep -q leaving early would fail curl's write (pipefail).
 metric_is() { # K LINE
-	lab_exec "node$1" curl -sf --max-time 5 http://127.0.0.1:9900/metrics | grep -qxF -- "$2"
+	local out
+	out=$(lab_exec "node$1" curl -sf --max-time 5 http://127.0.0.1:9900/metrics) && grep -qxF -- "$2" <<<"$out"
 }
 
 lab_dump_logs() {
