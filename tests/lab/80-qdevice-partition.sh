@@ -19,13 +19,9 @@ VIP=192.0.2.100
 # the survivor's corosync syncs and fomgr claims (test profile: token 600 ms).
 FAILOVER_S=25
 
-lab_init 80 2 test --qdevice
-for k in 1 2; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
-start_echo_all
-wait_for 15 holder_is $VIP node1 || fail "node1 never took $VIP: '$(holders $VIP)'"
-connected() { status_says "$1" "st['qdevice']['connected'] and st['qdevice']['algorithm'] == 'ffsplit'"; }
+qdevice_pair_start 80 $VIP
 for k in 1 2; do
-	wait_for 10 connected "$k" || fail "node$k's status does not show the device connected: $(ctl "$k" status --json)"
+	status_says "$k" "st['qdevice']['algorithm'] == 'ffsplit'" || fail "node$k: $(ctl "$k" status --json)"
 	has_warning "$k" split-brain-risk && fail "node$k warns of a split-brain risk with a device connected"
 	has_warning "$k" qdevice-disconnected && fail "node$k warns of a disconnected device: $(ctl "$k" status)"
 	ctl "$k" status | grep -q '^qdevice net ffsplit  witness 198.51.100.250  CONNECTED  votes 1' ||

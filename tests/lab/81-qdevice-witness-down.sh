@@ -14,12 +14,7 @@ source "$(dirname "$0")/lib.sh"
 need_status_tools
 VIP=192.0.2.100
 
-lab_init 81 2 test --qdevice
-for k in 1 2; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
-start_echo_all
-wait_for 15 holder_is $VIP node1 || fail "node1 never took $VIP: '$(holders $VIP)'"
-connected() { status_says "$1" "st['qdevice']['connected']"; }
-wait_for 10 connected 1 && wait_for 10 connected 2 || fail "the device is not connected at the start"
+qdevice_pair_start 81 $VIP
 sampler_start $VIP
 sleep 1
 moves_before=$(cat "$LAB_STATE"/node*/fomgr.log | grep -c 'transition group=')
@@ -68,7 +63,7 @@ log "witness back: $(holders $VIP) alone holds $VIP (node1 '$(membership node1)'
 lab unblock "$LAB_ID" 1 2 >/dev/null
 lab wait-quorum "$LAB_ID" all --timeout 30 >/dev/null
 lab wait-qdevice "$LAB_ID" all --timeout 30 >/dev/null
-cleared() { ! has_warning "$1" qdevice-disconnected && connected "$1"; }
+cleared() { ! has_warning "$1" qdevice-disconnected && qdevice_connected "$1"; }
 for k in 1 2; do
 	wait_for 20 cleared "$k" || fail "node$k still warns: $(ctl "$k" status)"
 	metric_is "$k" 'fomgr_warning{warning="qdevice-disconnected"} 0' || fail "node$k: the warning's metric is not 0"

@@ -112,6 +112,24 @@ metric_is() { # K LINE
 	out=$(lab_exec "node$1" curl -sf --max-time 5 http://127.0.0.1:9900/metrics) && grep -qxF -- "$2" <<<"$out"
 }
 
+# Two nodes with a witness (lab up --qdevice), fomgr and fo-echo on both, node1
+# holding VIP and both showing the device connected in their status.
+qdevice_pair_start() { # ID VIP
+	local k
+	lab_init "$1" 2 test --qdevice
+	for k in 1 2; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
+	start_echo_all
+	wait_for 15 holder_is "$2" node1 || fail "node1 never took $2: '$(holders "$2")'"
+	for k in 1 2; do
+		wait_for 10 qdevice_connected "$k" ||
+			fail "node$k's status does not show the device connected: $(ctl "$k" status --json)"
+	done
+}
+
+qdevice_connected() { # K
+	status_says "$1" "st['qdevice']['connected']"
+}
+
 lab_dump_logs() {
 	local f
 	[[ -d $LAB_STATE ]] || return 0
