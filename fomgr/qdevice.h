@@ -79,7 +79,8 @@ json_t *qdevice_event_json(const struct qdevice_watch *w, enum qdevice_event ev,
 void qdevice_status_json(const struct qdevice_watch *w, uint64_t now_us, json_t *status);
 /* two_node keeps both halves of a partition quorate: the split-brain risk, unless
  * a device is configured (has_qdevice, cmap at start; the watch's reading once
- * one came) and not lost. */
+ * one came) and not lost. corosync 3.1 refuses two_node together with a device,
+ * so in practice this is two_node without one. */
 int qdevice_split_brain_risk(int two_node, int has_qdevice, const struct qdevice_watch *w);
 
 #endif
