@@ -39,7 +39,7 @@ t_cut=$(now_ms)
 lab block "$LAB_ID" 1 2 >/dev/null
 split() { quorate_with node1 1 && inquorate node2; }
 wait_for 30 split || fail "no partition: node1 '$(membership node1)', node2 '$(membership node2)'"
-log "partition: node1 '$(membership node1)', node2 '$(membership node2)' ($((($(now_ms) - t_cut))) ms)"
+log "partition: node1 '$(membership node1)', node2 '$(membership node2)' ($(($(now_ms) - t_cut)) ms)"
 wait_for 20 holder_is $VIP node1 || fail "after the partition $VIP is held by '$(holders $VIP)', expected node1"
 who=$(client_reach $VIP "$LAB_ECHO_PORT") || fail "the client is not answered during the partition"
 [[ $who == node1 ]] || fail "the client is answered by $who during the partition, expected node1"

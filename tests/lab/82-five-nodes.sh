@@ -42,6 +42,7 @@ placed() {
 held() { local g; for ((g = 1; g <= N; g++)); do echo -n "g$g=$(holders "$(vip $g)") "; done; }
 wait_for 30 placed node1 node2 node3 node4 node5 || fail "not one group per node: $(held)"
 log "one group per node: $(held)"
+# shellcheck disable=SC2046 # one argument per VIP
 sampler_start $(for ((g = 1; g <= N; g++)); do vip $g; done)
 sleep 1
 
