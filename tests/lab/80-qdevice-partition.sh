@@ -6,7 +6,9 @@
 #   1. The two nodes cannot hear each other, both still reach the witness: qnetd
 #      gives its vote to one side (ffsplit's tie-breaker, the lowest nodeid:
 #      node1, the holder), which keeps the VIP; node2 has no quorum and never
-#      claims it; the client is answered by node1 throughout.
+#      claims it; the client is answered by node1 throughout. Again with node2
+#      holding (moved there): the holder is on the losing side, releases, and
+#      node1 takes over.
 #   2. The holder cut off from everything, the witness included: node2 gets the
 #      vote once qnetd gives up on node1 (its dead-peer detection), node1 has no
 #      quorum and releases, node2 takes over; failback once node1 is back.
@@ -52,6 +54,24 @@ lab unblock "$LAB_ID" 1 2 >/dev/null
 lab wait-quorum "$LAB_ID" all --timeout 30 >/dev/null
 lab wait-qdevice "$LAB_ID" all --timeout 30 >/dev/null
 wait_for 20 holder_is $VIP node1 || fail "after the heal $VIP is held by '$(holders $VIP)'"
+
+# 1b. The same partition with node2 holding (an operator moved the VIP there):
+# qnetd still gives its vote to node1's side, so the holder is on the losing side
+# and must release while node1 claims.
+ctl 1 vip move vip --to node2 --wait 10 >/dev/null || fail "vip move to node2 failed"
+wait_for 10 holder_is $VIP node2 || fail "after the move $VIP is held by '$(holders $VIP)'"
+sleep 1
+lab block "$LAB_ID" 1 2 >/dev/null
+wait_for 30 split || fail "no partition: node1 '$(membership node1)', node2 '$(membership node2)'"
+wait_for 20 holder_is $VIP node1 || fail "the holder on the losing side: $VIP held by '$(holders $VIP)', expected node1"
+grep -q 'transition group=vip from=node2 to=none reason=' "$LAB_STATE/node2/fomgr.log" ||
+	fail "node2 logged no release"
+log "holder on the losing side: node2 released, node1 (with the vote) holds $VIP"
+lab unblock "$LAB_ID" 1 2 >/dev/null
+lab wait-quorum "$LAB_ID" all --timeout 30 >/dev/null
+lab wait-qdevice "$LAB_ID" all --timeout 30 >/dev/null
+ctl 1 vip clear vip >/dev/null || fail "vip clear failed"
+wait_for 20 holder_is $VIP node1 || fail "after the heal and the clear $VIP is held by '$(holders $VIP)'"
 t_heal1=$(now_ms)
 
 # 2. The holder cut off from everything (its links to node2 and to the witness).
