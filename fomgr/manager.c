@@ -839,7 +839,6 @@ static void update_reach(struct manager *m, const struct ringwatch_sample *s)
 static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 {
 	struct manager *m = arg;
-
 	enum qdevice_event qe;
 
 	m->info = s->info;
