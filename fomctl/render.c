@@ -144,6 +144,19 @@ static void render_transitions(FILE *out, const json_t *st)
 	}
 }
 
+/* One line under the header when corosync has a quorum device:
+ *   qdevice net ffsplit  witness 198.51.100.250  CONNECTED  votes 1 */
+static void render_qdevice(FILE *out, const json_t *q)
+{
+	if (!json_is_true(json_object_get(q, "configured")))
+		return;
+	fprintf(out, "qdevice %s %s  witness %s  %s  votes %lld  (alive %s, voting %s, for %llds)\n", s_or(q, "model", "?"),
+		s_or(q, "algorithm", "?"), s_or(q, "host", "?"),
+		json_is_true(json_object_get(q, "connected")) ? "CONNECTED" : "NOT CONNECTED",
+		(long long)json_integer_value(json_object_get(q, "votes")), yes_no(q, "alive"), yes_no(q, "voting"),
+		(long long)json_integer_value(json_object_get(q, "since_ms")) / 1000);
+}
+
 void render_status(FILE *out, const json_t *st)
 {
 	const json_t *w, *admin = json_object_get(st, "admin");
@@ -173,6 +186,7 @@ void render_status(FILE *out, const json_t *st)
 		fprintf(out, "  standby: %s", standby);
 	}
 	fprintf(out, "\n");
+	render_qdevice(out, json_object_get(st, "qdevice"));
 	render_nodes(out, st);
 	render_groups(out, st);
 	render_transitions(out, st);

@@ -22,6 +22,7 @@
 #include "netstate.h"
 #include "node.h"
 #include "placement.h"
+#include "qdevice.h"
 #include "ringwatch.h"
 #include "status.h"
 #include "transition.h"
@@ -81,6 +82,7 @@ struct manager {
 	uint64_t withdrawals;
 	ev_timer pair_tick; /* the pair watch while corosync is silent */
 	struct wire_netstate netstate; /* the audit's part, as the core last had it */
+	struct qdevice_watch qdevice; /* the quorum device, as the ring watch reads it */
 	ev_timer audit_start;
 	int audit_failed; /* logged once per failure streak */
 	uint64_t refused_messages;
@@ -830,9 +832,14 @@ static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 	static struct node_links l;
 	struct node_event ev = {.kind = NODE_EV_RING_SAMPLE, .links = &l};
 	int version = s->corosync_version[0] && strcmp(s->corosync_version, m->node->corosync_version) != 0;
+	enum qdevice_event qe;
 
 	links_of(m, s, &l);
 	feed(m, &ev);
+	qe = qdevice_watch_sample(&m->qdevice, &s->qdevice, s->at_us,
+				  qdevice_grace_ms(s->info.token_ms, s->info.consensus_ms));
+	if (qe != QDEVICE_EVENT_NONE)
+		audit(m, AUDITLOG_FINDING, qdevice_event_json(&m->qdevice, qe, s->at_us), s->at_us);
 	if (version && m->audit)
 		audit_set_corosync(m->audit, m->node->corosync_digest, m->node->corosync_version);
 }
@@ -1313,7 +1320,7 @@ json_t *manager_status(const struct manager *m)
 		.placement = &node->placement,
 		.transition = &node->transition,
 		.joined = node->joined,
-		.two_node_no_tiebreaker = node->info.two_node && !node->info.has_qdevice,
+		.two_node_no_tiebreaker = qdevice_split_brain_risk(node->info.two_node, node->info.has_qdevice, &m->qdevice),
 		.corosync_crypto = node->info.crypto,
 		.health_stale = health_stale(m->health),
 		.expected_votes = node->info.expected_votes,
@@ -1332,6 +1339,7 @@ json_t *manager_status(const struct manager *m)
 	};
 	in.ring = m->ringwatch ? &ring : NULL;
 	root = status_build(&in);
+	qdevice_status_json(&m->qdevice, clock_mono_us(), root);
 	if (m->audit)
 		json_object_set_new(root, "audit", audit_status_json(m->audit));
 	conflict_status_json(m->conflict, root);

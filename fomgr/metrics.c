@@ -106,6 +106,38 @@ static void warning_metrics(struct promtext *t, const json_t *warnings)
 	}
 }
 
+/* The quorum device, once the ring watch has read corosync's settings: whether
+ * there is one and it votes here for everyone; the rest only when there is one. */
+static void qdevice_metrics(struct promtext *t, const json_t *q)
+{
+	static const char *const rows[][4] = {
+		/* name, type, status key, help */
+		{"fomgr_qdevice_configured", "gauge", "configured", "1 when corosync has a quorum device (quorum.device)."},
+		{"fomgr_qdevice_connected", "gauge", "connected",
+		 "1 while this node's corosync-qdevice is alive and casts the device's vote (votequorum)."},
+		{"fomgr_qdevice_votes", "gauge", "votes", "Votes the quorum device carries."},
+		{"fomgr_qdevice_losses_total", "counter", "losses",
+		 "Times the quorum device stayed disconnected longer than the grace (qdevice-disconnected)."},
+	};
+	char model[64], algorithm[64], host[128];
+
+	for (size_t i = 0; q && i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const json_t *v = json_object_get(q, rows[i][2]);
+
+		if (!v)
+			break; /* no device: configured and connected only */
+		promtext_family(t, rows[i][0], rows[i][1], rows[i][3]);
+		promtext_add(t, "%s %lld\n", rows[i][0], json_is_boolean(v) ? (long long)json_is_true(v) : jint(q, rows[i][2]));
+	}
+	if (!jbool(q, "configured"))
+		return;
+	promtext_family(t, "fomgr_qdevice_info", "gauge", "The quorum device's model, algorithm and witness.");
+	promtext_add(t, "fomgr_qdevice_info{model=\"%s\",algorithm=\"%s\",host=\"%s\"} 1\n",
+		     promtext_label(jstr(q, "model"), model, sizeof(model)),
+		     promtext_label(jstr(q, "algorithm"), algorithm, sizeof(algorithm)),
+		     promtext_label(jstr(q, "host"), host, sizeof(host)));
+}
+
 static void cluster_metrics(struct promtext *t, const json_t *st)
 {
 	char buf[256];
@@ -145,6 +177,7 @@ static void cluster_metrics(struct promtext *t, const json_t *st)
 				"Times this node released everything because its links reached no majority.");
 		promtext_add(t, "fomgr_ring_isolations_total %lld\n", jint(ring, "isolations"));
 	}
+	qdevice_metrics(t, json_object_get(st, "qdevice"));
 	promtext_family(t, "fomgr_config_reload_refused", "gauge",
 			"1 while the latest reload was refused (the running configuration is kept).");
 	promtext_add(t, "fomgr_config_reload_refused %d\n", jbool(json_object_get(st, "reload"), "refused"));

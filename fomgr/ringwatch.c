@@ -165,7 +165,7 @@ static uint64_t ctxt_switches(pid_t pid)
 }
 
 /* One round: 0 and a filled sample when corosync answered. */
-static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct ringwatch_sample *s)
+static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct qdevice_reader *qdev, struct ringwatch_sample *s)
 {
 	int rc = 0;
 
@@ -180,11 +180,13 @@ static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct ringwatch_samp
 		rc = -ENOTCONN;
 	if (rc < 0) {
 		close_handles(icmap, stats);
+		qdevice_reader_close(qdev);
 		return rc;
 	}
 	if (cmap_get_uint16(*icmap, "totem.interface.0.mcastport", &s->knet_port) != CS_OK)
 		s->knet_port = 5405;
 	read_links(*stats, *icmap, s);
+	qdevice_read(qdev, *icmap, s->local_nodeid, clock_mono_us(), &s->qdevice);
 	s->at_us = clock_mono_us();
 	return 0;
 }
@@ -219,6 +221,7 @@ static void *thread_main(void *arg)
 {
 	struct ringwatch *w = arg;
 	cmap_handle_t icmap = 0, stats = 0;
+	struct qdevice_reader qdev = {0};
 	char version[sizeof(((struct ringwatch_sample *)0)->corosync_version)] = "";
 
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
@@ -226,7 +229,7 @@ static void *thread_main(void *arg)
 		struct ringwatch_sample s;
 		struct timespec until;
 		cmap_handle_t before = icmap;
-		int ok = ask(&icmap, &stats, &s) == 0;
+		int ok = ask(&icmap, &stats, &qdev, &s) == 0;
 		uint32_t period;
 
 		if (icmap != before) {
@@ -259,6 +262,7 @@ static void *thread_main(void *arg)
 		pthread_mutex_unlock(&w->sh.lock);
 	}
 	close_handles(&icmap, &stats);
+	qdevice_reader_close(&qdev);
 	return NULL;
 }
 

@@ -3,7 +3,8 @@
  * none came for longer than the stall bound, corosync is frozen or stalled and the
  * caller must give up its addresses before the peers, who need token + consensus
  * to evict this node, take them over. The same thread reads what would otherwise
- * block the loop: corosync's timers, votes and each peer's knet link state. */
+ * block the loop: corosync's timers, votes, each peer's knet link state and the
+ * quorum device's state. */
 #ifndef FOMGR_RINGWATCH_H
 #define FOMGR_RINGWATCH_H
 
@@ -12,6 +13,7 @@
 
 #include "config.h"
 #include "membership.h"
+#include "qdevice.h"
 
 #define RINGWATCH_ADDRS 4 /* ring0_addr .. ring3_addr */
 #define RINGWATCH_ADDR_MAX 64
@@ -30,6 +32,7 @@ struct ringwatch_sample {
 	uint32_t local_nodeid;
 	uint16_t knet_port; /* totem.interface.0.mcastport, 5405 by default */
 	char corosync_version[32]; /* `corosync -v`, read once per connection (WIRE_VERSION_STR_MAX) */
+	struct qdevice_info qdevice; /* the quorum device, when one is configured */
 	size_t n_links; /* peers of the nodelist (not this node) */
 	struct ringwatch_link links[CONFIG_MAX_NODES];
 };

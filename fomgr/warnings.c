@@ -8,6 +8,7 @@ const char *const warnings_ids[] = {
 	"no-quorum",       "no-holder",   "all-standby",   "split-brain-risk", "drift",
 	"audit-findings",  "health-agent-stale", "vip-conflict", "not-joined", "ring-stall",
 	"isolated",        "withdrawn",   "mixed-versions", "corosync-without-crypto", "reload-refused",
+	"qdevice-disconnected",
 };
 const size_t warnings_n_ids = sizeof(warnings_ids) / sizeof(warnings_ids[0]);
 

@@ -10,7 +10,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* Every warning id fomgr may raise, here and in status.c, conflict.c, reload.c:
+/* Every warning id fomgr may raise, here and in status.c, conflict.c, reload.c,
+ * qdevice.c:
  * /metrics prints each, 0 when not in force, so an alert needs no absent(). */
 extern const char *const warnings_ids[];
 extern const size_t warnings_n_ids;

@@ -9,6 +9,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
  libssl-dev libgnutls28-dev libcmocka-dev libinih-dev libjansson-dev libmicrohttpd-dev libsystemd-dev systemd
  libnftables-dev nftables
  corosync libcpg-dev libvotequorum-dev libcmap-dev libquorum-dev libcorosync-common-dev
+ corosync-qnetd corosync-qdevice libnss3-tools
  iproute2 iputils-ping iputils-arping procps psmisc util-linux
  keepalived haproxy curl openssl python3 python3-jsonschema wrk
  scdoc dpkg-dev debhelper lintian debootstrap systemd-container"
@@ -24,7 +25,7 @@ if [ -n "$missing" ]; then
 fi
 # The packaged daemons must not run in the root namespace: the lab starts its own.
 if [ -d /run/systemd/system ]; then
-	for svc in corosync keepalived haproxy; do
+	for svc in corosync corosync-qnetd corosync-qdevice keepalived haproxy; do
 		systemctl disable --now "$svc" >/dev/null 2>&1 || true
 	done
 fi

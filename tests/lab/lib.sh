@@ -73,7 +73,7 @@ need_status_tools() {
 	$PY -c 'import jsonschema' || fail "python3-jsonschema is not installed (scripts/install-deps.sh)"
 }
 
-lab_init() { # ID N [default|test|fast], test by default
+lab_init() { # ID N [default|test|fast [--qdevice]], test by default
 	[[ $(id -u) == 0 ]] || fail "lab tests run as root"
 	LAB_ID=$1
 	LAB_N=$2
@@ -83,9 +83,51 @@ lab_init() { # ID N [default|test|fast], test by default
 	trap 'exit 143' TERM
 	# A lab left over by a crashed run of this test goes first; down is always safe.
 	lab down "$LAB_ID" >/dev/null
-	log "lab up $LAB_ID: $LAB_N nodes, corosync profile ${3:-test}"
-	lab up "$LAB_ID" "$LAB_N" --corosync-profile "${3:-test}" >/dev/null
+	log "lab up $LAB_ID: $LAB_N nodes, corosync profile ${3:-test}${4:+ $4}"
+	lab up "$LAB_ID" "$LAB_N" --corosync-profile "${3:-test}" "${@:4}" >/dev/null
 	log "$(lab wait-quorum "$LAB_ID" all --timeout 30)"
+	[[ ${4:-} != --qdevice ]] || log "$(lab wait-qdevice "$LAB_ID" all --timeout 30)"
+}
+
+# The status document of node K's fomgr (fomctl status --json; need_status_tools),
+# checked against the schema; PYEXPR is then evaluated on it (as st) and decides.
+status_says() { # K PYEXPR
+	ctl "$1" status --json 2>/dev/null | "$PY" -c '
+import json, sys
+from jsonschema import Draft202012Validator
+st = json.load(sys.stdin)
+Draft202012Validator(json.load(open(sys.argv[1]))).validate(st)
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$SCHEMA" "$2"
+}
+
+# True when node K's status carries a warning with that id.
+has_warning() { # K ID
+	status_says "$1" "any(w.split(':')[0] == '$2' for w in st['warnings'])"
+}
+
+# One series of node K's /metrics, exactly as given ("fomgr_x{...} 1"). Read whole
+# first: grep -q leaving early would fail curl's write (pipefail).
+metric_is() { # K LINE
+	local out
+	out=$(lab_exec "node$1" curl -sf --max-time 5 http://127.0.0.1:9900/metrics) && grep -qxF -- "$2" <<<"$out"
+}
+
+# Two nodes with a witness (lab up --qdevice), fomgr and fo-echo on both, node1
+# holding VIP and both showing the device connected in their status.
+qdevice_pair_start() { # ID VIP
+	local k
+	lab_init "$1" 2 test --qdevice
+	for k in 1 2; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
+	start_echo_all
+	wait_for 15 holder_is "$2" node1 || fail "node1 never took $2: '$(holders "$2")'"
+	for k in 1 2; do
+		wait_for 10 qdevice_connected "$k" ||
+			fail "node$k's status does not show the device connected: $(ctl "$k" status --json)"
+	done
+}
+
+qdevice_connected() { # K
+	status_says "$1" "st['qdevice']['connected']"
 }
 
 lab_dump_logs() {
