@@ -102,7 +102,7 @@ struct config {
 	uint32_t garp_interval_ms;        /* garp_interval, default 200 */
 	uint32_t arp_probe_ms;            /* arp_probe: before a graceful IPv4 claim, default 20; 0 off */
 	int require_crypto;               /* require_crypto = yes|no (default no: warn only) */
-	/* operators and monitoring: control.c, status_http.c, hooks.c */
+	/* operators and monitoring: control_socket.c, status_http.c, hooks.c */
 	char control_socket[108];         /* control_socket, default <runtime_dir>/control.sock */
 	char admin_group[CONFIG_NAME_MAX]; /* admin_group: may change state; "" none (root only) */
 	char view_group[CONFIG_NAME_MAX]; /* view_group: may read status and events; "" none */
