@@ -814,7 +814,7 @@ static void tick(struct world *w, size_t i)
 static void start_fomgr(struct world *w, size_t i)
 {
 	struct snode *s = &w->nodes[i];
-	struct wire_check check = {.name = "web", .state = s->healthy ? WIRE_CHECK_PASSING : WIRE_CHECK_FAILING};
+	struct wire_check check = {.name = "web", .state = s->healthy ? CHECK_PASSING : CHECK_FAILING};
 	uint32_t ids[SIM_MAX_NODES];
 	size_t n_ids = 0;
 
@@ -974,7 +974,7 @@ static void apply_op(struct world *w, const struct sim_op *op)
 	case SIM_OP_HEALTH_FAIL:
 	case SIM_OP_HEALTH_PASS:
 		s->healthy = op->kind == SIM_OP_HEALTH_PASS;
-		check.state = s->healthy ? WIRE_CHECK_PASSING : WIRE_CHECK_FAILING;
+		check.state = s->healthy ? CHECK_PASSING : CHECK_FAILING;
 		ev = (struct node_event){.kind = NODE_EV_HEALTH, .n_checks = 1, .checks = &check};
 		step(w, a, &ev);
 		break;

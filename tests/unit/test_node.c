@@ -130,7 +130,7 @@ static void test_conflict(void **state)
 
 static void test_announce_failed_resends(void **state)
 {
-	static const struct wire_check check = {.name = "x", .state = WIRE_CHECK_PASSING};
+	static const struct wire_check check = {.name = "x", .state = CHECK_PASSING};
 
 	(void)state;
 	step((struct node_event){.kind = NODE_EV_HEALTH});
