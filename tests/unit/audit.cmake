@@ -16,7 +16,8 @@ if(NOT TARGET PkgConfig::NFT)
   pkg_check_modules(NFT IMPORTED_TARGET libnftables)
 endif()
 if(CMOCKA_FOUND AND TARGET PkgConfig::NFT)
-  set(FO_AUDIT_SRC ${CMAKE_SOURCE_DIR}/fomgr/auditlog.c ${CMAKE_SOURCE_DIR}/fomgr/config.c)
+  set(FO_AUDIT_SRC ${CMAKE_SOURCE_DIR}/fomgr/auditlog.c ${CMAKE_SOURCE_DIR}/fomgr/config.c
+      ${CMAKE_SOURCE_DIR}/fomgr/nlerr.c)
   add_executable(test_audit unit/test_audit.c ${FO_AUDIT_SRC} ${CMAKE_SOURCE_DIR}/fomgr/netstate.c)
   add_executable(test_netstate unit/test_netstate.c ${FO_AUDIT_SRC} ${CMAKE_SOURCE_DIR}/fomgr/audit.c)
   foreach(t test_audit test_netstate)
@@ -32,7 +33,7 @@ endif()
 if(TARGET PkgConfig::NFT)
   add_executable(audit-tool bench/audit-tool.c ${CMAKE_SOURCE_DIR}/fomgr/audit.c
                  ${CMAKE_SOURCE_DIR}/fomgr/auditlog.c ${CMAKE_SOURCE_DIR}/fomgr/netstate.c
-                 ${CMAKE_SOURCE_DIR}/fomgr/config.c)
+                 ${CMAKE_SOURCE_DIR}/fomgr/config.c ${CMAKE_SOURCE_DIR}/fomgr/nlerr.c)
   target_include_directories(audit-tool PRIVATE ${CMAKE_SOURCE_DIR}/fomgr)
   target_link_libraries(audit-tool PRIVATE fo_common PkgConfig::SSL PkgConfig::JANSSON PkgConfig::NL
                         PkgConfig::CORO PkgConfig::NFT PkgConfig::INIH)
