@@ -12,7 +12,6 @@
 #include "fo/name.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define NAME_RULE "1 to 63 of A-Z a-z 0-9 _ . -"
 
 
 static const char *const cmd_names[CONTROL_CMD_MAX] = {

@@ -120,7 +120,7 @@ static void apply_operator_keys(struct daemon *d, const struct config *next)
 static int do_reload(void *arg, char *detail, size_t size)
 {
 	struct daemon *d = arg;
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	struct config *next;
 	char why[300];
 	int rc, audited = 0;
@@ -129,7 +129,7 @@ static int do_reload(void *arg, char *detail, size_t size)
 	/* The hook is checked first: a refused hook refuses the whole reload. */
 	next = config_load(d->config_path, NULL, &errors);
 	if (!next) {
-		config_errors_format(&errors, d->config_path, detail, size);
+		cfgfile_errors_format(&errors, d->config_path, detail, size);
 		rc = -EINVAL;
 	} else if (next->notify_hook[0] && hooks_check_path(next->notify_hook, why, sizeof(why)) < 0) {
 		snprintf(detail, size, "%s: notify_hook %s: %s\n", d->config_path, next->notify_hook, why);

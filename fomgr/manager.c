@@ -869,12 +869,12 @@ static const struct membership_ops membership_ops = {
 
 static struct config *load_config(const char *path, const struct config_nodelist *nodes)
 {
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	char buf[8192];
 	struct config *c = config_load(path, nodes, &errors);
 
 	if (!c)
-		log_err("configuration refused:\n%s", config_errors_format(&errors, path, buf, sizeof(buf)));
+		log_err("configuration refused:\n%s", cfgfile_errors_format(&errors, path, buf, sizeof(buf)));
 	return c;
 }
 

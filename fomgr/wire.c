@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "fo/name.h"
+
 /* Layout: magic u32, version u8, type u8, reserved u16, length u32 (whole message),
  * then for an announce: seq u64, flags u32, digest[32], version (string), held
  * (list), ready (list), checks (u16 count, then string + state u8 each), then
@@ -161,31 +163,32 @@ static uint64_t get_uint(struct rbuf *r, size_t bytes)
 	return v;
 }
 
-static int name_char_ok(uint8_t c)
+static int printable(const char *s, size_t n)
 {
-	return c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return 0;
+	return 1;
 }
 
-/* Names are restricted to the characters config accepts; the version string to
- * printable ASCII. Either way a peer cannot inject control characters into logs. */
+/* Names follow the one name rule (name_valid); the version strings are printable
+ * ASCII. Either way a peer cannot inject control characters into logs. */
 static void get_str(struct rbuf *r, char *dst, size_t max, int is_name)
 {
 	size_t n = (size_t)get_uint(r, 1);
+	char s[UINT8_MAX + 1];
 
-	if (r->err || n >= max || n > r->len - r->off || (is_name && n == 0)) {
+	if (r->err || n >= max || n > r->len - r->off) {
 		r->err = -EBADMSG;
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = r->p[r->off + i];
-		if (is_name ? !name_char_ok(c) : (c < 0x20 || c > 0x7e)) {
-			r->err = -EBADMSG;
-			return;
-		}
+	memcpy(s, r->p + r->off, n);
+	s[n] = '\0';
+	if (is_name ? strlen(s) != n || !name_valid(s, max) : !printable(s, n)) {
+		r->err = -EBADMSG;
+		return;
 	}
-	memcpy(dst, r->p + r->off, n);
-	dst[n] = '\0';
+	memcpy(dst, s, n + 1);
 	r->off += n;
 }
 

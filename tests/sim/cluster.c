@@ -1193,7 +1193,7 @@ static void note_interleavings(struct world *w, const struct sev *e)
 static struct config *sim_config(size_t n, struct config_nodelist *nodes)
 {
 	char text[2048], prefer[256] = "", reverse[256] = "";
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	struct config *c;
 
 	nodes->n_nodes = n;
@@ -1211,7 +1211,7 @@ static struct config *sim_config(size_t n, struct config_nodelist *nodes)
 		 prefer, reverse);
 	c = config_parse_buffer("sim.conf", text, strlen(text), nodes, &errors);
 	if (!c)
-		fprintf(stderr, "sim: config refused: %s\n", errors.n ? errors.errors[0].message : "?");
+		fprintf(stderr, "sim: config refused: %s\n", errors.n ? errors.items[0].message : "?");
 	return c;
 }
 

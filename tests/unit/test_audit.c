@@ -27,11 +27,11 @@ static struct sockdiag_listener listener(int proto, const char *addr, uint16_t p
 
 static struct config *parse(const char *text)
 {
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	struct config *c = config_parse_buffer("t.conf", text, strlen(text), NULL, &errors);
 
 	if (!c)
-		print_message("%s: %s\n", text, errors.errors[0].message);
+		print_message("%s: %s\n", text, errors.items[0].message);
 	assert_non_null(c);
 	return c;
 }

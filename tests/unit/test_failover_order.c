@@ -234,7 +234,7 @@ static void run_loop(void)
 static int setup(void **state)
 {
 	struct config_nodelist nodes = {.n_nodes = 3, .nodes = {{1, "node1"}, {2, "node2"}, {3, "node3"}}};
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	const uint32_t ring[] = {1, 2, 3};
 	char text[1024];
 
@@ -254,7 +254,7 @@ static int setup(void **state)
 	m->nodes = nodes;
 	m->config = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
 	if (!m->config)
-		print_message("%s\n", errors.errors[0].message);
+		print_message("%s\n", errors.items[0].message);
 	assert_non_null(m->config);
 	open_auditlog(m);
 	assert_non_null(m->auditlog);

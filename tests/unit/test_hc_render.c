@@ -21,7 +21,7 @@ static const char conf_text[] = "[check web]\ntype = file\npath = /nonexistent/a
 
 static int setup(void **state)
 {
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 	struct engine *e;
 
@@ -166,7 +166,7 @@ static void reload_keeps_state(void **state)
 	static const char text[] = "[check web]\ntype = file\npath = /nonexistent/a\nrise = 5\n"
 				   "[check db]\ntype = tcp\naddress = 127.0.0.1\nport = 1\n";
 	struct engine *old = *state, *e;
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 
 	assert_int_equal(hcconfig_load_buffer("r2.conf", text, sizeof(text) - 1, &cfg, &errs), 0);
