@@ -10,6 +10,8 @@
 
 #include "admin.h"
 #include "audit.h"
+#include "audit_exposure.h"
+#include "audit_findings.h"
 #include "auditlog.h"
 #include "config.h"
 #include "conflict.h"

@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_exposure.h"
+#include "audit_findings.h"
 #include "auditlog.h"
 #include "config.h"
 #include "fo/clock.h"
