@@ -408,7 +408,8 @@ static int parse_socket_path(struct cfgfile *f, const struct cfgfile_keyword *kw
 /* Every key the file may hold: where, for which check types, parser, default, bounds. */
 static const struct cfgfile_keyword keywords[] = {
 	{"listen", AGENT(listen_host), .parse = parse_listen, .def = "127.0.0.1:9901"},
-	{"manager_socket", AGENT(manager_socket), .parse = parse_socket_path, .def = "/run/fomgr/health.sock", .max = 108},
+	{"manager_socket", AGENT(manager_socket), .parse = parse_socket_path, .def = "/run/fomgr/health.sock",
+	 .max = 108},
 	{"heartbeat", AGENT(heartbeat_ms), .parse = parse_duration, .def = "1s", .min = 100, .max = 60000},
 	{"user", AGENT(user), .parse = parse_text, .max = 64},
 
@@ -518,7 +519,8 @@ static void begin_section(struct parse_ctx *ctx, char *header)
 	snprintf(ctx->section_name, sizeof(ctx->section_name), "%s", header);
 	if (strcmp(header, "agent") == 0) {
 		if (ctx->agent_line) {
-			add_error(ctx, ctx->file.lineno, "duplicate section [agent] (first at line %u)", ctx->agent_line);
+			add_error(ctx, ctx->file.lineno, "duplicate section [agent] (first at line %u)",
+				  ctx->agent_line);
 			return;
 		}
 		ctx->agent_line = ctx->file.lineno;
@@ -699,7 +701,8 @@ static void validate_kind(struct parse_ctx *ctx, struct hc_check_conf *c, const 
 			add_error(ctx, key_line(ctx, lines, "path"), "path: %s", reason);
 		break;
 	case HC_CHECK_PROCESS:
-		if (!c->process_name && !c->pidfile && !key_line(ctx, lines, "name") && !key_line(ctx, lines, "pidfile"))
+		if (!c->process_name && !c->pidfile && !key_line(ctx, lines, "name") &&
+		    !key_line(ctx, lines, "pidfile"))
 			add_error(ctx, c->line, "check %s: type process needs name or pidfile", c->name);
 		if (c->process_name && (strlen(c->process_name) > 15 || strchr(c->process_name, '/')))
 			add_error(ctx, key_line(ctx, lines, "name"),

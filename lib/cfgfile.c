@@ -66,7 +66,8 @@ const char *cfgfile_errors_format(const struct cfgfile_errors *e, const char *pa
 const struct cfgfile_keyword *cfgfile_keyword(const struct cfgfile *f, int section, const char *name)
 {
 	for (size_t i = 0; i < f->n_keywords; i++)
-		if (strcmp(f->keywords[i].name, name) == 0 && (section == CFGFILE_NONE || f->keywords[i].section == section))
+		if (strcmp(f->keywords[i].name, name) == 0 &&
+		    (section == CFGFILE_NONE || f->keywords[i].section == section))
 			return &f->keywords[i];
 	return NULL;
 }
