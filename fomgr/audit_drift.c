@@ -40,7 +40,8 @@ int audit_drift_others(const struct audit_findings *active, const char *node, st
 {
 	for (size_t i = 0; i < active->n; i++) {
 		const struct audit_finding *f = &active->v[i];
-		int r = about_node(f, node) ? 0 : audit_findings_add(out, f->kind, f->severity, f->subject, "%s", f->detail);
+		int r = about_node(f, node) ? 0
+			: audit_findings_add(out, f->kind, f->severity, f->subject, "%s", f->detail);
 
 		if (r < 0)
 			return r;
@@ -56,4 +57,31 @@ int audit_drift_compare(const struct audit_findings *active, const struct netsta
 	if (r == 0)
 		r = netstate_compare(mine, peer, out);
 	return r < 0 ? r : 0;
+}
+
+void audit_drift_to_wire(const struct netstate_peer_state *mine, struct wire_netstate *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->firewall, mine->digests.firewall, sizeof(out->firewall));
+	memcpy(out->routes, mine->digests.routes, sizeof(out->routes));
+	snprintf(out->kernel_version, sizeof(out->kernel_version), "%s", mine->kernel_version);
+	out->n_fw = mine->n_fw < WIRE_MAX_FW_LINES ? mine->n_fw : WIRE_MAX_FW_LINES;
+	memcpy(out->fw, mine->fw, out->n_fw * sizeof(out->fw[0]));
+}
+
+void audit_drift_from_wire(const char *node, const struct wire_announce *a, struct netstate_peer_state *out)
+{
+	const struct wire_netstate *ns = &a->netstate;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->node, sizeof(out->node), "%s", node);
+	memcpy(out->digests.firewall, ns->firewall, sizeof(out->digests.firewall));
+	memcpy(out->digests.routes, ns->routes, sizeof(out->digests.routes));
+	memcpy(out->config_digest, a->config_digest, sizeof(out->config_digest));
+	memcpy(out->corosync_digest, ns->corosync_conf, sizeof(out->corosync_digest));
+	snprintf(out->fomgr_version, sizeof(out->fomgr_version), "%s", a->version);
+	snprintf(out->corosync_version, sizeof(out->corosync_version), "%s", ns->corosync_version);
+	snprintf(out->kernel_version, sizeof(out->kernel_version), "%s", ns->kernel_version);
+	out->n_fw = ns->n_fw < NETSTATE_MAX_FW_LINES ? ns->n_fw : NETSTATE_MAX_FW_LINES;
+	memcpy(out->fw, ns->fw, out->n_fw * sizeof(out->fw[0]));
 }

@@ -10,6 +10,7 @@
 #include "audit_findings.h"
 #include "config.h"
 #include "netstate.h"
+#include "wire.h"
 
 /* This node's state: net is the latest network summary, NULL before the first
  * (its digests are then zero, which is never a difference). */
@@ -21,5 +22,10 @@ int audit_drift_others(const struct audit_findings *active, const char *node, st
  * other peers, and peer's new ones. 0 or -ENOMEM. */
 int audit_drift_compare(const struct audit_findings *active, const struct netstate_peer_state *mine,
 			const struct netstate_peer_state *peer, struct audit_findings *out);
+
+/* What of mine an announce carries (the core adds corosync's part). */
+void audit_drift_to_wire(const struct netstate_peer_state *mine, struct wire_netstate *out);
+/* A peer's state from its announce. */
+void audit_drift_from_wire(const char *node, const struct wire_announce *a, struct netstate_peer_state *out);
 
 #endif
