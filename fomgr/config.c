@@ -206,7 +206,7 @@ static void strip_comment(char *s)
 		*s = '\0';
 		return;
 	}
-	for (size_t i = 1; s[i]; i++) {
+	for (size_t i = 1; s[0] && s[i]; i++) {
 		if (s[i] == ';' && isspace((unsigned char)s[i - 1])) {
 			s[i] = '\0';
 			return;
