@@ -53,22 +53,19 @@
  * the file at most CONFIG_MAX_FILE bytes. At least one [group] section is required;
  * every key except address appears at most once per section.
  *
- * Debian's libinih is built with a 200-byte line buffer and no line numbers, and it
- * silently truncates long section names. So the reader below hands inih one line at a
- * time from its own buffer: it counts lines, strips comments, handles section headers
- * itself, and splits the rare key line that is too long for inih the same way inih
- * would. inih splits every other "key = value" line. */
-#include "fo/name.h"
+ * The file runs on lib's engine (fo/cfgfile.h), which counts lines and feeds
+ * libinih (Debian's has a 200-byte line buffer and no line numbers); libinih splits
+ * "key = value". This file strips comments and handles section headers itself
+ * (libinih silently truncates long section names), words every message and checks
+ * the whole file. */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,35 +73,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fo/cfgvalue.h"
+#include "fo/name.h"
+
 #define CONFIG_MAX_FILE (1024 * 1024)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define NAME_RULE "1 to 63 of A-Z a-z 0-9 _ . -"
 #define LIST_SEPARATORS " \t,"
 
 _Static_assert(sizeof(enum config_failback) == sizeof(unsigned), "enums are stored as unsigned");
 _Static_assert(sizeof(enum config_health_policy) == sizeof(unsigned), "enums are stored as unsigned");
 _Static_assert(sizeof(enum config_audit_policy) == sizeof(unsigned), "enums are stored as unsigned");
 
-enum section_kind { SECTION_NONE, SECTION_FOMGR, SECTION_GROUP, SECTION_AUDIT, SECTION_SKIP };
-
-struct parse;
-struct keyword;
-/* Parses value into field (inside struct config or struct config_group). Reports its
- * own errors with parse_error() and returns 0 or a negative errno. */
-typedef int (*keyword_parser)(struct parse *p, const struct keyword *kw, const char *value, void *field);
-
-struct keyword {
-	const char *name;
-	enum section_kind section;
-	keyword_parser parse;
-	size_t offset, size;      /* field in struct config or struct config_group */
-	const char *def;          /* default, parsed by parse(); NULL: none or computed */
-	uint32_t min, max;        /* numbers and durations; max length for paths */
-	const char *const *names; /* values of an enum, for parse_enum() */
-	unsigned flags;
-};
-#define KW_REPEATABLE 1u
-#define KW_REQUIRED 2u
+enum section_kind { SECTION_FOMGR = CFGFILE_SECTION_FIRST, SECTION_GROUP, SECTION_AUDIT };
 
 #define FOMGR_FIELD(f) .section = SECTION_FOMGR, .offset = offsetof(struct config, f), \
 		       .size = sizeof(((struct config *)0)->f)
@@ -113,26 +93,26 @@ struct keyword {
 #define GROUP_FIELD(f) .section = SECTION_GROUP, .offset = offsetof(struct config_group, f), \
 		       .size = sizeof(((struct config_group *)0)->f)
 
-static int parse_name(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_path(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_duration(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_uint(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_enum(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_bool(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_ifname(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_address(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_prefer(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_checks(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_allow(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_closed(struct parse *p, const struct keyword *kw, const char *value, void *field);
-static int parse_audit_interval(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_name(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_path(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_duration(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_uint(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_enum(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_bool(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_ifname(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_address(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_prefer(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_checks(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_allow(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_closed(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
+static int parse_audit_interval(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
 static const char *const audit_policy_names[CONFIG_AUDIT_POLICY_MAX + 1] = {"warn", "refuse", NULL};
-static int parse_listen(struct parse *p, const struct keyword *kw, const char *value, void *field);
+static int parse_listen(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field);
 
 static const char *const failback_names[CONFIG_FAILBACK_MAX + 1] = {"auto", "manual", NULL};
 static const char *const health_policy_names[CONFIG_HEALTH_MAX + 1] = {"keep", "fail", NULL};
 
-static const struct keyword keywords[] = {
+static const struct cfgfile_keyword keywords[] = {
 	{"cpg_group", FOMGR_FIELD(cpg_group), .parse = parse_name, .def = "fomgr"},
 	{"runtime_dir", FOMGR_FIELD(runtime_dir), .parse = parse_path, .def = "/run/fomgr"},
 	{"state_dir", FOMGR_FIELD(state_dir), .parse = parse_path, .def = "/var/lib/fomgr"},
@@ -158,15 +138,15 @@ static const struct keyword keywords[] = {
 	{"notify_hook", FOMGR_FIELD(notify_hook), .parse = parse_path},
 	{"notify_timeout", FOMGR_FIELD(notify_timeout_ms), .parse = parse_duration, .def = "10s",
 	 .min = 100, .max = 10 * 60 * 1000},
-	{"interface", GROUP_FIELD(interface), .parse = parse_ifname, .flags = KW_REQUIRED},
-	{"address", GROUP_FIELD(addrs), .parse = parse_address, .flags = KW_REQUIRED | KW_REPEATABLE},
+	{"interface", GROUP_FIELD(interface), .parse = parse_ifname, .flags = CFGFILE_KW_REQUIRED},
+	{"address", GROUP_FIELD(addrs), .parse = parse_address, .flags = CFGFILE_KW_REQUIRED | CFGFILE_KW_REPEATABLE},
 	{"prefer", GROUP_FIELD(prefer), .parse = parse_prefer},
 	{"failback", GROUP_FIELD(failback), .parse = parse_enum, .def = "auto", .names = failback_names},
 	{"failback_delay", GROUP_FIELD(failback_delay_ms), .parse = parse_duration, .def = "0s",
 	 .min = 0, .max = 24 * 60 * 60 * 1000},
 	{"checks", GROUP_FIELD(checks), .parse = parse_checks},
-	{"allow", AUDIT_FIELD(allow), .parse = parse_allow, .flags = KW_REPEATABLE},
-	{"must_be_closed", AUDIT_FIELD(closed), .parse = parse_closed, .flags = KW_REPEATABLE},
+	{"allow", AUDIT_FIELD(allow), .parse = parse_allow, .flags = CFGFILE_KW_REPEATABLE},
+	{"must_be_closed", AUDIT_FIELD(closed), .parse = parse_closed, .flags = CFGFILE_KW_REPEATABLE},
 	{"interval", AUDIT_FIELD(interval_ms), .parse = parse_audit_interval, .def = "60s",
 	 .min = 0, .max = 24 * 60 * 60 * 1000},
 	{"log", AUDIT_FIELD(log), .parse = parse_path, .def = "/var/log/fomgr/audit.log"},
@@ -187,17 +167,11 @@ struct section_meta {
 };
 
 struct parse {
-	const char *data;
-	size_t len, pos;
-	unsigned lineno;
-	char line[CONFIG_MAX_LINE + 1];
+	struct cfgfile file;
 	const struct config_nodelist *nodes; /* NULL: node names are not checked */
-	struct config_errors *errors;
-	bool errors_dropped;
 	bool seen_group_header;
 	struct config *config; /* the draft, returned only when no error was found */
-	enum section_kind section;
-	struct config_group *group;  /* when section is SECTION_GROUP */
+	struct config_group *group;  /* when the section is SECTION_GROUP */
 	struct section_meta *meta;   /* of the current section */
 	struct section_meta fomgr_meta;
 	struct section_meta audit_meta;
@@ -205,23 +179,8 @@ struct parse {
 	unsigned addr_line[CONFIG_MAX_GROUPS][CONFIG_MAX_ADDRS];
 };
 
-__attribute__((format(printf, 3, 4)))
-static void parse_error_at(struct parse *p, unsigned line, const char *fmt, ...)
-{
-	struct config_errors *e = p->errors;
-	va_list ap;
-
-	if (e->n >= CONFIG_MAX_ERRORS) {
-		p->errors_dropped = true;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(e->errors[e->n].message, sizeof(e->errors[e->n].message), fmt, ap);
-	va_end(ap);
-	e->errors[e->n++].line = line;
-}
-
-#define parse_error(p, ...) parse_error_at((p), (p)->lineno, __VA_ARGS__)
+#define parse_error_at(p, line, ...) cfgfile_error(&(p)->file, (line), __VA_ARGS__)
+#define parse_error(p, ...) cfgfile_error(&(p)->file, (p)->file.lineno, __VA_ARGS__)
 
 /* ---- small string helpers ---- */
 
@@ -247,7 +206,7 @@ static void strip_comment(char *s)
 		*s = '\0';
 		return;
 	}
-	for (size_t i = 1; s[i]; i++) {
+	for (size_t i = 1; s[0] && s[i]; i++) {
 		if (s[i] == ';' && isspace((unsigned char)s[i - 1])) {
 			s[i] = '\0';
 			return;
@@ -255,35 +214,20 @@ static void strip_comment(char *s)
 	}
 }
 
-/* Appends "a, b or c" (the words of names) to buf. */
-static void join_names(char *buf, size_t size, const char *const *names)
-{
-	size_t n = 0, used = 0;
-
-	while (names[n])
-		n++;
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && used < size; i++) {
-		const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
-		int r = snprintf(buf + used, size - used, "%s%s", sep, names[i]);
-
-		used += r > 0 ? (size_t)r : 0;
-	}
-}
-
 static const char *section_name(const struct parse *p, char *buf, size_t size)
 {
-	if (p->section == SECTION_GROUP)
+	if (p->file.section == SECTION_GROUP)
 		snprintf(buf, size, "[group %s]", p->group->name);
 	else
-		snprintf(buf, size, p->section == SECTION_AUDIT ? "[audit]" : "[fomgr]");
+		snprintf(buf, size, p->file.section == SECTION_AUDIT ? "[audit]" : "[fomgr]");
 	return buf;
 }
 
 /* ---- value parsers ---- */
 
-static int parse_name(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_name(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	if (!name_valid(value, CONFIG_NAME_MAX)) {
 		parse_error(p, "bad %s '%s': " NAME_RULE, kw->name, value);
 		return -EINVAL;
@@ -301,9 +245,10 @@ static void trim_slashes(char *path)
 		path[--n] = '\0';
 }
 
-static int parse_path(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_path(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	size_t max = kw->max ? kw->max : kw->size - 1;
+	struct parse *p = f->user;
+	size_t max = kw->max ? (size_t)kw->max : kw->size - 1;
 
 	if (value[0] != '/') {
 		parse_error(p, "bad %s '%s': not an absolute path", kw->name, value);
@@ -324,46 +269,6 @@ static int parse_path(struct parse *p, const struct keyword *kw, const char *val
 	return 0;
 }
 
-/* Decimal, at most 9 digits (so no overflow), nothing else. */
-static int parse_number(const char **s, uint64_t *out)
-{
-	uint64_t n = 0;
-	size_t digits = 0;
-
-	for (; isdigit((unsigned char)**s); (*s)++) {
-		if (++digits > 9)
-			return -ERANGE;
-		n = n * 10 + (uint64_t)(**s - '0');
-	}
-	if (digits == 0)
-		return -EINVAL;
-	*out = n;
-	return 0;
-}
-
-static int duration_ms(const char *s, uint64_t *ms)
-{
-	static const struct { const char *suffix; uint64_t ms; } units[] = {
-		{"ms", 1}, {"s", 1000}, {"m", 60 * 1000},
-	};
-	uint64_t n;
-	int r = parse_number(&s, &n);
-
-	if (r < 0)
-		return r;
-	if (*s == '\0' && n == 0) {
-		*ms = 0;
-		return 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-		if (strcmp(s, units[i].suffix) == 0) {
-			*ms = n * units[i].ms;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static const char *format_duration(uint32_t ms, char *buf, size_t size)
 {
 	if (ms == 0)
@@ -377,21 +282,23 @@ static const char *format_duration(uint32_t ms, char *buf, size_t size)
 	return buf;
 }
 
-static int parse_duration(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_duration(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	char lo[16], hi[16];
-	uint64_t ms;
+	double ms;
 	uint32_t v;
-	int r = duration_ms(value, &ms);
+	int r = cfgvalue_duration_ms(value, CFGVALUE_BARE_ZERO, &ms);
 
 	if (r == -EINVAL) {
 		parse_error(p, "bad %s '%s': use an integer and a unit: ms, s or m (e.g. 5s)", kw->name,
 			    value);
 		return r;
 	}
-	if (r < 0 || ms < kw->min || ms > kw->max) {
+	if (r < 0 || ms < (double)kw->min || ms > (double)kw->max) {
 		parse_error(p, "%s '%s' out of range (%s to %s)", kw->name, value,
-			    format_duration(kw->min, lo, sizeof(lo)), format_duration(kw->max, hi, sizeof(hi)));
+			    format_duration((uint32_t)kw->min, lo, sizeof(lo)),
+			    format_duration((uint32_t)kw->max, hi, sizeof(hi)));
 		return -ERANGE;
 	}
 	v = (uint32_t)ms;
@@ -399,19 +306,20 @@ static int parse_duration(struct parse *p, const struct keyword *kw, const char 
 	return 0;
 }
 
-static int parse_uint(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_uint(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	const char *s = value;
 	uint64_t n;
 	uint32_t v;
-	int r = parse_number(&s, &n);
+	int r = cfgvalue_digits(&s, &n);
 
 	if (r == -EINVAL || *s != '\0') {
 		parse_error(p, "bad %s '%s': not a number", kw->name, value);
 		return -EINVAL;
 	}
-	if (r < 0 || n < kw->min || n > kw->max) {
-		parse_error(p, "%s '%s' out of range (%" PRIu32 " to %" PRIu32 ")", kw->name, value, kw->min,
+	if (r < 0 || (int64_t)n < kw->min || (int64_t)n > kw->max) {
+		parse_error(p, "%s '%s' out of range (%" PRId64 " to %" PRId64 ")", kw->name, value, kw->min,
 			    kw->max);
 		return -ERANGE;
 	}
@@ -420,32 +328,28 @@ static int parse_uint(struct parse *p, const struct keyword *kw, const char *val
 	return 0;
 }
 
-static int parse_enum(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_enum(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	char expected[80];
+	int i = cfgvalue_enum(value, kw->names);
 
-	for (unsigned i = 0; kw->names[i]; i++) {
-		if (strcmp(value, kw->names[i]) == 0) {
-			memcpy(field, &i, sizeof(i));
-			return 0;
-		}
+	if (i >= 0) {
+		unsigned v = (unsigned)i;
+
+		memcpy(field, &v, sizeof(v));
+		return 0;
 	}
-	join_names(expected, sizeof(expected), kw->names);
+	cfgvalue_join(expected, sizeof(expected), kw->names);
 	parse_error(p, "bad %s '%s': expected %s", kw->name, value, expected);
 	return -EINVAL;
 }
 
-static int parse_bool(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_bool(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	static const char *const yes[] = {"yes", "true", "on"}, *const no[] = {"no", "false", "off"};
-	int v = -1;
+	struct parse *p = f->user;
+	int v = cfgvalue_bool(value, 0);
 
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (strcmp(value, yes[i]) == 0)
-			v = 1;
-		if (strcmp(value, no[i]) == 0)
-			v = 0;
-	}
 	if (v < 0) {
 		parse_error(p, "bad %s '%s': expected yes or no", kw->name, value);
 		return -EINVAL;
@@ -455,8 +359,9 @@ static int parse_bool(struct parse *p, const struct keyword *kw, const char *val
 }
 
 /* The kernel's dev_valid_name(). */
-static int parse_ifname(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_ifname(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	size_t n = strlen(value);
 	bool ok = n > 0 && n < IF_NAMESIZE && strcmp(value, ".") != 0 && strcmp(value, "..") != 0;
 
@@ -473,8 +378,9 @@ static int parse_ifname(struct parse *p, const struct keyword *kw, const char *v
 
 /* "127.0.0.1:9900", "[::1]:9900" or "off". IPv6 needs the brackets, so that the
  * port is never taken for the last group of the address. */
-static int parse_listen(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_listen(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	struct config_listen l = {0};
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *port, *s;
@@ -510,7 +416,7 @@ static int parse_listen(struct parse *p, const struct keyword *kw, const char *v
 		l.loopback = (ntohl(v4.s_addr) >> 24) == 127;
 	}
 	s = port + 1;
-	if (parse_number(&s, &n) < 0 || *s != '\0' || n == 0 || n > 65535) {
+	if (cfgvalue_digits(&s, &n) < 0 || *s != '\0' || n == 0 || n > 65535) {
 		parse_error(p, "bad %s '%s': port must be 1 to 65535", kw->name, value);
 		return -EINVAL;
 	}
@@ -575,17 +481,13 @@ static const char *addr_parse(const char *value, struct config_addr *a)
 	slash = strchr(text, '/');
 	if (slash)
 		*slash = '\0';
-	if (inet_pton(AF_INET, text, &a->addr.v4) == 1)
-		a->family = AF_INET;
-	else if (inet_pton(AF_INET6, text, &a->addr.v6) == 1)
-		a->family = AF_INET6;
-	else
+	if (cfgvalue_ip(text, &a->family, &a->addr) < 0)
 		return "not an IPv4 or IPv6 address";
 	if (!slash)
 		return a->family == AF_INET ? "missing prefix length (e.g. 192.0.2.100/24)"
 					    : "missing prefix length (e.g. 2001:db8::100/64)";
 	s = slash + 1;
-	if (slash[1] == '0' || parse_number(&s, &prefix) < 0 || *s != '\0' || prefix == 0 ||
+	if (slash[1] == '0' || cfgvalue_digits(&s, &prefix) < 0 || *s != '\0' || prefix == 0 ||
 	    prefix > addr_len(a->family) * 8)
 		return a->family == AF_INET ? "prefix length must be 1 to 32" : "prefix length must be 1 to 128";
 	a->prefixlen = (unsigned)prefix;
@@ -615,8 +517,9 @@ static bool addr_duplicate(struct parse *p, const struct config_addr *a)
 	return false;
 }
 
-static int parse_address(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_address(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	struct config_group *g = p->group;
 	size_t gi = (size_t)(g - p->config->groups);
 	struct config_addr a = {0};
@@ -632,7 +535,7 @@ static int parse_address(struct parse *p, const struct keyword *kw, const char *
 		parse_error(p, "too many addresses in group '%s' (at most %d)", g->name, CONFIG_MAX_ADDRS);
 		return -E2BIG;
 	}
-	p->addr_line[gi][g->n_addrs] = p->lineno;
+	p->addr_line[gi][g->n_addrs] = p->file.lineno;
 	g->addrs[g->n_addrs++] = a;
 	return 0;
 }
@@ -709,15 +612,17 @@ static int parse_name_list(struct parse *p, const struct name_list *list, const 
 	return ret;
 }
 
-static int parse_prefer(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_prefer(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	struct name_list list = {"node", CONFIG_MAX_NODES, &p->group->n_prefer, p->group->prefer};
 
 	return parse_name_list(p, &list, value, true);
 }
 
-static int parse_checks(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_checks(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	struct name_list list = {"check", CONFIG_MAX_CHECKS, &p->group->n_checks, p->group->checks};
 
 	return parse_name_list(p, &list, value, false);
@@ -739,11 +644,7 @@ static bool rule_addr_parse(const char *text, struct config_port_rule *r)
 	}
 	memcpy(buf, text, n);
 	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, &r->addr.v4) == 1)
-		r->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, &r->addr.v6) == 1)
-		r->family = AF_INET6;
-	return r->family != 0;
+	return cfgvalue_ip(buf, &r->family, &r->addr) == 0;
 }
 
 /* "PROTO/PORT[@ADDR]"; NULL when valid, else why not. */
@@ -759,7 +660,7 @@ static const char *rule_spec_parse(const char *spec, struct config_port_rule *r)
 	else
 		return "expected tcp/PORT or udp/PORT";
 	s = spec + 4;
-	if (parse_number(&s, &port) < 0 || (*s != '\0' && *s != '@') || port == 0 || port > 65535)
+	if (cfgvalue_digits(&s, &port) < 0 || (*s != '\0' && *s != '@') || port == 0 || port > 65535)
 		return "port must be 1 to 65535";
 	r->port = (uint16_t)port;
 	if (at && !rule_addr_parse(at + 1, r))
@@ -810,7 +711,7 @@ static const char *rule_conflict(const struct config_audit *a, const struct conf
 	return NULL;
 }
 
-static int parse_port_rule(struct parse *p, const struct keyword *kw, const char *value, bool closed)
+static int parse_port_rule(struct parse *p, const struct cfgfile_keyword *kw, const char *value, bool closed)
 {
 	struct config_audit *a = &p->config->audit;
 	struct config_port_rule r = {0};
@@ -842,21 +743,22 @@ static int parse_port_rule(struct parse *p, const struct keyword *kw, const char
 	return 0;
 }
 
-static int parse_allow(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_allow(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	return parse_port_rule(p, kw, value, false);
+	return parse_port_rule(f->user, kw, value, false);
 }
 
-static int parse_closed(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_closed(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	return parse_port_rule(p, kw, value, true);
+	return parse_port_rule(f->user, kw, value, true);
 }
 
 /* 0 turns the periodic audit off; otherwise at least a second. */
-static int parse_audit_interval(struct parse *p, const struct keyword *kw, const char *value, void *field)
+static int parse_audit_interval(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse *p = f->user;
 	uint32_t ms;
-	int r = parse_duration(p, kw, value, &ms);
+	int r = parse_duration(f, kw, value, &ms);
 
 	if (r < 0)
 		return r;
@@ -870,24 +772,9 @@ static int parse_audit_interval(struct parse *p, const struct keyword *kw, const
 
 /* ---- keys and sections ---- */
 
-static const struct keyword *keyword_find(const char *name, enum section_kind section)
-{
-	for (size_t i = 0; i < N_KEYWORDS; i++)
-		if (strcmp(keywords[i].name, name) == 0 && (section == SECTION_NONE || keywords[i].section == section))
-			return &keywords[i];
-	return NULL;
-}
-
-static void apply_defaults(struct parse *p, enum section_kind section, void *base)
-{
-	for (size_t i = 0; i < N_KEYWORDS; i++)
-		if (keywords[i].section == section && keywords[i].def)
-			keywords[i].parse(p, &keywords[i], keywords[i].def, (char *)base + keywords[i].offset);
-}
-
 static void report_unknown_key(struct parse *p, const char *name)
 {
-	const struct keyword *elsewhere = keyword_find(name, SECTION_NONE);
+	const struct cfgfile_keyword *elsewhere = cfgfile_keyword(&p->file, CFGFILE_NONE, name);
 	char where[CONFIG_NAME_MAX + 16];
 
 	section_name(p, where, sizeof(where));
@@ -900,53 +787,54 @@ static void report_unknown_key(struct parse *p, const char *name)
 		parse_error(p, "unknown key '%s' in %s", name, where);
 }
 
-/* inih's handler, also called for lines too long for inih. section is ignored:
- * inih truncates it, and the reader tracks sections itself. */
-static int handle_key(void *user, const char *section, const char *name, const char *value)
+/* What the engine refuses, in this file's words. */
+static void refuse(struct cfgfile *f, enum cfgfile_refusal what, const char *name, unsigned first)
 {
-	struct parse *p = user;
-	const struct keyword *kw;
-	unsigned *first;
-	char *base;
+	struct parse *p = f->user;
 
-	if (p->section == SECTION_SKIP)
-		return 1;
-	if (p->section == SECTION_NONE) {
+	switch (what) {
+	case CFGFILE_LINE_TOO_LONG:
+		parse_error(p, "line too long (more than %d bytes)", CONFIG_MAX_LINE);
+		break;
+	case CFGFILE_LINE_NUL:
+		parse_error(p, "NUL byte in line");
+		break;
+	case CFGFILE_KEY_OUTSIDE:
 		parse_error(p, "key '%s' outside any section", name);
-		return 1;
-	}
-	kw = keyword_find(name, p->section);
-	if (!kw) {
+		break;
+	case CFGFILE_KEY_UNKNOWN:
 		report_unknown_key(p, name);
-		return 1;
-	}
-	first = &p->meta->key_line[kw - keywords];
-	if (*first && !(kw->flags & KW_REPEATABLE)) {
-		parse_error(p, "duplicate key '%s' (first set on line %u)", name, *first);
-		return 1;
-	}
-	if (!*first)
-		*first = p->lineno;
-	if (*value == '\0') {
+		break;
+	case CFGFILE_KEY_DUPLICATE:
+		parse_error(p, "duplicate key '%s' (first set on line %u)", name, first);
+		break;
+	case CFGFILE_KEY_EMPTY:
 		parse_error(p, "missing value for '%s'", name);
-		return 1;
+		break;
+	case CFGFILE_NO_MEMORY:
+		parse_error(p, "out of memory");
+		break;
 	}
-	base = p->section == SECTION_GROUP ? (char *)p->group : (char *)p->config;
-	kw->parse(p, kw, value, base + kw->offset);
-	return 1;
 }
 
 /* Ends the current section: a group must have every required key. */
 static void section_close(struct parse *p)
 {
-	if (p->section == SECTION_GROUP) {
+	if (p->file.section == SECTION_GROUP) {
 		for (size_t i = 0; i < N_KEYWORDS; i++)
-			if (keywords[i].section == SECTION_GROUP && (keywords[i].flags & KW_REQUIRED) &&
+			if (keywords[i].section == SECTION_GROUP && (keywords[i].flags & CFGFILE_KW_REQUIRED) &&
 			    !p->meta->key_line[i])
 				parse_error_at(p, p->meta->header_line, "group '%s' has no %s", p->group->name,
 					       keywords[i].name);
 	}
-	p->section = SECTION_SKIP;
+	cfgfile_section(&p->file, CFGFILE_SKIP, NULL, NULL);
+}
+
+static void section_begin(struct parse *p, enum section_kind kind, struct section_meta *meta, void *base)
+{
+	p->meta = meta;
+	meta->header_line = p->file.lineno;
+	cfgfile_section(&p->file, kind, base, meta->key_line);
 }
 
 static void section_fomgr(struct parse *p)
@@ -955,9 +843,7 @@ static void section_fomgr(struct parse *p)
 		parse_error(p, "duplicate section [fomgr] (first on line %u)", p->fomgr_meta.header_line);
 		return;
 	}
-	p->fomgr_meta.header_line = p->lineno;
-	p->meta = &p->fomgr_meta;
-	p->section = SECTION_FOMGR;
+	section_begin(p, SECTION_FOMGR, &p->fomgr_meta, p->config);
 }
 
 static void section_audit(struct parse *p)
@@ -966,9 +852,7 @@ static void section_audit(struct parse *p)
 		parse_error(p, "duplicate section [audit] (first on line %u)", p->audit_meta.header_line);
 		return;
 	}
-	p->audit_meta.header_line = p->lineno;
-	p->meta = &p->audit_meta;
-	p->section = SECTION_AUDIT;
+	section_begin(p, SECTION_AUDIT, &p->audit_meta, p->config);
 	p->config->audit.present = 1;
 }
 
@@ -989,11 +873,9 @@ static void section_group(struct parse *p, const char *name)
 		parse_error(p, "too many groups (at most %d)", CONFIG_MAX_GROUPS);
 	else {
 		p->group = &c->groups[c->n_groups];
-		p->meta = &p->group_meta[c->n_groups++];
-		p->meta->header_line = p->lineno;
 		snprintf(p->group->name, sizeof(p->group->name), "%s", name);
-		apply_defaults(p, SECTION_GROUP, p->group);
-		p->section = SECTION_GROUP;
+		cfgfile_defaults(&p->file, SECTION_GROUP, p->group);
+		section_begin(p, SECTION_GROUP, &p->group_meta[c->n_groups++], p->group);
 	}
 }
 
@@ -1024,31 +906,12 @@ static void section_header(struct parse *p, char *s)
 		parse_error(p, "unknown section [%s] (expected [fomgr], [audit] or [group NAME])", s);
 }
 
-/* ---- the reader inih pulls lines from ---- */
-
-/* Takes the next line; returns the key line to split, or NULL when the line was
- * blank, a comment, a section header or refused. */
-static char *take_line(struct parse *p)
+/* One line for the engine: returns the key line to split, or NULL when the line
+ * was blank, a comment, a section header or refused. */
+static char *screen(struct cfgfile *f, char *s)
 {
-	const char *start = p->data + p->pos;
-	const char *nl = memchr(start, '\n', p->len - p->pos);
-	size_t n = nl ? (size_t)(nl - start) : p->len - p->pos;
-	char *s = p->line;
+	struct parse *p = f->user;
 
-	p->pos += n + (nl != NULL);
-	p->lineno++;
-	if (n > CONFIG_MAX_LINE) {
-		parse_error(p, "line too long (more than %d bytes)", CONFIG_MAX_LINE);
-		return NULL;
-	}
-	if (memchr(start, '\0', n)) {
-		parse_error(p, "NUL byte in line");
-		return NULL;
-	}
-	memcpy(s, start, n);
-	s[n] = '\0';
-	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;
 	s = skip_space(s);
 	strip_comment(s);
 	rstrip(s);
@@ -1065,49 +928,24 @@ static char *take_line(struct parse *p)
 	return s;
 }
 
-/* A key line longer than inih's buffer: split it as inih does, at the first '=' or ':'. */
-static void handle_long_line(struct parse *p, char *s)
-{
-	char *sep = strpbrk(s, "=:");
-
-	*sep = '\0';
-	rstrip(s);
-	handle_key(p, "", s, skip_space(sep + 1));
-}
-
-/* fgets-like: one line per call, or NULL at the end (or when errors are full). */
-static char *read_line(char *str, int num, void *stream)
-{
-	struct parse *p = stream;
-	char *kv;
-
-	if (p->pos >= p->len || p->errors_dropped || num < 1)
-		return NULL;
-	kv = take_line(p);
-	str[0] = '\0';
-	if (kv && strlen(kv) < (size_t)num)
-		memcpy(str, kv, strlen(kv) + 1);
-	else if (kv)
-		handle_long_line(p, kv);
-	return str;
-}
+static const struct cfgfile_ops file_ops = {.screen = screen, .refuse = refuse};
 
 /* ---- whole-file checks and the result ---- */
 
 /* The line where a [fomgr] key was set, 0 if it was not. */
 static unsigned key_line(const struct parse *p, const char *name)
 {
-	return p->fomgr_meta.key_line[keyword_find(name, SECTION_FOMGR) - keywords];
+	return cfgfile_key_line(&p->file, p->fomgr_meta.key_line, SECTION_FOMGR, name);
 }
 
 static void default_health_socket(struct parse *p)
 {
-	const struct keyword *kw = keyword_find("health_socket", SECTION_FOMGR);
+	const struct cfgfile_keyword *kw = cfgfile_keyword(&p->file, SECTION_FOMGR, "health_socket");
 	struct config *c = p->config;
 	size_t len = strlen(c->runtime_dir) + strlen("/health.sock");
 
-	if (len > kw->max) {
-		parse_error_at(p, p->fomgr_meta.key_line[keyword_find("runtime_dir", SECTION_FOMGR) - keywords],
+	if (len > (size_t)kw->max) {
+		parse_error_at(p, key_line(p, "runtime_dir"),
 			       "runtime_dir too long for the default health_socket; set health_socket");
 		return;
 	}
@@ -1118,11 +956,11 @@ static void default_health_socket(struct parse *p)
 
 static void default_control_socket(struct parse *p)
 {
-	const struct keyword *kw = keyword_find("control_socket", SECTION_FOMGR);
+	const struct cfgfile_keyword *kw = cfgfile_keyword(&p->file, SECTION_FOMGR, "control_socket");
 	struct config *c = p->config;
 	size_t len = strlen(c->runtime_dir);
 
-	if (len + strlen("/control.sock") > kw->max) {
+	if (len + strlen("/control.sock") > (size_t)kw->max) {
 		parse_error_at(p, key_line(p, "runtime_dir"),
 			       "runtime_dir too long for the default control_socket; set control_socket");
 		return;
@@ -1160,7 +998,7 @@ static void check_status_tls(struct parse *p)
 static void check_whole(struct parse *p)
 {
 	section_close(p);
-	if (!p->fomgr_meta.key_line[keyword_find("health_socket", SECTION_FOMGR) - keywords])
+	if (!key_line(p, "health_socket"))
 		default_health_socket(p);
 	if (!key_line(p, "control_socket"))
 		default_control_socket(p);
@@ -1169,67 +1007,58 @@ static void check_whole(struct parse *p)
 		parse_error_at(p, 0, "no [group NAME] section: nothing to fail over");
 }
 
-/* Stable sort by line, so errors read in file order. */
-static void errors_sort(struct config_errors *e)
-{
-	for (size_t i = 1; i < e->n; i++) {
-		struct config_error tmp = e->errors[i];
-		size_t j = i;
-
-		for (; j > 0 && e->errors[j - 1].line > tmp.line; j--)
-			e->errors[j] = e->errors[j - 1];
-		e->errors[j] = tmp;
-	}
-}
-
 static void errors_finish(struct parse *p)
 {
-	struct config_errors *e = p->errors;
+	struct cfgfile_errors *e = p->file.errors;
 
-	errors_sort(e);
-	if (p->errors_dropped) {
-		e->errors[e->n - 1].line = 0;
-		snprintf(e->errors[e->n - 1].message, sizeof(e->errors[0].message),
-			 "too many errors; only the first %d are shown", CONFIG_MAX_ERRORS - 1);
+	cfgfile_errors_sort(e);
+	if (e->dropped) {
+		e->items[e->n - 1].line = 0;
+		snprintf(e->items[e->n - 1].message, sizeof(e->items[0].message),
+			 "too many errors; only the first %d are shown", CFGFILE_MAX_ERRORS - 1);
 	}
 }
 
-static void parse_run(struct parse *p)
+static void parse_run(struct parse *p, const char *data, size_t len)
 {
 	int r;
 
-	p->section = SECTION_NONE;
-	apply_defaults(p, SECTION_FOMGR, p->config);
-	apply_defaults(p, SECTION_AUDIT, p->config);
-	r = ini_parse_stream(read_line, p, handle_key, p);
+	cfgfile_defaults(&p->file, SECTION_FOMGR, p->config);
+	cfgfile_defaults(&p->file, SECTION_AUDIT, p->config);
+	r = cfgfile_run(&p->file, data, len);
 	if (r < 0)
 		parse_error_at(p, 0, "INI parser failed (%d)", r);
 	check_whole(p);
-	if (EVP_Digest(p->data, p->len, p->config->digest, NULL, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(p->file.data, p->file.len, p->config->digest, NULL, EVP_sha256(), NULL) != 1)
 		parse_error_at(p, 0, "cannot compute the SHA-256 digest");
 }
 
 struct config *config_parse_buffer(const char *name, const char *data, size_t len,
-				   const struct config_nodelist *nodes, struct config_errors *errors)
+				   const struct config_nodelist *nodes, struct cfgfile_errors *errors)
 {
-	struct config_errors scratch;
+	struct cfgfile_errors scratch;
 	struct parse *p = calloc(1, sizeof(*p));
 	struct config *c = calloc(1, sizeof(*c));
 
 	if (!errors)
 		errors = &scratch;
 	errors->n = 0;
+	errors->dropped = 0;
+	snprintf(errors->file, sizeof(errors->file), "%s", name ? name : "");
 	if (!p || !c) {
-		errors->errors[errors->n].line = 0;
-		snprintf(errors->errors[errors->n++].message, sizeof(errors->errors[0].message), "out of memory");
+		errors->items[errors->n].line = 0;
+		snprintf(errors->items[errors->n++].message, sizeof(errors->items[0].message), "out of memory");
 		free(p);
 		free(c);
 		return NULL;
 	}
-	*p = (struct parse){.data = data ? data : "", .len = data ? len : 0, .nodes = nodes, .errors = errors,
-			    .config = c};
+	p->file = (struct cfgfile){.ops = &file_ops, .keywords = keywords, .n_keywords = N_KEYWORDS,
+				   .max_line = CONFIG_MAX_LINE, .refuse_empty = true, .stop_when_full = true,
+				   .errors = errors, .user = p};
+	p->nodes = nodes;
+	p->config = c;
 	snprintf(c->path, sizeof(c->path), "%s", name ? name : "");
-	parse_run(p);
+	parse_run(p, data, len);
 	errors_finish(p);
 	free(p);
 	if (errors->n) {
@@ -1280,21 +1109,23 @@ static int read_file(const char *path, char **data, size_t *len)
 	return 0;
 }
 
-static void load_error(struct config_errors *errors, const char *fmt, int err)
+static void load_error(struct cfgfile_errors *errors, const char *path, const char *fmt, int err)
 {
+	snprintf(errors->file, sizeof(errors->file), "%s", path);
 	errors->n = 1;
-	errors->errors[0].line = 0;
+	errors->dropped = 0;
+	errors->items[0].line = 0;
 	if (err == -EFBIG)
-		snprintf(errors->errors[0].message, sizeof(errors->errors[0].message),
+		snprintf(errors->items[0].message, sizeof(errors->items[0].message),
 			 "file too large (more than %d bytes)", CONFIG_MAX_FILE);
 	else
-		snprintf(errors->errors[0].message, sizeof(errors->errors[0].message), "%s: %s", fmt,
+		snprintf(errors->items[0].message, sizeof(errors->items[0].message), "%s: %s", fmt,
 			 strerror(-err));
 }
 
-struct config *config_load(const char *path, const struct config_nodelist *nodes, struct config_errors *errors)
+struct config *config_load(const char *path, const struct config_nodelist *nodes, struct cfgfile_errors *errors)
 {
-	struct config_errors scratch;
+	struct cfgfile_errors scratch;
 	struct config *c;
 	char *data = NULL;
 	size_t len = 0;
@@ -1303,7 +1134,7 @@ struct config *config_load(const char *path, const struct config_nodelist *nodes
 	if (!errors)
 		errors = &scratch;
 	if (r < 0) {
-		load_error(errors, "cannot read", r);
+		load_error(errors, path, "cannot read", r);
 		return NULL;
 	}
 	c = config_parse_buffer(path, data, len, nodes, errors);
@@ -1314,28 +1145,6 @@ struct config *config_load(const char *path, const struct config_nodelist *nodes
 void config_free(struct config *config)
 {
 	free(config);
-}
-
-const char *config_errors_format(const struct config_errors *errors, const char *path, char *buf, size_t size)
-{
-	size_t used = 0;
-
-	if (size == 0)
-		return buf;
-	if (!path)
-		path = "";
-	buf[0] = '\0';
-	for (size_t i = 0; i < errors->n && used < size; i++) {
-		const struct config_error *e = &errors->errors[i];
-		int r;
-
-		if (e->line)
-			r = snprintf(buf + used, size - used, "%s:%u: %s\n", path, e->line, e->message);
-		else
-			r = snprintf(buf + used, size - used, "%s: %s\n", path, e->message);
-		used += r > 0 ? (size_t)r : 0;
-	}
-	return buf;
 }
 
 const struct config_group *config_group_find(const struct config *config, const char *name)

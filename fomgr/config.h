@@ -10,13 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fo/cfgfile.h"
+
 #define CONFIG_NAME_MAX 64     /* group, check and node names, with the NUL */
 #define CONFIG_MAX_GROUPS 64
 #define CONFIG_MAX_ADDRS 16    /* per group */
 #define CONFIG_MAX_NODES 32
 #define CONFIG_MAX_CHECKS 32   /* per group */
 #define CONFIG_MAX_LINE 1024   /* longer lines are an error */
-#define CONFIG_MAX_ERRORS 64
 #define CONFIG_MAX_AUDIT_RULES 64 /* allow and must_be_closed, each */
 #define CONFIG_COMM_LEN 16       /* a process name, as the kernel's TASK_COMM_LEN */
 
@@ -102,7 +103,7 @@ struct config {
 	uint32_t garp_interval_ms;        /* garp_interval, default 200 */
 	uint32_t arp_probe_ms;            /* arp_probe: before a graceful IPv4 claim, default 20; 0 off */
 	int require_crypto;               /* require_crypto = yes|no (default no: warn only) */
-	/* operators and monitoring: control.c, status_http.c, hooks.c */
+	/* operators and monitoring: control_socket.c, status_http.c, hooks.c */
 	char control_socket[108];         /* control_socket, default <runtime_dir>/control.sock */
 	char admin_group[CONFIG_NAME_MAX]; /* admin_group: may change state; "" none (root only) */
 	char view_group[CONFIG_NAME_MAX]; /* view_group: may read status and events; "" none */
@@ -130,27 +131,14 @@ struct config_nodelist {
 	struct config_node nodes[CONFIG_MAX_NODES];
 };
 
-struct config_error {
-	unsigned line; /* 0 when the error is about the whole file */
-	char message[200];
-};
-
-struct config_errors {
-	size_t n;
-	struct config_error errors[CONFIG_MAX_ERRORS];
-};
-
 /* Parses and validates path. nodes may be NULL (node names are then not checked).
  * Returns a new config the caller frees with config_free(), or NULL with every
- * problem in *errors (file:line is config_errors_format's job). */
-struct config *config_load(const char *path, const struct config_nodelist *nodes, struct config_errors *errors);
+ * problem in *errors (file:line is cfgfile_errors_format's job). */
+struct config *config_load(const char *path, const struct config_nodelist *nodes, struct cfgfile_errors *errors);
 /* Same, from a buffer; name is used in messages. Used by the fuzz target and tests. */
 struct config *config_parse_buffer(const char *name, const char *data, size_t len,
-				   const struct config_nodelist *nodes, struct config_errors *errors);
+				   const struct config_nodelist *nodes, struct cfgfile_errors *errors);
 void config_free(struct config *config);
-
-/* "path:line: message" one per line into buf; returns buf. */
-const char *config_errors_format(const struct config_errors *errors, const char *path, char *buf, size_t size);
 
 /* SHA-256 of what every node must agree on (cpg_group, health_policy and every
  * group: addresses, interface, preference, failback, checks), leaving out what is

@@ -1,7 +1,6 @@
-/* The control socket: operators' requests (fomctl) as newline-delimited JSON on a
- * filesystem Unix socket, authorized per command by the caller's peer credentials,
- * each mutating command written to the audit log before it is carried out. It owns
- * the socket and its clients; every decision about the cluster is the manager's.
+/* The control protocol that fomctl and the daemon's control socket
+ * (control_socket.h) speak: newline-delimited JSON, one request and one reply per
+ * line, the commands, their parsing and validation, and who may run which.
  *
  *   request  {"v":1,"id":"42","cmd":"vip.move","args":{"group":"web","to":"node2"}}
  *   reply    {"v":1,"id":"42","ok":true,...}
@@ -11,7 +10,6 @@
 #ifndef FOMGR_CONTROL_H
 #define FOMGR_CONTROL_H
 
-#include <ev.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,13 +17,7 @@
 #include "config.h"
 
 #define CONTROL_VERSION 1
-#define CONTROL_MAX_LINE 65536       /* bytes of one request, without its newline */
-#define CONTROL_MAX_CLIENTS 32
-/* Of those, the slots only root and admin_group may take: clients of the view
- * group (idle, or many) never lock an administrator out. */
-#define CONTROL_ADMIN_RESERVED 4
-#define CONTROL_IDLE_TIMEOUT 30.0    /* seconds without a request (event streams excepted) */
-#define CONTROL_MAX_OUTPUT (4u << 20) /* queued output per client; a slower reader is dropped */
+#define CONTROL_MAX_LINE 65536 /* bytes of one request, without its newline */
 #define CONTROL_ID_MAX 128
 
 enum control_cmd {
@@ -107,40 +99,5 @@ enum control_exit control_errno_exit(int err);
 const char *control_cmd_str(enum control_cmd cmd);
 const char *control_role_str(enum control_role role);
 const char *control_result_str(enum control_result result);
-
-struct manager;
-struct auditlog;
-struct control;
-
-/* reload: re-reads the configuration; fills detail with the errors when refused.
- * Returns 0 or -errno. */
-typedef int (*control_reload_fn)(void *arg, char *detail, size_t size);
-/* The audit log to write to, asked at each command (the manager opens it once it
- * knows the node's name, and may reopen it). NULL: mutating commands are refused. */
-typedef struct auditlog *(*control_auditlog_fn)(void *arg);
-
-struct control_options {
-	const char *path;
-	const char *admin_group, *view_group; /* "" or NULL: none */
-	control_auditlog_fn auditlog;
-	control_reload_fn reload;
-	void *arg;                            /* for auditlog and reload */
-};
-
-struct control_stats {
-	uint64_t requests[CONTROL_RESULT_MAX];
-	unsigned clients;
-};
-
-struct control *control_new(struct ev_loop *loop, struct manager *m, const struct control_options *options);
-/* Binds the socket (replacing a stale one; a symlink, a file that is not a socket,
- * a socket owned by someone else or one that answers make it fail) and listens.
- * Logs why it fails. 0 or -errno. */
-int control_start(struct control *ctl);
-/* Applies new groups (reload): socket group and ACL, and who may do what. */
-int control_set_groups(struct control *ctl, const char *admin_group, const char *view_group);
-/* Closes every client and removes the socket. Accepts NULL. */
-void control_free(struct control *ctl);
-void control_get_stats(const struct control *ctl, struct control_stats *stats);
 
 #endif

@@ -236,18 +236,16 @@ int health_start(struct health *h)
 	return 0;
 }
 
-enum wire_check_state health_check_state(const struct health *h, const char *check)
+enum check_state health_check_state(const struct health *h, const char *check)
 {
 	const struct healthwire_check *c;
 
 	if (!h || !h->have_report)
-		return WIRE_CHECK_UNKNOWN;
+		return CHECK_UNKNOWN;
 	c = healthwire_find(&h->report, check);
 	if (!c)
-		return WIRE_CHECK_UNKNOWN;
-	return c->state == HEALTHWIRE_PASSING ? WIRE_CHECK_PASSING
-	       : c->state == HEALTHWIRE_FAILING ? WIRE_CHECK_FAILING
-						: WIRE_CHECK_UNKNOWN;
+		return CHECK_UNKNOWN;
+	return c->state < CHECK_STATE_MAX ? c->state : CHECK_UNKNOWN;
 }
 
 int health_stale(const struct health *h)

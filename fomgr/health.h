@@ -18,7 +18,7 @@ void health_free(struct health *h);
  * the path is refused (-EEXIST). */
 int health_start(struct health *h);
 /* The state the agent last reported for a check; UNKNOWN if it never did. */
-enum wire_check_state health_check_state(const struct health *h, const char *check);
+enum check_state health_check_state(const struct health *h, const char *check);
 /* No report within the TTL (or none yet from an agent that was connected). */
 int health_stale(const struct health *h);
 int health_ever_reported(const struct health *h);

@@ -11,7 +11,7 @@
 #include <ev.h>
 
 #include "config.h"
-#include "control.h"
+#include "control_socket.h"
 #include "fo/log.h"
 #include "fo/sdnotify.h"
 #include "hooks.h"
@@ -28,7 +28,7 @@ struct daemon {
 	const char *config_path;
 	struct manager *m;
 	struct config *config; /* as started, or as last reloaded */
-	struct control *control;
+	struct control_socket *control;
 	struct status_http *http;
 	struct hooks *hooks;
 	struct reload_state reload;
@@ -104,7 +104,7 @@ static void apply_operator_keys(struct daemon *d, const struct config *next)
 {
 	const struct config *old = d->config;
 
-	control_set_groups(d->control, next->admin_group, next->view_group);
+	control_socket_set_groups(d->control, next->admin_group, next->view_group);
 	if (strcmp(old->control_socket, next->control_socket) != 0)
 		log_warn("control_socket changed: takes effect at the next restart");
 	if (memcmp(&old->status_listen, &next->status_listen, sizeof(next->status_listen)) != 0 ||
@@ -120,7 +120,7 @@ static void apply_operator_keys(struct daemon *d, const struct config *next)
 static int do_reload(void *arg, char *detail, size_t size)
 {
 	struct daemon *d = arg;
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	struct config *next;
 	char why[300];
 	int rc, audited = 0;
@@ -129,7 +129,7 @@ static int do_reload(void *arg, char *detail, size_t size)
 	/* The hook is checked first: a refused hook refuses the whole reload. */
 	next = config_load(d->config_path, NULL, &errors);
 	if (!next) {
-		config_errors_format(&errors, d->config_path, detail, size);
+		cfgfile_errors_format(&errors, d->config_path, detail, size);
 		rc = -EINVAL;
 	} else if (next->notify_hook[0] && hooks_check_path(next->notify_hook, why, sizeof(why)) < 0) {
 		snprintf(detail, size, "%s: notify_hook %s: %s\n", d->config_path, next->notify_hook, why);
@@ -187,7 +187,7 @@ static struct auditlog *auditlog_of(void *arg)
 static int start_operators(struct daemon *d)
 {
 	const struct config *c = d->config;
-	struct control_options co = {
+	struct control_socket_options co = {
 		.path = c->control_socket,
 		.admin_group = c->admin_group,
 		.view_group = c->view_group,
@@ -205,8 +205,8 @@ static int start_operators(struct daemon *d)
 	d->hooks = hooks_new(d->loop, d->m);
 	if (!d->hooks || hooks_configure(d->hooks, c->notify_hook, c->notify_timeout_ms) < 0)
 		return -EPERM;
-	d->control = control_new(d->loop, d->m, &co);
-	if (!d->control || control_start(d->control) < 0)
+	d->control = control_socket_new(d->loop, d->m, &co);
+	if (!d->control || control_socket_start(d->control) < 0)
 		return -EINVAL;
 	if (c->status_listen.family) {
 		d->http = status_http_new(d->loop, d->m, &ho);
@@ -245,7 +245,7 @@ static void run(struct daemon *d)
 	}
 	start_systemd(d);
 	ev_run(d->loop, 0);
-	control_free(d->control);
+	control_socket_free(d->control);
 	status_http_free(d->http);
 	hooks_free(d->hooks, HOOKS_EXIT_WAIT);
 	manager_free(d->m);
@@ -304,7 +304,7 @@ int main(int argc, char **argv)
 	d.config = config_load(d.config_path, NULL, NULL);
 	if (!d.config || start_operators(&d) < 0) {
 		log_err("cannot start; exiting");
-		control_free(d.control);
+		control_socket_free(d.control);
 		status_http_free(d.http);
 		hooks_free(d.hooks, 0);
 		manager_free(d.m);

@@ -10,10 +10,14 @@
 
 #include "admin.h"
 #include "audit.h"
+#include "audit_exposure.h"
+#include "audit_drift.h"
+#include "audit_findings.h"
 #include "auditlog.h"
 #include "config.h"
 #include "conflict.h"
 #include "effect.h"
+#include "executor.h"
 #include "fence.h"
 #include "fo/clock.h"
 #include "fo/log.h"
@@ -21,7 +25,6 @@
 #include "membership.h"
 #include "netstate.h"
 #include "node.h"
-#include "placement.h"
 #include "qdevice.h"
 #include "ringwatch.h"
 #include "status.h"
@@ -38,53 +41,31 @@ struct listener {
 	void *arg;
 };
 
-/* One group slot's work in the kernel: its address requests and its GARP burst. */
-struct slot_work {
-	struct manager *m;
-	size_t slot;
-	unsigned pending;
-	int error;
-	ev_timer garp;
-	uint32_t garp_left;
-};
-
+/* The wiring: every source of events (corosync, the ring watch, the agent's
+ * health, the operators, the conflict watcher, the audit's schedule) feeds the
+ * core (node_step); the executor carries out what it decides. */
 struct manager {
-	struct ev_loop *loop;
+	/* loop, config, node, vip, membership, audit, auditlog: the executor's env */
+	struct executor_env env;
 	char config_path[4096];
-	struct config *config;
 	struct config_nodelist nodes;
-	struct node *node;    /* the pure core: every decision is there */
-	struct effects *fx;   /* what the core asked for, carried out by run_effects() */
+	struct effects *fx;   /* what the core asked for, carried out by the executor */
+	struct executor *executor;
 	int stepping;         /* effects are running: events that arrive now wait in queue */
 	size_t n_queued;
 	struct node_event queued[MAX_QUEUED];
-	struct membership *membership;
 	struct health *health;
-	struct vip *vip;
-	struct slot_work slots[TRANSITION_SLOTS];
-	int closing; /* being freed: completions from vip.c change nothing */
-	ev_timer nodelist_retry, timers[NODE_TIMER_MAX];
+	ev_timer nodelist_retry;
 	char admin_path[4200];
-	int request_rc; /* admin_save of an operator's request */
-	manager_done_fn done;
-	void *done_arg;
 	struct listener listeners[MAX_LISTENERS];
-	struct status_transition transitions[STATUS_MAX_TRANSITIONS];
-	size_t n_transitions;
-	uint64_t transition_seq;
-	struct auditlog *auditlog;
-	struct audit *audit;
 	int audit_started;
 	ev_timer reannounce; /* the audit's digests change on its own schedule */
 	struct ringwatch *ringwatch; /* is our corosync still serving us? */
 	struct ringwatch_sample sample; /* the newest, as the pair watch last read it */
-	int withdraw_failed;            /* logged once */
-	uint64_t withdrawals;
 	ev_timer pair_tick; /* the pair watch while corosync is silent */
 	struct wire_netstate netstate; /* the audit's part, as the core last had it */
 	struct qdevice_watch qdevice; /* the quorum device, as the ring watch reads it */
 	ev_timer audit_start;
-	int audit_failed; /* logged once per failure streak */
 	uint64_t refused_messages;
 	struct conflict *conflict; /* NULL when it could not start (no CAP_NET_RAW) */
 	manager_status_fn status_extra; /* the operators' modules add to the document */
@@ -93,30 +74,14 @@ struct manager {
 
 static const char *name_of(const struct manager *m, uint32_t nodeid)
 {
-	return m->node ? node_name(m->node, nodeid) : "?";
+	return m->env.node ? node_name(m->env.node, nodeid) : "?";
 }
 
-/* at_us for audit(): the record is written before audit() returns. */
-#define AUDIT_NOW UINT64_MAX
+#define AUDIT_NOW EXECUTOR_RECORD_NOW
 
-/* One audit record; fields is consumed. The failover path's records (at_us: the
- * monotonic time of their event, 0 for now) are queued, to be written once the
- * event has been handled: nothing on that path waits for the disk. Start, stop
- * and configuration records (AUDIT_NOW) are written before the change is carried
- * out. A record that cannot be written or queued is logged (once per streak):
- * the daemon carries on. */
 static int audit(struct manager *m, enum auditlog_type type, json_t *fields, uint64_t at_us)
 {
-	int rc = !m->auditlog	    ? -ENOTCONN
-		 : at_us == AUDIT_NOW ? auditlog_append(m->auditlog, type, fields)
-				      : auditlog_enqueue(m->auditlog, type, fields, at_us);
-
-	json_decref(fields);
-	if (rc < 0 && !m->audit_failed && m->auditlog)
-		log_err("audit log: a %s record could not be %s: %s", auditlog_type_str(type),
-			at_us == AUDIT_NOW ? "written" : "queued (so it is not written)", strerror(-rc));
-	m->audit_failed = rc < 0;
-	return rc;
+	return executor_record(m->executor, type, fields, at_us);
 }
 
 static void hex32(const uint8_t *digest, char *out)
@@ -131,36 +96,10 @@ static void audit_netstate(const struct manager *m, struct wire_netstate *n)
 	struct netstate_peer_state mine;
 
 	memset(n, 0, sizeof(*n));
-	if (!m->audit)
+	if (!m->env.audit)
 		return;
-	audit_local_state(m->audit, &mine);
-	memcpy(n->firewall, mine.digests.firewall, sizeof(n->firewall));
-	memcpy(n->routes, mine.digests.routes, sizeof(n->routes));
-	snprintf(n->kernel_version, sizeof(n->kernel_version), "%s", mine.kernel_version);
-	n->n_fw = mine.n_fw < WIRE_MAX_FW_LINES ? mine.n_fw : WIRE_MAX_FW_LINES;
-	memcpy(n->fw, mine.fw, n->n_fw * sizeof(n->fw[0]));
-}
-
-/* A peer's announce, as the audit compares it with ours (drift, versions). */
-static void audit_peer(struct manager *m, const struct view_node *n)
-{
-	struct netstate_peer_state peer;
-	const struct wire_netstate *ns = &n->ann.netstate;
-
-	if (!m->audit || n->nodeid == m->node->view.local_nodeid)
-		return;
-	memset(&peer, 0, sizeof(peer));
-	snprintf(peer.node, sizeof(peer.node), "%s", n->name);
-	memcpy(peer.digests.firewall, ns->firewall, sizeof(peer.digests.firewall));
-	memcpy(peer.digests.routes, ns->routes, sizeof(peer.digests.routes));
-	memcpy(peer.config_digest, n->ann.config_digest, sizeof(peer.config_digest));
-	memcpy(peer.corosync_digest, ns->corosync_conf, sizeof(peer.corosync_digest));
-	snprintf(peer.fomgr_version, sizeof(peer.fomgr_version), "%s", n->ann.version);
-	snprintf(peer.corosync_version, sizeof(peer.corosync_version), "%s", ns->corosync_version);
-	snprintf(peer.kernel_version, sizeof(peer.kernel_version), "%s", ns->kernel_version);
-	peer.n_fw = ns->n_fw < NETSTATE_MAX_FW_LINES ? ns->n_fw : NETSTATE_MAX_FW_LINES;
-	memcpy(peer.fw, ns->fw, peer.n_fw * sizeof(peer.fw[0]));
-	audit_peer_state(m->audit, &peer);
+	audit_local_state(m->env.audit, &mine);
+	audit_drift_to_wire(&mine, n);
 }
 
 static void emit(struct manager *m, const char *type, json_t *event)
@@ -172,8 +111,6 @@ static void emit(struct manager *m, const char *type, json_t *event)
 	json_decref(event);
 }
 
-static void run_effects(struct manager *m, const struct effects *fx);
-
 /* Every input goes through here: the core decides, then its effects run. An event
  * that arrives while they run (corosync answers some requests at once) waits its
  * turn, so the core never sees one event inside another. Returns the event's
@@ -184,7 +121,7 @@ static int feed(struct manager *m, const struct node_event *in)
 	struct node_event ev = *in;
 	int rc;
 
-	if (!m->node)
+	if (!m->env.node)
 		return -EAGAIN;
 	if (m->stepping) {
 		if (m->n_queued < MAX_QUEUED)
@@ -200,12 +137,12 @@ static int feed(struct manager *m, const struct node_event *in)
 		m->netstate = ns;
 		feed(m, &nev);
 	}
-	ev.ring_distrusted = m->membership && membership_ring_distrusted(m->membership);
+	ev.ring_distrusted = m->env.membership && membership_ring_distrusted(m->env.membership);
 	ev.ring_stalled = ringwatch_is_stalled(m->ringwatch);
 	m->stepping = 1;
-	node_step(m->node, &ev, clock_mono_us(), m->fx);
+	node_step(m->env.node, &ev, clock_mono_us(), m->fx);
 	rc = m->fx->rc;
-	run_effects(m, m->fx);
+	executor_run(m->executor, m->fx);
 	m->stepping = 0;
 	while (m->n_queued && !m->stepping) {
 		struct node_event next = m->queued[0];
@@ -222,463 +159,14 @@ static void feed_simple(struct manager *m, enum node_event_kind kind)
 	feed(m, &ev);
 }
 
-/* ---- the executor: effects on the failover path ---- */
-
-static void on_vip_done(void *arg, int error)
-{
-	struct slot_work *w = arg;
-	struct node_event ev = {.kind = NODE_EV_NETLINK, .slot = w->slot};
-
-	if (w->m->closing)
-		return;
-	if (error && !w->error)
-		w->error = error;
-	if (--w->pending)
-		return;
-	ev.value = w->error;
-	feed(w->m, &ev);
-}
-
-static void run_addresses(struct manager *m, const struct effect *e)
-{
-	const struct config_group *g = transition_group(&m->node->transition, e->slot);
-	struct slot_work *w = &m->slots[e->slot];
-	int add = e->kind == EFFECT_ADDR_ADD;
-	struct vip_addr a;
-
-	if (!g)
-		return;
-	if (!add && m->audit)
-		audit_before_release(m->audit, g->name);
-	if (add && e->value)
-		log_warn("transition group=%s: someone still answers ARP for its address after %d probes: "
-			 "claiming it anyway",
-			 g->name, TRANSITION_PROBE_TRIES);
-	w->pending = 1; /* held until every request is out, so no early finish */
-	w->error = 0;
-	for (size_t i = 0; i < g->n_addrs; i++) {
-		int rc;
-
-		transition_group_addr(g, i, &a);
-		w->pending++;
-		rc = add ? vip_add(m->vip, &a, on_vip_done, w) : vip_del(m->vip, &a, on_vip_done, w);
-		if (rc < 0)
-			on_vip_done(w, rc);
-	}
-	on_vip_done(w, 0);
-}
-
-static void on_probe(void *arg, int result)
-{
-	struct slot_work *w = arg;
-	struct node_event ev = {.kind = NODE_EV_PROBE, .slot = w->slot, .value = result};
-
-	if (!w->m->closing)
-		feed(w->m, &ev);
-}
-
-static void run_probe(struct manager *m, const struct effect *e)
-{
-	const struct config_group *g = transition_group(&m->node->transition, e->slot);
-	struct vip_addr a;
-
-	if (!g || !transition_first_v4(g, &a) ||
-	    vip_probe_arp(m->vip, &a, m->config->arp_probe_ms, on_probe, &m->slots[e->slot]) < 0)
-		on_probe(&m->slots[e->slot], -EIO);
-}
-
-static void on_garp(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct slot_work *w = t->data;
-	struct manager *m = w->m;
-	const struct config_group *g = transition_group(&m->node->transition, w->slot);
-	struct vip_addr a;
-
-	for (size_t i = 0; g && i < g->n_addrs; i++) {
-		transition_group_addr(g, i, &a);
-		if (vip_announce(m->vip, &a) == 0)
-			transition_count_announce(&m->node->transition);
-	}
-	if (!g || --w->garp_left == 0)
-		ev_timer_stop(loop, t);
-}
-
-static void start_garp(struct manager *m, size_t slot)
-{
-	struct slot_work *w = &m->slots[slot];
-	double interval = m->config->garp_interval_ms / 1000.0;
-
-	w->garp_left = m->config->garp_count;
-	ev_timer_stop(m->loop, &w->garp);
-	/* The first announcement goes out now, before the loop runs anything else
-	 * (an audit, a hook): the client's neighbour cache is what the outage is. */
-	on_garp(m->loop, &w->garp, 0);
-	if (w->garp_left == 0)
-		return;
-	ev_timer_set(&w->garp, interval, interval);
-	ev_timer_start(m->loop, &w->garp);
-}
-
-static void send_announce(struct manager *m)
-{
-	uint8_t buf[WIRE_MAX_SIZE];
-	int len = wire_encode_announce(node_announce(m->node), buf, sizeof(buf)), rc;
-
-	if (len < 0) {
-		log_err("announce: cannot encode (%s)", strerror(-len));
-		feed_simple(m, NODE_EV_ANNOUNCE_FAILED);
-		return;
-	}
-	rc = membership_send(m->membership, buf, (size_t)len);
-	if (rc < 0) {
-		log_warn("announce: not sent (%s)", strerror(-rc));
-		feed_simple(m, NODE_EV_ANNOUNCE_FAILED);
-	}
-}
-
-static void arm_timer(struct manager *m, const struct effect *e)
-{
-	ev_timer *t = &m->timers[e->value];
-	uint64_t now = clock_mono_us();
-	double after = e->at_us > now ? (double)(e->at_us - now) / 1e6 : 0.;
-
-	ev_timer_stop(m->loop, t);
-	/* A failback timer fires just after the delay, so that it has elapsed. */
-	ev_timer_set(t, after + (e->value == NODE_TIMER_FAILBACK ? 0.001 : 0.), 0.);
-	ev_timer_start(m->loop, t);
-}
-
-static void withdraw(struct manager *m, uint32_t peer)
-{
-	const struct ringwatch_sample *s = &m->sample;
-	const char *keep[RINGWATCH_ADDRS];
-	size_t n = 0;
-	int rc;
-
-	for (size_t i = 0; i < s->n_links; i++)
-		for (size_t k = 0; s->links[i].nodeid == peer && k < s->links[i].n_addrs && n < RINGWATCH_ADDRS; k++)
-			keep[n++] = s->links[i].addrs[k];
-	rc = fence_withdraw(s->knet_port, keep, n);
-	if (rc < 0) {
-		if (!m->withdraw_failed)
-			log_err("bridge partition: cannot withdraw from the ring (%s): %s", strerror(-rc),
-				rc == -EINVAL ? "the peer's ring addresses are not IP literals" : "nftables refused");
-		m->withdraw_failed = 1;
-		feed_simple(m, NODE_EV_FENCE_FAILED); /* tried again at the next tick */
-		return;
-	}
-	m->withdraw_failed = 0;
-	m->withdrawals++;
-	log_event(LOG_LVL_WARN, LOG_MSGID_MEMBERSHIP,
-		  "bridge partition: the link to %s is down while it stays in our ring and other peers are "
-		  "reachable: withdrawing from the ring (the higher nodeid of a broken pair withdraws) until it "
-		  "is back at_ms=%llu",
-		  name_of(m, peer), (unsigned long long)clock_real_ms());
-	audit(m, AUDITLOG_FINDING, json_pack("{s:s, s:s, s:s, s:s}", "subject", "bridge-partition", "severity",
-					      "warning", "peer", name_of(m, peer), "action", "withdrawn from the ring"),
-	      clock_mono_us());
-}
-
-static void come_back(struct manager *m, uint32_t peer, int probe)
-{
-	int rc = fence_return();
-
-	if (!probe)
-		log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP,
-			  "bridge partition: the link to %s is up again: back in the ring%s at_ms=%llu",
-			  name_of(m, peer), rc < 0 ? " (the fence could not be removed)" : "",
-			  (unsigned long long)clock_real_ms());
-	else
-		log_event(LOG_LVL_WARN, LOG_MSGID_MEMBERSHIP,
-			  "bridge partition: still no link to %s: back in the ring to look again (it may have "
-			  "died meanwhile)%s at_ms=%llu",
-			  name_of(m, peer), rc < 0 ? " (the fence could not be removed)" : "",
-			  (unsigned long long)clock_real_ms());
-	audit(m, AUDITLOG_FINDING, json_pack("{s:s, s:s, s:s, s:s}", "subject", "bridge-partition", "severity",
-					      "info", "peer", name_of(m, peer), "action", "back in the ring"),
-	      clock_mono_us());
-}
-
-static void run_fast(struct manager *m, const struct effect *e)
-{
-	switch (e->kind) {
-	case EFFECT_ADDR_ADD:
-	case EFFECT_ADDR_DEL:
-		run_addresses(m, e);
-		break;
-	case EFFECT_PROBE:
-		run_probe(m, e);
-		break;
-	case EFFECT_GARP:
-		start_garp(m, e->slot);
-		break;
-	case EFFECT_GARP_STOP:
-		ev_timer_stop(m->loop, &m->slots[e->slot].garp);
-		break;
-	case EFFECT_REANNOUNCE:
-		log_info("reannounce group=%s reason=%s", e->group, e->why);
-		start_garp(m, e->slot);
-		break;
-	case EFFECT_ANNOUNCE:
-		send_announce(m);
-		break;
-	case EFFECT_TIMER_ARM:
-		arm_timer(m, e);
-		break;
-	case EFFECT_TIMER_CANCEL:
-		ev_timer_stop(m->loop, &m->timers[e->value]);
-		break;
-	case EFFECT_RING_DISTRUST:
-		membership_distrust_ring(m->membership);
-		break;
-	case EFFECT_RING_TRUST:
-		membership_trust_ring(m->membership);
-		break;
-	case EFFECT_FENCE_WITHDRAW:
-		withdraw(m, e->peer);
-		break;
-	case EFFECT_FENCE_RETURN:
-		come_back(m, e->peer, e->value);
-		break;
-	default:
-		break;
-	}
-}
-
-/* ---- the executor: logs, records, disk and hooks, after the failover path ---- */
-
-static void record_transition(struct manager *m, const struct effect *e)
-{
-	const struct effect_transition *et = &e->t;
-	uint64_t now = clock_mono_us();
-	struct status_transition *t;
-
-	if (et->error)
-		log_event(LOG_LVL_ERR, LOG_MSGID_TRANSITION, "transition group=%s from=%s to=%s reason=%s failed: %s",
-			  e->group, et->from, et->to, transition_reason_str(et->reason), strerror(-et->error));
-	else
-		log_event(LOG_LVL_INFO, LOG_MSGID_TRANSITION,
-			  "transition group=%s from=%s to=%s reason=%s took_ms=%.1f netlink_ms=%.1f at_ms=%llu",
-			  e->group, et->from, et->to, transition_reason_str(et->reason),
-			  (now - et->since_us) / 1000.0, (now - et->started_us) / 1000.0,
-			  (unsigned long long)clock_real_ms());
-	if (m->n_transitions == STATUS_MAX_TRANSITIONS) {
-		memmove(m->transitions, m->transitions + 1, sizeof(m->transitions[0]) * (STATUS_MAX_TRANSITIONS - 1));
-		m->n_transitions--;
-	}
-	t = &m->transitions[m->n_transitions++];
-	memset(t, 0, sizeof(*t));
-	snprintf(t->group, sizeof(t->group), "%s", e->group);
-	snprintf(t->from, sizeof(t->from), "%s", et->from);
-	snprintf(t->to, sizeof(t->to), "%s", et->to);
-	t->reason = (enum transition_reason)et->reason;
-	t->acquired = et->acquired;
-	t->error = et->error;
-	t->took_ms = (now - et->since_us) / 1000.0;
-	t->realtime_ms = clock_real_ms();
-	t->seq = ++m->transition_seq;
-	audit(m, AUDITLOG_TRANSITION, status_transition_json(t), 0);
-	if (et->acquired && !et->error && m->audit)
-		audit_after_acquire(m->audit, e->group);
-	emit(m, "transition", status_transition_json(t));
-}
-
-static void record_quorum(struct manager *m, const struct effect *e)
-{
-	log_event(LOG_LVL_INFO, LOG_MSGID_QUORUM, "quorum: %s at_ms=%llu", e->value ? "quorate" : "NOT quorate",
-		  (unsigned long long)clock_real_ms());
-	audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:i}", "quorate", e->value, "members", e->value2), e->at_us);
-}
-
-static void record_ring_stall(struct manager *m, const struct effect *e)
-{
-	if (e->value2 < 0) {
-		log_warn("ring-stall: corosync has not answered for %u ms (not in the cluster: nothing to release)",
-			 (unsigned)e->value);
-		return;
-	}
-	log_event(LOG_LVL_WARN, LOG_MSGID_QUORUM,
-		  "ring-stall: corosync has not answered for %u ms (bound %u ms): released every group at_ms=%llu",
-		  (unsigned)e->value, (unsigned)e->value2, (unsigned long long)clock_real_ms());
-	audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:s, s:i, s:i}", "quorate", 0, "reason", "ring-stall",
-					     "silent_ms", e->value, "bound_ms", e->value2),
-	      e->at_us);
-}
-
-static void record_isolation(struct manager *m, const struct effect *e)
-{
-	uint64_t now = clock_mono_us();
-
-	if (e->kind == EFFECT_REACHED) {
-		log_info("isolated: corosync's links reach %d of %d expected votes again", e->value, e->value2);
-		return;
-	}
-	log_event(LOG_LVL_WARN, LOG_MSGID_QUORUM,
-		  "isolated: corosync's links reach %d of %d expected votes for %llu ms: released every "
-		  "group before the others can form a ring without us at_ms=%llu",
-		  e->value, e->value2, (unsigned long long)(now - e->at_us) / 1000u, (unsigned long long)clock_real_ms());
-	audit(m, AUDITLOG_QUORUM, json_pack("{s:b, s:s, s:i, s:i}", "quorate", 0, "reason", "isolated", "reached",
-					     e->value, "expected_votes", e->value2),
-	      now);
-}
-
-static void record_membership(struct manager *m, const struct effect *e)
-{
-	const char *peer = name_of(m, e->peer);
-
-	switch (e->value) {
-	case 3:
-		log_warn("membership: ignored a process that joined the group from %s (pid %u): not in the "
-			 "nodelist, or that node's fomgr is already a member",
-			 peer, (unsigned)e->pid);
-		break;
-	case 2:
-		/* The periodic audit starts once we are in the cluster, so that its
-		 * first run never delays joining. */
-		if (m->audit && !m->audit_started) {
-			m->audit_started = 1;
-			ev_feed_event(m->loop, &m->audit_start, EV_TIMER);
-		}
-		log_info("membership: joined the group with %d member(s)", e->value2);
-		break;
-	case 1:
-		log_event(LOG_LVL_INFO, LOG_MSGID_MEMBERSHIP, "membership: %s joined (pid %u)", peer, (unsigned)e->pid);
-		audit(m, AUDITLOG_MEMBERSHIP,
-		      json_pack("{s:s, s:s, s:i}", "change", "joined", "peer", peer, "pid", (int)e->pid), e->at_us);
-		break;
-	default:
-		audit(m, AUDITLOG_MEMBERSHIP,
-		      json_pack("{s:s, s:s, s:i, s:s}", "change", "left", "peer", peer, "pid", (int)e->pid,
-				"why", e->value2 == VIEW_LEAVE_NODE ? "node down" : "process gone"),
-		      e->at_us);
-		if (m->audit && e->value2 == VIEW_LEAVE_NODE)
-			audit_peer_gone(m->audit, peer);
-		break;
-	}
-}
-
-static void persist_admin(struct manager *m, const struct effect *e)
-{
-	const struct wire_admin *admin = e->value ? &m->node->request : &m->node->admin;
-	int rc = admin_save(m->admin_path, admin);
-
-	if (e->value) {
-		m->request_rc = rc; /* answered to the operator at once */
-		return;
-	}
-	if (rc < 0)
-		log_err("admin state epoch %llu not persisted to %s: %s", (unsigned long long)admin->epoch,
-			m->admin_path, strerror(-rc));
-}
-
-static void reply(struct manager *m, int rc)
-{
-	manager_done_fn done = m->done;
-
-	m->done = NULL;
-	if (done)
-		done(m->done_arg, rc);
-}
-
-static void run_slow(struct manager *m, const struct effect *e)
-{
-	const struct wire_admin *admin = &m->node->admin;
-
-	switch (e->kind) {
-	case EFFECT_TRANSITION:
-		record_transition(m, e);
-		break;
-	case EFFECT_PLACEMENT:
-		log_info("placement group=%s owner=%s holder=%s reason=%s epoch=%llu", e->group,
-			 e->peer ? name_of(m, e->peer) : "none", e->value2 ? name_of(m, (uint32_t)e->value2) : "none",
-			 placement_reason_str((enum placement_reason)e->value), (unsigned long long)e->at_us);
-		break;
-	case EFFECT_QUORUM:
-		record_quorum(m, e);
-		break;
-	case EFFECT_RING_STALL:
-		record_ring_stall(m, e);
-		break;
-	case EFFECT_ISOLATED:
-	case EFFECT_REACHED:
-		record_isolation(m, e);
-		break;
-	case EFFECT_LOST_FORGOTTEN:
-		log_warn("lost-holder: %s has been out of the ring for %d ms while a member still vouched for "
-			 "it: no longer waiting for it",
-			 name_of(m, e->peer), e->value);
-		break;
-	case EFFECT_SETTLED:
-		log_info("ring-stall: no new ring within %d ms of corosync answering again: the ring held, "
-			 "following placement again",
-			 e->value);
-		break;
-	case EFFECT_MEMBERSHIP:
-		record_membership(m, e);
-		break;
-	case EFFECT_PEER_STATE: {
-		const struct view_node *n = view_node_by_id(&m->node->view, e->peer);
-		if (n)
-			audit_peer(m, n);
-		break;
-	}
-	case EFFECT_ADMIN_ADOPTED:
-		log_info("admin state epoch %llu adopted (standby %zu node(s), %zu pin(s))",
-			 (unsigned long long)admin->epoch, admin->n_standby, admin->n_pins);
-		emit(m, "admin", json_pack("{s:I}", "epoch", (json_int_t)admin->epoch));
-		break;
-	case EFFECT_PERSIST_ADMIN:
-		persist_admin(m, e);
-		break;
-	case EFFECT_REPLY:
-		reply(m, e->value);
-		break;
-	default:
-		break;
-	}
-}
-
-/* In a fixed order: the failover path (addresses, probes, bursts, announces,
- * timers, the ring's trust, the fence), then logs, records, disk and hooks, then
- * the exit of a shutdown. */
-static void run_effects(struct manager *m, const struct effects *fx)
-{
-	const struct effect *exit = NULL;
-
-	if (fx->dropped)
-		log_err("executor: %zu effect(s) dropped (too many in one step)", fx->dropped);
-	for (size_t i = 0; i < fx->n; i++) {
-		if (fx->v[i].kind == EFFECT_EXIT)
-			exit = &fx->v[i];
-		else if (effect_is_fast(fx->v[i].kind))
-			run_fast(m, &fx->v[i]);
-	}
-	for (size_t i = 0; i < fx->n; i++)
-		if (!effect_is_fast(fx->v[i].kind))
-			run_slow(m, &fx->v[i]);
-	if (!exit)
-		return;
-	if (exit->value)
-		log_warn("shutdown: our last announce did not come back in time; leaving anyway");
-	ev_break(m->loop, EVBREAK_ALL);
-}
-
 /* ---- wiring: every source of events feeds the core ---- */
-
-static void on_node_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct manager *m = w->data;
-	struct node_event ev = {.kind = NODE_EV_TIMER, .value = (int)(w - m->timers)};
-
-	feed(m, &ev);
-}
 
 static void on_audit_start(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct manager *m = w->data;
 
-	if (m->audit)
-		audit_periodic_start(m->audit);
+	if (m->env.audit)
+		audit_periodic_start(m->env.audit);
 	ev_timer_start(loop, &m->reannounce);
 }
 
@@ -694,9 +182,9 @@ static void on_reannounce(struct ev_loop *loop, ev_timer *w, int revents)
 	feed(m, &ev);
 	/* Our own side may have changed too: compare with every peer again (the
 	 * audit reports only findings that appear or go away). */
-	for (size_t i = 0; i < m->node->view.n_nodes; i++)
-		if (m->node->view.nodes[i].member && m->node->view.nodes[i].has_state)
-			audit_peer(m, &m->node->view.nodes[i]);
+	for (size_t i = 0; i < m->env.node->view.n_nodes; i++)
+		if (m->env.node->view.nodes[i].member && m->env.node->view.nodes[i].has_state)
+			executor_peer_state(m->executor, &m->env.node->view.nodes[i]);
 }
 
 /* The checks this node's groups depend on, as the agent last reported them. */
@@ -706,8 +194,8 @@ static void on_health_changed(void *arg)
 	static struct wire_check checks[WIRE_MAX_CHECKS];
 	struct node_event ev = {.kind = NODE_EV_HEALTH, .checks = checks, .value = health_stale(m->health)};
 
-	for (size_t i = 0; m->config && i < m->config->n_groups; i++) {
-		const struct config_group *g = &m->config->groups[i];
+	for (size_t i = 0; m->env.config && i < m->env.config->n_groups; i++) {
+		const struct config_group *g = &m->env.config->groups[i];
 		for (size_t c = 0; c < g->n_checks && ev.n_checks < WIRE_MAX_CHECKS; c++) {
 			snprintf(checks[ev.n_checks].name, sizeof(checks[0].name), "%s", g->checks[c]);
 			checks[ev.n_checks++].state = (uint8_t)health_check_state(m->health, g->checks[c]);
@@ -726,8 +214,8 @@ static void on_connected(void *arg, uint32_t local)
 	 * comes from the ring watch's thread, which runs `corosync -v` off the loop. */
 	if (membership_config_digest(ev.digest) < 0)
 		memset(ev.digest, 0, sizeof(ev.digest));
-	if (m->audit)
-		audit_set_corosync(m->audit, ev.digest, m->node->corosync_version);
+	if (m->env.audit)
+		audit_set_corosync(m->env.audit, ev.digest, m->env.node->corosync_version);
 	if (membership_read_info(&ev.info) == 0) {
 		ev.value = 1;
 		if (ev.info.two_node && !ev.info.has_qdevice)
@@ -831,7 +319,7 @@ static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 	struct manager *m = arg;
 	static struct node_links l;
 	struct node_event ev = {.kind = NODE_EV_RING_SAMPLE, .links = &l};
-	int version = s->corosync_version[0] && strcmp(s->corosync_version, m->node->corosync_version) != 0;
+	int version = s->corosync_version[0] && strcmp(s->corosync_version, m->env.node->corosync_version) != 0;
 	enum qdevice_event qe;
 
 	links_of(m, s, &l);
@@ -840,8 +328,8 @@ static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 				  qdevice_grace_ms(s->info.token_ms, s->info.consensus_ms));
 	if (qe != QDEVICE_EVENT_NONE)
 		audit(m, AUDITLOG_FINDING, qdevice_event_json(&m->qdevice, qe, s->at_us), s->at_us);
-	if (version && m->audit)
-		audit_set_corosync(m->audit, m->node->corosync_digest, m->node->corosync_version);
+	if (version && m->env.audit)
+		audit_set_corosync(m->env.audit, m->env.node->corosync_digest, m->env.node->corosync_version);
 }
 
 /* The pair watch, every tick, on the newest link states corosync gave: while it
@@ -864,6 +352,34 @@ static const struct ringwatch_ops ringwatch_ops = {
 	.sample = on_ring_sample,
 };
 
+static int on_effect_event(void *arg, const struct node_event *ev)
+{
+	return feed(arg, ev);
+}
+
+static void on_effect_emit(void *arg, const char *type, json_t *event)
+{
+	emit(arg, type, event);
+}
+
+/* The periodic audit starts once we are in the cluster, so that its first run
+ * never delays joining. */
+static void on_joined(void *arg)
+{
+	struct manager *m = arg;
+
+	if (m->env.audit && !m->audit_started) {
+		m->audit_started = 1;
+		ev_feed_event(m->env.loop, &m->audit_start, EV_TIMER);
+	}
+}
+
+static const struct executor_ops executor_ops = {
+	.feed = on_effect_event,
+	.emit = on_effect_emit,
+	.joined = on_joined,
+};
+
 static const struct membership_ops membership_ops = {
 	.connected = on_connected,
 	.lost = on_lost,
@@ -876,12 +392,12 @@ static const struct membership_ops membership_ops = {
 
 static struct config *load_config(const char *path, const struct config_nodelist *nodes)
 {
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	char buf[8192];
 	struct config *c = config_load(path, nodes, &errors);
 
 	if (!c)
-		log_err("configuration refused:\n%s", config_errors_format(&errors, path, buf, sizeof(buf)));
+		log_err("configuration refused:\n%s", cfgfile_errors_format(&errors, path, buf, sizeof(buf)));
 	return c;
 }
 
@@ -894,12 +410,12 @@ static int ensure_dir(const char *path, mode_t mode)
 
 static void open_auditlog(struct manager *m)
 {
-	struct auditlog_options opts = {.max_age_days = m->config->audit.retention_days};
+	struct auditlog_options opts = {.max_age_days = m->env.config->audit.retention_days};
 	char dir[256], digest[65], *slash;
 	const char *node = "unknown";
 	uint32_t local = 0;
 
-	snprintf(dir, sizeof(dir), "%s", m->config->audit.log);
+	snprintf(dir, sizeof(dir), "%s", m->env.config->audit.log);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
@@ -909,15 +425,17 @@ static void open_auditlog(struct manager *m)
 		for (size_t i = 0; i < m->nodes.n_nodes; i++)
 			if (m->nodes.nodes[i].nodeid == local)
 				node = m->nodes.nodes[i].name;
-	m->auditlog = auditlog_open(m->config->audit.log, node, &opts);
-	if (!m->auditlog) {
-		log_err("audit log %s: %s: operators' commands will be refused", m->config->audit.log, strerror(errno));
+	m->env.auditlog = auditlog_open(m->env.config->audit.log, node, &opts);
+	if (!m->env.auditlog) {
+		log_err("audit log %s: %s: operators' commands will be refused", m->env.config->audit.log,
+			strerror(errno));
 		return;
 	}
-	hex32(m->config->digest, digest);
-	auditlog_attach(m->auditlog, m->loop);
+	hex32(m->env.config->digest, digest);
+	auditlog_attach(m->env.auditlog, m->env.loop);
 	audit(m, AUDITLOG_START,
-	      json_pack("{s:s, s:s, s:s}", "version", FO_VERSION, "config", m->config->path, "config_digest", digest),
+	      json_pack("{s:s, s:s, s:s}", "version", FO_VERSION, "config", m->env.config->path, "config_digest",
+			digest),
 	      AUDIT_NOW);
 }
 
@@ -950,7 +468,7 @@ static int check_exposure(struct manager *m, const struct config *c)
 static int conflict_role(void *arg, const char *group, struct conflict_role *out)
 {
 	struct manager *m = arg;
-	const struct node *node = m->node;
+	const struct node *node = m->env.node;
 	const struct config_group *g = node ? config_group_find(node->config, group) : NULL;
 	size_t i = g ? (size_t)(g - node->config->groups) : 0;
 	uint32_t owner = g && i < node->placement.n_groups ? node->placement.groups[i].owner : 0;
@@ -990,8 +508,8 @@ static void start_conflict(struct manager *m)
 {
 	int rc;
 
-	m->conflict = conflict_new(m->loop, m->vip, conflict_role, on_conflict, m);
-	rc = m->conflict ? conflict_set_config(m->conflict, m->config) : -errno;
+	m->conflict = conflict_new(m->env.loop, m->env.vip, conflict_role, on_conflict, m);
+	rc = m->conflict ? conflict_set_config(m->conflict, m->env.config) : -errno;
 	if (rc < 0)
 		log_err("conflict detection: not started: %s", strerror(-rc));
 }
@@ -1001,16 +519,16 @@ static void start_conflict(struct manager *m)
 static int reconcile(struct manager *m)
 {
 	struct vip_addr labelled[64], a;
-	int n = vip_list_labelled(m->vip, labelled, 64);
+	int n = vip_list_labelled(m->env.vip, labelled, 64);
 
-	for (size_t i = 0; i < m->config->n_groups; i++) {
-		const struct config_group *g = &m->config->groups[i];
+	for (size_t i = 0; i < m->env.config->n_groups; i++) {
+		const struct config_group *g = &m->env.config->groups[i];
 		struct node_event ev = {.kind = NODE_EV_ADOPT, .group = g->name};
 		int present = 0;
 
 		for (size_t j = 0; j < g->n_addrs; j++) {
 			transition_group_addr(g, j, &a);
-			present |= vip_present(m->vip, &a) == 1;
+			present |= vip_present(m->env.vip, &a) == 1;
 		}
 		if (present && feed(m, &ev) == 0)
 			log_info("reconcile group=%s: addresses found in the kernel, adopted", g->name);
@@ -1019,8 +537,8 @@ static int reconcile(struct manager *m)
 		int known = 0;
 		char buf[VIP_ADDR_STR_MAX];
 
-		for (size_t k = 0; k < m->config->n_groups && !known; k++) {
-			const struct config_group *g = &m->config->groups[k];
+		for (size_t k = 0; k < m->env.config->n_groups && !known; k++) {
+			const struct config_group *g = &m->env.config->groups[k];
 			for (size_t j = 0; j < g->n_addrs && !known; j++) {
 				transition_group_addr(g, j, &a);
 				known = a.addr.v4.s_addr == labelled[i].addr.v4.s_addr &&
@@ -1030,7 +548,7 @@ static int reconcile(struct manager *m)
 		if (!known) {
 			log_info("reconcile: removing %s, labelled as fomgr's but in no group",
 				 vip_addr_str(&labelled[i], buf, sizeof(buf)));
-			vip_del(m->vip, &labelled[i], NULL, NULL);
+			vip_del(m->env.vip, &labelled[i], NULL, NULL);
 		}
 	}
 	return n < 0 ? n : 0;
@@ -1041,17 +559,12 @@ static int start_node(struct manager *m, const struct wire_admin *admin)
 {
 	uint8_t digest[32];
 
-	m->node = calloc(1, sizeof(*m->node));
+	m->env.node = calloc(1, sizeof(*m->env.node));
 	m->fx = calloc(1, sizeof(*m->fx));
-	if (!m->node || !m->fx)
+	if (!m->env.node || !m->fx)
 		return -ENOMEM;
-	config_cluster_digest(m->config, digest);
-	node_init(m->node, m->config, digest, &m->nodes, admin);
-	for (size_t i = 0; i < TRANSITION_SLOTS; i++) {
-		m->slots[i] = (struct slot_work){.m = m, .slot = i};
-		ev_timer_init(&m->slots[i].garp, on_garp, 0., 0.);
-		m->slots[i].garp.data = &m->slots[i];
-	}
+	config_cluster_digest(m->env.config, digest);
+	node_init(m->env.node, m->env.config, digest, &m->nodes, admin);
 	on_health_changed(m);
 	return 0;
 }
@@ -1062,47 +575,48 @@ static int start_services(struct manager *m)
 	int rc;
 
 	open_auditlog(m);
-	rc = check_exposure(m, m->config);
+	rc = check_exposure(m, m->env.config);
 	if (rc < 0)
 		return rc;
-	ensure_dir(m->config->runtime_dir, 0755);
-	ensure_dir(m->config->state_dir, 0750);
-	snprintf(m->admin_path, sizeof(m->admin_path), "%s/admin.json", m->config->state_dir);
+	ensure_dir(m->env.config->runtime_dir, 0755);
+	ensure_dir(m->env.config->state_dir, 0750);
+	snprintf(m->admin_path, sizeof(m->admin_path), "%s/admin.json", m->env.config->state_dir);
 	rc = admin_load(m->admin_path, &admin);
 	if (rc < 0)
 		log_err("admin state %s unreadable (%s): starting without standby or pins", m->admin_path,
 			strerror(-rc));
 	else if (admin.epoch)
 		log_info("admin state epoch %llu loaded from %s", (unsigned long long)admin.epoch, m->admin_path);
-	m->health = health_new(m->loop, m->config->health_socket, m->config->health_ttl_ms, on_health_changed, m);
+	m->health = health_new(m->env.loop, m->env.config->health_socket, m->env.config->health_ttl_ms,
+			       on_health_changed, m);
 	if (!m->health)
 		return -errno;
 	rc = health_start(m->health);
 	if (rc < 0) {
-		log_err("health socket %s: %s", m->config->health_socket, strerror(-rc));
+		log_err("health socket %s: %s", m->env.config->health_socket, strerror(-rc));
 		return rc;
 	}
 	rc = start_node(m, &admin);
 	if (rc < 0)
 		return rc;
-	m->audit = audit_new(m->loop, m->config, m->auditlog);
-	if (!m->audit)
+	m->env.audit = audit_new(m->env.loop, m->env.config, m->env.auditlog);
+	if (!m->env.audit)
 		log_err("audit: not started: %s", strerror(errno));
 	reconcile(m);
 	start_conflict(m);
-	m->membership = membership_new(m->loop, m->config->cpg_group, &membership_ops, m);
-	if (!m->membership)
+	m->env.membership = membership_new(m->env.loop, m->env.config->cpg_group, &membership_ops, m);
+	if (!m->env.membership)
 		return -errno;
-	rc = membership_start(m->membership);
+	rc = membership_start(m->env.membership);
 	if (rc < 0)
 		return rc;
 	/* A fence left by a fomgr that died withdrawn would keep this node out. */
 	if (fence_return() == 0)
 		log_warn("bridge partition: removed a withdrawal left by an earlier run");
-	m->ringwatch = ringwatch_new(m->loop, &ringwatch_ops, m);
+	m->ringwatch = ringwatch_new(m->env.loop, &ringwatch_ops, m);
 	if (!m->ringwatch)
 		return -ENOMEM;
-	ev_timer_start(m->loop, &m->pair_tick);
+	ev_timer_start(m->env.loop, &m->pair_tick);
 	return ringwatch_start(m->ringwatch);
 }
 
@@ -1114,8 +628,8 @@ static void on_nodelist_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	if (rc < 0)
 		return; /* the timer repeats */
 	ev_timer_stop(loop, w);
-	m->config = load_config(m->config_path, &m->nodes);
-	if (!m->config || start_services(m) < 0) {
+	m->env.config = load_config(m->config_path, &m->nodes);
+	if (!m->env.config || start_services(m) < 0) {
 		log_err("cannot start; exiting");
 		ev_break(loop, EVBREAK_ALL);
 	}
@@ -1127,14 +641,17 @@ struct manager *manager_new(struct ev_loop *loop, const char *config_path)
 
 	if (!m)
 		return NULL;
-	m->loop = loop;
+	m->env.loop = loop;
+	m->env.sample = &m->sample;
+	m->env.admin_path = m->admin_path;
+	m->executor = executor_new(&m->env, &executor_ops, m);
+	if (!m->executor) {
+		free(m);
+		return NULL;
+	}
 	snprintf(m->config_path, sizeof(m->config_path), "%s", config_path);
 	ev_timer_init(&m->nodelist_retry, on_nodelist_retry, 0., 1.);
 	m->nodelist_retry.data = m;
-	for (size_t i = 0; i < NODE_TIMER_MAX; i++) {
-		ev_timer_init(&m->timers[i], on_node_timer, 0., 0.);
-		m->timers[i].data = m;
-	}
 	ev_timer_init(&m->audit_start, on_audit_start, 0., 0.);
 	m->audit_start.data = m;
 	ev_timer_init(&m->reannounce, on_reannounce, 5., 5.);
@@ -1148,30 +665,27 @@ void manager_free(struct manager *m)
 {
 	if (!m)
 		return;
-	ev_timer_stop(m->loop, &m->nodelist_retry);
-	for (size_t i = 0; i < NODE_TIMER_MAX; i++)
-		ev_timer_stop(m->loop, &m->timers[i]);
-	for (size_t i = 0; i < TRANSITION_SLOTS && m->node; i++)
-		ev_timer_stop(m->loop, &m->slots[i].garp);
-	ev_timer_stop(m->loop, &m->reannounce);
-	ev_timer_stop(m->loop, &m->pair_tick);
+	ev_timer_stop(m->env.loop, &m->nodelist_retry);
+	executor_close(m->executor);
+	ev_timer_stop(m->env.loop, &m->reannounce);
+	ev_timer_stop(m->env.loop, &m->pair_tick);
 	if (ringwatch_is_stalled(m->ringwatch))
-		membership_abandon(m->membership);
+		membership_abandon(m->env.membership);
 	ringwatch_free(m->ringwatch);
-	if (m->node && m->node->pairs.withdrawn_from && fence_return() == 0)
+	if (m->env.node && m->env.node->pairs.withdrawn_from && fence_return() == 0)
 		log_info("bridge partition: withdrawal lifted on the way out");
-	audit_free(m->audit);
-	if (m->auditlog) {
+	audit_free(m->env.audit);
+	if (m->env.auditlog) {
 		audit(m, AUDITLOG_STOP, json_pack("{s:s}", "version", FO_VERSION), AUDIT_NOW);
-		auditlog_close(m->auditlog);
+		auditlog_close(m->env.auditlog);
 	}
-	membership_free(m->membership);
+	membership_free(m->env.membership);
 	conflict_free(m->conflict);
-	m->closing = 1;
-	vip_free(m->vip); /* its cancelled requests complete into a closed executor */
+	vip_free(m->env.vip); /* its cancelled requests complete into a closed executor */
+	executor_free(m->executor);
 	health_free(m->health);
-	config_free(m->config);
-	free(m->node);
+	config_free(m->env.config);
+	free(m->env.node);
 	free(m->fx);
 	free(m);
 }
@@ -1184,13 +698,13 @@ int manager_start(struct manager *m)
 	if (!probe)
 		return -EINVAL;
 	config_free(probe);
-	m->vip = vip_new(m->loop);
-	if (!m->vip)
+	m->env.vip = vip_new(m->env.loop);
+	if (!m->env.vip)
 		return -errno;
 	if (membership_read_nodelist(&m->nodes) < 0)
 		log_info("waiting for corosync to read its nodelist");
-	ev_timer_start(m->loop, &m->nodelist_retry);
-	ev_feed_event(m->loop, &m->nodelist_retry, EV_TIMER);
+	ev_timer_start(m->env.loop, &m->nodelist_retry);
+	ev_feed_event(m->env.loop, &m->nodelist_retry, EV_TIMER);
 	return 0;
 }
 
@@ -1225,7 +739,7 @@ int manager_reload(struct manager *m)
 	struct node_event ev = {.kind = NODE_EV_CONFIG};
 	struct config *next;
 
-	if (!m->config || !m->node)
+	if (!m->env.config || !m->env.node)
 		return -EAGAIN;
 	membership_read_nodelist(&m->nodes);
 	next = load_config(m->config_path, &m->nodes);
@@ -1242,16 +756,16 @@ int manager_reload(struct manager *m)
 		config_free(next);
 		return -EPERM;
 	}
-	audit(m, AUDITLOG_CONFIG, config_change_json(m->config, next), AUDIT_NOW);
+	audit(m, AUDITLOG_CONFIG, config_change_json(m->env.config, next), AUDIT_NOW);
 	if (m->conflict && conflict_set_config(m->conflict, next) < 0)
 		log_err("conflict detection: the new addresses are not watched");
-	if (m->audit)
-		audit_set_config(m->audit, next);
+	if (m->env.audit)
+		audit_set_config(m->env.audit, next);
 	ev.config = next;
 	config_cluster_digest(next, ev.digest);
 	feed(m, &ev);
-	config_free(m->config);
-	m->config = next;
+	config_free(m->env.config);
+	m->env.config = next;
 	log_event(LOG_LVL_INFO, LOG_MSGID_CONFIG, "configuration reloaded from %s", m->config_path);
 	on_health_changed(m); /* the checks the groups depend on may have changed */
 	return 0;
@@ -1259,11 +773,11 @@ int manager_reload(struct manager *m)
 
 void manager_shutdown(struct manager *m)
 {
-	if (m->node && m->node->leaving)
+	if (m->env.node && m->env.node->leaving)
 		return;
 	log_info("shutting down: releasing every group");
-	if (!m->node) {
-		ev_break(m->loop, EVBREAK_ALL);
+	if (!m->env.node) {
+		ev_break(m->env.loop, EVBREAK_ALL);
 		return;
 	}
 	feed_simple(m, NODE_EV_SHUTDOWN);
@@ -1306,16 +820,16 @@ void manager_unlisten(struct manager *m, manager_event_fn fn, void *arg)
 
 json_t *manager_status(const struct manager *m)
 {
-	const struct node *node = m->node;
+	const struct node *node = m->env.node;
 	struct status_input in;
 	struct status_ring ring;
 	json_t *root;
 
-	if (!m->config || !node)
+	if (!m->env.config || !node)
 		return json_pack("{s:i, s:b, s:s}", "schema_version", STATUS_SCHEMA_VERSION, "joined", 0, "state",
 				 "starting");
 	in = (struct status_input){
-		.config = m->config,
+		.config = m->env.config,
 		.view = &node->view,
 		.placement = &node->placement,
 		.transition = &node->transition,
@@ -1324,8 +838,6 @@ json_t *manager_status(const struct manager *m)
 		.corosync_crypto = node->info.crypto,
 		.health_stale = health_stale(m->health),
 		.expected_votes = node->info.expected_votes,
-		.n_transitions = m->n_transitions,
-		.transitions = m->transitions,
 	};
 	ring = (struct status_ring){
 		.stall_bound_ms = ringwatch_bound_ms(m->ringwatch),
@@ -1334,14 +846,15 @@ json_t *manager_status(const struct manager *m)
 		.withdrawn_from = node->pairs.withdrawn_from ? name_of(m, node->pairs.withdrawn_from) : NULL,
 		.isolated = node->pairs.isolated,
 		.stalls = node->ring_stalls,
-		.withdrawals = m->withdrawals,
+		.withdrawals = executor_withdrawals(m->executor),
 		.isolations = node->isolations,
 	};
+	in.transitions = executor_transitions(m->executor, &in.n_transitions);
 	in.ring = m->ringwatch ? &ring : NULL;
 	root = status_build(&in);
 	qdevice_status_json(&m->qdevice, clock_mono_us(), root);
-	if (m->audit)
-		json_object_set_new(root, "audit", audit_status_json(m->audit));
+	if (m->env.audit)
+		json_object_set_new(root, "audit", audit_status_json(m->env.audit));
 	conflict_status_json(m->conflict, root);
 	if (m->status_extra)
 		m->status_extra(m->status_extra_arg, root);
@@ -1361,19 +874,17 @@ static int request(struct manager *m, struct node_event *ev, manager_done_fn don
 	struct node_event saved = {.kind = NODE_EV_ADMIN_SAVED};
 	int rc;
 
-	if (!m->config || !m->node)
+	if (!m->env.config || !m->env.node)
 		return -EAGAIN;
 	ev->kind = NODE_EV_ADMIN;
-	m->request_rc = -EIO;
+	executor_request_begin(m->executor);
 	rc = feed(m, ev);
 	if (rc < 0)
 		return rc;
-	saved.value = m->request_rc;
+	saved.value = executor_request_saved_rc(m->executor);
 	rc = feed(m, &saved);
-	if (rc == 0) {
-		m->done = done;
-		m->done_arg = arg;
-	}
+	if (rc == 0)
+		executor_reply_to(m->executor, done, arg);
 	return rc;
 }
 
@@ -1395,27 +906,27 @@ int manager_request_pin(struct manager *m, const char *group, const char *node, 
 
 int manager_next_owner(const struct manager *m, const char *group, char *out)
 {
-	return m->node ? node_next_owner(m->node, group, out) : -ENOENT;
+	return m->env.node ? node_next_owner(m->env.node, group, out) : -ENOENT;
 }
 
 int manager_explain(const struct manager *m, const char *group, const char *node, char *out, size_t size)
 {
-	return m->node ? node_explain(m->node, group, node, out, size) : -ENOENT;
+	return m->env.node ? node_explain(m->env.node, group, node, out, size) : -ENOENT;
 }
 
 int manager_group_holder(const struct manager *m, const char *group, char *out)
 {
-	return m->node ? node_group_holder(m->node, group, out) : -ENOENT;
+	return m->env.node ? node_group_holder(m->env.node, group, out) : -ENOENT;
 }
 
 struct auditlog *manager_auditlog(const struct manager *m)
 {
-	return m->auditlog;
+	return m->env.auditlog;
 }
 
 void manager_vip_stats(const struct manager *m, struct vip_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (m->vip)
-		vip_get_stats(m->vip, out);
+	if (m->env.vip)
+		vip_get_stats(m->env.vip, out);
 }

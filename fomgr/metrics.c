@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "audit_findings.h"
 #include "warnings.h"
 #include "fo/promtext.h"
 

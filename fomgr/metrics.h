@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "control.h"
+#include "control_socket.h"
 #include "fo/httpd_guard.h"
 #include "vip.h"
 
@@ -39,7 +39,7 @@ struct metrics_input {
 	const struct metrics_histogram *switchover; /* acquisitions for switchover and standby; NULL: none */
 	double start_time_s;                      /* Unix time fomgr started; 0: unknown */
 	const struct vip_stats *vip;              /* NULL: not known yet */
-	const struct control_stats *control;      /* NULL: no control socket */
+	const struct control_socket_stats *control;      /* NULL: no control socket */
 	const uint64_t *hooks;                    /* [METRICS_HOOK_MAX]; NULL: no hook */
 	uint64_t http_requests;
 	const struct httpd_guard_stats *http_guard; /* NULL: no status server */

@@ -12,6 +12,7 @@
  *   order (rule order matters). */
 #include "fence.h"
 #include "netstate.h"
+#include "nlerr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,23 +33,6 @@
 #endif
 #define LIST_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)
 #define OBJ_DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
-
-/* libnl's codes, translated once here. */
-static int nl_errno(int nle)
-{
-	switch (nle < 0 ? -nle : nle) {
-	case 0:
-		return 0;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_OBJ_NOTFOUND:
-		return -ENOENT;
-	default:
-		return -EIO;
-	}
-}
 
 struct nlcaches {
 	struct nl_sock *sock;
@@ -82,7 +66,7 @@ static int caches_read(struct nlcaches *c, bool routes, bool addrs)
 		r = rtnl_addr_alloc_cache(c->sock, &c->addrs);
 	if (r < 0) {
 		caches_free(c);
-		return nl_errno(r);
+		return nlerr_errno(r);
 	}
 	return 0;
 }

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "audit.h"
+#include "audit_findings.h"
 #include "config.h"
 
 /* Findings for one group: AUDIT_INTERFACE, AUDIT_ROUTE. 0 or -errno (netlink). */

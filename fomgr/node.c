@@ -71,12 +71,12 @@ static void cancel(struct effects *fx, enum node_timer timer)
 		e->value = (int)timer;
 }
 
-static enum wire_check_state check_state(const struct node *node, const char *check)
+static enum check_state reported_state(const struct node *node, const char *check)
 {
 	for (size_t i = 0; i < node->n_checks; i++)
 		if (strcmp(node->checks[i].name, check) == 0)
-			return (enum wire_check_state)node->checks[i].state;
-	return WIRE_CHECK_UNKNOWN;
+			return (enum check_state)node->checks[i].state;
+	return CHECK_UNKNOWN;
 }
 
 static void add_check(struct wire_announce *a, const struct node *node, const char *check)
@@ -87,7 +87,7 @@ static void add_check(struct wire_announce *a, const struct node *node, const ch
 	if (a->n_checks >= WIRE_MAX_CHECKS)
 		return;
 	strcpy(a->checks[a->n_checks].name, check);
-	a->checks[a->n_checks++].state = (uint8_t)check_state(node, check);
+	a->checks[a->n_checks++].state = (uint8_t)reported_state(node, check);
 }
 
 /* What this node tells the cluster about itself. */
@@ -125,7 +125,7 @@ static void build_announce(const struct node *node, uint64_t now, struct wire_an
 	/* Policy "fail": a silent agent's checks count as unknown, so groups move. */
 	if (node->health_stale && c->health_policy == CONFIG_HEALTH_FAIL)
 		for (size_t k = 0; k < a->n_checks; k++)
-			a->checks[k].state = WIRE_CHECK_UNKNOWN;
+			a->checks[k].state = CHECK_UNKNOWN;
 }
 
 /* Sent only when it differs from the last one sent (or force). */

@@ -32,11 +32,11 @@ static const char *not_eligible(const struct view *view, const struct config_gro
 	if (wire_admin_standby(view_admin(view), node->name))
 		return "%s is in standby";
 	for (size_t i = 0; i < group->n_checks; i++) {
-		enum wire_check_state st = wire_announce_check(&node->ann, group->checks[i]);
+		enum check_state st = wire_announce_check(&node->ann, group->checks[i]);
 
-		if (st != WIRE_CHECK_PASSING) {
+		if (st != CHECK_PASSING) {
 			*check = group->checks[i];
-			return st == WIRE_CHECK_FAILING ? "check %s fails on %s" : "check %s has no result on %s";
+			return st == CHECK_FAILING ? "check %s fails on %s" : "check %s has no result on %s";
 		}
 	}
 	return NULL;

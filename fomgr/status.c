@@ -34,7 +34,7 @@ static json_t *node_json(const struct view *view, const struct view_node *n)
 	json_object_set_new(o, "leaving", json_boolean(n->has_state && (a->flags & WIRE_F_LEAVING)));
 	json_object_set_new(o, "health_stale", json_boolean(n->has_state && (a->flags & WIRE_F_HEALTH_STALE)));
 	for (size_t i = 0; n->has_state && i < a->n_checks; i++)
-		json_object_set_new(checks, a->checks[i].name, json_string(wire_check_state_str(a->checks[i].state)));
+		json_object_set_new(checks, a->checks[i].name, json_string(check_state_str(a->checks[i].state)));
 	for (size_t i = 0; n->has_state && i < a->n_held; i++)
 		json_array_append_new(holds, json_string(a->held[i]));
 	json_object_set_new(o, "checks", checks);

@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "control_socket.h"
 #include "fo/clock.h"
 #include "fo/httpd_ev.h"
 #include "fo/httpd_guard.h"
@@ -46,7 +46,7 @@ struct status_http {
 	int tls;
 	char *cert, *key, *ca;
 	int listening;
-	const struct control *control;
+	const struct control_socket *control;
 	const struct hooks *hooks;
 	struct metrics_histogram failover, switchover;
 	double start_time_s;
@@ -72,7 +72,7 @@ static void on_event(void *arg, json_t *event)
 
 char *status_http_render_metrics(const struct status_http *h)
 {
-	struct control_stats cs;
+	struct control_socket_stats cs;
 	struct vip_stats vs;
 	uint64_t hooks[METRICS_HOOK_MAX];
 	json_t *st = manager_status(h->m);
@@ -93,7 +93,7 @@ char *status_http_render_metrics(const struct status_http *h)
 		in.http_guard = &gs;
 	}
 	if (h->control) {
-		control_get_stats(h->control, &cs);
+		control_socket_get_stats(h->control, &cs);
 		in.control = &cs;
 	}
 	if (h->hooks) {
@@ -318,7 +318,7 @@ void status_http_free(struct status_http *h)
 	free(h);
 }
 
-void status_http_set_sources(struct status_http *h, const struct control *control, const struct hooks *hooks)
+void status_http_set_sources(struct status_http *h, const struct control_socket *control, const struct hooks *hooks)
 {
 	h->control = control;
 	h->hooks = hooks;

@@ -18,7 +18,7 @@
 #define STATUS_HTTP_DEADLINE_S 5.0
 
 struct manager;
-struct control;
+struct control_socket;
 struct hooks;
 struct status_http;
 
@@ -32,7 +32,7 @@ struct status_http_options {
 struct status_http *status_http_new(struct ev_loop *loop, struct manager *m, const struct status_http_options *o);
 void status_http_free(struct status_http *h);
 /* Where the other counters of /metrics come from; each may be NULL. */
-void status_http_set_sources(struct status_http *h, const struct control *control, const struct hooks *hooks);
+void status_http_set_sources(struct status_http *h, const struct control_socket *control, const struct hooks *hooks);
 uint16_t status_http_port(const struct status_http *h);
 
 /* /metrics for the running daemon (also used by tests); the caller frees it. */

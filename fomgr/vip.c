@@ -2,6 +2,7 @@
  * matched by sequence number), gratuitous ARP / unsolicited NA, ARP probes, and the
  * synchronous dumps used only at start-up. See vip.h. */
 #include "vip.h"
+#include "nlerr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,36 +72,6 @@ struct vip {
 	bool free_requested;
 	struct vip_stats stats;
 };
-
-/* The one place where libnl's error codes become negative errno values. */
-static int vip_errno(int nlerr)
-{
-	static const int map[NLE_MAX + 1] = {
-		[NLE_SUCCESS] = 0,           [NLE_FAILURE] = EIO,
-		[NLE_INTR] = EINTR,          [NLE_BAD_SOCK] = EBADF,
-		[NLE_AGAIN] = EAGAIN,        [NLE_NOMEM] = ENOMEM,
-		[NLE_EXIST] = EEXIST,        [NLE_INVAL] = EINVAL,
-		[NLE_RANGE] = ERANGE,        [NLE_MSGSIZE] = EMSGSIZE,
-		[NLE_OPNOTSUPP] = EOPNOTSUPP, [NLE_AF_NOSUPPORT] = EAFNOSUPPORT,
-		[NLE_OBJ_NOTFOUND] = ENOENT, [NLE_NOATTR] = ENOENT,
-		[NLE_MISSING_ATTR] = EINVAL, [NLE_AF_MISMATCH] = EINVAL,
-		[NLE_SEQ_MISMATCH] = EPROTO, [NLE_MSG_OVERFLOW] = EOVERFLOW,
-		[NLE_MSG_TRUNC] = EMSGSIZE,  [NLE_NOADDR] = EADDRNOTAVAIL,
-		[NLE_SRCRT_NOSUPPORT] = EOPNOTSUPP, [NLE_MSG_TOOSHORT] = EBADMSG,
-		[NLE_MSGTYPE_NOSUPPORT] = EOPNOTSUPP, [NLE_OBJ_MISMATCH] = EINVAL,
-		[NLE_NOCACHE] = ENOENT,      [NLE_BUSY] = EBUSY,
-		[NLE_PROTO_MISMATCH] = EPROTONOSUPPORT, [NLE_NOACCESS] = EACCES,
-		[NLE_PERM] = EPERM,          [NLE_PKTLOC_FILE] = ENOENT,
-		[NLE_PARSE_ERR] = EINVAL,    [NLE_NODEV] = ENODEV,
-		[NLE_IMMUTABLE] = EROFS,     [NLE_DUMP_INTR] = EAGAIN,
-		[NLE_ATTRSIZE] = EINVAL,
-	};
-	int code = nlerr < 0 ? -nlerr : nlerr;
-
-	if (code > NLE_MAX || (code != NLE_SUCCESS && map[code] == 0))
-		return -EIO;
-	return -map[code];
-}
 
 /* An address already there on add, or already gone on delete, is what we wanted. */
 static int vip_idempotent(enum vip_op op, int error)
@@ -282,7 +253,7 @@ static void vip_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		n = nl_recvmsgs_report(vip->sk, vip->cb);
 	while (n > 0);
 	if (n < 0 && n != -NLE_AGAIN)
-		vip_fail_pending(vip, vip_errno(n)); /* answers may be lost (ENOBUFS) */
+		vip_fail_pending(vip, nlerr_errno(n)); /* answers may be lost (ENOBUFS) */
 	vip_run_completed(vip);
 	vip->dispatching = false;
 	if (vip->free_requested)
@@ -315,7 +286,7 @@ static int vip_socket_open(struct vip *vip)
 		err = nl_socket_set_nonblocking(vip->sk);
 	if (err == 0) /* room for the answers to a whole transition's requests at once */
 		err = nl_socket_set_buffer_size(vip->sk, VIP_NL_RCVBUF, 0);
-	return err < 0 ? vip_errno(err) : 0;
+	return err < 0 ? nlerr_errno(err) : 0;
 }
 
 struct vip *vip_new(struct ev_loop *loop)
@@ -423,7 +394,7 @@ out:
 	nl_addr_put(local);
 	if (err < 0) {
 		rtnl_addr_put(ra);
-		return vip_errno(err);
+		return nlerr_errno(err);
 	}
 	*result = ra;
 	return 0;
@@ -441,7 +412,7 @@ static int vip_build(const struct vip_addr *a, int ifindex, enum vip_op op, stru
 	else
 		err = rtnl_addr_build_delete_request(ra, 0, msg);
 	rtnl_addr_put(ra);
-	return err < 0 ? vip_errno(err) : 0;
+	return err < 0 ? nlerr_errno(err) : 0;
 }
 
 static int vip_send(struct vip *vip, struct vip_request *req, struct nl_msg *msg)
@@ -450,7 +421,7 @@ static int vip_send(struct vip *vip, struct vip_request *req, struct nl_msg *msg
 
 	if (err < 0) {
 		vip->stats.netlink_errors++;
-		return vip_errno(err);
+		return nlerr_errno(err);
 	}
 	vip->stats.requests++;
 	req->sent = true;
@@ -883,7 +854,7 @@ static int vip_dump(struct nl_cache **cache)
 	if (err == 0)
 		err = rtnl_addr_alloc_cache(sk, cache);
 	nl_socket_free(sk);
-	return err < 0 ? vip_errno(err) : 0;
+	return err < 0 ? nlerr_errno(err) : 0;
 }
 
 static bool vip_matches(struct rtnl_addr *ra, const struct vip_addr *a, int ifindex)

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "fo/name.h"
+
 /* Layout: magic u32, version u8, type u8, reserved u16, length u32 (whole message),
  * then for an announce: seq u64, flags u32, digest[32], version (string), held
  * (list), ready (list), checks (u16 count, then string + state u8 each), then
@@ -27,13 +29,6 @@ struct rbuf {
 	size_t len, off;
 	int err;
 };
-
-static const char *const check_state_names[WIRE_CHECK_STATE_MAX] = {"unknown", "passing", "failing"};
-
-const char *wire_check_state_str(enum wire_check_state state)
-{
-	return state < WIRE_CHECK_STATE_MAX ? check_state_names[state] : "invalid";
-}
 
 const char *wire_type_str(enum wire_type type)
 {
@@ -71,26 +66,26 @@ static void put_str(struct wbuf *w, const char *s, size_t max)
 	put_bytes(w, s, n);
 }
 
-static void put_list(struct wbuf *w, char (*names)[CONFIG_NAME_MAX], size_t n)
+static void put_list(struct wbuf *w, char (*names)[WIRE_NAME_MAX], size_t n)
 {
 	put_uint(w, n, 2);
 	for (size_t i = 0; i < n; i++)
-		put_str(w, names[i], CONFIG_NAME_MAX);
+		put_str(w, names[i], WIRE_NAME_MAX);
 }
 
 static void put_admin(struct wbuf *w, const struct wire_admin *admin)
 {
-	if (admin->n_standby > CONFIG_MAX_NODES || admin->n_pins > WIRE_MAX_HELD) {
+	if (admin->n_standby > WIRE_MAX_NODES || admin->n_pins > WIRE_MAX_HELD) {
 		w->err = -EINVAL;
 		return;
 	}
 	put_uint(w, admin->epoch, 8);
 	put_uint(w, admin->origin, 4);
-	put_list(w, (char (*)[CONFIG_NAME_MAX])admin->standby, admin->n_standby);
+	put_list(w, (char (*)[WIRE_NAME_MAX])admin->standby, admin->n_standby);
 	put_uint(w, admin->n_pins, 2);
 	for (size_t i = 0; i < admin->n_pins; i++) {
-		put_str(w, admin->pins[i].group, CONFIG_NAME_MAX);
-		put_str(w, admin->pins[i].node, CONFIG_NAME_MAX);
+		put_str(w, admin->pins[i].group, WIRE_NAME_MAX);
+		put_str(w, admin->pins[i].node, WIRE_NAME_MAX);
 	}
 }
 
@@ -126,21 +121,21 @@ int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t siz
 	put_uint(&w, a->flags, 4);
 	put_bytes(&w, a->config_digest, sizeof(a->config_digest));
 	put_str(&w, a->version, sizeof(a->version));
-	put_list(&w, (char (*)[CONFIG_NAME_MAX])a->held, a->n_held);
-	put_list(&w, (char (*)[CONFIG_NAME_MAX])a->failback_ready, a->n_ready);
+	put_list(&w, (char (*)[WIRE_NAME_MAX])a->held, a->n_held);
+	put_list(&w, (char (*)[WIRE_NAME_MAX])a->failback_ready, a->n_ready);
 	put_uint(&w, a->n_checks, 2);
 	for (size_t i = 0; i < a->n_checks; i++) {
-		if (a->checks[i].state >= WIRE_CHECK_STATE_MAX)
+		if (a->checks[i].state >= CHECK_STATE_MAX)
 			return -EINVAL;
-		put_str(&w, a->checks[i].name, CONFIG_NAME_MAX);
+		put_str(&w, a->checks[i].name, WIRE_NAME_MAX);
 		put_uint(&w, a->checks[i].state, 1);
 	}
 	put_admin(&w, &a->admin);
 	put_netstate(&w, &a->netstate);
 	if (a->n_up > WIRE_MAX_HELD)
 		return -EINVAL;
-	put_list(&w, (char (*)[CONFIG_NAME_MAX])a->up, a->n_up);
-	if (a->n_reach > CONFIG_MAX_NODES || (a->n_reach && !(a->flags & WIRE_F_REACH)))
+	put_list(&w, (char (*)[WIRE_NAME_MAX])a->up, a->n_up);
+	if (a->n_reach > WIRE_MAX_NODES || (a->n_reach && !(a->flags & WIRE_F_REACH)))
 		return -EINVAL;
 	if (a->flags & WIRE_F_REACH) {
 		put_uint(&w, a->n_reach, 2);
@@ -168,35 +163,36 @@ static uint64_t get_uint(struct rbuf *r, size_t bytes)
 	return v;
 }
 
-static int name_char_ok(uint8_t c)
+static int printable(const char *s, size_t n)
 {
-	return c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return 0;
+	return 1;
 }
 
-/* Names are restricted to the characters config accepts; the version string to
- * printable ASCII. Either way a peer cannot inject control characters into logs. */
+/* Names follow the one name rule (name_valid); the version strings are printable
+ * ASCII. Either way a peer cannot inject control characters into logs. */
 static void get_str(struct rbuf *r, char *dst, size_t max, int is_name)
 {
 	size_t n = (size_t)get_uint(r, 1);
+	char s[UINT8_MAX + 1];
 
-	if (r->err || n >= max || n > r->len - r->off || (is_name && n == 0)) {
+	if (r->err || n >= max || n > r->len - r->off) {
 		r->err = -EBADMSG;
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = r->p[r->off + i];
-		if (is_name ? !name_char_ok(c) : (c < 0x20 || c > 0x7e)) {
-			r->err = -EBADMSG;
-			return;
-		}
+	memcpy(s, r->p + r->off, n);
+	s[n] = '\0';
+	if (is_name ? strlen(s) != n || !name_valid(s, max) : !printable(s, n)) {
+		r->err = -EBADMSG;
+		return;
 	}
-	memcpy(dst, r->p + r->off, n);
-	dst[n] = '\0';
+	memcpy(dst, s, n + 1);
 	r->off += n;
 }
 
-static size_t get_list(struct rbuf *r, char (*names)[CONFIG_NAME_MAX], size_t max)
+static size_t get_list(struct rbuf *r, char (*names)[WIRE_NAME_MAX], size_t max)
 {
 	size_t n = (size_t)get_uint(r, 2);
 
@@ -205,7 +201,7 @@ static size_t get_list(struct rbuf *r, char (*names)[CONFIG_NAME_MAX], size_t ma
 		return 0;
 	}
 	for (size_t i = 0; i < n && !r->err; i++)
-		get_str(r, names[i], CONFIG_NAME_MAX, 1);
+		get_str(r, names[i], WIRE_NAME_MAX, 1);
 	return r->err ? 0 : n;
 }
 
@@ -213,7 +209,7 @@ static void get_admin(struct rbuf *r, struct wire_admin *admin)
 {
 	admin->epoch = get_uint(r, 8);
 	admin->origin = (uint32_t)get_uint(r, 4);
-	admin->n_standby = get_list(r, admin->standby, CONFIG_MAX_NODES);
+	admin->n_standby = get_list(r, admin->standby, WIRE_MAX_NODES);
 	admin->n_pins = (size_t)get_uint(r, 2);
 	if (admin->n_pins > WIRE_MAX_HELD) {
 		r->err = -EBADMSG;
@@ -221,8 +217,8 @@ static void get_admin(struct rbuf *r, struct wire_admin *admin)
 		return;
 	}
 	for (size_t i = 0; i < admin->n_pins && !r->err; i++) {
-		get_str(r, admin->pins[i].group, CONFIG_NAME_MAX, 1);
-		get_str(r, admin->pins[i].node, CONFIG_NAME_MAX, 1);
+		get_str(r, admin->pins[i].group, WIRE_NAME_MAX, 1);
+		get_str(r, admin->pins[i].node, WIRE_NAME_MAX, 1);
 	}
 }
 
@@ -269,9 +265,9 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 	if (a->n_checks > WIRE_MAX_CHECKS)
 		return -EBADMSG;
 	for (size_t i = 0; i < a->n_checks && !r->err; i++) {
-		get_str(r, a->checks[i].name, CONFIG_NAME_MAX, 1);
+		get_str(r, a->checks[i].name, WIRE_NAME_MAX, 1);
 		a->checks[i].state = (uint8_t)get_uint(r, 1);
-		if (a->checks[i].state >= WIRE_CHECK_STATE_MAX)
+		if (a->checks[i].state >= CHECK_STATE_MAX)
 			r->err = -EBADMSG;
 	}
 	get_admin(r, &a->admin);
@@ -279,7 +275,7 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 	a->n_up = get_list(r, a->up, WIRE_MAX_HELD);
 	if (a->flags & WIRE_F_REACH) {
 		a->n_reach = (size_t)get_uint(r, 2);
-		if (a->n_reach > CONFIG_MAX_NODES)
+		if (a->n_reach > WIRE_MAX_NODES)
 			return -EBADMSG;
 		for (size_t i = 0; i < a->n_reach && !r->err; i++)
 			a->reach[i] = (uint32_t)get_uint(r, 4);
@@ -310,7 +306,7 @@ int wire_decode(const uint8_t *buf, size_t len, enum wire_type *type, struct wir
 	return decode_announce(&r, a);
 }
 
-static int list_has(const char (*names)[CONFIG_NAME_MAX], size_t n, const char *name)
+static int list_has(const char (*names)[WIRE_NAME_MAX], size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(names[i], name) == 0)
@@ -343,12 +339,12 @@ int wire_announce_ready(const struct wire_announce *a, const char *group)
 	return list_has(a->failback_ready, a->n_ready, group);
 }
 
-enum wire_check_state wire_announce_check(const struct wire_announce *a, const char *check)
+enum check_state wire_announce_check(const struct wire_announce *a, const char *check)
 {
 	for (size_t i = 0; i < a->n_checks; i++)
 		if (strcmp(a->checks[i].name, check) == 0)
-			return (enum wire_check_state)a->checks[i].state;
-	return WIRE_CHECK_UNKNOWN;
+			return (enum check_state)a->checks[i].state;
+	return CHECK_UNKNOWN;
 }
 
 int wire_admin_standby(const struct wire_admin *admin, const char *node)

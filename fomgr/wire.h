@@ -8,14 +8,29 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "fo/checkstate.h"
 
+/* The format's own limits: they are the protocol, whatever config.h allows. */
 #define WIRE_MAGIC 0x464f4d47u /* "FOMG" */
 #define WIRE_VERSION 1
 #define WIRE_MAX_SIZE 65536
-#define WIRE_MAX_HELD CONFIG_MAX_GROUPS
+#define WIRE_NAME_MAX 64  /* a name (group, node, check) with its NUL; its length is one byte */
+#define WIRE_MAX_HELD 64  /* groups in a list, pins */
+#define WIRE_MAX_NODES 32 /* standby nodes, reached peers */
 #define WIRE_MAX_CHECKS 128
 #define WIRE_VERSION_STR_MAX 32
 #define WIRE_MAX_FW_LINES 256
+
+/* Names travel between config and wire both ways, so their sizes are one; every
+ * list the config can fill must fit on the wire; the encoder's fields are bytes. */
+_Static_assert(WIRE_NAME_MAX == CONFIG_NAME_MAX, "wire and config names differ in size");
+_Static_assert(WIRE_NAME_MAX - 1 <= UINT8_MAX, "a name's length is one byte on the wire");
+_Static_assert(CONFIG_MAX_GROUPS <= WIRE_MAX_HELD, "the config's groups do not fit on the wire");
+_Static_assert(CONFIG_MAX_NODES <= WIRE_MAX_NODES, "the config's nodes do not fit on the wire");
+_Static_assert(WIRE_MAX_HELD <= UINT16_MAX && WIRE_MAX_NODES <= UINT16_MAX && WIRE_MAX_CHECKS <= UINT16_MAX,
+	       "a list's count is two bytes on the wire");
+_Static_assert(CHECK_STATE_MAX - 1 <= UINT8_MAX, "a check's state is one byte on the wire");
+_Static_assert(CHECK_UNKNOWN == 0 && CHECK_PASSING == 1 && CHECK_FAILING == 2, "check states are wire values");
 
 enum wire_type { WIRE_ANNOUNCE = 1, WIRE_TYPE_MAX };
 
@@ -27,16 +42,15 @@ enum wire_flag {
 	WIRE_F_ALL = (1u << 4) - 1,
 };
 
-enum wire_check_state { WIRE_CHECK_UNKNOWN, WIRE_CHECK_PASSING, WIRE_CHECK_FAILING, WIRE_CHECK_STATE_MAX };
 
 struct wire_check {
-	char name[CONFIG_NAME_MAX];
-	uint8_t state; /* enum wire_check_state */
+	char name[WIRE_NAME_MAX];
+	uint8_t state; /* enum check_state */
 };
 
 struct wire_pin {
-	char group[CONFIG_NAME_MAX];
-	char node[CONFIG_NAME_MAX];
+	char group[WIRE_NAME_MAX];
+	char node[WIRE_NAME_MAX];
 };
 
 /* Operators' cluster-wide state (standby nodes, pinned groups). Every node carries
@@ -46,7 +60,7 @@ struct wire_admin {
 	uint64_t epoch;
 	uint32_t origin; /* nodeid that made this epoch */
 	size_t n_standby;
-	char standby[CONFIG_MAX_NODES][CONFIG_NAME_MAX];
+	char standby[WIRE_MAX_NODES][WIRE_NAME_MAX];
 	size_t n_pins;
 	struct wire_pin pins[WIRE_MAX_HELD];
 };
@@ -69,19 +83,19 @@ struct wire_announce {
 	uint8_t config_digest[32];
 	char version[WIRE_VERSION_STR_MAX];
 	size_t n_held;
-	char held[WIRE_MAX_HELD][CONFIG_NAME_MAX];          /* groups whose addresses it holds */
+	char held[WIRE_MAX_HELD][WIRE_NAME_MAX];          /* groups whose addresses it holds */
 	size_t n_ready;
-	char failback_ready[WIRE_MAX_HELD][CONFIG_NAME_MAX]; /* groups whose failback delay elapsed here */
+	char failback_ready[WIRE_MAX_HELD][WIRE_NAME_MAX]; /* groups whose failback delay elapsed here */
 	size_t n_checks;
 	struct wire_check checks[WIRE_MAX_CHECKS];
 	struct wire_admin admin;
 	struct wire_netstate netstate;
 	size_t n_up;
-	char up[WIRE_MAX_HELD][CONFIG_NAME_MAX]; /* groups whose addresses are in its kernel now */
+	char up[WIRE_MAX_HELD][WIRE_NAME_MAX]; /* groups whose addresses are in its kernel now */
 	/* With WIRE_F_REACH: the peers its knet links reach and that it vouches may
 	 * still be alive (a peer out of its ring for too long is not vouched for). */
 	size_t n_reach;
-	uint32_t reach[CONFIG_MAX_NODES];
+	uint32_t reach[WIRE_MAX_NODES];
 };
 
 /* Encodes into buf; returns the length or -ENOSPC / -EINVAL. */
@@ -96,9 +110,8 @@ int wire_announce_ready(const struct wire_announce *a, const char *group);
 int wire_announce_up(const struct wire_announce *a, const char *group);
 /* The sender says (WIRE_F_REACH) that its knet links reach nodeid. */
 int wire_announce_reaches(const struct wire_announce *a, uint32_t nodeid);
-/* A check's state in the announce; WIRE_CHECK_UNKNOWN when absent. */
-enum wire_check_state wire_announce_check(const struct wire_announce *a, const char *check);
-const char *wire_check_state_str(enum wire_check_state state);
+/* A check's state in the announce; CHECK_UNKNOWN when absent. */
+enum check_state wire_announce_check(const struct wire_announce *a, const char *check);
 int wire_admin_standby(const struct wire_admin *admin, const char *node);
 /* The node a group is pinned to, or NULL. */
 const char *wire_admin_pin(const struct wire_admin *admin, const char *group);

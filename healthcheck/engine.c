@@ -22,7 +22,6 @@
 
 #define ENGINE_MAX_OBSERVERS 4
 
-static const char *const state_names[HC_STATE_MAX] = {"unknown", "passing", "failing"};
 static const char *const result_names[HC_RESULT_MAX] = {"pass", "fail", "timeout"};
 
 /* The table of kinds, indexed by the config's check type. */
@@ -47,11 +46,6 @@ struct engine {
 	struct observer observers[ENGINE_MAX_OBSERVERS];
 };
 
-const char *hc_state_str(enum hc_state state)
-{
-	return state < HC_STATE_MAX ? state_names[state] : "invalid";
-}
-
 const char *hc_result_str(enum hc_result result)
 {
 	return result < HC_RESULT_MAX ? result_names[result] : "invalid";
@@ -59,7 +53,7 @@ const char *hc_result_str(enum hc_result result)
 
 /* ---- the sink ---- */
 
-static void notify(struct hc_check *c, enum hc_state old)
+static void notify(struct hc_check *c, enum check_state old)
 {
 	struct engine *e = c->engine;
 
@@ -71,7 +65,7 @@ static void notify(struct hc_check *c, enum hc_state old)
 
 /* The one signed counter: passes push it up, failures down; the state follows when
  * it reaches rise or -fall. Unknown needs the same counts to become either. */
-static enum hc_state hysteresis(struct hc_check *c, bool pass)
+static enum check_state hysteresis(struct hc_check *c, bool pass)
 {
 	int limit = (int)(c->conf->rise > c->conf->fall ? c->conf->rise : c->conf->fall);
 
@@ -84,9 +78,9 @@ static enum hc_state hysteresis(struct hc_check *c, bool pass)
 	if (c->counter < -limit)
 		c->counter = -limit;
 	if (c->counter >= (int)c->conf->rise)
-		return HC_STATE_PASSING;
+		return CHECK_PASSING;
 	if (c->counter <= -(int)c->conf->fall)
-		return HC_STATE_FAILING;
+		return CHECK_FAILING;
 	return c->state;
 }
 
@@ -108,7 +102,7 @@ int engine_apply_result(struct hc_check *c, enum hc_result result, const char *r
 			uint64_t now_ms)
 {
 	const struct hc_check_conf *conf = c->conf;
-	enum hc_state old = c->state, next;
+	enum check_state old = c->state, next;
 	char anomaly_reason[HC_REASON_MAX];
 
 	if (result == HC_RESULT_PASS && latency_s >= 0 && stats_add(&c->stats, latency_s, now_ms))
@@ -124,7 +118,7 @@ int engine_apply_result(struct hc_check *c, enum hc_result result, const char *r
 	c->last_run_ms = now_ms;
 	if (result != HC_RESULT_PASS) {
 		/* the failures that lead to a decision at info, the rest at debug */
-		enum log_level level = c->state == HC_STATE_FAILING ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+		enum log_level level = c->state == CHECK_FAILING ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 
 		log_msg(level, "check %s: %s (%d/%u): %s", conf->name, result_names[result],
 			c->counter < 0 ? -c->counter + 1 : 1, conf->fall, reason);
@@ -136,10 +130,10 @@ int engine_apply_result(struct hc_check *c, enum hc_result result, const char *r
 	c->state = next;
 	c->state_since_ms = now_ms;
 	c->transitions++;
-	if (next == HC_STATE_PASSING)
-		log_info("check %s: %s -> passing after %d passes", conf->name, state_names[old], c->counter);
+	if (next == CHECK_PASSING)
+		log_info("check %s: %s -> passing after %d passes", conf->name, check_state_str(old), c->counter);
 	else
-		log_warn("check %s: %s -> failing after %d failures: %s", conf->name, state_names[old], -c->counter,
+		log_warn("check %s: %s -> failing after %d failures: %s", conf->name, check_state_str(old), -c->counter,
 			 c->reason);
 	notify(c, old);
 	return 1;
@@ -237,7 +231,7 @@ void engine_check_init_state(struct hc_check *c, const struct hc_check_conf *con
 {
 	memset(c, 0, sizeof(*c));
 	c->conf = conf;
-	c->state = HC_STATE_UNKNOWN;
+	c->state = CHECK_UNKNOWN;
 	c->state_since_ms = clock_real_ms();
 	stats_init(&c->stats, conf->anomaly_k, conf->anomaly_m);
 }
@@ -410,7 +404,7 @@ void *engine_kind_shared(const struct engine *e, enum hc_check_type type)
 bool engine_ready(const struct engine *e)
 {
 	for (size_t i = 0; i < e->n_checks; i++)
-		if (e->checks[i].state != HC_STATE_PASSING)
+		if (e->checks[i].state != CHECK_PASSING)
 			return false;
 	return true;
 }

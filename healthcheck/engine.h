@@ -6,6 +6,7 @@
 #ifndef HC_ENGINE_H
 #define HC_ENGINE_H
 
+#include "fo/checkstate.h"
 #include "hcconfig.h"
 #include "stats.h"
 
@@ -15,11 +16,8 @@
 
 #define HC_REASON_MAX 256
 
-/* Same order and names as healthwire's states. */
-enum hc_state { HC_STATE_UNKNOWN, HC_STATE_PASSING, HC_STATE_FAILING, HC_STATE_MAX };
 enum hc_result { HC_RESULT_PASS, HC_RESULT_FAIL, HC_RESULT_TIMEOUT, HC_RESULT_MAX };
 
-const char *hc_state_str(enum hc_state state);
 const char *hc_result_str(enum hc_result result);
 
 struct engine;
@@ -35,7 +33,7 @@ struct hc_check {
 	ev_tstamp scheduled;              /* loop time the run in flight was due */
 
 	/* Cached state, read by serve and feed; written only by the sink. */
-	enum hc_state state;
+	enum check_state state;
 	int counter;                      /* >0: passes in a row, <0: failures in a row */
 	char reason[HC_REASON_MAX];       /* of the last failure ("" if none yet) */
 	char warning[HC_REASON_MAX];      /* e.g. certificate expiry; "" if none */
@@ -66,7 +64,7 @@ struct check_kind {
 	void (*free)(struct hc_check *check);
 };
 
-typedef void (*engine_observer_fn)(void *arg, const struct hc_check *check, enum hc_state old_state);
+typedef void (*engine_observer_fn)(void *arg, const struct hc_check *check, enum check_state old_state);
 
 /* Takes ownership of cfg. A check of `previous` with the same name and type hands
  * its state, counters and statistics to the new one (a reload does not reset health).

@@ -53,8 +53,7 @@ int feed_encode_snapshot(const struct engine *engine, uint64_t seq, uint32_t int
 		const struct hc_check *c = engine_check(engine, i);
 
 		snprintf(checks[i].name, sizeof(checks[i].name), "%s", c->conf->name);
-		/* hc_state and healthwire_state share order and names */
-		checks[i].state = (enum healthwire_state)c->state;
+		checks[i].state = c->state;
 	}
 	rc = healthwire_encode(&report, buf, size);
 	free(checks);
@@ -323,7 +322,7 @@ void feed_set_engine(struct feed *f, const struct engine *engine)
 	send_snapshot(f);
 }
 
-void feed_on_change(void *arg, const struct hc_check *check, enum hc_state old_state)
+void feed_on_change(void *arg, const struct hc_check *check, enum check_state old_state)
 {
 	struct feed *f = arg;
 

@@ -36,7 +36,7 @@ void feed_set_engine(struct feed *feed, const struct engine *engine);
 
 /* A check changed state: a snapshot goes out before the loop next waits (changes
  * made in the same loop turn share one). Signature of engine_observer_fn. */
-void feed_on_change(void *feed, const struct hc_check *check, enum hc_state old_state);
+void feed_on_change(void *feed, const struct hc_check *check, enum check_state old_state);
 
 void feed_get_stats(const struct feed *feed, struct feed_stats *out);
 const char *feed_path(const struct feed *feed);

@@ -1,23 +1,24 @@
-/* Reading the agent's INI file. libinih splits lines into section, key and value; a
- * line-counting reader in front of it gives every message its line, handles section
- * headers itself (so an empty or repeated section is seen) and refuses what libinih
- * would accept silently (continuation lines, "key: value", over-long lines). Keys are
- * rows in a table; validation runs on the whole file and collects every error. */
-#include "fo/name.h"
+/* Reading the agent's INI file on lib's engine (fo/cfgfile.h): it counts lines and
+ * feeds libinih, which splits lines into key and value. This file handles section
+ * headers itself (so an empty or repeated section is seen), refuses what libinih
+ * would accept silently (continuation lines, "key: value") and words every message.
+ * Keys are rows in a table; validation runs on the whole file and collects every
+ * error. */
 #include "hcconfig.h"
 
+#include "fo/cfgvalue.h"
 #include "fo/healthwire.h"
 #include "fo/log.h"
+#include "fo/name.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,9 @@
 
 #define HC_CONFIG_MAX_SIZE (4u << 20)
 
-static const char *const type_names[HC_CHECK_TYPE_MAX] = {"http", "https", "tcp", "script", "process", "file"};
-static const char *const file_mode_names[HC_FILE_MODE_MAX] = {"exists", "exists-fails", "content"};
+static const char *const type_names[HC_CHECK_TYPE_MAX + 1] = {"http", "https", "tcp", "script", "process", "file",
+								NULL};
+static const char *const file_mode_names[HC_FILE_MODE_MAX + 1] = {"exists", "exists-fails", "content", NULL};
 
 const char *hc_check_type_str(enum hc_check_type type)
 {
@@ -39,19 +41,12 @@ const char *hc_file_mode_str(enum hc_file_mode mode)
 	return mode < HC_FILE_MODE_MAX ? file_mode_names[mode] : "invalid";
 }
 
-enum section_kind { SECTION_NONE, SECTION_AGENT, SECTION_RESOURCES, SECTION_CHECK, SECTION_BAD };
-
-struct keyword;
+enum section_kind { SECTION_AGENT = CFGFILE_SECTION_FIRST, SECTION_RESOURCES, SECTION_CHECK };
 
 struct parse_ctx {
-	const char *buf;
-	size_t len, pos;
-	unsigned lineno;
+	struct cfgfile file;
 	struct hc_config *cfg;
-	struct hc_config_errors *errs;
-	enum section_kind section;
 	struct hc_check_conf *check; /* current [check NAME], or NULL */
-	unsigned *key_lines;         /* per keyword: line where set in this section, 0 if not */
 	unsigned *agent_key_lines;   /* n_keywords */
 	unsigned agent_line;         /* of the [agent] header */
 	unsigned resources_line;     /* of the [resources] header */
@@ -60,157 +55,98 @@ struct parse_ctx {
 	unsigned *check_key_lines;   /* n_checks x n_keywords */
 };
 
-static void add_error(struct parse_ctx *ctx, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void add_error(struct parse_ctx *ctx, unsigned line, const char *fmt, ...)
-{
-	struct hc_config_errors *errs = ctx->errs;
-	va_list ap;
-
-	if (errs->n < HC_MAX_ERRORS) {
-		struct hc_config_error *e = &errs->items[errs->n];
-
-		e->line = line;
-		va_start(ap, fmt);
-		vsnprintf(e->message, sizeof(e->message), fmt, ap);
-		va_end(ap);
-	}
-	errs->n++;
-}
+#define add_error(ctx, line, ...) cfgfile_error(&(ctx)->file, (line), __VA_ARGS__)
 
 /* ---- value parsers: each returns 0 or -EINVAL after adding its own message ---- */
 
-typedef int (*value_parser)(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field);
-
-struct keyword {
-	const char *name;
-	enum section_kind where;
-	unsigned types; /* check types where allowed (bit per type); 0: every type */
-	size_t offset;
-	value_parser parse;
-	const char *def; /* default, through the same parser; NULL: none */
-	long min, max;   /* bounds for numbers and durations (ms) */
-};
-
-static int parse_duration(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_duration(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	char *end;
-	double v, scale;
+	struct parse_ctx *ctx = f->user;
+	double v;
 
-	errno = 0;
-	v = strtod(value, &end);
-	if (end == value || errno || !isfinite(v) || v < 0)
+	if (cfgvalue_duration_ms(value, CFGVALUE_FRACTION, &v) < 0)
 		goto bad;
-	if (strcmp(end, "ms") == 0)
-		scale = 1;
-	else if (strcmp(end, "s") == 0)
-		scale = 1000;
-	else if (strcmp(end, "m") == 0)
-		scale = 60000;
-	else
-		goto bad;
-	v *= scale;
 	if (v < (double)kw->min || v > (double)kw->max) {
-		add_error(ctx, ctx->lineno, "%s: %s out of range (%ldms to %lds)", kw->name, value, kw->min,
-			  kw->max / 1000);
+		add_error(ctx, ctx->file.lineno, "%s: %s out of range (%" PRId64 "ms to %" PRId64 "s)", kw->name,
+			  value, kw->min, kw->max / 1000);
 		return -EINVAL;
 	}
 	*(uint32_t *)field = (uint32_t)llround(v);
 	return 0;
 bad:
-	add_error(ctx, ctx->lineno, "%s: bad duration '%s' (a number with ms, s or m)", kw->name, value);
+	add_error(ctx, ctx->file.lineno, "%s: bad duration '%s' (a number with ms, s or m)", kw->name, value);
 	return -EINVAL;
 }
 
-static int parse_uint(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_uint(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	char *end;
+	struct parse_ctx *ctx = f->user;
 	long v;
 
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (end == value || *end || errno || v < kw->min || v > kw->max) {
-		add_error(ctx, ctx->lineno, "%s: '%s' is not an integer from %ld to %ld", kw->name, value, kw->min,
-			  kw->max);
+	if (cfgvalue_long(value, &v) < 0 || v < kw->min || v > kw->max) {
+		add_error(ctx, ctx->file.lineno, "%s: '%s' is not an integer from %" PRId64 " to %" PRId64, kw->name,
+			  value, kw->min, kw->max);
 		return -EINVAL;
 	}
 	*(uint32_t *)field = (uint32_t)v;
 	return 0;
 }
 
-static int parse_port(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_port(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
 	uint32_t v;
 
-	if (parse_uint(ctx, kw, value, &v) < 0)
+	if (parse_uint(f, kw, value, &v) < 0)
 		return -EINVAL;
 	*(uint16_t *)field = (uint16_t)v;
 	return 0;
 }
 
-static int parse_double(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_double(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	char *end;
+	struct parse_ctx *ctx = f->user;
 	double v;
 
-	errno = 0;
-	v = strtod(value, &end);
-	if (end == value || *end || errno || !isfinite(v) || v < (double)kw->min || v > (double)kw->max) {
-		add_error(ctx, ctx->lineno, "%s: '%s' is not a number from %ld to %ld", kw->name, value, kw->min,
-			  kw->max);
+	if (cfgvalue_real(value, &v) < 0 || v < (double)kw->min || v > (double)kw->max) {
+		add_error(ctx, ctx->file.lineno, "%s: '%s' is not a number from %" PRId64 " to %" PRId64, kw->name,
+			  value, kw->min, kw->max);
 		return -EINVAL;
 	}
 	*(double *)field = v;
 	return 0;
 }
 
-static int parse_size(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_size(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	char *end;
+	struct parse_ctx *ctx = f->user;
 	unsigned long long v;
 
-	errno = 0;
-	v = strtoull(value, &end, 10);
-	if (end == value || errno || value[0] == '-')
-		goto bad;
-	if (strcmp(end, "k") == 0 || strcmp(end, "K") == 0)
-		v *= 1024;
-	else if (strcmp(end, "m") == 0 || strcmp(end, "M") == 0)
-		v *= 1024 * 1024;
-	else if (*end)
-		goto bad;
-	if (v < (unsigned long long)kw->min || v > (unsigned long long)kw->max)
-		goto bad;
+	if (cfgvalue_size(value, &v) < 0 || v < (unsigned long long)kw->min || v > (unsigned long long)kw->max) {
+		add_error(ctx, ctx->file.lineno,
+			  "%s: '%s' is not a size from %" PRId64 " to %" PRId64 " bytes (suffix k or m allowed)",
+			  kw->name, value, kw->min, kw->max);
+		return -EINVAL;
+	}
 	*(size_t *)field = (size_t)v;
 	return 0;
-bad:
-	add_error(ctx, ctx->lineno, "%s: '%s' is not a size from %ld to %ld bytes (suffix k or m allowed)",
-		  kw->name, value, kw->min, kw->max);
 	return -EINVAL;
 }
 
-static int parse_bool(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_bool(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
+	struct parse_ctx *ctx = f->user;
+	int v = cfgvalue_bool(value, CFGVALUE_BOOL_LOOSE);
 
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(value, yes[i]) == 0) {
-			*(bool *)field = true;
-			return 0;
-		}
-		if (strcasecmp(value, no[i]) == 0) {
-			*(bool *)field = false;
-			return 0;
-		}
+	if (v >= 0) {
+		*(bool *)field = v;
+		return 0;
 	}
-	add_error(ctx, ctx->lineno, "%s: '%s' is not yes or no", kw->name, value);
+	add_error(ctx, ctx->file.lineno, "%s: '%s' is not yes or no", kw->name, value);
 	return -EINVAL;
 }
 
 /* Owned string; an empty value is kept as NULL (not set). */
-static int parse_string(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_string(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
 	char **dst = field;
 
@@ -219,20 +155,22 @@ static int parse_string(struct parse_ctx *ctx, const struct keyword *kw, const c
 	return value[0] && !*dst ? -ENOMEM : 0;
 }
 
-static int parse_abs_path(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_abs_path(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse_ctx *ctx = f->user;
 	if (value[0] != '/') {
-		add_error(ctx, ctx->lineno, "%s: '%s' is not an absolute path", kw->name, value);
+		add_error(ctx, ctx->file.lineno, "%s: '%s' is not an absolute path", kw->name, value);
 		return -EINVAL;
 	}
-	return parse_string(ctx, kw, value, field);
+	return parse_string(f, kw, value, field);
 }
 
 /* Fixed buffer of kw->max bytes (with the NUL). */
-static int parse_text(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_text(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse_ctx *ctx = f->user;
 	if (strlen(value) >= (size_t)kw->max) {
-		add_error(ctx, ctx->lineno, "%s: longer than %ld characters", kw->name, kw->max - 1);
+		add_error(ctx, ctx->file.lineno, "%s: longer than %" PRId64 " characters", kw->name, kw->max - 1);
 		return -EINVAL;
 	}
 	strcpy(field, value);
@@ -248,8 +186,9 @@ static int hexval(char c)
 }
 
 /* C-like escapes (\r \n \t \\ \xNN) for tcp send/expect and file content. */
-static int parse_bytes(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_bytes(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse_ctx *ctx = f->user;
 	struct hc_bytes *b = field;
 	size_t n = 0, len = strlen(value);
 	char *out = malloc(len + 1);
@@ -274,7 +213,7 @@ static int parse_bytes(struct parse_ctx *ctx, const struct keyword *kw, const ch
 			}
 			/* fall through */
 		default:
-			add_error(ctx, ctx->lineno, "%s: bad escape at offset %zu (use \\r \\n \\t \\\\ \\xNN)",
+			add_error(ctx, ctx->file.lineno, "%s: bad escape at offset %zu (use \\r \\n \\t \\\\ \\xNN)",
 				  kw->name, i - 1);
 			free(out);
 			return -EINVAL;
@@ -287,33 +226,36 @@ static int parse_bytes(struct parse_ctx *ctx, const struct keyword *kw, const ch
 	return 0;
 }
 
-static int parse_type(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_type(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	for (int i = 0; i < HC_CHECK_TYPE_MAX; i++) {
-		if (strcmp(value, type_names[i]) == 0) {
-			*(enum hc_check_type *)field = (enum hc_check_type)i;
-			return 0;
-		}
+	struct parse_ctx *ctx = f->user;
+	int i = cfgvalue_enum(value, type_names);
+
+	if (i >= 0) {
+		*(enum hc_check_type *)field = (enum hc_check_type)i;
+		return 0;
 	}
-	add_error(ctx, ctx->lineno, "type: unknown check type '%s' (http, https, tcp, script, process, file)",
+	add_error(ctx, ctx->file.lineno, "type: unknown check type '%s' (http, https, tcp, script, process, file)",
 		  value);
 	return -EINVAL;
 }
 
-static int parse_file_mode(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_file_mode(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
-	for (int i = 0; i < HC_FILE_MODE_MAX; i++) {
-		if (strcmp(value, file_mode_names[i]) == 0) {
-			*(enum hc_file_mode *)field = (enum hc_file_mode)i;
-			return 0;
-		}
+	struct parse_ctx *ctx = f->user;
+	int i = cfgvalue_enum(value, file_mode_names);
+
+	if (i >= 0) {
+		*(enum hc_file_mode *)field = (enum hc_file_mode)i;
+		return 0;
 	}
-	add_error(ctx, ctx->lineno, "mode: '%s' is not exists, exists-fails or content", value);
+	add_error(ctx, ctx->file.lineno, "mode: '%s' is not exists, exists-fails or content", value);
 	return -EINVAL;
 }
 
-static int parse_status_range(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_status_range(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse_ctx *ctx = f->user;
 	struct hc_check_conf *c = ctx->check;
 	unsigned lo, hi;
 	int used = 0;
@@ -326,7 +268,7 @@ static int parse_status_range(struct parse_ctx *ctx, const struct keyword *kw, c
 		lo = hi = 0;
 	}
 	if (lo < 100 || hi > 599 || lo > hi) {
-		add_error(ctx, ctx->lineno, "expect_status: '%s' is not a status or range within 100-599", value);
+		add_error(ctx, ctx->file.lineno, "expect_status: '%s' is not a status or range within 100-599", value);
 		return -EINVAL;
 	}
 	c->status_min = (uint16_t)lo;
@@ -334,20 +276,22 @@ static int parse_status_range(struct parse_ctx *ctx, const struct keyword *kw, c
 	return 0;
 }
 
-static int parse_method(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_method(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse_ctx *ctx = f->user;
 	static const char *const methods[] = {"GET", "HEAD", "POST", "OPTIONS"};
 
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(value, methods[i]) == 0)
-			return parse_string(ctx, kw, value, field);
-	add_error(ctx, ctx->lineno, "method: '%s' is not GET, HEAD, POST or OPTIONS", value);
+			return parse_string(f, kw, value, field);
+	add_error(ctx, ctx->file.lineno, "method: '%s' is not GET, HEAD, POST or OPTIONS", value);
 	return -EINVAL;
 }
 
 /* Words separated by blanks; "double quotes" group, \" and \\ escape inside them. */
-static int parse_args(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_args(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse_ctx *ctx = f->user;
 	struct hc_check_conf *c = ctx->check;
 	char word[HC_LINE_MAX + 1];
 	const char *p = value;
@@ -374,11 +318,11 @@ static int parse_args(struct parse_ctx *ctx, const struct keyword *kw, const cha
 			word[n++] = *p++;
 		}
 		if (quoted) {
-			add_error(ctx, ctx->lineno, "args: unterminated quote");
+			add_error(ctx, ctx->file.lineno, "args: unterminated quote");
 			return -EINVAL;
 		}
 		if (c->n_args == HC_MAX_ARGS) {
-			add_error(ctx, ctx->lineno, "args: more than %d arguments", HC_MAX_ARGS);
+			add_error(ctx, ctx->file.lineno, "args: more than %d arguments", HC_MAX_ARGS);
 			return -EINVAL;
 		}
 		word[n] = '\0';
@@ -392,8 +336,9 @@ static int parse_args(struct parse_ctx *ctx, const struct keyword *kw, const cha
 
 /* "127.0.0.1:9901" or "[::1]:9901"; empty: do not serve. Loopback only: the agent
  * serves without TLS or credentials (design: remote status stays on loopback). */
-static int parse_listen(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_listen(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse_ctx *ctx = f->user;
 	struct hc_config *cfg = ctx->cfg;
 	char host[64];
 	const char *colon;
@@ -401,6 +346,7 @@ static int parse_listen(struct parse_ctx *ctx, const struct keyword *kw, const c
 	char *end;
 	long port;
 	size_t hl;
+	int family;
 
 	if (!value[0]) {
 		cfg->listen_host[0] = '\0';
@@ -428,140 +374,112 @@ static int parse_listen(struct parse_ctx *ctx, const struct keyword *kw, const c
 	port = strtol(colon + 1, &end, 10);
 	if (colon[1] == '\0' || *end || errno || port < 0 || port > 65535)
 		goto bad;
-	if (inet_pton(AF_INET, host, addr) == 1) {
-		if (addr[0] != 127)
-			goto not_loopback;
-	} else if (inet_pton(AF_INET6, host, addr) == 1) {
-		static const unsigned char lo6[16] = {[15] = 1};
-
-		if (memcmp(addr, lo6, 16) != 0)
-			goto not_loopback;
-	} else {
+	if (cfgvalue_ip(host, &family, addr) < 0)
 		goto bad;
-	}
+	if (family == AF_INET ? addr[0] != 127 : memcmp(addr, (unsigned char[16]){[15] = 1}, 16) != 0)
+		goto not_loopback;
 	strcpy(cfg->listen_host, host);
 	cfg->listen_port = (uint16_t)port;
 	return 0;
 not_loopback:
-	add_error(ctx, ctx->lineno, "listen: %s is not a loopback address (the agent serves without TLS)", host);
+	add_error(ctx, ctx->file.lineno, "listen: %s is not a loopback address (the agent serves without TLS)", host);
 	return -EINVAL;
 bad:
-	add_error(ctx, ctx->lineno, "listen: '%s' is not ADDRESS:PORT with a numeric address", value);
+	add_error(ctx, ctx->file.lineno, "listen: '%s' is not ADDRESS:PORT with a numeric address", value);
 	return -EINVAL;
 }
 
-static int parse_socket_path(struct parse_ctx *ctx, const struct keyword *kw, const char *value, void *field)
+static int parse_socket_path(struct cfgfile *f, const struct cfgfile_keyword *kw, const char *value, void *field)
 {
+	struct parse_ctx *ctx = f->user;
 	if (value[0] && value[0] != '/') {
-		add_error(ctx, ctx->lineno, "manager_socket: '%s' is not an absolute path", value);
+		add_error(ctx, ctx->file.lineno, "manager_socket: '%s' is not an absolute path", value);
 		return -EINVAL;
 	}
-	return parse_text(ctx, kw, value, field);
+	return parse_text(f, kw, value, field);
 }
 
 #define TYPE(t) (1u << (t))
 #define HTTP_TYPES (TYPE(HC_CHECK_HTTP) | TYPE(HC_CHECK_HTTPS))
-#define AGENT(field) SECTION_AGENT, 0, offsetof(struct hc_config, field)
-#define RES(field) SECTION_RESOURCES, 0, offsetof(struct hc_config, resources.field)
-#define CHECK(types, field) SECTION_CHECK, (types), offsetof(struct hc_check_conf, field)
+#define AGENT(field) .section = SECTION_AGENT, .offset = offsetof(struct hc_config, field)
+#define RES(field) .section = SECTION_RESOURCES, .offset = offsetof(struct hc_config, resources.field)
+#define CHECK(kinds, field) .section = SECTION_CHECK, .types = (kinds), .offset = offsetof(struct hc_check_conf, field)
 
 /* Every key the file may hold: where, for which check types, parser, default, bounds. */
-static const struct keyword keywords[] = {
-	{"listen", AGENT(listen_host), parse_listen, "127.0.0.1:9901", 0, 0},
-	{"manager_socket", AGENT(manager_socket), parse_socket_path, "/run/fomgr/health.sock", 0, 108},
-	{"heartbeat", AGENT(heartbeat_ms), parse_duration, "1s", 100, 60000},
-	{"user", AGENT(user), parse_text, NULL, 0, 64},
+static const struct cfgfile_keyword keywords[] = {
+	{"listen", AGENT(listen_host), .parse = parse_listen, .def = "127.0.0.1:9901"},
+	{"manager_socket", AGENT(manager_socket), .parse = parse_socket_path, .def = "/run/fomgr/health.sock",
+	 .max = 108},
+	{"heartbeat", AGENT(heartbeat_ms), .parse = parse_duration, .def = "1s", .min = 100, .max = 60000},
+	{"user", AGENT(user), .parse = parse_text, .max = 64},
 
-	{"enabled", RES(enabled), parse_bool, "yes", 0, 0},
-	{"interval", RES(interval_ms), parse_duration, "10s", 1000, 3600000},
-	{"cpu_warn_pct", RES(cpu_pct), parse_double, "90", 0, 100},
-	{"mem_warn_pct", RES(mem_pct), parse_double, "90", 0, 100},
-	{"load_warn_per_cpu", RES(load_per_cpu), parse_double, "2", 0, 1000},
-	{"fd_warn_pct", RES(fd_pct), parse_double, "80", 0, 100},
-	{"conn_warn_per_port", RES(conn_per_port), parse_uint, "0", 0, 100000000},
-	{"half_open_warn", RES(half_open), parse_uint, "0", 0, 100000000},
-	{"listen_overflows_warn", RES(listen_overflows), parse_uint, "1", 0, 100000000},
+	{"enabled", RES(enabled), .parse = parse_bool, .def = "yes"},
+	{"interval", RES(interval_ms), .parse = parse_duration, .def = "10s", .min = 1000, .max = 3600000},
+	{"cpu_warn_pct", RES(cpu_pct), .parse = parse_double, .def = "90", .max = 100},
+	{"mem_warn_pct", RES(mem_pct), .parse = parse_double, .def = "90", .max = 100},
+	{"load_warn_per_cpu", RES(load_per_cpu), .parse = parse_double, .def = "2", .max = 1000},
+	{"fd_warn_pct", RES(fd_pct), .parse = parse_double, .def = "80", .max = 100},
+	{"conn_warn_per_port", RES(conn_per_port), .parse = parse_uint, .def = "0", .max = 100000000},
+	{"half_open_warn", RES(half_open), .parse = parse_uint, .def = "0", .max = 100000000},
+	{"listen_overflows_warn", RES(listen_overflows), .parse = parse_uint, .def = "1", .max = 100000000},
 
-	{"type", CHECK(0, type), parse_type, NULL, 0, 0},
-	{"interval", CHECK(0, interval_ms), parse_duration, "2s", 10, 3600000},
-	{"timeout", CHECK(0, timeout_ms), parse_duration, "1s", 10, 3600000},
-	{"jitter", CHECK(0, jitter_ms), parse_duration, NULL, 0, 3600000},
-	{"rise", CHECK(0, rise), parse_uint, "2", 1, 100},
-	{"fall", CHECK(0, fall), parse_uint, "3", 1, 100},
-	{"url", CHECK(HTTP_TYPES, url), parse_string, NULL, 0, 0},
-	{"method", CHECK(HTTP_TYPES, method), parse_method, "GET", 0, 0},
-	{"expect_status", CHECK(HTTP_TYPES, status_min), parse_status_range, "200-399", 0, 0},
-	{"expect_body", CHECK(HTTP_TYPES, expect_body), parse_string, NULL, 0, 0},
-	{"expect_regex", CHECK(HTTP_TYPES, expect_regex), parse_string, NULL, 0, 0},
-	{"ca_file", CHECK(TYPE(HC_CHECK_HTTPS), ca_file), parse_abs_path, NULL, 0, 0},
-	{"client_cert", CHECK(TYPE(HC_CHECK_HTTPS), client_cert), parse_abs_path, NULL, 0, 0},
-	{"client_key", CHECK(TYPE(HC_CHECK_HTTPS), client_key), parse_abs_path, NULL, 0, 0},
-	{"host", CHECK(HTTP_TYPES, host), parse_string, NULL, 0, 0},
-	{"follow_redirects", CHECK(HTTP_TYPES, follow_redirects), parse_bool, "no", 0, 0},
-	{"max_body", CHECK(HTTP_TYPES, max_body), parse_size, "64k", 0, 16 << 20},
-	{"max_header", CHECK(HTTP_TYPES, max_header), parse_size, "16k", 1024, 1 << 20},
-	{"cert_expiry_warn_days", CHECK(TYPE(HC_CHECK_HTTPS), cert_expiry_warn_days), parse_uint, "14", 0, 3650},
-	{"address", CHECK(TYPE(HC_CHECK_TCP), address), parse_string, NULL, 0, 0},
-	{"port", CHECK(TYPE(HC_CHECK_TCP), port), parse_port, NULL, 1, 65535},
-	{"send", CHECK(TYPE(HC_CHECK_TCP), send), parse_bytes, NULL, 0, 0},
-	{"expect", CHECK(TYPE(HC_CHECK_TCP) | TYPE(HC_CHECK_FILE), expect), parse_bytes, NULL, 0, 0},
-	{"path", CHECK(TYPE(HC_CHECK_SCRIPT) | TYPE(HC_CHECK_FILE), path), parse_abs_path, NULL, 0, 0},
-	{"args", CHECK(TYPE(HC_CHECK_SCRIPT), args), parse_args, NULL, 0, 0},
-	{"name", CHECK(TYPE(HC_CHECK_PROCESS), process_name), parse_string, NULL, 0, 0},
-	{"pidfile", CHECK(TYPE(HC_CHECK_PROCESS), pidfile), parse_abs_path, NULL, 0, 0},
-	{"mode", CHECK(TYPE(HC_CHECK_FILE), file_mode), parse_file_mode, "exists-fails", 0, 0},
-	{"anomaly_k", CHECK(0, anomaly_k), parse_double, "5", 1, 100},
-	{"anomaly_m", CHECK(0, anomaly_m), parse_uint, "3", 1, 64},
-	{"anomaly_fails", CHECK(0, anomaly_fails), parse_bool, "no", 0, 0},
+	{"type", CHECK(0, type), .parse = parse_type},
+	{"interval", CHECK(0, interval_ms), .parse = parse_duration, .def = "2s", .min = 10, .max = 3600000},
+	{"timeout", CHECK(0, timeout_ms), .parse = parse_duration, .def = "1s", .min = 10, .max = 3600000},
+	{"jitter", CHECK(0, jitter_ms), .parse = parse_duration, .max = 3600000},
+	{"rise", CHECK(0, rise), .parse = parse_uint, .def = "2", .min = 1, .max = 100},
+	{"fall", CHECK(0, fall), .parse = parse_uint, .def = "3", .min = 1, .max = 100},
+	{"url", CHECK(HTTP_TYPES, url), .parse = parse_string},
+	{"method", CHECK(HTTP_TYPES, method), .parse = parse_method, .def = "GET"},
+	{"expect_status", CHECK(HTTP_TYPES, status_min), .parse = parse_status_range, .def = "200-399"},
+	{"expect_body", CHECK(HTTP_TYPES, expect_body), .parse = parse_string},
+	{"expect_regex", CHECK(HTTP_TYPES, expect_regex), .parse = parse_string},
+	{"ca_file", CHECK(TYPE(HC_CHECK_HTTPS), ca_file), .parse = parse_abs_path},
+	{"client_cert", CHECK(TYPE(HC_CHECK_HTTPS), client_cert), .parse = parse_abs_path},
+	{"client_key", CHECK(TYPE(HC_CHECK_HTTPS), client_key), .parse = parse_abs_path},
+	{"host", CHECK(HTTP_TYPES, host), .parse = parse_string},
+	{"follow_redirects", CHECK(HTTP_TYPES, follow_redirects), .parse = parse_bool, .def = "no"},
+	{"max_body", CHECK(HTTP_TYPES, max_body), .parse = parse_size, .def = "64k", .max = 16 << 20},
+	{"max_header", CHECK(HTTP_TYPES, max_header), .parse = parse_size, .def = "16k", .min = 1024, .max = 1 << 20},
+	{"cert_expiry_warn_days", CHECK(TYPE(HC_CHECK_HTTPS), cert_expiry_warn_days), .parse = parse_uint, .def = "14",
+	 .max = 3650},
+	{"address", CHECK(TYPE(HC_CHECK_TCP), address), .parse = parse_string},
+	{"port", CHECK(TYPE(HC_CHECK_TCP), port), .parse = parse_port, .min = 1, .max = 65535},
+	{"send", CHECK(TYPE(HC_CHECK_TCP), send), .parse = parse_bytes},
+	{"expect", CHECK(TYPE(HC_CHECK_TCP) | TYPE(HC_CHECK_FILE), expect), .parse = parse_bytes},
+	{"path", CHECK(TYPE(HC_CHECK_SCRIPT) | TYPE(HC_CHECK_FILE), path), .parse = parse_abs_path},
+	{"args", CHECK(TYPE(HC_CHECK_SCRIPT), args), .parse = parse_args},
+	{"name", CHECK(TYPE(HC_CHECK_PROCESS), process_name), .parse = parse_string},
+	{"pidfile", CHECK(TYPE(HC_CHECK_PROCESS), pidfile), .parse = parse_abs_path},
+	{"mode", CHECK(TYPE(HC_CHECK_FILE), file_mode), .parse = parse_file_mode, .def = "exists-fails"},
+	{"anomaly_k", CHECK(0, anomaly_k), .parse = parse_double, .def = "5", .min = 1, .max = 100},
+	{"anomaly_m", CHECK(0, anomaly_m), .parse = parse_uint, .def = "3", .min = 1, .max = 64},
+	{"anomaly_fails", CHECK(0, anomaly_fails), .parse = parse_bool, .def = "no"},
 };
 
 #define N_KEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
-
-static const struct keyword *keyword_find(enum section_kind where, const char *name, size_t *index)
-{
-	for (size_t i = 0; i < N_KEYWORDS; i++) {
-		if (keywords[i].where == where && strcmp(keywords[i].name, name) == 0) {
-			*index = i;
-			return &keywords[i];
-		}
-	}
-	return NULL;
-}
-
-static void *keyword_field(struct parse_ctx *ctx, const struct keyword *kw)
-{
-	char *base = kw->where == SECTION_CHECK ? (char *)ctx->check : (char *)ctx->cfg;
-
-	return base + kw->offset;
-}
-
-static void apply_defaults(struct parse_ctx *ctx, enum section_kind where)
-{
-	for (size_t i = 0; i < N_KEYWORDS; i++)
-		if (keywords[i].where == where && keywords[i].def)
-			keywords[i].parse(ctx, &keywords[i], keywords[i].def, keyword_field(ctx, &keywords[i]));
-}
 
 /* ---- sections: seen by the reader, so empty and repeated ones count too ---- */
 
 static int begin_check(struct parse_ctx *ctx, const char *name)
 {
 	struct hc_config *cfg = ctx->cfg;
+	unsigned *lines;
 
 	if (!name_valid(name, HC_NAME_MAX)) {
-		add_error(ctx, ctx->lineno, "check name '%s' must be 1 to %d of A-Z a-z 0-9 . _ -", name,
+		add_error(ctx, ctx->file.lineno, "check name '%s' must be 1 to %d of A-Z a-z 0-9 . _ -", name,
 			  HC_NAME_MAX - 1);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < cfg->n_checks; i++) {
 		if (strcmp(cfg->checks[i].name, name) == 0) {
-			add_error(ctx, ctx->lineno, "duplicate check '%s' (first at line %u)", name,
+			add_error(ctx, ctx->file.lineno, "duplicate check '%s' (first at line %u)", name,
 				  cfg->checks[i].line);
 			return -EINVAL;
 		}
 	}
 	if (cfg->n_checks == HC_MAX_CHECKS) {
-		add_error(ctx, ctx->lineno, "more than %d checks", HC_MAX_CHECKS);
+		add_error(ctx, ctx->file.lineno, "more than %d checks", HC_MAX_CHECKS);
 		return -EINVAL;
 	}
 	if (cfg->n_checks == ctx->checks_alloc) {
@@ -579,15 +497,15 @@ static int begin_check(struct parse_ctx *ctx, const char *name)
 	}
 	ctx->check = &cfg->checks[cfg->n_checks];
 	memset(ctx->check, 0, sizeof(*ctx->check));
-	ctx->key_lines = &ctx->check_key_lines[cfg->n_checks * N_KEYWORDS];
-	memset(ctx->key_lines, 0, N_KEYWORDS * sizeof(*ctx->key_lines));
+	lines = &ctx->check_key_lines[cfg->n_checks * N_KEYWORDS];
+	memset(lines, 0, N_KEYWORDS * sizeof(*lines));
 	cfg->n_checks++;
 	strcpy(ctx->check->name, name);
-	ctx->check->line = ctx->lineno;
+	ctx->check->line = ctx->file.lineno;
 	ctx->check->jitter_ms = UINT32_MAX; /* default: the interval */
-	apply_defaults(ctx, SECTION_CHECK);
+	cfgfile_defaults(&ctx->file, SECTION_CHECK, ctx->check);
 	ctx->check->type = HC_CHECK_TYPE_MAX;
-	ctx->section = SECTION_CHECK;
+	cfgfile_section(&ctx->file, SECTION_CHECK, ctx->check, lines);
 	return 0;
 }
 
@@ -597,27 +515,27 @@ static void begin_section(struct parse_ctx *ctx, char *header)
 	char *space;
 
 	ctx->check = NULL;
-	ctx->section = SECTION_BAD;
+	cfgfile_section(&ctx->file, CFGFILE_SKIP, NULL, NULL);
 	snprintf(ctx->section_name, sizeof(ctx->section_name), "%s", header);
 	if (strcmp(header, "agent") == 0) {
 		if (ctx->agent_line) {
-			add_error(ctx, ctx->lineno, "duplicate section [agent] (first at line %u)", ctx->agent_line);
+			add_error(ctx, ctx->file.lineno, "duplicate section [agent] (first at line %u)",
+				  ctx->agent_line);
 			return;
 		}
-		ctx->agent_line = ctx->lineno;
-		ctx->section = SECTION_AGENT;
-		ctx->key_lines = ctx->agent_key_lines;
+		ctx->agent_line = ctx->file.lineno;
+		cfgfile_section(&ctx->file, SECTION_AGENT, ctx->cfg, ctx->agent_key_lines);
 		return;
 	}
 	if (strcmp(header, "resources") == 0) {
 		if (ctx->resources_line) {
-			add_error(ctx, ctx->lineno, "duplicate section [resources] (first at line %u)",
+			add_error(ctx, ctx->file.lineno, "duplicate section [resources] (first at line %u)",
 				  ctx->resources_line);
 			return;
 		}
-		ctx->resources_line = ctx->lineno;
-		ctx->section = SECTION_RESOURCES;
-		ctx->key_lines = ctx->agent_key_lines; /* rows differ from [agent]'s: one array serves both */
+		ctx->resources_line = ctx->file.lineno;
+		/* rows differ from [agent]'s: one array serves both */
+		cfgfile_section(&ctx->file, SECTION_RESOURCES, ctx->cfg, ctx->agent_key_lines);
 		return;
 	}
 	space = strpbrk(header, " \t");
@@ -625,43 +543,45 @@ static void begin_section(struct parse_ctx *ctx, char *header)
 		while (*space == ' ' || *space == '\t')
 			space++;
 		if (begin_check(ctx, space) == -ENOMEM)
-			add_error(ctx, ctx->lineno, "out of memory");
+			add_error(ctx, ctx->file.lineno, "out of memory");
 		return;
 	}
 	if (strcmp(header, "check") == 0)
-		add_error(ctx, ctx->lineno, "section [check] needs a name: [check NAME]");
+		add_error(ctx, ctx->file.lineno, "section [check] needs a name: [check NAME]");
 	else
-		add_error(ctx, ctx->lineno, "unknown section [%s] (agent, resources, check NAME)", header);
+		add_error(ctx, ctx->file.lineno, "unknown section [%s] (agent, resources, check NAME)", header);
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+/* What the engine refuses, in this file's words. */
+static void refuse(struct cfgfile *f, enum cfgfile_refusal what, const char *name, unsigned first)
 {
-	struct parse_ctx *ctx = user;
-	const struct keyword *kw;
-	size_t index;
+	struct parse_ctx *ctx = f->user;
 
-	if (ctx->section == SECTION_BAD)
-		return 1; /* already reported at the header */
-	if (ctx->section == SECTION_NONE) {
-		add_error(ctx, ctx->lineno, "key '%s' outside a section", name);
-		return 1;
+	switch (what) {
+	case CFGFILE_LINE_TOO_LONG:
+		add_error(ctx, f->lineno, "line longer than %d characters", HC_LINE_MAX);
+		break;
+	case CFGFILE_LINE_NUL:
+		add_error(ctx, f->lineno, "NUL byte in line");
+		break;
+	case CFGFILE_KEY_OUTSIDE:
+		add_error(ctx, f->lineno, "key '%s' outside a section", name);
+		break;
+	case CFGFILE_KEY_UNKNOWN:
+		add_error(ctx, f->lineno, "unknown key '%s' in [%s]", name, ctx->section_name);
+		break;
+	case CFGFILE_KEY_DUPLICATE:
+		add_error(ctx, f->lineno, "duplicate key '%s' (first at line %u)", name, first);
+		break;
+	case CFGFILE_KEY_EMPTY: /* empty values are parsed: not set */
+		break;
+	case CFGFILE_NO_MEMORY:
+		add_error(ctx, f->lineno, "out of memory");
+		break;
 	}
-	kw = keyword_find(ctx->section, name, &index);
-	if (!kw) {
-		add_error(ctx, ctx->lineno, "unknown key '%s' in [%s]", name, ctx->section_name);
-		return 1;
-	}
-	if (ctx->key_lines[index]) {
-		add_error(ctx, ctx->lineno, "duplicate key '%s' (first at line %u)", name, ctx->key_lines[index]);
-		return 1;
-	}
-	ctx->key_lines[index] = ctx->lineno;
-	if (kw->parse(ctx, kw, value, keyword_field(ctx, kw)) == -ENOMEM)
-		add_error(ctx, ctx->lineno, "out of memory");
-	return 1;
 }
 
-/* ---- the reader: one line per call, counted; syntax checked before libinih ---- */
+/* ---- the reader: syntax checked before libinih ---- */
 
 static char *trim(char *s)
 {
@@ -675,108 +595,50 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Checks one raw line (without its newline); returns what libinih should see. */
-static const char *screen_line(struct parse_ctx *ctx, char *line, size_t len)
+/* Checks one line for the engine; returns what libinih should split, or NULL. */
+static char *screen(struct cfgfile *f, char *line)
 {
+	struct parse_ctx *ctx = f->user;
 	char *s, *eq, *colon;
 
-	if (len > HC_LINE_MAX) {
-		add_error(ctx, ctx->lineno, "line longer than %d characters", HC_LINE_MAX);
-		return "";
-	}
-	if (memchr(line, '\0', len)) {
-		add_error(ctx, ctx->lineno, "NUL byte in line");
-		return "";
-	}
-	line[len] = '\0';
-	if (ctx->lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
-		line += 3; /* UTF-8 byte order mark */
 	s = trim(line);
 	if (!*s || *s == ';' || *s == '#')
-		return "";
+		return NULL;
 	if (*s == '[') {
 		char *close = strchr(s, ']');
 
 		if (!close || *trim(close + 1) != '\0') {
-			add_error(ctx, ctx->lineno, "section header must be [NAME] alone on its line");
-			ctx->section = SECTION_BAD;
-			return "";
+			add_error(ctx, f->lineno, "section header must be [NAME] alone on its line");
+			cfgfile_section(f, CFGFILE_SKIP, NULL, NULL);
+			return NULL;
 		}
 		*close = '\0';
 		begin_section(ctx, trim(s + 1));
-		return "";
+		return NULL;
 	}
 	eq = strchr(s, '=');
 	colon = strchr(s, ':');
 	if (!eq || (colon && colon < eq) || eq == s) {
-		add_error(ctx, ctx->lineno, "expected 'key = value'");
-		return "";
+		add_error(ctx, f->lineno, "expected 'key = value'");
+		return NULL;
 	}
 	return s; /* leading blanks removed: no continuation lines */
 }
 
-/* "key = value ; comment", as inih splits it: at the first '=', a ';' after a
- * blank starts a comment, blanks around key and value go. */
-static void split_long_line(struct parse_ctx *ctx, char *s)
-{
-	char *eq = strchr(s, '='), *value, *c;
-
-	*eq = '\0';
-	value = eq + 1;
-	for (c = value; (c = strchr(c, ';')) != NULL; c++)
-		if (c > value && (c[-1] == ' ' || c[-1] == '\t')) {
-			*c = '\0';
-			break;
-		}
-	handler(ctx, ctx->section_name, trim(s), trim(value));
-}
-
-static char *reader(char *str, int num, void *stream)
-{
-	struct parse_ctx *ctx = stream;
-	char line[HC_LINE_MAX + 1];
-	const char *start, *nl, *screened;
-	size_t len;
-
-	if (ctx->pos >= ctx->len)
-		return NULL;
-	start = ctx->buf + ctx->pos;
-	nl = memchr(start, '\n', ctx->len - ctx->pos);
-	len = nl ? (size_t)(nl - start) : ctx->len - ctx->pos;
-	ctx->pos += len + (nl ? 1 : 0);
-	ctx->lineno++;
-	if (len <= HC_LINE_MAX)
-		memcpy(line, start, len);
-	screened = screen_line(ctx, line, len);
-	if (strlen(screened) + 2 > (size_t)num) {
-		/* Longer than libinih's buffer (a long URL): split it here as inih would. */
-		split_long_line(ctx, (char *)screened);
-		screened = "";
-	}
-	snprintf(str, (size_t)num, "%s\n", screened);
-	return str;
-}
+static const struct cfgfile_ops file_ops = {.screen = screen, .refuse = refuse};
 
 /* ---- validation of the whole file ---- */
 
-static unsigned key_line_in(const unsigned *lines, enum section_kind where, const char *name)
+static unsigned key_line(struct parse_ctx *ctx, const unsigned *lines, const char *name)
 {
-	for (size_t i = 0; i < N_KEYWORDS; i++)
-		if (keywords[i].where == where && strcmp(keywords[i].name, name) == 0)
-			return lines[i];
-	return 0;
-}
-
-static unsigned key_line(const unsigned *lines, const char *name)
-{
-	return key_line_in(lines, SECTION_CHECK, name);
+	return cfgfile_key_line(&ctx->file, lines, SECTION_CHECK, name);
 }
 
 /* A key the type needs; when it was given but refused, that error was enough. */
 static void require(struct parse_ctx *ctx, const struct hc_check_conf *c, const unsigned *lines, bool present,
 		    const char *key)
 {
-	if (!present && !key_line(lines, key))
+	if (!present && !key_line(ctx, lines, key))
 		add_error(ctx, c->line, "check %s: type %s needs %s", c->name, hc_check_type_str(c->type), key);
 }
 
@@ -787,11 +649,11 @@ static void validate_http(struct parse_ctx *ctx, struct hc_check_conf *c, const 
 	require(ctx, c, lines, c->url != NULL, "url");
 	if (c->url && (strncasecmp(c->url, scheme, strlen(scheme)) != 0 || !c->url[strlen(scheme)] ||
 		       strpbrk(c->url, " \t\r\n")))
-		add_error(ctx, key_line(lines, "url"), "url: '%s' is not a %s URL", c->url, scheme);
+		add_error(ctx, key_line(ctx, lines, "url"), "url: '%s' is not a %s URL", c->url, scheme);
 	if (c->client_key && !c->client_cert)
-		add_error(ctx, key_line(lines, "client_key"), "client_key needs client_cert");
+		add_error(ctx, key_line(ctx, lines, "client_key"), "client_key needs client_cert");
 	if (c->host && (!name_valid(c->host, HC_NAME_MAX) || strchr(c->host, '_')))
-		add_error(ctx, key_line(lines, "host"), "host: '%s' is not a host name", c->host);
+		add_error(ctx, key_line(ctx, lines, "host"), "host: '%s' is not a host name", c->host);
 	if (c->expect_regex) {
 		int rc = regcomp(&c->regex, c->expect_regex, REG_EXTENDED | REG_NOSUB);
 
@@ -799,7 +661,7 @@ static void validate_http(struct parse_ctx *ctx, struct hc_check_conf *c, const 
 			char msg[128];
 
 			regerror(rc, &c->regex, msg, sizeof(msg));
-			add_error(ctx, key_line(lines, "expect_regex"), "expect_regex: %s", msg);
+			add_error(ctx, key_line(ctx, lines, "expect_regex"), "expect_regex: %s", msg);
 		} else {
 			c->has_regex = true;
 		}
@@ -815,10 +677,10 @@ static void validate_tcp(struct parse_ctx *ctx, struct hc_check_conf *c, const u
 	require(ctx, c, lines, c->address != NULL, "address");
 	require(ctx, c, lines, c->port != 0, "port");
 	if (c->address && inet_pton(AF_INET, c->address, addr) != 1 && inet_pton(AF_INET6, c->address, addr) != 1)
-		add_error(ctx, key_line(lines, "address"), "address: '%s' is not a numeric IPv4 or IPv6 address",
+		add_error(ctx, key_line(ctx, lines, "address"), "address: '%s' is not a numeric IPv4 or IPv6 address",
 			  c->address);
 	if (c->expect.data && c->expect.len == 0)
-		add_error(ctx, key_line(lines, "expect"), "expect: empty");
+		add_error(ctx, key_line(ctx, lines, "expect"), "expect: empty");
 }
 
 static void validate_kind(struct parse_ctx *ctx, struct hc_check_conf *c, const unsigned *lines)
@@ -836,22 +698,23 @@ static void validate_kind(struct parse_ctx *ctx, struct hc_check_conf *c, const 
 	case HC_CHECK_SCRIPT:
 		require(ctx, c, lines, c->path != NULL, "path");
 		if (c->path && hcconfig_script_safe(c->path, reason, sizeof(reason)) < 0)
-			add_error(ctx, key_line(lines, "path"), "path: %s", reason);
+			add_error(ctx, key_line(ctx, lines, "path"), "path: %s", reason);
 		break;
 	case HC_CHECK_PROCESS:
-		if (!c->process_name && !c->pidfile && !key_line(lines, "name") && !key_line(lines, "pidfile"))
+		if (!c->process_name && !c->pidfile && !key_line(ctx, lines, "name") &&
+		    !key_line(ctx, lines, "pidfile"))
 			add_error(ctx, c->line, "check %s: type process needs name or pidfile", c->name);
 		if (c->process_name && (strlen(c->process_name) > 15 || strchr(c->process_name, '/')))
-			add_error(ctx, key_line(lines, "name"),
+			add_error(ctx, key_line(ctx, lines, "name"),
 				  "name: '%s' cannot match /proc/PID/comm (at most 15 characters, no '/')",
 				  c->process_name);
 		break;
 	case HC_CHECK_FILE:
 		require(ctx, c, lines, c->path != NULL, "path");
 		if (c->file_mode == HC_FILE_CONTENT && !c->expect.data)
-			add_error(ctx, key_line(lines, "mode"), "mode content needs expect");
+			add_error(ctx, key_line(ctx, lines, "mode"), "mode content needs expect");
 		if (c->file_mode != HC_FILE_CONTENT && c->expect.data)
-			add_error(ctx, key_line(lines, "expect"), "expect needs mode = content");
+			add_error(ctx, key_line(ctx, lines, "expect"), "expect needs mode = content");
 		break;
 	default:
 		break;
@@ -861,14 +724,14 @@ static void validate_kind(struct parse_ctx *ctx, struct hc_check_conf *c, const 
 static void validate_check(struct parse_ctx *ctx, struct hc_check_conf *c, const unsigned *lines)
 {
 	if (c->type == HC_CHECK_TYPE_MAX) {
-		if (!key_line(lines, "type")) /* else its value was refused, and said so */
+		if (!key_line(ctx, lines, "type")) /* else its value was refused, and said so */
 			add_error(ctx, c->line, "check %s: missing type", c->name);
 		return;
 	}
 	for (size_t i = 0; i < N_KEYWORDS; i++) {
-		const struct keyword *kw = &keywords[i];
+		const struct cfgfile_keyword *kw = &keywords[i];
 
-		if (kw->where == SECTION_CHECK && lines[i] && kw->types && !(kw->types & TYPE(c->type)))
+		if (kw->section == SECTION_CHECK && lines[i] && kw->types && !(kw->types & TYPE(c->type)))
 			add_error(ctx, lines[i], "key '%s' does not apply to type %s", kw->name,
 				  hc_check_type_str(c->type));
 	}
@@ -897,29 +760,31 @@ static void validate(struct parse_ctx *ctx)
 		validate_check(ctx, &cfg->checks[i], &ctx->check_key_lines[i * N_KEYWORDS]);
 	validate_report_size(ctx);
 	if (cfg->user[0] && !getpwnam(cfg->user))
-		add_error(ctx, key_line_in(ctx->agent_key_lines, SECTION_AGENT, "user"), "user: no such user '%s'",
-			  cfg->user);
-	if (!cfg->n_checks && !ctx->errs->n) /* after another error it is only noise */
+		add_error(ctx, cfgfile_key_line(&ctx->file, ctx->agent_key_lines, SECTION_AGENT, "user"),
+			  "user: no such user '%s'", cfg->user);
+	if (!cfg->n_checks && !ctx->file.errors->n) /* after another error it is only noise */
 		add_error(ctx, 0, "no [check NAME] section: an agent with nothing to check reports nothing");
 }
 
 int hcconfig_load_buffer(const char *name, const char *buf, size_t len, struct hc_config **out,
-			 struct hc_config_errors *errs)
+			 struct cfgfile_errors *errs)
 {
 	unsigned agent_key_lines[N_KEYWORDS] = {0};
-	struct parse_ctx ctx = {.buf = buf, .len = len, .errs = errs, .agent_key_lines = agent_key_lines};
+	struct parse_ctx ctx = {.agent_key_lines = agent_key_lines};
 	int rc;
 
 	*out = NULL;
 	memset(errs, 0, sizeof(*errs));
 	snprintf(errs->file, sizeof(errs->file), "%s", name);
+	ctx.file = (struct cfgfile){.ops = &file_ops, .keywords = keywords, .n_keywords = N_KEYWORDS,
+				    .max_line = HC_LINE_MAX, .errors = errs, .user = &ctx};
 	ctx.cfg = calloc(1, sizeof(*ctx.cfg));
 	if (!ctx.cfg)
 		return -ENOMEM;
-	apply_defaults(&ctx, SECTION_AGENT);
-	apply_defaults(&ctx, SECTION_RESOURCES);
-	rc = ini_parse_stream(reader, &ctx, handler, &ctx);
-	if (rc == -2)
+	cfgfile_defaults(&ctx.file, SECTION_AGENT, ctx.cfg);
+	cfgfile_defaults(&ctx.file, SECTION_RESOURCES, ctx.cfg);
+	rc = cfgfile_run(&ctx.file, buf, len);
+	if (rc == -2 || rc == -ENOMEM)
 		add_error(&ctx, 0, "out of memory");
 	validate(&ctx);
 	free(ctx.check_key_lines);
@@ -975,7 +840,7 @@ fail:
 	return rc;
 }
 
-int hcconfig_load_file(const char *path, struct hc_config **out, struct hc_config_errors *errs)
+int hcconfig_load_file(const char *path, struct hc_config **out, struct cfgfile_errors *errs)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -1022,18 +887,16 @@ void hcconfig_free(struct hc_config *cfg)
 	free(cfg);
 }
 
-void hcconfig_log_errors(const struct hc_config_errors *errs)
+void hcconfig_log_errors(const struct cfgfile_errors *errs)
 {
-	size_t n = errs->n < HC_MAX_ERRORS ? errs->n : HC_MAX_ERRORS;
-
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < errs->n; i++) {
 		if (errs->items[i].line)
 			log_err("%s:%u: %s", errs->file, errs->items[i].line, errs->items[i].message);
 		else
 			log_err("%s: %s", errs->file, errs->items[i].message);
 	}
-	if (errs->n > n)
-		log_err("%s: %zu more errors", errs->file, errs->n - n);
+	if (errs->dropped)
+		log_err("%s: %zu more errors", errs->file, errs->dropped);
 }
 
 const struct hc_check_conf *hcconfig_find(const struct hc_config *cfg, const char *name)

@@ -9,12 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fo/cfgfile.h"
+#include "fo/healthwire.h"
+
 #define HC_NAME_MAX 64     /* check names, with the NUL (as healthwire) */
 #define HC_MAX_CHECKS 1024 /* healthwire's limit per report */
 #define HC_MAX_ARGS 32     /* script arguments */
-#define HC_MAX_ERRORS 64   /* more are counted, not kept */
 #define HC_EX_CONFIG 78    /* exit status for a refused config (EX_CONFIG), as fomgr's */
 #define HC_LINE_MAX 4096   /* bytes of one line, without the newline (long URLs) */
+
+/* Every check the config may hold goes into one report of the agent's stream. */
+_Static_assert(HC_NAME_MAX == HEALTHWIRE_NAME_MAX, "check names differ in size from healthwire's");
+_Static_assert(HC_MAX_CHECKS <= HEALTHWIRE_MAX_CHECKS, "more checks than one healthwire report holds");
 
 enum hc_check_type {
 	HC_CHECK_HTTP,
@@ -108,27 +114,16 @@ struct hc_config {
 	struct hc_check_conf *checks;
 };
 
-struct hc_config_error {
-	unsigned line; /* 0 when about the whole file */
-	char message[240];
-};
-
-struct hc_config_errors {
-	char file[256];
-	size_t n;     /* errors found; at most HC_MAX_ERRORS are kept */
-	struct hc_config_error items[HC_MAX_ERRORS];
-};
-
 /* Parses and validates; on success *out is a new config the caller frees with
  * hcconfig_free(). Returns 0, -EINVAL with errs filled, or -errno (file unreadable,
  * also in errs). `name` is what messages call the buffer. */
 int hcconfig_load_buffer(const char *name, const char *buf, size_t len, struct hc_config **out,
-			 struct hc_config_errors *errs);
-int hcconfig_load_file(const char *path, struct hc_config **out, struct hc_config_errors *errs);
+			 struct cfgfile_errors *errs);
+int hcconfig_load_file(const char *path, struct hc_config **out, struct cfgfile_errors *errs);
 void hcconfig_free(struct hc_config *cfg);
 
 /* Logs every error as "file:line: message" (the daemon and --config-test). */
-void hcconfig_log_errors(const struct hc_config_errors *errs);
+void hcconfig_log_errors(const struct cfgfile_errors *errs);
 
 /* Finds a check by name; NULL when absent. */
 const struct hc_check_conf *hcconfig_find(const struct hc_config *cfg, const char *name);

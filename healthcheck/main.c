@@ -145,7 +145,7 @@ static void install_engine(struct agent *a, struct engine *engine)
 
 static void reload(struct agent *a)
 {
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 	struct engine *engine;
 	size_t n;
@@ -199,7 +199,7 @@ static void watch_signals(struct agent *a)
 
 static int config_test(const char *path)
 {
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 
 	if (hcconfig_load_file(path, &cfg, &errs) < 0) {
@@ -213,7 +213,7 @@ static int config_test(const char *path)
 
 static int run(struct agent *a)
 {
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 	struct engine *engine;
 

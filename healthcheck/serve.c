@@ -46,9 +46,9 @@ static bool excluded(const char *name, const char *const *exclude, size_t n)
 
 static void readyz_line(struct promtext *t, const struct hc_check *c)
 {
-	if (c->state == HC_STATE_PASSING)
+	if (c->state == CHECK_PASSING)
 		promtext_add(t, "[+]%s ok\n", c->conf->name);
-	else if (c->state == HC_STATE_UNKNOWN)
+	else if (c->state == CHECK_UNKNOWN)
 		promtext_add(t, "[-]%s failed: unknown, %s\n", c->conf->name,
 			 c->last_run_ms ? "no steady result yet" : "not run yet");
 	else
@@ -70,7 +70,7 @@ char *serve_render_readyz(const struct engine *engine, const char *check, bool v
 			return promtext_finish(&t);
 		}
 		readyz_line(&t, c);
-		*http_status = c->state == HC_STATE_PASSING ? 200 : 503;
+		*http_status = c->state == CHECK_PASSING ? 200 : 503;
 		return promtext_finish(&t);
 	}
 	for (size_t i = 0; i < engine_n_checks(engine); i++) {
@@ -81,7 +81,7 @@ char *serve_render_readyz(const struct engine *engine, const char *check, bool v
 				promtext_add(&t, "[+]%s excluded: ok\n", c->conf->name);
 			continue;
 		}
-		if (c->state != HC_STATE_PASSING)
+		if (c->state != CHECK_PASSING)
 			ready = false;
 		if (verbose)
 			readyz_line(&t, c);
@@ -117,15 +117,15 @@ static void metrics_checks_state(struct promtext *t, const struct engine *e)
 		const struct hc_check *c = engine_check(e, i);
 
 		promtext_add(t, "healthcheck_check_up{check=\"%s\",type=\"%s\"} %d\n", c->conf->name,
-			 hc_check_type_str(c->conf->type), c->state == HC_STATE_PASSING);
+			 hc_check_type_str(c->conf->type), c->state == CHECK_PASSING);
 	}
 	promtext_family(t, "healthcheck_check_state", "gauge", "The check's state: 1 for the current one.");
 	for (size_t i = 0; i < n; i++) {
 		const struct hc_check *c = engine_check(e, i);
 
-		for (int s = 0; s < HC_STATE_MAX; s++)
+		for (int s = 0; s < CHECK_STATE_MAX; s++)
 			promtext_add(t, "healthcheck_check_state{check=\"%s\",state=\"%s\"} %d\n", c->conf->name,
-				 hc_state_str((enum hc_state)s), (int)c->state == s);
+				 check_state_str((enum check_state)s), (int)c->state == s);
 	}
 	promtext_family(t, "healthcheck_checks_total", "counter", "Check runs by result.");
 	for (size_t i = 0; i < n; i++) {
@@ -280,14 +280,14 @@ static json_t *status_check(const struct hc_check *c)
 {
 	const struct hc_check_conf *conf = c->conf;
 	json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:I,s:I}", "name", conf->name, "type",
-			      hc_check_type_str(conf->type), "state", hc_state_str(c->state), "counter", c->counter,
+			      hc_check_type_str(conf->type), "state", check_state_str(c->state), "counter", c->counter,
 			      "rise", (int)conf->rise, "fall", (int)conf->fall, "interval_ms",
 			      (json_int_t)conf->interval_ms, "timeout_ms", (json_int_t)conf->timeout_ms,
 			      "since_ms", (json_int_t)c->state_since_ms);
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "reason", c->state == HC_STATE_PASSING || !c->reason[0] ? json_null()
+	json_object_set_new(o, "reason", c->state == CHECK_PASSING || !c->reason[0] ? json_null()
 										 : json_string(c->reason));
 	json_object_set_new(o, "last_failure", c->reason[0] ? json_string(c->reason) : json_null());
 	json_object_set_new(o, "warning", c->warning[0] ? json_string(c->warning) : json_null());

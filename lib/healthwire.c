@@ -6,24 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_names[HEALTHWIRE_STATE_MAX] = {"unknown", "passing", "failing"};
-
-const char *healthwire_state_str(enum healthwire_state state)
-{
-	return state < HEALTHWIRE_STATE_MAX ? state_names[state] : "invalid";
-}
-
-int healthwire_state_parse(const char *s, enum healthwire_state *out)
-{
-	for (int i = 0; i < HEALTHWIRE_STATE_MAX; i++) {
-		if (strcmp(s, state_names[i]) == 0) {
-			*out = (enum healthwire_state)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 int healthwire_encode(const struct healthwire_report *report, char *buf, size_t size)
 {
 	json_t *root, *checks;
@@ -37,10 +19,10 @@ int healthwire_encode(const struct healthwire_report *report, char *buf, size_t 
 	json_object_set_new(root, "seq", json_integer((json_int_t)report->seq));
 	json_object_set_new(root, "interval_ms", json_integer(report->interval_ms));
 	for (size_t i = 0; i < report->n_checks; i++) {
-		if (!name_valid(report->checks[i].name, HEALTHWIRE_NAME_MAX) || report->checks[i].state >= HEALTHWIRE_STATE_MAX)
+		if (!name_valid(report->checks[i].name, HEALTHWIRE_NAME_MAX) || report->checks[i].state >= CHECK_STATE_MAX)
 			goto out;
 		json_object_set_new(checks, report->checks[i].name,
-				    json_string(state_names[report->checks[i].state]));
+				    json_string(check_state_str(report->checks[i].state)));
 	}
 	json_object_set(root, "checks", checks);
 	text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
@@ -116,7 +98,7 @@ int healthwire_decode(const char *line, size_t len, struct healthwire_report *ou
 		struct healthwire_check *c = &out->checks[out->n_checks];
 
 		if (!name_valid(key, HEALTHWIRE_NAME_MAX) || !json_is_string(value) ||
-		    healthwire_state_parse(json_string_value(value), &c->state) < 0) {
+		    check_state_parse(json_string_value(value), &c->state) < 0) {
 			healthwire_report_clear(out);
 			goto out;
 		}

@@ -11,16 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fo/checkstate.h"
+
 #define HEALTHWIRE_VERSION 1
 #define HEALTHWIRE_MAX_LINE 65536
 #define HEALTHWIRE_MAX_CHECKS 1024
 #define HEALTHWIRE_NAME_MAX 64 /* including the terminating NUL */
 
-enum healthwire_state { HEALTHWIRE_UNKNOWN, HEALTHWIRE_PASSING, HEALTHWIRE_FAILING, HEALTHWIRE_STATE_MAX };
-
 struct healthwire_check {
 	char name[HEALTHWIRE_NAME_MAX];
-	enum healthwire_state state;
+	enum check_state state;
 };
 
 struct healthwire_report {
@@ -29,9 +29,6 @@ struct healthwire_report {
 	size_t n_checks;
 	struct healthwire_check *checks; /* owned by the report */
 };
-
-const char *healthwire_state_str(enum healthwire_state state);
-int healthwire_state_parse(const char *s, enum healthwire_state *out);
 
 /* Encodes a report as one line (with '\n') into buf. Returns its length, or
  * -ENOSPC if it does not fit, -EINVAL for a bad name. */

@@ -6,6 +6,10 @@
 
 #include <stddef.h>
 
+/* The rule in words, for messages about names in buffers of 64 bytes (every name
+ * fomgr and the agent keep). */
+#define NAME_RULE "1 to 63 of A-Z a-z 0-9 _ . -"
+
 /* 1 when s is a valid name shorter than max (a buffer size), else 0. */
 int name_valid(const char *s, size_t max);
 

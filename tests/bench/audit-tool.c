@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_exposure.h"
+#include "audit_findings.h"
 #include "auditlog.h"
 #include "config.h"
 #include "fo/clock.h"
@@ -34,12 +36,12 @@
 
 static struct config *load(const char *path)
 {
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	struct config *c = config_load(path, NULL, &errors);
 	char buf[4096];
 
 	if (!c)
-		fprintf(stderr, "%s", config_errors_format(&errors, path, buf, sizeof(buf)));
+		fprintf(stderr, "%s", cfgfile_errors_format(&errors, path, buf, sizeof(buf)));
 	return c;
 }
 

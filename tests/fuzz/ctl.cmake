@@ -1,2 +1,2 @@
-# The control socket's request parser (fomgr/control.c).
-fo_fuzz_target(fuzz_control fomgr_core)
+# The control protocol's request parser (fomgr/control.c).
+fo_fuzz_target(fuzz_control fomgr_shared)

@@ -11,15 +11,15 @@ static const struct config_nodelist nodes = {
 	.nodes = {{1, "node1"}, {2, "node2"}, {3, "node3"}},
 };
 
-static void check(const struct config *c, const struct config_errors *errors)
+static void check(const struct config *c, const struct cfgfile_errors *errors)
 {
-	static char buf[CONFIG_MAX_ERRORS * 320];
+	static char buf[CFGFILE_MAX_ERRORS * 320];
 
 	if (!c && errors->n == 0)
 		__builtin_trap(); /* refused without a reason */
 	if (c && errors->n != 0)
 		__builtin_trap(); /* accepted with errors */
-	config_errors_format(errors, "fuzz.conf", buf, sizeof(buf));
+	cfgfile_errors_format(errors, "fuzz.conf", buf, sizeof(buf));
 	for (size_t i = 0; c && i < c->n_groups; i++)
 		if (config_group_find(c, c->groups[i].name) != &c->groups[i] ||
 		    c->groups[i].n_addrs == 0 || c->groups[i].interface[0] == '\0')
@@ -28,7 +28,7 @@ static void check(const struct config *c, const struct config_errors *errors)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	struct config *c;
 
 	c = config_parse_buffer("fuzz.conf", (const char *)data, size, NULL, &errors);

@@ -10,7 +10,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int initialised;
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 
 	if (!initialised) {

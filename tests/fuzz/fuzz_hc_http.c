@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *body;
 
 	if (!cfg) {
-		struct hc_config_errors errs;
+		struct cfgfile_errors errs;
 
 		log_init("fuzz", LOG_LVL_ERR, 0);
 		if (hcconfig_load_buffer("fuzz.conf", conf_text, sizeof(conf_text) - 1, &cfg, &errs) < 0)

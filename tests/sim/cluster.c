@@ -814,7 +814,7 @@ static void tick(struct world *w, size_t i)
 static void start_fomgr(struct world *w, size_t i)
 {
 	struct snode *s = &w->nodes[i];
-	struct wire_check check = {.name = "web", .state = s->healthy ? WIRE_CHECK_PASSING : WIRE_CHECK_FAILING};
+	struct wire_check check = {.name = "web", .state = s->healthy ? CHECK_PASSING : CHECK_FAILING};
 	uint32_t ids[SIM_MAX_NODES];
 	size_t n_ids = 0;
 
@@ -974,7 +974,7 @@ static void apply_op(struct world *w, const struct sim_op *op)
 	case SIM_OP_HEALTH_FAIL:
 	case SIM_OP_HEALTH_PASS:
 		s->healthy = op->kind == SIM_OP_HEALTH_PASS;
-		check.state = s->healthy ? WIRE_CHECK_PASSING : WIRE_CHECK_FAILING;
+		check.state = s->healthy ? CHECK_PASSING : CHECK_FAILING;
 		ev = (struct node_event){.kind = NODE_EV_HEALTH, .n_checks = 1, .checks = &check};
 		step(w, a, &ev);
 		break;
@@ -1193,7 +1193,7 @@ static void note_interleavings(struct world *w, const struct sev *e)
 static struct config *sim_config(size_t n, struct config_nodelist *nodes)
 {
 	char text[2048], prefer[256] = "", reverse[256] = "";
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	struct config *c;
 
 	nodes->n_nodes = n;
@@ -1211,7 +1211,7 @@ static struct config *sim_config(size_t n, struct config_nodelist *nodes)
 		 prefer, reverse);
 	c = config_parse_buffer("sim.conf", text, strlen(text), nodes, &errors);
 	if (!c)
-		fprintf(stderr, "sim: config refused: %s\n", errors.n ? errors.errors[0].message : "?");
+		fprintf(stderr, "sim: config refused: %s\n", errors.n ? errors.items[0].message : "?");
 	return c;
 }
 

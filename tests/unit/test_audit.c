@@ -9,7 +9,11 @@
 
 #include <sched.h>
 
+#include <arpa/inet.h>
+
 #include "../../fomgr/audit.c"
+#include "audit_exposure.h"
+#include "membership.h"
 
 static struct sockdiag_listener listener(int proto, const char *addr, uint16_t port, pid_t pid, const char *comm)
 {
@@ -27,11 +31,11 @@ static struct sockdiag_listener listener(int proto, const char *addr, uint16_t p
 
 static struct config *parse(const char *text)
 {
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	struct config *c = config_parse_buffer("t.conf", text, strlen(text), NULL, &errors);
 
 	if (!c)
-		print_message("%s: %s\n", text, errors.errors[0].message);
+		print_message("%s: %s\n", text, errors.items[0].message);
 	assert_non_null(c);
 	return c;
 }
@@ -69,7 +73,7 @@ static void fixture_done(struct fixture *fx)
 static void compare(struct fixture *fx, const struct audit_local_addrs *local)
 {
 	audit_findings_clear(&fx->f);
-	assert_int_equal(audit_compare(&fx->snap, &fx->config->audit, local, &fx->f), 0);
+	assert_int_equal(audit_ports_compare(&fx->snap, &fx->config->audit, local, &fx->f), 0);
 }
 
 static void local_add(struct audit_local_addrs *l, const char *addr)
@@ -78,7 +82,7 @@ static void local_add(struct audit_local_addrs *l, const char *addr)
 	int family = inet_pton(AF_INET, addr, buf) == 1 ? AF_INET : AF_INET6;
 
 	assert_int_equal(inet_pton(family, addr, buf), 1);
-	ss_set(&l->addrs[l->n++], family, buf);
+	audit_addr_set(&l->addrs[l->n++], family, buf);
 }
 
 static void test_all_allowed(void **state)
@@ -632,7 +636,7 @@ static void test_transition_hooks(void **state)
 static void test_names(void **state)
 {
 	for (int k = 0; k < AUDIT_KIND_MAX; k++)
-		assert_non_null(kind_names[k]);
+		assert_non_null(audit_kind_str((enum audit_kind)k));
 	assert_string_equal(audit_kind_str(AUDIT_KIND_MAX), "invalid");
 	assert_string_equal(audit_severity_str(AUDIT_CRITICAL), "critical");
 	assert_string_equal(audit_probe_result_str(AUDIT_PROBE_TIMEOUT), "timeout");

@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "auditlog.h"
-#include "control.h"
+#include "control_socket.h"
 #include "manager.h"
 
 /* ---- parsing ---- */
@@ -204,7 +204,7 @@ struct fixture {
 	struct ev_loop *loop;
 	struct manager *m;
 	struct auditlog *log;
-	struct control *ctl;
+	struct control_socket *ctl;
 	int reloads;
 	int no_log; /* the provider answers NULL */
 };
@@ -235,7 +235,7 @@ static const char *own_group(void)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct control_options o = {0};
+	struct control_socket_options o = {0};
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_control.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
@@ -250,9 +250,9 @@ static int setup(void **state)
 	o.auditlog = provide_log;
 	o.reload = fake_reload;
 	o.arg = f;
-	f->ctl = control_new(f->loop, f->m, &o);
+	f->ctl = control_socket_new(f->loop, f->m, &o);
 	assert_non_null(f->ctl);
-	assert_int_equal(control_start(f->ctl), 0);
+	assert_int_equal(control_socket_start(f->ctl), 0);
 	*state = f;
 	return 0;
 }
@@ -262,7 +262,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	char cmd[160];
 
-	control_free(f->ctl);
+	control_socket_free(f->ctl);
 	auditlog_close(f->log);
 	manager_free(f->m);
 	ev_loop_destroy(f->loop);
@@ -400,30 +400,30 @@ static void oversized_line(void **state)
 static void too_many_clients(void **state)
 {
 	struct fixture *f = *state;
-	int fds[CONTROL_MAX_CLIENTS + 1];
-	struct control_stats st;
+	int fds[CONTROL_SOCKET_MAX_CLIENTS + 1];
+	struct control_socket_stats st;
 	char *line;
 
-	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+	for (int i = 0; i < CONTROL_SOCKET_MAX_CLIENTS; i++) {
 		fds[i] = client_connect(f->path);
 		ev_run(f->loop, EVRUN_NOWAIT);
 	}
-	control_get_stats(f->ctl, &st);
-	assert_int_equal(st.clients, CONTROL_MAX_CLIENTS);
-	fds[CONTROL_MAX_CLIENTS] = client_connect(f->path);
-	line = read_line(f, fds[CONTROL_MAX_CLIENTS]);
+	control_socket_get_stats(f->ctl, &st);
+	assert_int_equal(st.clients, CONTROL_SOCKET_MAX_CLIENTS);
+	fds[CONTROL_SOCKET_MAX_CLIENTS] = client_connect(f->path);
+	line = read_line(f, fds[CONTROL_SOCKET_MAX_CLIENTS]);
 	assert_non_null(line);
 	expect_error_reply(json_loads(line, 0, NULL), 75, "too many clients (at most 32)");
-	assert_null(read_line(f, fds[CONTROL_MAX_CLIENTS]));
-	control_get_stats(f->ctl, &st);
+	assert_null(read_line(f, fds[CONTROL_SOCKET_MAX_CLIENTS]));
+	control_socket_get_stats(f->ctl, &st);
 	assert_int_equal(st.requests[CONTROL_RESULT_REFUSED], 1);
 	/* the ones in still get answers */
 	json_decref(request(f, fds[0], "{\"v\":1,\"cmd\":\"status\"}\n"));
-	for (int i = 0; i <= CONTROL_MAX_CLIENTS; i++)
+	for (int i = 0; i <= CONTROL_SOCKET_MAX_CLIENTS; i++)
 		close(fds[i]);
 	for (int i = 0; i < 10; i++)
 		ev_run(f->loop, EVRUN_NOWAIT);
-	control_get_stats(f->ctl, &st);
+	control_socket_get_stats(f->ctl, &st);
 	assert_int_equal(st.clients, 0);
 }
 
@@ -483,7 +483,7 @@ static void denied_without_group(void **state)
 
 	if (geteuid() == 0)
 		skip(); /* root is always an admin; the lab test runs the matrix with real users */
-	control_set_groups(f->ctl, NULL, NULL);
+	control_socket_set_groups(f->ctl, NULL, NULL);
 	fd = client_connect(f->path);
 	expect_error_reply(request(f, fd, "{\"v\":1,\"cmd\":\"status\"}\n"), 77,
 			   "permission denied: status needs root, the admin or the view group");
@@ -512,11 +512,11 @@ static void events_stream(void **state)
 
 static int start_at(struct fixture *f, const char *path)
 {
-	struct control_options o = {.path = path, .auditlog = provide_log, .arg = f};
-	struct control *c = control_new(f->loop, f->m, &o);
-	int rc = control_start(c);
+	struct control_socket_options o = {.path = path, .auditlog = provide_log, .arg = f};
+	struct control_socket *c = control_socket_new(f->loop, f->m, &o);
+	int rc = control_socket_start(c);
 
-	control_free(c);
+	control_socket_free(c);
 	return rc;
 }
 
@@ -539,7 +539,7 @@ static void path_checks(void **state)
 		close(fd); /* bound, never listened, file left behind */
 	}
 	assert_int_equal(start_at(f, p), 0);
-	assert_int_equal(access(p, F_OK), -1); /* and removed again by control_free */
+	assert_int_equal(access(p, F_OK), -1); /* and removed again by control_socket_free */
 	/* a symlink: refused, even to a good place */
 	snprintf(p, sizeof(p), "%s/link.sock", f->dir);
 	assert_int_equal(symlink(f->path, p), 0);

@@ -213,7 +213,7 @@ static void deliver_peer(uint32_t nodeid, const struct wire_admin *admin)
 	if (admin)
 		a.admin = *admin;
 	snprintf(a.version, sizeof(a.version), "%s", FO_VERSION);
-	memcpy(a.config_digest, m->node->cluster_digest, sizeof(a.config_digest));
+	memcpy(a.config_digest, m->env.node->cluster_digest, sizeof(a.config_digest));
 	len = wire_encode_announce(&a, buf, sizeof(buf));
 	assert_true(len > 0);
 	on_deliver(m, nodeid, 1000 + nodeid, buf, (size_t)len);
@@ -234,7 +234,7 @@ static void run_loop(void)
 static int setup(void **state)
 {
 	struct config_nodelist nodes = {.n_nodes = 3, .nodes = {{1, "node1"}, {2, "node2"}, {3, "node3"}}};
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	const uint32_t ring[] = {1, 2, 3};
 	char text[1024];
 
@@ -252,21 +252,21 @@ static int setup(void **state)
 
 	m = manager_new(loop, "t.conf");
 	m->nodes = nodes;
-	m->config = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
-	if (!m->config)
-		print_message("%s\n", errors.errors[0].message);
-	assert_non_null(m->config);
+	m->env.config = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
+	if (!m->env.config)
+		print_message("%s\n", errors.items[0].message);
+	assert_non_null(m->env.config);
 	open_auditlog(m);
-	assert_non_null(m->auditlog);
+	assert_non_null(m->env.auditlog);
 	snprintf(m->admin_path, sizeof(m->admin_path), "%s/admin.json", dir);
 	assert_int_equal(start_node(m, NULL), 0);
-	m->node->view.local_nodeid = 1;
-	m->node->local_pid = (uint32_t)getpid();
-	m->audit = audit_new(loop, m->config, m->auditlog);
-	assert_non_null(m->audit);
+	m->env.node->view.local_nodeid = 1;
+	m->env.node->local_pid = (uint32_t)getpid();
+	m->env.audit = audit_new(loop, m->env.config, m->env.auditlog);
+	assert_non_null(m->env.audit);
 	m->audit_started = 1; /* no periodic audit (it would probe the network) */
 	reconcile(m);
-	assert_int_equal(transition_state_of(&m->node->transition, "web"), TRANSITION_HELD);
+	assert_int_equal(transition_state_of(&m->env.node->transition, "web"), TRANSITION_HELD);
 
 	on_totem(m, ring, 3, 1, 1);
 	on_join(m, 1, (uint32_t)getpid());
@@ -276,8 +276,8 @@ static int setup(void **state)
 	deliver_peer(2, NULL);
 	deliver_peer(3, NULL);
 	run_loop();
-	assert_int_equal(m->node->placement.groups[0].owner, 1);
-	assert_int_equal(transition_state_of(&m->node->transition, "web"), TRANSITION_HELD);
+	assert_int_equal(m->env.node->placement.groups[0].owner, 1);
+	assert_int_equal(transition_state_of(&m->env.node->transition, "web"), TRANSITION_HELD);
 	n_steps = 0;
 	return 0;
 }
@@ -341,7 +341,7 @@ static void test_release_before_disk(void **state)
 		print_message("slow disk %s ms: delete %.3f ms, release announced %.3f ms after the event\n",
 			      getenv("FO_SLOW_SYNC_MS"), (double)(step_us[first(STEP_DEL)] - event_us) / 1000,
 			      (double)(step_us[first(STEP_ANNOUNCE_RELEASED)] - event_us) / 1000);
-	assert_int_equal(transition_state_of(&m->node->transition, "web"), TRANSITION_IDLE);
+	assert_int_equal(transition_state_of(&m->env.node->transition, "web"), TRANSITION_IDLE);
 	assert_true(first(STEP_DEL) < first(STEP_DISK));
 	assert_true(first(STEP_ACK) < first(STEP_DISK));
 	/* The peers hear of the release (what they wait for to claim) before the disk. */
@@ -391,7 +391,7 @@ static void test_standby_release_before_admin_save(void **state)
 	assert_int_equal(stat(m->admin_path, &st), 0);
 	run_loop();
 	print_steps();
-	assert_int_equal(transition_state_of(&m->node->transition, "web"), TRANSITION_IDLE);
+	assert_int_equal(transition_state_of(&m->env.node->transition, "web"), TRANSITION_IDLE);
 	assert_true(first(STEP_ANNOUNCE_RELEASED) < first(STEP_COUNT));
 }
 

@@ -16,11 +16,11 @@
 
 static struct hc_config *load_ok(const char *text)
 {
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 	int rc = hcconfig_load_buffer("test.conf", text, strlen(text), &cfg, &errs);
 
-	for (size_t i = 0; i < errs.n && i < HC_MAX_ERRORS; i++)
+	for (size_t i = 0; i < errs.n && i < CFGFILE_MAX_ERRORS; i++)
 		print_error("unexpected: %u: %s\n", errs.items[i].line, errs.items[i].message);
 	assert_int_equal(rc, 0);
 	assert_non_null(cfg);
@@ -202,7 +202,7 @@ static void bad_files(void **state)
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *bc = &bad_cases[i];
 		size_t len = strlen(bc->text);
-		struct hc_config_errors errs;
+		struct cfgfile_errors errs;
 		struct hc_config *cfg = (struct hc_config *)1;
 
 		if (strstr(bc->message, "NUL"))
@@ -211,7 +211,7 @@ static void bad_files(void **state)
 		assert_null(cfg);
 		if (errs.n != 1 || errs.items[0].line != bc->line || strcmp(errs.items[0].message, bc->message)) {
 			print_error("case %zu: want %u: %s\n", i, bc->line, bc->message);
-			for (size_t j = 0; j < errs.n && j < HC_MAX_ERRORS; j++)
+			for (size_t j = 0; j < errs.n && j < CFGFILE_MAX_ERRORS; j++)
 				print_error("        got %u: %s\n", errs.items[j].line, errs.items[j].message);
 		}
 		assert_int_equal(errs.n, 1);
@@ -234,7 +234,7 @@ static void every_error_collected(void **state)
 				   "address = 127.0.0.1\n"
 				   "port = 99999\n";             /* 10 */
 	static const unsigned lines[] = {2, 3, 6, 10, 4};
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 
 	assert_int_equal(hcconfig_load_buffer("many.conf", text, sizeof(text) - 1, &cfg, &errs), -EINVAL);
@@ -249,7 +249,7 @@ static void every_error_collected(void **state)
 static void long_line_accepted_up_to_max(void **state)
 {
 	static char text[HC_LINE_MAX + 100];
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 
 	snprintf(text, sizeof(text), "[check w]\ntype = http\nurl =  http://x/%0300d ; a comment\n", 0);
@@ -265,7 +265,7 @@ static void long_line_accepted_up_to_max(void **state)
 
 static void empty_file_refused(void **state)
 {
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 
 	assert_int_equal(hcconfig_load_buffer("empty.conf", "", 0, &cfg, &errs), -EINVAL);

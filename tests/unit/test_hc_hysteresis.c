@@ -27,7 +27,7 @@ static void run(struct hc_check *c, const char *seq, char *states)
 		enum hc_result r = seq[i] == 'P' ? HC_RESULT_PASS : seq[i] == 'F' ? HC_RESULT_FAIL : HC_RESULT_TIMEOUT;
 
 		engine_apply_result(c, r, r == HC_RESULT_PASS ? "" : "boom", 0.001, now += 1000);
-		states[i] = hc_state_str(c->state)[0];
+		states[i] = check_state_str(c->state)[0];
 	}
 	states[i] = '\0';
 }
@@ -96,14 +96,14 @@ static void anomaly_can_fail_the_check(void **state)
 	engine_check_init_state(&c, &conf);
 	for (int i = 0; i < 64; i++)
 		engine_apply_result(&c, HC_RESULT_PASS, "", 0.010 + (i % 5) * 0.0002, now += 1000);
-	assert_int_equal(c.state, HC_STATE_PASSING);
+	assert_int_equal(c.state, CHECK_PASSING);
 	assert_false(c.stats.anomaly);
 	engine_apply_result(&c, HC_RESULT_PASS, "", 0.200, now += 1000);
-	assert_int_equal(c.state, HC_STATE_PASSING);
+	assert_int_equal(c.state, CHECK_PASSING);
 	engine_apply_result(&c, HC_RESULT_PASS, "", 0.200, now += 1000); /* flag raised: counts as failure 1 */
 	assert_true(c.stats.anomaly);
 	engine_apply_result(&c, HC_RESULT_PASS, "", 0.200, now += 1000);
-	assert_int_equal(c.state, HC_STATE_FAILING);
+	assert_int_equal(c.state, CHECK_FAILING);
 	assert_non_null(strstr(c.reason, "latency anomaly"));
 }
 
@@ -119,7 +119,7 @@ static void anomaly_reported_only_by_default(void **state)
 	for (int i = 0; i < 5; i++)
 		engine_apply_result(&c, HC_RESULT_PASS, "", 0.200, now += 1000);
 	assert_true(c.stats.anomaly);
-	assert_int_equal(c.state, HC_STATE_PASSING);
+	assert_int_equal(c.state, CHECK_PASSING);
 }
 
 int main(void)

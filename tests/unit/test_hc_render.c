@@ -21,7 +21,7 @@ static const char conf_text[] = "[check web]\ntype = file\npath = /nonexistent/a
 
 static int setup(void **state)
 {
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 	struct engine *e;
 
@@ -156,8 +156,8 @@ static void feed_line(void **state)
 				 "\"interval_ms\":1000,\"seq\":42,\"v\":1}\n");
 	assert_int_equal(healthwire_decode(buf, (size_t)n, &report), 0);
 	assert_int_equal(report.seq, 42);
-	assert_int_equal(healthwire_find(&report, "db")->state, HEALTHWIRE_FAILING);
-	assert_int_equal(healthwire_find(&report, "new")->state, HEALTHWIRE_UNKNOWN);
+	assert_int_equal(healthwire_find(&report, "db")->state, CHECK_FAILING);
+	assert_int_equal(healthwire_find(&report, "new")->state, CHECK_UNKNOWN);
 	healthwire_report_clear(&report);
 }
 
@@ -166,17 +166,17 @@ static void reload_keeps_state(void **state)
 	static const char text[] = "[check web]\ntype = file\npath = /nonexistent/a\nrise = 5\n"
 				   "[check db]\ntype = tcp\naddress = 127.0.0.1\nport = 1\n";
 	struct engine *old = *state, *e;
-	struct hc_config_errors errs;
+	struct cfgfile_errors errs;
 	struct hc_config *cfg;
 
 	assert_int_equal(hcconfig_load_buffer("r2.conf", text, sizeof(text) - 1, &cfg, &errs), 0);
 	e = engine_new(EV_DEFAULT, cfg, old);
 	assert_non_null(e);
 	/* same name and type: kept; another type: a new check */
-	assert_int_equal(engine_find(e, "web")->state, HC_STATE_PASSING);
+	assert_int_equal(engine_find(e, "web")->state, CHECK_PASSING);
 	assert_int_equal(engine_find(e, "web")->counter, 3); /* as it was: bounded by the old max(rise, fall) */
 	assert_int_equal(engine_find(e, "web")->stats.count, 20);
-	assert_int_equal(engine_find(e, "db")->state, HC_STATE_UNKNOWN);
+	assert_int_equal(engine_find(e, "db")->state, CHECK_UNKNOWN);
 	assert_null(engine_find(e, "new"));
 	engine_free(e);
 }

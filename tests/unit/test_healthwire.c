@@ -10,7 +10,7 @@
 
 static void roundtrip(void **state)
 {
-	struct healthwire_check checks[2] = {{"web", HEALTHWIRE_PASSING}, {"db-1", HEALTHWIRE_FAILING}};
+	struct healthwire_check checks[2] = {{"web", CHECK_PASSING}, {"db-1", CHECK_FAILING}};
 	struct healthwire_report in = {.seq = 7, .interval_ms = 500, .n_checks = 2, .checks = checks};
 	struct healthwire_report out;
 	char buf[256];
@@ -22,8 +22,8 @@ static void roundtrip(void **state)
 	assert_int_equal(out.seq, 7);
 	assert_int_equal(out.interval_ms, 500);
 	assert_int_equal(out.n_checks, 2);
-	assert_int_equal(healthwire_find(&out, "db-1")->state, HEALTHWIRE_FAILING);
-	assert_int_equal(healthwire_find(&out, "web")->state, HEALTHWIRE_PASSING);
+	assert_int_equal(healthwire_find(&out, "db-1")->state, CHECK_FAILING);
+	assert_int_equal(healthwire_find(&out, "web")->state, CHECK_PASSING);
 	assert_null(healthwire_find(&out, "nope"));
 	healthwire_report_clear(&out);
 }
@@ -48,7 +48,7 @@ static void rejects(void **state)
 
 static void too_small(void **state)
 {
-	struct healthwire_check checks[1] = {{"web", HEALTHWIRE_PASSING}};
+	struct healthwire_check checks[1] = {{"web", CHECK_PASSING}};
 	struct healthwire_report in = {.seq = 1, .interval_ms = 1, .n_checks = 1, .checks = checks};
 	char buf[16];
 

@@ -136,7 +136,7 @@ static void counters_and_histogram(void **state)
 		"fomgr_failover_duration_seconds_count 4",
 	};
 	struct vip_stats vip = {.garp_sent = 12, .na_sent = 4, .netlink_errors = 1, .requests = 30};
-	struct control_stats ctl = {.requests = {[CONTROL_RESULT_OK] = 9, [CONTROL_RESULT_DENIED] = 2,
+	struct control_socket_stats ctl = {.requests = {[CONTROL_RESULT_OK] = 9, [CONTROL_RESULT_DENIED] = 2,
 						 [CONTROL_RESULT_INVALID] = 3},
 				    .clients = 1};
 	uint64_t hooks[METRICS_HOOK_MAX] = {[METRICS_HOOK_OK] = 6, [METRICS_HOOK_TIMEOUT] = 1};

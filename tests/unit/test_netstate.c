@@ -173,7 +173,7 @@ static int netns_setup(void **state)
 static struct config *group_config(const char *ifname, const char *addr)
 {
 	char text[256];
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 
 	snprintf(text, sizeof(text), "[group g]\ninterface = %s\naddress = %s\n", ifname, addr);
 	return config_parse_buffer("t", text, strlen(text), NULL, &errors);

@@ -77,7 +77,7 @@ static int setup(void **state)
 	struct config_nodelist nodes = {.n_nodes = 1, .nodes = {{1, "node1"}}};
 	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n"
 			   "[group db]\ninterface = eth0\naddress = 198.51.100.20/24\n";
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	uint8_t digest[32] = {0};
 	static const uint32_t ring[] = {1};
 	size_t slots[2];
@@ -130,7 +130,7 @@ static void test_conflict(void **state)
 
 static void test_announce_failed_resends(void **state)
 {
-	static const struct wire_check check = {.name = "x", .state = WIRE_CHECK_PASSING};
+	static const struct wire_check check = {.name = "x", .state = CHECK_PASSING};
 
 	(void)state;
 	step((struct node_event){.kind = NODE_EV_HEALTH});
@@ -156,7 +156,7 @@ static void test_reload_releases_removed_group(void **state)
 {
 	struct config_nodelist nodes = {.n_nodes = 1, .nodes = {{1, "node1"}}};
 	const char *text = "[fomgr]\n[group db]\ninterface = eth0\naddress = 198.51.100.20/24\n";
-	struct config_errors errors;
+	struct cfgfile_errors errors;
 	struct config *next = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
 
 	(void)state;

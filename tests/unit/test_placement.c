@@ -51,7 +51,7 @@ static int setup(void **state)
 		struct wire_announce a = {.seq = 1};
 		view_apply_join(&view, id, 100 + id);
 		strcpy(a.checks[0].name, "web");
-		a.checks[0].state = WIRE_CHECK_PASSING;
+		a.checks[0].state = CHECK_PASSING;
 		a.n_checks = 1;
 		view_apply_announce(&view, id, 100 + id, &a);
 	}
@@ -70,7 +70,7 @@ static void set_holds(uint32_t id, const char *group)
 	strcpy(a->held[a->n_held++], group);
 }
 
-static void set_check(uint32_t id, enum wire_check_state st)
+static void set_check(uint32_t id, enum check_state st)
 {
 	ann(id)->checks[0].state = st;
 }
@@ -206,11 +206,11 @@ static void failing_or_unknown_check_not_eligible(void **state)
 {
 	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, "web");
 	set_holds(N1, "web");
-	set_check(N1, WIRE_CHECK_FAILING);
+	set_check(N1, CHECK_FAILING);
 	assert_int_equal(owner_of(0), N2);
-	set_check(N2, WIRE_CHECK_UNKNOWN);
+	set_check(N2, CHECK_UNKNOWN);
 	assert_int_equal(owner_of(0), N3);
-	set_check(N3, WIRE_CHECK_FAILING);
+	set_check(N3, CHECK_FAILING);
 	assert_int_equal(owner_of(0), 0);
 	assert_int_equal(reason_of(0), PLACEMENT_NO_ELIGIBLE);
 }
@@ -454,7 +454,7 @@ static void lost_holder_wait_ends(void **state)
 	a = (struct wire_announce){.seq = 1};
 	strcpy(a.held[a.n_held++], "web");
 	strcpy(a.checks[0].name, "web");
-	a.checks[0].state = WIRE_CHECK_PASSING;
+	a.checks[0].state = CHECK_PASSING;
 	a.n_checks = 1;
 	view_apply_announce(&view, N1, 201, &a);
 	assert_int_equal(owner_of(0), N1);
@@ -470,8 +470,8 @@ static void explain_names_the_reason(void **state)
 
 	add_group("web", "node1 node2 node3", CONFIG_FAILBACK_AUTO, 0, "web");
 	g = &cfg.groups[0];
-	set_check(N2, WIRE_CHECK_FAILING);
-	set_check(N3, WIRE_CHECK_UNKNOWN);
+	set_check(N2, CHECK_FAILING);
+	set_check(N3, CHECK_UNKNOWN);
 	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N1), why, sizeof(why)), 1);
 	assert_string_equal(why, "node1 is eligible for web");
 	assert_int_equal(placement_explain(&view, g, view_node_by_id(&view, N2), why, sizeof(why)), 0);

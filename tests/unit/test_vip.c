@@ -77,14 +77,16 @@ static void errors(void **state)
 {
 	int i;
 
-	assert_int_equal(vip_errno(0), 0);
-	assert_int_equal(vip_errno(-NLE_NOMEM), -ENOMEM);
-	assert_int_equal(vip_errno(-NLE_EXIST), -EEXIST);
-	assert_int_equal(vip_errno(-NLE_NODEV), -ENODEV);
-	assert_int_equal(vip_errno(-NLE_PERM), -EPERM);
-	assert_int_equal(vip_errno(-NLE_MAX - 1), -EIO);
+	assert_int_equal(nlerr_errno(0), 0);
+	assert_int_equal(nlerr_errno(-NLE_NOMEM), -ENOMEM);
+	assert_int_equal(nlerr_errno(-NLE_EXIST), -EEXIST);
+	assert_int_equal(nlerr_errno(-NLE_NODEV), -ENODEV);
+	assert_int_equal(nlerr_errno(-NLE_PERM), -EPERM);
+	assert_int_equal(nlerr_errno(-NLE_OBJ_NOTFOUND), -ENOENT); /* netstate's dumps, as before */
+	assert_int_equal(nlerr_errno(NLE_NOADDR), -EADDRNOTAVAIL);  /* positive, as some callers hold it */
+	assert_int_equal(nlerr_errno(-NLE_MAX - 1), -EIO);
 	for (i = 1; i <= NLE_MAX; i++)
-		assert_true(vip_errno(-i) < 0); /* every libnl failure stays a failure */
+		assert_true(nlerr_errno(-i) < 0); /* every libnl failure stays a failure */
 }
 
 int main(void)

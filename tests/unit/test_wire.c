@@ -23,7 +23,7 @@ static struct wire_announce sample(void)
 	strcpy(a.held[a.n_held++], "db_1");
 	strcpy(a.failback_ready[a.n_ready++], "web");
 	strcpy(a.checks[0].name, "http.web");
-	a.checks[0].state = WIRE_CHECK_FAILING;
+	a.checks[0].state = CHECK_FAILING;
 	a.n_checks = 1;
 	a.admin.epoch = 9;
 	a.admin.origin = 2;
@@ -58,8 +58,8 @@ static void roundtrip(void **state)
 	assert_true(wire_announce_holds(&b, "db_1"));
 	assert_false(wire_announce_holds(&b, "db"));
 	assert_true(wire_announce_ready(&b, "web"));
-	assert_int_equal(wire_announce_check(&b, "http.web"), WIRE_CHECK_FAILING);
-	assert_int_equal(wire_announce_check(&b, "other"), WIRE_CHECK_UNKNOWN);
+	assert_int_equal(wire_announce_check(&b, "http.web"), CHECK_FAILING);
+	assert_int_equal(wire_announce_check(&b, "other"), CHECK_UNKNOWN);
 	assert_true(wire_announce_reaches(&b, 2));
 	assert_true(wire_announce_reaches(&b, 0x01020304u));
 	assert_false(wire_announce_reaches(&b, 3));

@@ -1,0 +1,33 @@
+#include "nlerr.h"
+
+#include <errno.h>
+#include <netlink/errno.h>
+
+int nlerr_errno(int nlerr)
+{
+	static const int map[NLE_MAX + 1] = {
+		[NLE_SUCCESS] = 0,           [NLE_FAILURE] = EIO,
+		[NLE_INTR] = EINTR,          [NLE_BAD_SOCK] = EBADF,
+		[NLE_AGAIN] = EAGAIN,        [NLE_NOMEM] = ENOMEM,
+		[NLE_EXIST] = EEXIST,        [NLE_INVAL] = EINVAL,
+		[NLE_RANGE] = ERANGE,        [NLE_MSGSIZE] = EMSGSIZE,
+		[NLE_OPNOTSUPP] = EOPNOTSUPP, [NLE_AF_NOSUPPORT] = EAFNOSUPPORT,
+		[NLE_OBJ_NOTFOUND] = ENOENT, [NLE_NOATTR] = ENOENT,
+		[NLE_MISSING_ATTR] = EINVAL, [NLE_AF_MISMATCH] = EINVAL,
+		[NLE_SEQ_MISMATCH] = EPROTO, [NLE_MSG_OVERFLOW] = EOVERFLOW,
+		[NLE_MSG_TRUNC] = EMSGSIZE,  [NLE_NOADDR] = EADDRNOTAVAIL,
+		[NLE_SRCRT_NOSUPPORT] = EOPNOTSUPP, [NLE_MSG_TOOSHORT] = EBADMSG,
+		[NLE_MSGTYPE_NOSUPPORT] = EOPNOTSUPP, [NLE_OBJ_MISMATCH] = EINVAL,
+		[NLE_NOCACHE] = ENOENT,      [NLE_BUSY] = EBUSY,
+		[NLE_PROTO_MISMATCH] = EPROTONOSUPPORT, [NLE_NOACCESS] = EACCES,
+		[NLE_PERM] = EPERM,          [NLE_PKTLOC_FILE] = ENOENT,
+		[NLE_PARSE_ERR] = EINVAL,    [NLE_NODEV] = ENODEV,
+		[NLE_IMMUTABLE] = EROFS,     [NLE_DUMP_INTR] = EAGAIN,
+		[NLE_ATTRSIZE] = EINVAL,
+	};
+	int code = nlerr < 0 ? -nlerr : nlerr;
+
+	if (code > NLE_MAX || (code != NLE_SUCCESS && map[code] == 0))
+		return -EIO;
+	return -map[code];
+}
