@@ -441,6 +441,35 @@ static int cmap_is_none(cmap_handle_t h, const char *key)
 	return none;
 }
 
+/* The votes a quorate ring needs half of: quorum.expected_votes when set, else the
+ * nodelist's votes (quorum_votes, 1 by default). corosync 3.1.7 publishes no
+ * runtime.votequorum.expected_votes key: read from there, it was always 0, and the
+ * rules that count votes (isolation, a minority ring) never ran. */
+static uint32_t expected_votes(cmap_handle_t h)
+{
+	cmap_iter_handle_t iter;
+	char key[CMAP_KEYNAME_MAXLEN + 1];
+	size_t len;
+	cmap_value_types_t type;
+	uint32_t votes = 0, v;
+
+	if (cmap_get_uint32(h, "quorum.expected_votes", &v) == CS_OK && v)
+		return v;
+	if (cmap_iter_init(h, "nodelist.node.", &iter) != CS_OK)
+		return 0;
+	while (cmap_iter_next(h, iter, key, &len, &type) == CS_OK) {
+		const char *tail = strrchr(key, '.');
+		char votes_key[CMAP_KEYNAME_MAXLEN + 1];
+
+		if (!tail || strcmp(tail, ".ring0_addr") != 0 || (size_t)(tail - key) + 14 > sizeof(votes_key))
+			continue;
+		snprintf(votes_key, sizeof(votes_key), "%.*s.quorum_votes", (int)(tail - key), key);
+		votes += cmap_get_uint32(h, votes_key, &v) == CS_OK ? v : 1;
+	}
+	cmap_iter_finalize(h, iter);
+	return votes;
+}
+
 int membership_info_from_cmap(uint64_t handle, struct membership_info *out)
 {
 	cmap_handle_t h = handle;
@@ -461,7 +490,7 @@ int membership_info_from_cmap(uint64_t handle, struct membership_info *out)
 	}
 	out->crypto = !cmap_is_none(h, "totem.crypto_cipher") && !cmap_is_none(h, "totem.crypto_hash");
 	cmap_get_uint32(h, "runtime.config.totem.consensus", &out->consensus_ms);
-	cmap_get_uint32(h, "runtime.votequorum.expected_votes", &out->expected_votes);
+	out->expected_votes = expected_votes(h);
 	return 0;
 }
 
