@@ -30,7 +30,7 @@ log "fomgr.conf(5): ${#keys[@]} keywords"
 
 mapfile -t keys < <(grep -oE '^\s*\{"[a-z_]+", (AGENT|RES|CHECK)\(' "$FO_TOP/healthcheck/hcconfig.c" | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
 ((${#keys[@]} >= 30)) || { log "FAIL: only ${#keys[@]} keywords read from healthcheck/hcconfig.c"; exit 1; }
-mapfile -t types < <(grep -E 'type_names\[HC_CHECK_TYPE_MAX\]' "$FO_TOP/healthcheck/hcconfig.c" | grep -oE '"[a-z]+"' | tr -d '"')
+mapfile -t types < <(grep -E 'type_names\[HC_CHECK_TYPE_MAX( \+ 1)?\]' "$FO_TOP/healthcheck/hcconfig.c" | grep -oE '"[a-z]+"' | tr -d '"')
 ((${#types[@]} == 6)) || { log "FAIL: check types not read from healthcheck/hcconfig.c"; exit 1; }
 want healthcheck.conf.5 "${keys[@]}" "${types[@]}"
 log "healthcheck.conf(5): ${#keys[@]} keywords, ${#types[@]} check types"
