@@ -24,10 +24,10 @@ metrics() { lab_exec node1 curl -sf --max-time 5 http://127.0.0.1:9900/metrics; 
 
 # ?pretty indents the document with or without a value; ?pretty=0 does not.
 for q in pretty pretty=1; do
-	lab_exec node1 curl -sf --max-time 5 "http://127.0.0.1:9900/status?$q" | grep -q '^  "schema_version": 1,$' ||
+	grep -q '^  "schema_version": 1,$' <<<"$(lab_exec node1 curl -sf --max-time 5 "http://127.0.0.1:9900/status?$q")" ||
 		fail "/status?$q is not indented"
 done
-lab_exec node1 curl -sf --max-time 5 "http://127.0.0.1:9900/status?pretty=0" | grep -q '^{"schema_version":1,' ||
+grep -q '^{"schema_version":1,' <<<"$(lab_exec node1 curl -sf --max-time 5 "http://127.0.0.1:9900/status?pretty=0")" ||
 	fail "/status?pretty=0 is indented"
 log "/status?pretty and ?pretty=1 indented, ?pretty=0 compact"
 

@@ -16,7 +16,7 @@ wait_for 20 all_members || fail "the three fomgr never joined"
 human() { ctl "$1" status 2>/dev/null | sed -n '1,/^$/p' | grep -q -- "^  ! $2"; }
 # json K ID: the status document on node K has a warning with that id
 json() { ctl "$1" status --json 2>/dev/null | "$PY" -c 'import json,sys; st=json.load(sys.stdin); sys.exit(0 if any(w.startswith(sys.argv[1] + ":") for w in st["warnings"]) else 1)' "$2"; }
-metric() { lab_exec "node$1" curl -sf --max-time 5 http://127.0.0.1:9900/metrics | grep -qx "fomgr_warning{warning=\"$2\"} $3"; }
+metric() { metric_is "$1" "fomgr_warning{warning=\"$2\"} $3"; }
 for w in drift all-standby no-holder no-quorum; do
 	json 1 $w && fail "warning $w on a healthy cluster: $(ctl 1 status)"
 	metric 1 $w 0 || fail "fomgr_warning{warning=\"$w\"} is not 0 on a healthy cluster"
