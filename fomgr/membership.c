@@ -447,26 +447,21 @@ static int cmap_is_none(cmap_handle_t h, const char *key)
  * rules that count votes (isolation, a minority ring) never ran. */
 static uint32_t expected_votes(cmap_handle_t h)
 {
-	cmap_iter_handle_t iter;
-	char key[CMAP_KEYNAME_MAXLEN + 1];
-	size_t len;
-	cmap_value_types_t type;
 	uint32_t votes = 0, v;
 
 	if (cmap_get_uint32(h, "quorum.expected_votes", &v) == CS_OK && v)
 		return v;
-	if (cmap_iter_init(h, "nodelist.node.", &iter) != CS_OK)
-		return 0;
-	while (cmap_iter_next(h, iter, key, &len, &type) == CS_OK) {
-		const char *tail = strrchr(key, '.');
-		char votes_key[CMAP_KEYNAME_MAXLEN + 1];
+	/* the nodelist's entries, as membership_read_nodelist() walks them */
+	for (unsigned i = 0; i < 1024; i++) {
+		char key[64], *addr = NULL;
 
-		if (!tail || strcmp(tail, ".ring0_addr") != 0 || (size_t)(tail - key) + 14 > sizeof(votes_key))
-			continue;
-		snprintf(votes_key, sizeof(votes_key), "%.*s.quorum_votes", (int)(tail - key), key);
-		votes += cmap_get_uint32(h, votes_key, &v) == CS_OK ? v : 1;
+		snprintf(key, sizeof(key), "nodelist.node.%u.ring0_addr", i);
+		if (cmap_get_string(h, key, &addr) != CS_OK)
+			break;
+		free(addr);
+		snprintf(key, sizeof(key), "nodelist.node.%u.quorum_votes", i);
+		votes += cmap_get_uint32(h, key, &v) == CS_OK ? v : 1;
 	}
-	cmap_iter_finalize(h, iter);
 	return votes;
 }
 
