@@ -41,8 +41,15 @@ sleep $((CUT_S - (t_held - t_cut) / 1000))
 assert_holder $VIP node1
 t_heal=$(now_ms)
 lab unblock "$LAB_ID" 1 2 >/dev/null
-wait_for 20 grep -q 'bridge partition: the link to node1 is up again: back in the ring' "$LAB_STATE/node2/fomgr.log" ||
-	fail "node2 never came back after the heal"
+# node2 is back in the ring once its fence is gone. It may have been withdrawn at
+# the heal (it logs "the link to node1 is up again") or in the ring already, on one
+# of its periodic looks (it logs "still no link to node1: back in the ring to look
+# again"; a slow withdrawal on a loaded machine moves that look before the heal).
+fenced() { ip netns exec "$(ns_of node2)" nft list table inet fomgr_fence >/dev/null 2>&1; }
+wait_for 20 eval '! fenced' || fail "node2's fence is still in place 20 s after the heal"
+grep -q 'bridge partition: .* back in the ring' "$LAB_STATE/node2/fomgr.log" ||
+	fail "node2's fence is gone but it never logged its return to the ring"
+log "node2 back in the ring: $(grep -o 'bridge partition: [^:]*: back in the ring' "$LAB_STATE/node2/fomgr.log" | tail -n 1)"
 lab wait-quorum "$LAB_ID" all --timeout 20
 sleep 1
 sampler_stop
@@ -62,5 +69,5 @@ holder=$(assert_single_holder $VIP)
 want=$(mac_of "$holder")
 wait_for 5 eval '[[ $(client_neigh_mac $VIP) == "$want" ]]' ||
 	fail "the client's neighbour entry for $VIP is '$(client_neigh_mac $VIP)', $holder's MAC is $want"
-ip netns exec "$(ns_of node2)" nft list table inet fomgr_fence >/dev/null 2>&1 && fail "node2's fence is still in place"
+fenced && fail "node2's fence is back after the heal"
 log "after the heal one holder ($holder), the client on its MAC, node2's fence gone"
