@@ -155,9 +155,9 @@ run_series() { # TOOL
 			want=
 			[[ -z $holder || $holder == *" "* ]] || want=$(mac_of "$holder")
 			mac=$([[ -n $want && $(client_neigh_mac $VIP) == "$want" ]] && echo yes || echo no)
-			printf '%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n' "$tool" "$f" "$rep" "$(kv max_dual_ms "$report")" \
+			printf '%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\n' "$tool" "$f" "$rep" "$(kv max_dual_ms "$report")" \
 				"$(kv max_orphan_ms "$report")" "$(kv max_gap_ms "$main")" "$moves" "$(kv max_gap_ms "$heal")" \
-				"$mac" >>"$RAW"
+				"$mac" "$(kv max_read_gap_ms "$report")" >>"$RAW"
 			log "$tool $f $rep: $(tail -n 1 "$RAW" | cut -f4-)"
 		done
 	done
@@ -196,6 +196,10 @@ macs() { # TOOL FAULT
 				"$(macs $tool "$f")"
 		done
 	done
+	# A sampler that stalled (a fork refused, the machine starved) reads nobody for
+	# as long as it stalls: say so beside the figures instead of trusting them.
+	awk -F'\t' '$10 + 0 > 1000 { printf "sampler stalled in %s %s rep %s: %s ms between two reads of a node (its nobody-holds figure is uncertain)\n", $1, $2, $3, $10 }' "$RAW"
+	echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git -C "$FO_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } | tee "$RESULTS"
 rows=$(wc -l <"$RAW")
 ((rows == (DO_FOMGR + DO_KA) * ${#FAULTS[@]} * REPS)) || fail "only $rows of $(((DO_FOMGR + DO_KA) * ${#FAULTS[@]} * REPS)) repetitions ran"

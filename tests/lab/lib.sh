@@ -324,10 +324,11 @@ sampler_start() { # VIP...
 	cat >"$LAB_STATE/sampler.sh" <<EOF
 while :; do
 	for ((k = 1; k <= $LAB_N; k++)); do
-		a=\$(ip -n fo$LAB_ID-node\$k -o addr show dev eth0)
+		ok=1
+		a=\$(ip -n fo$LAB_ID-node\$k -o addr show dev eth0) || ok=0
 		line="\${EPOCHREALTIME/./} node\$k"
 		for v in $vips; do
-			[[ \$a == *" \$v/"* ]] && line+=" 1" || line+=" 0"
+			if ((!ok)); then line+=" ?"; elif [[ \$a == *" \$v/"* ]]; then line+=" 1"; else line+=" 0"; fi
 		done
 		echo "\${line:0:13}\${line:16}"
 	done
@@ -343,6 +344,7 @@ sampler_stop() {
 # Judges the sampler's log for the VIP in column COL (1-based) between FROM_MS and
 # TO_MS (realtime ms; 0 0 for all) and prints one line:
 #   reads=N rounds=N dual_reads=N max_dual_ms=N max_orphan_ms=N orphan_from_ms=N
+#   max_read_gap_ms=N failed_reads=N (reads marked "?" failed and are skipped)
 # A read is dual when node B holds the VIP in a read that lies between two reads of
 # node A that both show A holding it (nodes are read one after the other, so a move
 # between two reads must not look like an overlap); max_dual_ms is the longest
@@ -353,7 +355,7 @@ sampler_report() { # COL FROM_MS TO_MS
 	python3 - "$LAB_STATE/br/sampler.log" "$1" "$2" "$3" <<'PYEOF'
 import bisect, sys
 path, col, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-rows = []
+rows, prev_read, read_gap, failed = [], {}, 0, 0
 for line in open(path):
     f = line.split()
     if len(f) < 2 + col or not f[0].isdigit():
@@ -361,6 +363,13 @@ for line in open(path):
     t = int(f[0])
     if (lo and t < lo) or (hi and t > hi):
         continue
+    if f[1 + col] == "?":  # the read failed: neither held nor free
+        failed += 1
+        continue
+    last_read = prev_read.get(f[1])
+    if last_read is not None:
+        read_gap = max(read_gap, t - last_read)
+    prev_read[f[1]] = t
     rows.append((t, f[1], f[1 + col] == "1"))
 nodes = sorted({r[1] for r in rows})
 if len(rows) < 10 * max(1, len(nodes)):
@@ -404,8 +413,10 @@ for t, n, h in rows:
         orphan_since = None
 if orphan_since is not None and rows[-1][0] - orphan_since > max_orphan:
     max_orphan, orphan_from = rows[-1][0] - orphan_since, orphan_since
-print("reads=%d rounds=%d dual_reads=%d max_dual_ms=%d max_orphan_ms=%d orphan_from_ms=%d"
-      % (len(rows), len(rows) // max(1, len(nodes)), sum(dual), max_dual, max_orphan, orphan_from))
+# max_read_gap_ms: the longest time between two reads of one node (a stalled
+# sampler makes every span above it uncertain); failed_reads: reads that failed.
+print("reads=%d rounds=%d dual_reads=%d max_dual_ms=%d max_orphan_ms=%d orphan_from_ms=%d max_read_gap_ms=%d failed_reads=%d"
+      % (len(rows), len(rows) // max(1, len(nodes)), sum(dual), max_dual, max_orphan, orphan_from, read_gap, failed))
 PYEOF
 }
 
