@@ -65,7 +65,12 @@ hc_ok "no listener: logged once, retrying"
 
 start_sink
 wait_log "feed: connected to $SOCK" 6
-sleep 1.2
+# a snapshot at the connection, on every change and at every heartbeat (1 s): four
+# lines within 6 s even on a loaded machine
+for _ in $(seq 120); do
+	[ "$(grep -vc '^#' "$FEED")" -ge 4 ] && break
+	sleep 0.05
+done
 hc_ok "connected once the listener appeared"
 
 # every line is a healthwire v1 snapshot of all 301 checks, seq increasing

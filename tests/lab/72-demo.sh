@@ -21,7 +21,8 @@ n=$(grep -c '^NODE .* ONLINE' "$OUT" || true)
 ((n >= 3)) || fail "fomctl status shown $n time(s), expected 3: $(cat "$OUT")"
 grep -q 'transition group=vip .*reason=failover' "$OUT" || fail "no failover transition shown"
 grep -q '^VIP held by: node1 , back at' "$OUT" || fail "the VIP did not fail back to node1: $(grep 'VIP held' "$OUT")"
-grep -q 'transition group=vip .*to=node1 reason=failback' "$OUT" || fail "no failback transition shown"
+grep -q 'transition group=vip .*to=node1 reason=failback' "$OUT" ||
+	fail "no failback transition shown; the demo's transition lines: $(grep 'transition group=\|VIP held by' "$OUT")"
 grep -q '^  [0-9]* probes sent, [0-9]* answered; longest silence [0-9]* ms' "$OUT" || fail "no readable probe summary"
 log "demo: $(wc -l <"$OUT") lines, no escapes; fomctl status $n times; $(grep -m1 'longest silence' "$OUT" | sed 's/^ *//')"
 log "PASS"
