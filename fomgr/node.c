@@ -438,6 +438,31 @@ static uint32_t settle_ms(const struct node *node)
 	return token + consensus + 250;
 }
 
+/* Two of the ring watch's periods ((T + C) / 12 each): longer without an answer
+ * and corosync was busy (forming memberships), not serving the old ring. */
+static uint64_t quiet_limit_us(const struct node *node)
+{
+	uint32_t token = node->info.token_ms ? node->info.token_ms : 1000u;
+	uint32_t consensus = node->info.consensus_ms ? node->info.consensus_ms : 1200u;
+
+	return 1000ull * (token + consensus) / 6;
+}
+
+static void arm_settle(struct node *node, uint64_t now, struct effects *fx)
+{
+	node->settle_from_us = now;
+	node->settle_quiet_us = 0;
+	arm(fx, NODE_TIMER_SETTLE, now + 1000ull * settle_ms(node));
+}
+
+/* The longest corosync went without answering since the settle wait began. */
+static uint64_t settle_quiet(const struct node *node, uint64_t now)
+{
+	uint64_t since = node->last_sample_us > node->settle_from_us ? node->last_sample_us : node->settle_from_us;
+
+	return now - since > node->settle_quiet_us ? now - since : node->settle_quiet_us;
+}
+
 /* Release everything and trust no quorum until corosync shows a newer ring (or
  * the old one is seen to hold): a stall or isolation. Returns the effect that
  * says why (kind), pushed before the distrust so it is logged first. */
@@ -492,7 +517,7 @@ static void on_ring_back(struct node *node, const struct node_event *ev, uint64_
 		return; /* the links decide: when they reach a majority again */
 	/* A corosync that was evicted while frozen finds out within token +
 	 * consensus of running again and forms a new ring; until then, wait. */
-	arm(fx, NODE_TIMER_SETTLE, now + 1000ull * settle_ms(node));
+	arm_settle(node, now, fx);
 }
 
 static void on_settle(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
@@ -501,6 +526,13 @@ static void on_settle(struct node *node, const struct node_event *ev, uint64_t n
 
 	if (!node->fenced || ev->ring_stalled || node->pairs.isolated)
 		return;
+	/* corosync went quiet in the wait, short of a stall: it was forming
+	 * memberships (one that cannot settle, after a thaw), so the old ring did
+	 * not hold; its quorum is stale. Wait again. */
+	if (ev->ring_distrusted && settle_quiet(node, now) > quiet_limit_us(node)) {
+		arm_settle(node, now, fx);
+		return;
+	}
 	node->fenced = 0;
 	node->event_us = now;
 	if (!ev->ring_distrusted)
@@ -563,7 +595,7 @@ static void watch_isolation(struct node *node, const struct node_event *ev, cons
 			if (!ev->ring_distrusted)
 				node->fenced = 0;
 			else
-				arm(fx, NODE_TIMER_SETTLE, now + 1000ull * settle_ms(node));
+				arm_settle(node, now, fx);
 		}
 	}
 }
@@ -657,6 +689,9 @@ static void on_ring_sample(struct node *node, const struct node_event *ev, uint6
 {
 	const struct node_links *l = ev->links;
 
+	if (node->fenced)
+		node->settle_quiet_us = settle_quiet(node, now);
+	node->last_sample_us = now;
 	node->info = l->info;
 	update_reach(node, l, now, fx);
 	if (l->corosync_version[0] && strcmp(l->corosync_version, node->corosync_version) != 0) {

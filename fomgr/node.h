@@ -109,6 +109,9 @@ struct node {
 	uint32_t local_pid;
 	int joined, leaving;
 	int fenced; /* released everything for a stall or isolation, not back yet */
+	/* The settle wait: since when, and the longest corosync went without
+	 * answering in it (the old ring holds only if corosync kept answering). */
+	uint64_t settle_from_us, settle_quiet_us, last_sample_us;
 	uint64_t ring_stalls, isolations;
 	struct wire_admin admin; /* the copy this node carries and persists */
 	int pending;             /* an operator's change, acknowledged once the cluster has it */

@@ -229,6 +229,40 @@ static void test_shutdown_releases_then_exits(void **state)
 	assert_int_equal(count(EFFECT_EXIT), 1);
 }
 
+/* After a stall, the old ring's quorum is trusted again only if corosync kept
+ * answering through the settle wait (T + C + 250 ms). One that went quiet in it
+ * was forming memberships, evicted while it was stopped (simulator seed 2660:
+ * trusted, the stale ring put the group on a second holder). */
+static void at(uint64_t now_us, struct node_event ev)
+{
+	node_step(n, &ev, now_us, &fx);
+	assert_int_equal(fx.dropped, 0);
+}
+
+static void test_settle_needs_an_answering_corosync(void **state)
+{
+	static struct node_links links = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 1}};
+	uint64_t t = 1000000000ull;
+
+	(void)state;
+	at(t, (struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &links});
+	at(t += 500000, (struct node_event){.kind = NODE_EV_RING_STALL, .ms = 500, .ms2 = 440});
+	assert_int_equal(count(EFFECT_RING_DISTRUST), 1);
+	at(t += 1000000, (struct node_event){.kind = NODE_EV_RING_BACK, .ms = 1500, .ring_distrusted = 1});
+	assert_int_equal(count(EFFECT_TIMER_ARM), 1);
+	/* it answers for 1.3 s, then goes quiet for 270 ms (no stall yet) */
+	for (int k = 0; k < 13; k++)
+		at(t += 100000, (struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &links});
+	at(t += 270000, (struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_SETTLE, .ring_distrusted = 1});
+	assert_int_equal(count(EFFECT_RING_TRUST), 0);
+	assert_int_equal(count(EFFECT_TIMER_ARM), 1); /* waits again */
+	/* now it answers throughout: the old ring held */
+	for (int k = 0; k < 16; k++)
+		at(t += 100000, (struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &links});
+	at(t += 70000, (struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_SETTLE, .ring_distrusted = 1});
+	assert_int_equal(count(EFFECT_RING_TRUST), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +275,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_persisted_before_announced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_releases_then_exits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_waits_for_a_new_announce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settle_needs_an_answering_corosync, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
