@@ -11,7 +11,26 @@ const struct sim_op_row sim_op_table[SIM_OP_KIND_MAX] = {
 	{SIM_OP_STANDBY, "standby", 2},	    {SIM_OP_UNSTANDBY, "unstandby", 2},
 	{SIM_OP_SWITCHOVER, "switchover", 3}, {SIM_OP_UNPIN, "unpin", 1},
 	{SIM_OP_STOP, "stop", 1},	    {SIM_OP_START, "start", 2},
+	{SIM_OP_LOSS, "loss", 2},	    {SIM_OP_FLAP, "flap", 2},
+	{SIM_OP_ONEWAY, "oneway", 2},	    {SIM_OP_PAUSE, "pause", 2},
+	{SIM_OP_RESUME, "resume", 2},	    {SIM_OP_WITNESS_DOWN, "witness-down", 1},
+	{SIM_OP_WITNESS_UP, "witness-up", 1},
 };
+
+static const char *const quorum_names[SIM_QUORUM_MAX] = {"majority", "two-node", "qdevice"};
+
+const char *sim_quorum_str(enum sim_quorum q)
+{
+	return q < SIM_QUORUM_MAX ? quorum_names[q] : "invalid";
+}
+
+int sim_quorum_parse(const char *name)
+{
+	for (int i = 0; i < SIM_QUORUM_MAX; i++)
+		if (strcmp(quorum_names[i], name) == 0)
+			return i;
+	return -1;
+}
 
 const char *sim_op_str(enum sim_op_kind kind)
 {
