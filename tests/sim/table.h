@@ -86,7 +86,7 @@ struct sim_expect {
 
 #define SIM_SCENARIO_OPS 8
 
-/* A named interleaving the issue asks to pin down, on 3 nodes. */
+/* A named interleaving the issue asks to pin down (3 nodes unless it says). */
 struct sim_scenario {
 	const char *name;
 	size_t n_nodes;
@@ -95,6 +95,7 @@ struct sim_scenario {
 	size_t n_ops;
 	struct sim_op ops[SIM_SCENARIO_OPS];
 	struct sim_expect expect;
+	enum sim_quorum quorum;
 };
 
 extern const struct sim_scenario sim_scenarios[];

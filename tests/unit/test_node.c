@@ -22,7 +22,7 @@ static void test_scenarios(void **state)
 	for (size_t k = 0; k < sim_n_scenarios; k++) {
 		const struct sim_scenario *sc = &sim_scenarios[k];
 		struct sim_options opt = {.n_nodes = sc->n_nodes, .seed = 1, .end_ms = sc->end_ms,
-					  .netlink_ms = sc->netlink_ms};
+					  .netlink_ms = sc->netlink_ms, .quorum = sc->quorum};
 		struct sim_result res;
 
 		sim_run(&opt, sc->ops, sc->n_ops, &res);
