@@ -639,7 +639,15 @@ static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_
 	watch_isolation(node, ev, &in, now, fx);
 	a = pairwatch_step(&node->pairs, &in, now, &peer);
 	if (a == PAIRWATCH_WITHDRAW) {
-		e = push(fx, EFFECT_FENCE_WITHDRAW);
+		/* Withdrawing cuts us off: the peers' knet calls our links down within
+		 * its ping timeout and the lost-holder wait ends there, while we would
+		 * find out by isolation T / 2 later (the lab's five nodes cut off pair
+		 * by pair: two holders for 0.3-0.6 s). A withdrawn node serves
+		 * nothing: release first, and trust no quorum until a newer ring. */
+		if (node->joined && !node->leaving)
+			e = fence(node, TRANSITION_QUORUM, EFFECT_FENCE_WITHDRAW, now, fx);
+		else
+			e = push(fx, EFFECT_FENCE_WITHDRAW);
 		if (e)
 			e->peer = peer;
 	} else if (a == PAIRWATCH_RETURN || a == PAIRWATCH_PROBE) {
@@ -901,6 +909,8 @@ void node_step(struct node *node, const struct node_event *ev, uint64_t now, str
 		break;
 	case NODE_EV_FENCE_FAILED:
 		node->pairs.withdrawn_from = 0; /* tried again at the next tick */
+		if (node->fenced && !node->pairs.isolated)
+			arm_settle(node, now, fx); /* still in the ring: its quorum, once it held */
 		break;
 	case NODE_EV_NETSTATE:
 		node->netstate = *ev->netstate;

@@ -263,6 +263,57 @@ static void test_settle_needs_an_answering_corosync(void **state)
 	assert_int_equal(count(EFFECT_RING_TRUST), 1);
 }
 
+/* Node 3 of three holds vip; its link to node 1 stays down while node 1 is still
+ * in its ring (a bridge): after 2 (T + C) it withdraws, and releases in the same
+ * step. Holding on, it would keep vip until its isolation rule fired, T / 2 after
+ * the peers' knet called its links down and stopped vouching for it, while they
+ * claimed at once (simulator --partial-mesh, 5 nodes, one broken pair: two
+ * holders for 0.3 s; the lab's report, 0.3-0.6 s). */
+static void test_withdrawal_releases_first(void **state)
+{
+	struct config_nodelist nodes = {.n_nodes = 3, .nodes = {{1, "node1"}, {2, "node2"}, {3, "node3"}}};
+	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n"
+			   "prefer = node3 node2 node1\n";
+	static const uint32_t ring[] = {1, 2, 3};
+	static struct node_links links = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
+					  .n = 2, .v = {{1, 0}, {2, 1}}};
+	static struct wire_announce a;
+	struct cfgfile_errors errors;
+	struct config *c;
+	struct node *x = calloc(1, sizeof(*x));
+	uint8_t digest[32] = {0};
+	uint64_t t = 1000;
+	int withdrawn = 0;
+
+	(void)state;
+	c = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
+	assert_non_null(c);
+	node_init(x, c, digest, &nodes, NULL);
+	node_step(x, &(struct node_event){.kind = NODE_EV_CONNECTED, .nodeid = 3, .pid = 9}, t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = ring, .n_nodeids = 3, .quorum_known = 1,
+					  .quorate = 1},
+		  t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = 3, .pid = 9}, t += 1000, &fx);
+	for (int k = 0; k < 2; k++) {
+		a = *node_announce(x);
+		node_step(x, &(struct node_event){.kind = NODE_EV_DELIVER, .nodeid = 3, .pid = 9, .announce = &a},
+			  t += 1000, &fx);
+	}
+	assert_int_equal(count(EFFECT_ADDR_ADD), 1);
+	node_step(x, &(struct node_event){.kind = NODE_EV_NETLINK, .slot = fx.v[0].kind == EFFECT_ADDR_ADD ? fx.v[0].slot : 0},
+		  t += 1000, &fx);
+	assert_int_equal(transition_state_of(&x->transition, "vip"), TRANSITION_HELD);
+	for (int k = 0; k < 40 && !withdrawn; k++) {
+		node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &links}, t += 110000, &fx);
+		withdrawn = count(EFFECT_FENCE_WITHDRAW);
+	}
+	assert_int_equal(withdrawn, 1);
+	assert_int_equal(count(EFFECT_ADDR_DEL), 1);
+	assert_int_equal(count(EFFECT_RING_DISTRUST), 1);
+	free(x);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +327,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shutdown_releases_then_exits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_waits_for_a_new_announce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settle_needs_an_answering_corosync, setup, teardown),
+		cmocka_unit_test(test_withdrawal_releases_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
