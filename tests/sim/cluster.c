@@ -857,7 +857,24 @@ static void reform(struct world *w)
 					clique = 0;
 		if (w->opt->verbose > 2)
 			printf("%8.3f reform component %#x%s\n", w->now / 1e6, comp, clique ? "" : " (cannot settle)");
-		if (!clique) {
+		if (!clique && w->opt->partial_mesh) {
+			/* the experiment: the nodes that all reach the lowest nodeid
+			 * and each other (taken in nodeid order) settle a ring; the
+			 * rest keep trying, answering between attempts */
+			unsigned k = 0;
+			for (size_t a = 0; a < w->n; a++) {
+				int all = comp >> a & 1;
+				for (size_t b = 0; all && b < w->n; b++)
+					if ((k >> b & 1) && !ring_link(w, a, b))
+						all = 0;
+				if (all)
+					k |= 1u << a;
+			}
+			for (size_t a = 0; a < w->n; a++)
+				if ((comp & ~k) >> a & 1)
+					w->nodes[a].gathering = 1;
+			comp = k;
+		} else if (!clique) {
 			for (size_t a = 0; a < w->n; a++)
 				if (comp >> a & 1)
 					w->nodes[a].silent = w->nodes[a].gathering = 1;

@@ -23,6 +23,9 @@ struct sim_options {
 	uint64_t max_steps;    /* stop after this many node steps (0: no limit) */
 	int verbose;           /* print every op and transition */
 	enum sim_quorum quorum; /* majority, two_node (2 nodes) or a quorum device */
+	/* An experiment, not the model: a component that cannot settle forms a ring
+	 * of the nodes that all reach each other, the rest answering meanwhile. */
+	int partial_mesh;
 };
 
 struct sim_result {

@@ -160,10 +160,12 @@ static void print_replay(uint64_t seed, const struct schedule *s)
 	printf("\" --verbose\n");
 }
 
+static int partial_mesh_experiment;
+
 static int run_schedule(uint64_t seed, const struct schedule *s, int verbose, struct sim_result *res)
 {
 	struct sim_options opt = {.n_nodes = s->n_nodes, .seed = seed, .end_ms = s->end_ms, .verbose = verbose,
-				  .quorum = s->quorum};
+				  .quorum = s->quorum, .partial_mesh = partial_mesh_experiment};
 
 	sim_run(&opt, s->ops, s->n_ops, res);
 	return res->failed;
@@ -205,7 +207,7 @@ int main(int argc, char **argv)
 	uint64_t seeds = 1000, first = 1, steps_goal = 0, seed = 0, total_steps = 0, failures = 0, ran = 0;
 	size_t nodes = 0;
 	const char *ops = NULL;
-	int quorum = -1;
+	int quorum = -1, partial_mesh = 0;
 	uint64_t worst_dual_us = 0;
 	int verbose = 0, expect_failure = 0, one = 0, keep_going = 0;
 	uint32_t span_ms = 8000, end_ms = 0;
@@ -239,6 +241,8 @@ int main(int argc, char **argv)
 			span_ms = (uint32_t)strtoul(v, NULL, 10), i++;
 		else if (!strcmp(argv[i], "--seconds"))
 			max_seconds = strtod(v, NULL), i++;
+		else if (!strcmp(argv[i], "--partial-mesh"))
+			partial_mesh = 1;
 		else if (!strcmp(argv[i], "--verbose"))
 			verbose++;
 		else if (!strcmp(argv[i], "--expect-failure"))
@@ -252,6 +256,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	partial_mesh_experiment = partial_mesh;
 	if (nodes && (nodes < 2 || nodes > SIM_MAX_NODES)) {
 		fprintf(stderr, "sim: --nodes is 2 to %d\n", SIM_MAX_NODES);
 		return 2;
