@@ -666,9 +666,25 @@ static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_
  * whose corosync went astray cannot keep its groups orphaned for ever. No grace
  * for a link that just went down: a vouch that outlives a dead node's link
  * delays its failover and reads as a bridge to the pair watch (lab 02 in CI). */
+/* How long we still vouch for a node out of our ring after our link to it went
+ * down: it finds itself isolated T / 2 after its own knet called its links down
+ * and releases within a ring-watch period ((T + C) / 12); the two ends of a link
+ * may call it down a ping apart. Without it, the lost-holder wait ended as the
+ * last link to the holder went down, T / 2 before the holder let go (the lab's
+ * five nodes cut off pair by pair, and the simulator's --partial-mesh: two
+ * holders for 0.3-0.6 s). A dead node's links go down long before the ring
+ * leaves it out (T + C), so its failover does not wait. */
+static uint64_t lost_link_grace_us(const struct membership_info *info)
+{
+	uint32_t token = info->token_ms ? info->token_ms : 1000u;
+	uint32_t consensus = info->consensus_ms ? info->consensus_ms : 1200u;
+
+	return pairwatch_isolation_wait_us(token) + 1000ull * (token + consensus) / 4;
+}
+
 static void update_reach(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx)
 {
-	uint64_t vouch = pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms);
+	uint64_t vouch = pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms), grace = lost_link_grace_us(&l->info);
 	uint32_t reach[CONFIG_MAX_NODES];
 	size_t n = 0;
 
@@ -681,8 +697,20 @@ static void update_reach(struct node *node, const struct node_links *l, uint64_t
 	}
 	for (size_t i = 0; i < l->n && n < CONFIG_MAX_NODES; i++) {
 		struct view_node *v = view_node_by_id(&node->view, l->v[i].nodeid);
-		uint64_t out = v ? node->out_since_us[v - node->view.nodes] : 0;
-		if (l->v[i].connected && v && (!out || now - out < vouch))
+		uint64_t out, *down;
+		int reached;
+
+		if (!v)
+			continue;
+		out = node->out_since_us[v - node->view.nodes];
+		down = &node->link_down_us[v - node->view.nodes];
+		if (l->v[i].connected)
+			*down = 0;
+		else if (!*down)
+			*down = now ? now : 1;
+		/* a node out of our ring: the link counts a while after it went down */
+		reached = l->v[i].connected || (out && *down && now - *down < grace);
+		if (reached && (!out || now - out < vouch))
 			reach[n++] = l->v[i].nodeid;
 	}
 	if (node->reach_known && n == node->n_reach && memcmp(reach, node->reach, n * sizeof(reach[0])) == 0)

@@ -124,6 +124,7 @@ struct node {
 	size_t n_reach;
 	uint32_t reach[CONFIG_MAX_NODES];
 	uint64_t out_since_us[CONFIG_MAX_NODES];
+	uint64_t link_down_us[CONFIG_MAX_NODES]; /* since when our knet link to it is down, 0 while up */
 	uint8_t corosync_digest[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	struct wire_netstate netstate; /* the audit's part */

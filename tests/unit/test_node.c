@@ -314,6 +314,50 @@ static void test_withdrawal_releases_first(void **state)
 	config_free(c);
 }
 
+/* Node 1 of three, in a ring with node 2; node 3, the holder of a group, out of
+ * it. Our knet link to node 3 goes down: we still vouch for it (the lost-holder
+ * wait goes on) for T / 2 + (T + C) / 4, the time it needs to find itself
+ * isolated and release, then no more. Before: at once, and the ring claimed
+ * while the holder still held (the lab's five nodes cut off pair by pair). */
+static void test_lost_holder_vouched_until_it_knows(void **state)
+{
+	struct config_nodelist nodes = {.n_nodes = 3, .nodes = {{1, "node1"}, {2, "node2"}, {3, "node3"}}};
+	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
+	static const uint32_t all[] = {1, 2, 3}, two[] = {1, 2};
+	static struct node_links up = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
+				       .n = 2, .v = {{2, 1}, {3, 1}}};
+	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
+					 .n = 2, .v = {{2, 1}, {3, 0}}};
+	struct cfgfile_errors errors;
+	struct config *c;
+	struct node *x = calloc(1, sizeof(*x));
+	uint8_t digest[32] = {0};
+	uint64_t t = 1000000, lost;
+
+	(void)state;
+	c = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
+	assert_non_null(c);
+	node_init(x, c, digest, &nodes, NULL);
+	node_step(x, &(struct node_event){.kind = NODE_EV_CONNECTED, .nodeid = 1, .pid = 9}, t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = all, .n_nodeids = 3, .quorum_known = 1,
+					  .quorate = 1},
+		  t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = 1, .pid = 9}, t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = two, .n_nodeids = 2, .quorum_known = 1,
+					  .quorate = 1},
+		  t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &up}, t += 100000, &fx);
+	assert_true(wire_announce_reaches(node_announce(x), 3));
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, lost = t += 100000, &fx);
+	assert_true(wire_announce_reaches(node_announce(x), 3)); /* the holder does not know yet */
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, t = lost + 620000, &fx);
+	assert_true(wire_announce_reaches(node_announce(x), 3));
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, t = lost + 640000, &fx);
+	assert_false(wire_announce_reaches(node_announce(x), 3));
+	free(x);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +372,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_claim_waits_for_a_new_announce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settle_needs_an_answering_corosync, setup, teardown),
 		cmocka_unit_test(test_withdrawal_releases_first),
+		cmocka_unit_test(test_lost_holder_vouched_until_it_knows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
