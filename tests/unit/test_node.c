@@ -263,6 +263,28 @@ static void test_settle_needs_an_answering_corosync(void **state)
 	assert_int_equal(count(EFFECT_RING_TRUST), 1);
 }
 
+/* A node of three (local), its config from text, in a quorate ring of all three,
+ * its own process joined. */
+static struct node *three_nodes(uint32_t local, const char *text, struct config **c, uint64_t *t)
+{
+	struct config_nodelist nodes = {.n_nodes = 3, .nodes = {{1, "node1"}, {2, "node2"}, {3, "node3"}}};
+	static const uint32_t all[] = {1, 2, 3};
+	struct cfgfile_errors errors;
+	struct node *x = calloc(1, sizeof(*x));
+	uint8_t digest[32] = {0};
+
+	*c = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
+	assert_non_null(*c);
+	assert_non_null(x);
+	node_init(x, *c, digest, &nodes, NULL);
+	node_step(x, &(struct node_event){.kind = NODE_EV_CONNECTED, .nodeid = local, .pid = 9}, *t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = all, .n_nodeids = 3, .quorum_known = 1,
+					  .quorate = 1},
+		  *t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = local, .pid = 9}, *t += 1000, &fx);
+	return x;
+}
+
 /* Node 3 of three holds vip; its link to node 1 stays down while node 1 is still
  * in its ring (a bridge): after 2 (T + C) it withdraws, and releases in the same
  * step. Holding on, it would keep vip until its isolation rule fired, T / 2 after
@@ -271,29 +293,17 @@ static void test_settle_needs_an_answering_corosync(void **state)
  * holders for 0.3 s; the lab's report, 0.3-0.6 s). */
 static void test_withdrawal_releases_first(void **state)
 {
-	struct config_nodelist nodes = {.n_nodes = 3, .nodes = {{1, "node1"}, {2, "node2"}, {3, "node3"}}};
 	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n"
 			   "prefer = node3 node2 node1\n";
-	static const uint32_t ring[] = {1, 2, 3};
 	static struct node_links links = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
 					  .n = 2, .v = {{1, 0}, {2, 1}}};
 	static struct wire_announce a;
-	struct cfgfile_errors errors;
 	struct config *c;
-	struct node *x = calloc(1, sizeof(*x));
-	uint8_t digest[32] = {0};
 	uint64_t t = 1000;
+	struct node *x = three_nodes(3, text, &c, &t);
 	int withdrawn = 0;
 
 	(void)state;
-	c = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
-	assert_non_null(c);
-	node_init(x, c, digest, &nodes, NULL);
-	node_step(x, &(struct node_event){.kind = NODE_EV_CONNECTED, .nodeid = 3, .pid = 9}, t += 1000, &fx);
-	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = ring, .n_nodeids = 3, .quorum_known = 1,
-					  .quorate = 1},
-		  t += 1000, &fx);
-	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = 3, .pid = 9}, t += 1000, &fx);
 	for (int k = 0; k < 2; k++) {
 		a = *node_announce(x);
 		node_step(x, &(struct node_event){.kind = NODE_EV_DELIVER, .nodeid = 3, .pid = 9, .announce = &a},
@@ -321,28 +331,17 @@ static void test_withdrawal_releases_first(void **state)
  * while the holder still held (the lab's five nodes cut off pair by pair). */
 static void test_lost_holder_vouched_until_it_knows(void **state)
 {
-	struct config_nodelist nodes = {.n_nodes = 3, .nodes = {{1, "node1"}, {2, "node2"}, {3, "node3"}}};
 	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
-	static const uint32_t all[] = {1, 2, 3}, two[] = {1, 2};
+	static const uint32_t two[] = {1, 2};
 	static struct node_links up = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
 				       .n = 2, .v = {{2, 1}, {3, 1}}};
 	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
 					 .n = 2, .v = {{2, 1}, {3, 0}}};
-	struct cfgfile_errors errors;
 	struct config *c;
-	struct node *x = calloc(1, sizeof(*x));
-	uint8_t digest[32] = {0};
 	uint64_t t = 1000000, lost;
+	struct node *x = three_nodes(1, text, &c, &t);
 
 	(void)state;
-	c = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
-	assert_non_null(c);
-	node_init(x, c, digest, &nodes, NULL);
-	node_step(x, &(struct node_event){.kind = NODE_EV_CONNECTED, .nodeid = 1, .pid = 9}, t += 1000, &fx);
-	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = all, .n_nodeids = 3, .quorum_known = 1,
-					  .quorate = 1},
-		  t += 1000, &fx);
-	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = 1, .pid = 9}, t += 1000, &fx);
 	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = two, .n_nodeids = 2, .quorum_known = 1,
 					  .quorate = 1},
 		  t += 1000, &fx);
