@@ -660,12 +660,6 @@ static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_
 	expire_lost(node, ev->links, now, fx);
 }
 
-/* What our announce vouches for: the peers our knet links reach now, less those
- * out of our ring for 2 (T + C) (by then a holder among them has found out and
- * released: ring-stall, quorum, isolation), so that a link that stays up to a node
- * whose corosync went astray cannot keep its groups orphaned for ever. No grace
- * for a link that just went down: a vouch that outlives a dead node's link
- * delays its failover and reads as a bridge to the pair watch (lab 02 in CI). */
 /* How long we still vouch for a node after our link to it went down: it finds
  * itself isolated T / 2 after its own knet called its links down and releases
  * within a ring-watch period ((T + C) / 12); the two ends of a link may call it
@@ -686,6 +680,15 @@ static uint64_t lost_link_grace_us(const struct membership_info *info)
 	return pairwatch_isolation_wait_us(token) + 1000ull * (token + consensus) / 4;
 }
 
+/* What our announce vouches for: the peers our knet links reach now or reached
+ * within the grace above, less those out of our ring for 2 (T + C) (by then a
+ * holder among them has found out and released: ring-stall, quorum, isolation),
+ * so that a link that stays up to a node whose corosync went astray cannot keep
+ * its groups orphaned for ever. The grace must stay shorter than T + C less the
+ * ping timeout: a vouch that outlives a dead node's link past the ring's leaving
+ * it out delays its failover (lab 02 in CI with a grace of one token, commit
+ * 1271420, when the pair watch's bridge evidence also needed only one token and
+ * read it as a bridge; it needs T + C now). */
 static void update_reach(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx)
 {
 	uint64_t vouch = pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms), grace = lost_link_grace_us(&l->info);
