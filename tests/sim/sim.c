@@ -6,6 +6,8 @@
  *   sim --seed S [--nodes N] [--quorum majority|two-node|qdevice] [--ops "ms:kind:a:b,..."] [--verbose]
  *   sim --expect-failure ...   (exit 0 only when some seed fails: for a broken core)
  *   sim --keep-going ...       (count the failing seeds instead of stopping at the first)
+ *   sim --partial-mesh ...     (an experiment: a component that cannot settle forms a ring
+ *                               of the nodes that reach each other, the rest answering)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -150,17 +152,18 @@ static int parse_ops(const char *text, struct schedule *s)
 	return 0;
 }
 
+static int partial_mesh_experiment;
+
 static void print_replay(uint64_t seed, const struct schedule *s)
 {
-	printf("replay: tests/sim/run --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
-	       (unsigned long long)seed, s->n_nodes, sim_quorum_str(s->quorum), s->end_ms);
+	printf("replay: tests/sim/run%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
+	       partial_mesh_experiment ? " --partial-mesh" : "", (unsigned long long)seed, s->n_nodes,
+	       sim_quorum_str(s->quorum), s->end_ms);
 	for (size_t k = 0; k < s->n_ops; k++)
 		printf("%s%u:%s:%u:%u", k ? "," : "", s->ops[k].at_ms, sim_op_str(s->ops[k].kind), s->ops[k].a,
 		       s->ops[k].b);
 	printf("\" --verbose\n");
 }
-
-static int partial_mesh_experiment;
 
 static int run_schedule(uint64_t seed, const struct schedule *s, int verbose, struct sim_result *res)
 {
@@ -252,7 +255,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--span-ms MS] "
 					"[--seconds S] [--seed S [--ops LIST] [--end-ms MS] [--verbose]] [--expect-failure] "
-					"[--keep-going]\n");
+					"[--keep-going] [--quorum majority|two-node|qdevice] [--partial-mesh]\n");
 			return 2;
 		}
 	}
