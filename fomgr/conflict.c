@@ -27,6 +27,7 @@
 
 #include "fo/clock.h"
 #include "fo/log.h"
+#include "nlerr.h"
 #include "transition.h"
 
 #define CONFLICT_SNAPLEN 512      /* what the filter keeps of an accepted frame */
@@ -412,7 +413,7 @@ static int nl_valid_cb(struct nl_msg *msg, void *arg)
 static void nl_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conflict *c = w->data;
-	int n = 0;
+	int n = 0, err;
 
 	for (int reads = 0; reads < CONFLICT_READ_BATCH; reads++) {
 		n = nl_recvmsgs_report(c->nl, c->nl_cb);
@@ -421,9 +422,10 @@ static void nl_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (n > 0)
 		return;
-	if (n < 0 && n != -NLE_AGAIN)
+	err = n < 0 ? nlerr_errno(n) : 0;
+	if (err < 0 && err != -EAGAIN)
 		log_warn("conflict: address notifications lost (%s): a stray address may go unnoticed",
-			 nl_geterror(n));
+			 strerror(-err));
 	for (size_t i = 0; i < c->n_targets; i++) {
 		struct conflict_target *t = &c->targets[i];
 		struct conflict_frame f = {.source = CONFLICT_SRC_KERNEL, .family = t->addr.family};
@@ -454,7 +456,7 @@ static int nl_open(struct conflict *c)
 		err = nl_socket_set_nonblocking(c->nl);
 	if (err == 0)
 		err = nl_socket_set_buffer_size(c->nl, CONFLICT_NL_RCVBUF, 0);
-	return err < 0 ? -EIO : 0;
+	return err < 0 ? nlerr_errno(err) : 0;
 }
 
 /* ---- sockets and filters ---- */

@@ -438,6 +438,31 @@ static uint32_t settle_ms(const struct node *node)
 	return token + consensus + 250;
 }
 
+/* Two of the ring watch's periods ((T + C) / 12 each): longer without an answer
+ * and corosync was busy (forming memberships), not serving the old ring. */
+static uint64_t quiet_limit_us(const struct node *node)
+{
+	uint32_t token = node->info.token_ms ? node->info.token_ms : 1000u;
+	uint32_t consensus = node->info.consensus_ms ? node->info.consensus_ms : 1200u;
+
+	return 1000ull * (token + consensus) / 6;
+}
+
+static void arm_settle(struct node *node, uint64_t now, struct effects *fx)
+{
+	node->settle_from_us = now;
+	node->settle_quiet_us = 0;
+	arm(fx, NODE_TIMER_SETTLE, now + 1000ull * settle_ms(node));
+}
+
+/* The longest corosync went without answering since the settle wait began. */
+static uint64_t settle_quiet(const struct node *node, uint64_t now)
+{
+	uint64_t since = node->last_sample_us > node->settle_from_us ? node->last_sample_us : node->settle_from_us;
+
+	return now - since > node->settle_quiet_us ? now - since : node->settle_quiet_us;
+}
+
 /* Release everything and trust no quorum until corosync shows a newer ring (or
  * the old one is seen to hold): a stall or isolation. Returns the effect that
  * says why (kind), pushed before the distrust so it is logged first. */
@@ -492,7 +517,7 @@ static void on_ring_back(struct node *node, const struct node_event *ev, uint64_
 		return; /* the links decide: when they reach a majority again */
 	/* A corosync that was evicted while frozen finds out within token +
 	 * consensus of running again and forms a new ring; until then, wait. */
-	arm(fx, NODE_TIMER_SETTLE, now + 1000ull * settle_ms(node));
+	arm_settle(node, now, fx);
 }
 
 static void on_settle(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
@@ -501,6 +526,13 @@ static void on_settle(struct node *node, const struct node_event *ev, uint64_t n
 
 	if (!node->fenced || ev->ring_stalled || node->pairs.isolated)
 		return;
+	/* corosync went quiet in the wait, short of a stall: it was forming
+	 * memberships (one that cannot settle, after a thaw), so the old ring did
+	 * not hold; its quorum is stale. Wait again. */
+	if (ev->ring_distrusted && settle_quiet(node, now) > quiet_limit_us(node)) {
+		arm_settle(node, now, fx);
+		return;
+	}
 	node->fenced = 0;
 	node->event_us = now;
 	if (!ev->ring_distrusted)
@@ -563,7 +595,7 @@ static void watch_isolation(struct node *node, const struct node_event *ev, cons
 			if (!ev->ring_distrusted)
 				node->fenced = 0;
 			else
-				arm(fx, NODE_TIMER_SETTLE, now + 1000ull * settle_ms(node));
+				arm_settle(node, now, fx);
 		}
 	}
 }
@@ -607,7 +639,15 @@ static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_
 	watch_isolation(node, ev, &in, now, fx);
 	a = pairwatch_step(&node->pairs, &in, now, &peer);
 	if (a == PAIRWATCH_WITHDRAW) {
-		e = push(fx, EFFECT_FENCE_WITHDRAW);
+		/* Withdrawing cuts us off: the peers' knet calls our links down within
+		 * its ping timeout and the lost-holder wait ends there, while we would
+		 * find out by isolation T / 2 later (the lab's five nodes cut off pair
+		 * by pair: two holders for 0.3-0.6 s). A withdrawn node serves
+		 * nothing: release first, and trust no quorum until a newer ring. */
+		if (node->joined && !node->leaving)
+			e = fence(node, TRANSITION_QUORUM, EFFECT_FENCE_WITHDRAW, now, fx);
+		else
+			e = push(fx, EFFECT_FENCE_WITHDRAW);
 		if (e)
 			e->peer = peer;
 	} else if (a == PAIRWATCH_RETURN || a == PAIRWATCH_PROBE) {
@@ -620,15 +660,38 @@ static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_
 	expire_lost(node, ev->links, now, fx);
 }
 
-/* What our announce vouches for: the peers our knet links reach now, less those
- * out of our ring for 2 (T + C) (by then a holder among them has found out and
- * released: ring-stall, quorum, isolation), so that a link that stays up to a node
- * whose corosync went astray cannot keep its groups orphaned for ever. No grace
- * for a link that just went down: a vouch that outlives a dead node's link
- * delays its failover and reads as a bridge to the pair watch (lab 02 in CI). */
+/* How long we still vouch for a node after our link to it went down: it finds
+ * itself isolated T / 2 after its own knet called its links down and releases
+ * within a ring-watch period ((T + C) / 12); the two ends of a link may call it
+ * down a ping apart. Counted from the link, not from the ring's leaving the node
+ * out: the last link may go down just before that. Without it, the lost-holder
+ * wait ended as the last link to the holder went down, T / 2 before the holder
+ * let go (the lab's five nodes cut off pair by pair, and the simulator's
+ * --partial-mesh: two holders for 0.3-0.6 s). A dead node's links go down
+ * token + consensus before the ring leaves it out, less knet's ping timeout, and
+ * the grace ends before that (630 of 920 ms with the lab's profile, 1050 of
+ * 1200 ms shipped), so its failover does not wait and the pair watch never sees
+ * it vouched for out of the ring. */
+static uint64_t lost_link_grace_us(const struct membership_info *info)
+{
+	uint32_t token = info->token_ms ? info->token_ms : 1000u;
+	uint32_t consensus = info->consensus_ms ? info->consensus_ms : 1200u;
+
+	return pairwatch_isolation_wait_us(token) + 1000ull * (token + consensus) / 4;
+}
+
+/* What our announce vouches for: the peers our knet links reach now or reached
+ * within the grace above, less those out of our ring for 2 (T + C) (by then a
+ * holder among them has found out and released: ring-stall, quorum, isolation),
+ * so that a link that stays up to a node whose corosync went astray cannot keep
+ * its groups orphaned for ever. The grace must stay shorter than T + C less the
+ * ping timeout: a vouch that outlives a dead node's link past the ring's leaving
+ * it out delays its failover (lab 02 in CI with a grace of one token, commit
+ * 1271420, when the pair watch's bridge evidence also needed only one token and
+ * read it as a bridge; it needs T + C now). */
 static void update_reach(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx)
 {
-	uint64_t vouch = pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms);
+	uint64_t vouch = pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms), grace = lost_link_grace_us(&l->info);
 	uint32_t reach[CONFIG_MAX_NODES];
 	size_t n = 0;
 
@@ -641,8 +704,19 @@ static void update_reach(struct node *node, const struct node_links *l, uint64_t
 	}
 	for (size_t i = 0; i < l->n && n < CONFIG_MAX_NODES; i++) {
 		struct view_node *v = view_node_by_id(&node->view, l->v[i].nodeid);
-		uint64_t out = v ? node->out_since_us[v - node->view.nodes] : 0;
-		if (l->v[i].connected && v && (!out || now - out < vouch))
+		uint64_t out, *down;
+		int reached;
+
+		if (!v)
+			continue;
+		out = node->out_since_us[v - node->view.nodes];
+		down = &node->link_down_us[v - node->view.nodes];
+		if (l->v[i].connected)
+			*down = 0;
+		else if (!*down)
+			*down = now ? now : 1;
+		reached = l->v[i].connected || (*down && now - *down < grace);
+		if (reached && (!out || now - out < vouch))
 			reach[n++] = l->v[i].nodeid;
 	}
 	if (node->reach_known && n == node->n_reach && memcmp(reach, node->reach, n * sizeof(reach[0])) == 0)
@@ -657,6 +731,9 @@ static void on_ring_sample(struct node *node, const struct node_event *ev, uint6
 {
 	const struct node_links *l = ev->links;
 
+	if (node->fenced)
+		node->settle_quiet_us = settle_quiet(node, now);
+	node->last_sample_us = now;
 	node->info = l->info;
 	update_reach(node, l, now, fx);
 	if (l->corosync_version[0] && strcmp(l->corosync_version, node->corosync_version) != 0) {
@@ -866,6 +943,8 @@ void node_step(struct node *node, const struct node_event *ev, uint64_t now, str
 		break;
 	case NODE_EV_FENCE_FAILED:
 		node->pairs.withdrawn_from = 0; /* tried again at the next tick */
+		if (node->fenced && !node->pairs.isolated)
+			arm_settle(node, now, fx); /* still in the ring: its quorum, once it held */
 		break;
 	case NODE_EV_NETSTATE:
 		node->netstate = *ev->netstate;

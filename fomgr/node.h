@@ -109,6 +109,9 @@ struct node {
 	uint32_t local_pid;
 	int joined, leaving;
 	int fenced; /* released everything for a stall or isolation, not back yet */
+	/* The settle wait: since when, and the longest corosync went without
+	 * answering in it (the old ring holds only if corosync kept answering). */
+	uint64_t settle_from_us, settle_quiet_us, last_sample_us;
 	uint64_t ring_stalls, isolations;
 	struct wire_admin admin; /* the copy this node carries and persists */
 	int pending;             /* an operator's change, acknowledged once the cluster has it */
@@ -121,6 +124,7 @@ struct node {
 	size_t n_reach;
 	uint32_t reach[CONFIG_MAX_NODES];
 	uint64_t out_since_us[CONFIG_MAX_NODES];
+	uint64_t link_down_us[CONFIG_MAX_NODES]; /* since when our knet link to it is down, 0 while up */
 	uint8_t corosync_digest[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	struct wire_netstate netstate; /* the audit's part */

@@ -246,14 +246,15 @@ static int vip_skip_cb(struct nl_msg *msg, void *arg)
 static void vip_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vip *vip = w->data;
-	int n;
+	int n, err;
 
 	vip->dispatching = true;
 	do
 		n = nl_recvmsgs_report(vip->sk, vip->cb);
 	while (n > 0);
-	if (n < 0 && n != -NLE_AGAIN)
-		vip_fail_pending(vip, nlerr_errno(n)); /* answers may be lost (ENOBUFS) */
+	err = n < 0 ? nlerr_errno(n) : 0;
+	if (err < 0 && err != -EAGAIN)
+		vip_fail_pending(vip, err); /* answers may be lost (ENOBUFS) */
 	vip_run_completed(vip);
 	vip->dispatching = false;
 	if (vip->free_requested)

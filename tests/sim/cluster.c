@@ -10,6 +10,7 @@
 #include "config.h"
 #include "effect.h"
 #include "node.h"
+#include "pairwatch.h"
 #include "ringwatch.h"
 
 #define T_MS 600u  /* corosync's token and consensus: the lab's test profile */
@@ -21,9 +22,32 @@
 #define DUAL_BOUND_US 0ull /* never two holders, for every fault the model makes */
 #define ORPHAN_BOUND_US (4 * TC_US + 1000000ull) /* a bridge: 2 (T + C) + T + C, the fence lifted: T + C */
 #define SETTLED_US (2 * TC_US)
+/* knet (the lab's test profile): a ping every 100 ms, a link down 400 ms after its
+ * last pong, up again after two pongs. What the ring watch reads lags the wire by that. */
+#define KNET_PING_US 100000u
+#define KNET_DOWN_US 400000u
+/* A lossy link as knet shows it: down for a while (only what outlasts the ping
+ * timeout is seen), up for a while. A flapping link: both faster than the token. */
+#define LOSS_DOWN_US(r) (50000u + (r) % 1450000u)
+#define LOSS_UP_US(r) (200000u + (r) % 2300000u)
+#define FLAP_US(r) (50000u + (r) % (1000u * T_MS - 100000u))
+/* The quorum device: qnetd answers for a new ring 100-400 ms after it formed;
+ * qdevice finds the witness gone after 2 s (its heartbeat), and the vote goes. */
+#define QD_VOTE_US(r) (100000u + (r) % 300000u)
+#define QD_LOST_US 2000000u
+/* Bounds of the faults beyond the clean ones (docs/security.md): a lossy, flapping
+ * or one-way link on a holder, 1.5 s; a paused fomgr holds on while paused, and
+ * once it runs again until its backlog or its corosync shows it the ring that
+ * left it out: at once when corosync ran meanwhile, token + consensus after it
+ * runs again when corosync was frozen too (a paused VM: the ring watch counts
+ * the silence as its own once corosync ran at all). */
+#define DEGRADED_DUAL_BOUND_US 1500000ull
+#define RESUME_DUAL_BOUND_US (TC_US + 50000ull)
+/* two_node without a device: both halves hold (and say so) until they merge again */
+#define MERGE_DUAL_BOUND_US 100000ull
 
 enum sev_kind { SEV_OP, SEV_NETLINK, SEV_PROBE, SEV_TIMER, SEV_DELIVER, SEV_REFORM, SEV_VQ, SEV_QUORUM, SEV_TICK,
-		SEV_LEAVE, SEV_KIND_MAX };
+		SEV_LEAVE, SEV_KNET, SEV_FLAP, SEV_QDEV, SEV_QDEV_LOST, SEV_KIND_MAX };
 
 struct sim_msg {
 	uint64_t ring;
@@ -45,8 +69,23 @@ struct sev {
 	const struct sim_op *op;
 };
 
+/* An event a paused fomgr has not read yet, with what it points to. */
+struct backlog_item {
+	struct node_event ev;
+	uint32_t timer_gen; /* TIMER: fires only if not re-armed or cancelled meanwhile */
+	int group, expect;  /* NETLINK: the kernel changed when it answered; the record comes now */
+	struct wire_announce announce;
+	uint32_t nodeids[SIM_MAX_NODES];
+	struct node_links links;
+	struct wire_check check;
+};
+
 struct snode {
 	struct node *core;
+	int paused, draining; /* fomgr stopped (SIGSTOP); reading its backlog */
+	uint64_t resumed_us;
+	struct backlog_item *backlog;
+	size_t n_backlog, cap_backlog;
 	int crashed, fomgr_up, frozen, healthy;
 	uint32_t pid, instance;
 	/* corosync */
@@ -99,6 +138,20 @@ struct world {
 	uint64_t alive_at[SIM_MAX_NODES], link_at[SIM_MAX_NODES][SIM_MAX_NODES];
 	uint32_t known_pid[SIM_MAX_NODES][SIM_MAX_NODES]; /* the fomgr of j that node i's CPG reported, 0 none */
 	int stopped;
+	/* Lossy links: frames dropped now (down for totem and knet alike), and the
+	 * process that drops them (SIM_OP_LOSS, SIM_OP_FLAP; 0 none). */
+	int dropped[SIM_MAX_NODES][SIM_MAX_NODES], lossy[SIM_MAX_NODES][SIM_MAX_NODES];
+	uint32_t lossy_gen[SIM_MAX_NODES][SIM_MAX_NODES];
+	int oneway;             /* a one-way loss is in place */
+	int lossy_any;          /* a lossy or flapping link, until the heal */
+	uint64_t degraded_until; /* lossy, flapping or one-way links until then: the degraded dual bound */
+	/* What knet reports of each link (the ring watch reads it), and a change on its way. */
+	int knet[SIM_MAX_NODES][SIM_MAX_NODES], knet_want[SIM_MAX_NODES][SIM_MAX_NODES];
+	uint32_t knet_gen[SIM_MAX_NODES][SIM_MAX_NODES];
+	/* The quorum device: the witness, and the ring its vote is for (0 none). */
+	int witness_up;
+	uint64_t vote_ring;
+	uint32_t witness_gen;
 };
 
 static uint64_t rnd(struct world *w)
@@ -193,12 +246,37 @@ static int fence_ok(const struct world *w, size_t i, size_t j)
 /* corosync's knet link between i and j carries traffic now. */
 static int elink(const struct world *w, size_t i, size_t j)
 {
-	return i != j && w->link[i][j] && fence_ok(w, i, j) && fence_ok(w, j, i) && alive(w, i) && alive(w, j);
+	return i != j && w->link[i][j] && !w->dropped[i][j] && fence_ok(w, i, j) && fence_ok(w, j, i) && alive(w, i) &&
+	       alive(w, j);
 }
 
 static unsigned popcount(unsigned x)
 {
 	return (unsigned)__builtin_popcount(x);
+}
+
+/* votequorum: the votes a ring has (the device's only once qnetd answered for
+ * that very ring: qdevice polls votequorum with the ring id), and its verdict. */
+static uint32_t expected_votes(const struct world *w)
+{
+	return (uint32_t)w->n + (w->opt->quorum == SIM_QUORUM_QDEVICE);
+}
+
+static int ring_quorate(const struct world *w, unsigned members, uint64_t ring)
+{
+	uint32_t votes = popcount(members) + (w->opt->quorum == SIM_QUORUM_QDEVICE && ring && w->vote_ring == ring);
+
+	if (w->opt->quorum == SIM_QUORUM_TWO_NODE)
+		return votes >= 1;
+	return 2 * votes > expected_votes(w);
+}
+
+static struct membership_info sim_info(const struct world *w)
+{
+	return (struct membership_info){.crypto = 1, .token_ms = T_MS, .consensus_ms = C_MS,
+					.expected_votes = expected_votes(w),
+					.two_node = w->opt->quorum == SIM_QUORUM_TWO_NODE,
+					.has_qdevice = w->opt->quorum == SIM_QUORUM_QDEVICE};
 }
 
 static uint64_t netlink_latency(struct world *w)
@@ -350,9 +428,13 @@ static void run_effect(struct world *w, size_t i, const struct effect *e)
 		s->withdrawn = 1;
 		s->keep = e->peer - 1;
 		w->res->seen |= SIM_SEEN_WITHDRAWAL;
+		if (w->opt->verbose)
+			printf("%8.3f node%zu withdraws, keeping node%u\n", w->now / 1e6, i + 1, e->peer);
 		topology_changed(w);
 		break;
 	case EFFECT_FENCE_RETURN:
+		if (w->opt->verbose)
+			printf("%8.3f node%zu returns (%s)\n", w->now / 1e6, i + 1, e->value ? "probe" : "link up");
 		s->withdrawn = 0;
 		topology_changed(w);
 		break;
@@ -382,14 +464,90 @@ static void run_effect(struct world *w, size_t i, const struct effect *e)
 	}
 }
 
-/* One node_step, and its effects in the executor's order. */
+/* A paused fomgr reads nothing: what corosync, the kernel, the agent and its
+ * timers send waits, in order, with copies of what it points to. */
+static struct backlog_item *backlog_push(struct world *w, size_t i, const struct node_event *ev)
+{
+	struct snode *s = &w->nodes[i];
+	struct backlog_item *b;
+
+	if (s->n_backlog == s->cap_backlog) {
+		s->cap_backlog = s->cap_backlog ? 2 * s->cap_backlog : 16;
+		s->backlog = realloc(s->backlog, s->cap_backlog * sizeof(*s->backlog));
+		if (!s->backlog)
+			abort();
+	}
+	b = &s->backlog[s->n_backlog++];
+	b->ev = *ev;
+	b->group = -1;
+	b->expect = 0;
+	if (ev->kind == NODE_EV_TIMER)
+		b->timer_gen = s->timer_gen[ev->value];
+	if (ev->announce)
+		b->announce = *ev->announce;
+	if (ev->nodeids && ev->n_nodeids)
+		memcpy(b->nodeids, ev->nodeids, ev->n_nodeids * sizeof(b->nodeids[0]));
+	if (ev->links)
+		b->links = *ev->links;
+	if (ev->checks && ev->n_checks)
+		b->check = ev->checks[0];
+	return b;
+}
+
+static void step_now(struct world *w, size_t i, struct node_event *ev);
+
+/* One node_step, and its effects in the executor's order (later, if paused). */
 static void step(struct world *w, size_t i, struct node_event *ev)
+{
+	struct snode *s = &w->nodes[i];
+
+	if (!s->fomgr_up || w->stopped)
+		return;
+	if (s->paused || s->draining) {
+		backlog_push(w, i, ev);
+		return;
+	}
+	step_now(w, i, ev);
+}
+
+/* It runs again: the ring watch sees its own silence (corosync ran meanwhile),
+ * then the backlog is read in order, at once. */
+static void drain(struct world *w, size_t i)
+{
+	struct snode *s = &w->nodes[i];
+	struct backlog_item *b = malloc(sizeof(*b));
+
+	if (!b)
+		abort();
+	if (s->n_backlog)
+		w->res->seen |= SIM_SEEN_BACKLOG;
+	s->draining = 1;
+	for (size_t k = 0; k < s->n_backlog && s->fomgr_up && !w->stopped; k++) {
+		*b = s->backlog[k];
+		if (b->ev.announce)
+			b->ev.announce = &b->announce;
+		if (b->ev.nodeids)
+			b->ev.nodeids = b->nodeids;
+		if (b->ev.links)
+			b->ev.links = &b->links;
+		if (b->ev.checks)
+			b->ev.checks = &b->check;
+		if (b->ev.kind == NODE_EV_TIMER && b->timer_gen != s->timer_gen[b->ev.value])
+			continue;
+		if (b->group >= 0 && b->expect)
+			s->expect_record[b->group] = b->expect;
+		step_now(w, i, &b->ev);
+	}
+	s->n_backlog = 0;
+	s->draining = 0;
+	free(b);
+}
+
+static void step_now(struct world *w, size_t i, struct node_event *ev)
 {
 	struct snode *s = &w->nodes[i];
 	const struct effect *exit = NULL;
 
-	if (!s->fomgr_up || w->stopped)
-		return;
 	ev->ring_distrusted = s->distrust;
 	ev->ring_stalled = s->stalled;
 	if (w->opt->verbose > 2)
@@ -592,15 +750,39 @@ static void sync_group(struct world *w, size_t i, unsigned members, const uint64
 	const struct snode *s = &w->nodes[i];
 	int own = w->known_pid[i][i] != s->pid && s->in_group;
 
-	/* a node that was in another ring meanwhile left and comes back: a merge */
-	for (size_t j = 0; j < w->n; j++)
+	/* a node that was in another ring meanwhile left and comes back: a merge;
+	 * it was not in our transitional membership, so CPG reports its processes
+	 * down with the node (CPG_REASON_NODEDOWN), whatever became of them */
+	for (size_t j = 0; j < w->n; j++) {
+		int merged = old_ring && old_ring[j] != old_ring[i];
+
 		if (j != i && w->known_pid[i][j] &&
-		    (!(members >> j & 1) || !w->nodes[j].in_group || w->known_pid[i][j] != w->nodes[j].pid ||
-		     (old_ring && old_ring[j] != old_ring[i])))
-			cpg_leave(w, i, j, (members >> j & 1) && !w->nodes[j].in_group ? VIEW_LEAVE_PROC : VIEW_LEAVE_NODE);
+		    (!(members >> j & 1) || !w->nodes[j].in_group || w->known_pid[i][j] != w->nodes[j].pid || merged))
+			cpg_leave(w, i, j,
+				  (members >> j & 1) && !w->nodes[j].in_group && !merged ? VIEW_LEAVE_PROC : VIEW_LEAVE_NODE);
+	}
 	for (size_t j = 0; j < w->n; j++)
 		if ((members >> j & 1) && w->nodes[j].in_group && (own || w->known_pid[i][j] != w->nodes[j].pid))
 			cpg_join(w, i, j);
+}
+
+/* What a process that has gone since sent (its last announce) comes before
+ * its leave. */
+static void deliver_departed(struct world *w, unsigned members)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct snode *s = &w->nodes[i];
+		if (!(members >> i & 1) || s->fomgr_up)
+			continue;
+		for (size_t k = 0; k < s->n_outbox; k++) {
+			struct sim_msg *m = s->outbox[k];
+			for (size_t x = 0; x < w->n; x++)
+				if ((members >> x & 1) && w->known_pid[x][i] == m->pid)
+					deliver_to(w, m, x);
+			free(m);
+		}
+		s->n_outbox = 0;
+	}
 }
 
 static void form_ring(struct world *w, unsigned members)
@@ -618,21 +800,7 @@ static void form_ring(struct world *w, unsigned members)
 	for (size_t j = 0; j < w->n; j++)
 		old_ring[j] = w->nodes[j].ring;
 	flush_held(w, members);
-	/* What a process that has gone since sent (its last announce) comes before
-	 * its leave. */
-	for (size_t i = 0; i < w->n; i++) {
-		struct snode *s = &w->nodes[i];
-		if (!(members >> i & 1) || s->fomgr_up)
-			continue;
-		for (size_t k = 0; k < s->n_outbox; k++) {
-			struct sim_msg *m = s->outbox[k];
-			for (size_t x = 0; x < w->n; x++)
-				if ((members >> x & 1) && w->known_pid[x][i] == m->pid)
-					deliver_to(w, m, x);
-			free(m);
-		}
-		s->n_outbox = 0;
-	}
+	deliver_departed(w, members);
 	for (size_t i = 0; i < w->n; i++) {
 		struct snode *s = &w->nodes[i];
 		struct node_event tev = {.kind = NODE_EV_TOTEM, .nodeids = ids, .n_nodeids = n_ids};
@@ -654,6 +822,8 @@ static void form_ring(struct world *w, unsigned members)
 		schedule(w, w->now + VQ_US, SEV_VQ, i)->gen = (uint32_t)ring;
 	}
 	send_outboxes(w, members, ring);
+	if (w->opt->quorum == SIM_QUORUM_QDEVICE)
+		schedule(w, w->now + QD_VOTE_US(rnd(w)), SEV_QDEV, 0);
 }
 
 /* The rings corosync forms token + consensus after a change: a component of
@@ -687,7 +857,24 @@ static void reform(struct world *w)
 					clique = 0;
 		if (w->opt->verbose > 2)
 			printf("%8.3f reform component %#x%s\n", w->now / 1e6, comp, clique ? "" : " (cannot settle)");
-		if (!clique) {
+		if (!clique && w->opt->partial_mesh) {
+			/* the experiment: the nodes that all reach the lowest nodeid
+			 * and each other (taken in nodeid order) settle a ring; the
+			 * rest keep trying, answering between attempts */
+			unsigned k = 0;
+			for (size_t a = 0; a < w->n; a++) {
+				int all = comp >> a & 1;
+				for (size_t b = 0; all && b < w->n; b++)
+					if ((k >> b & 1) && !ring_link(w, a, b))
+						all = 0;
+				if (all)
+					k |= 1u << a;
+			}
+			for (size_t a = 0; a < w->n; a++)
+				if ((comp & ~k) >> a & 1)
+					w->nodes[a].gathering = 1;
+			comp = k;
+		} else if (!clique) {
 			for (size_t a = 0; a < w->n; a++)
 				if (comp >> a & 1)
 					w->nodes[a].silent = w->nodes[a].gathering = 1;
@@ -705,6 +892,7 @@ static void reform(struct world *w)
 					if (comp >> a & 1)
 						w->nodes[a].gathering = w->nodes[a].silent = 0;
 				flush_held(w, comp);
+				deliver_departed(w, comp);
 				/* the ring resumes: what was sent meanwhile is delivered */
 				for (size_t a = 0; a < w->n; a++)
 					if ((comp >> a & 1) && w->nodes[a].fomgr_up)
@@ -729,9 +917,158 @@ static uint64_t topology(const struct world *w)
 	return bits ^ (uint64_t)w->n << 58;
 }
 
+/* knet follows the wire: a link is reported down the ping timeout after its last
+ * pong, up after two pongs; a change undone before that is never reported. */
+static void knet_sync(struct world *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		for (size_t j = i + 1; j < w->n; j++) {
+			int want = elink(w, i, j);
+			struct sev *e;
+
+			if (want == w->knet[i][j]) {
+				if (w->knet_want[i][j])
+					w->knet_gen[i][j]++;
+				w->knet_want[i][j] = 0;
+				continue;
+			}
+			if (w->knet_want[i][j])
+				continue;
+			w->knet_want[i][j] = 1;
+			e = schedule(w, w->now + (want ? KNET_PING_US + rnd(w) % KNET_PING_US
+						       : KNET_DOWN_US - rnd(w) % KNET_PING_US),
+				     SEV_KNET, i);
+			e->slot = j;
+			e->value = want;
+			e->gen = ++w->knet_gen[i][j];
+		}
+}
+
+static void on_knet(struct world *w, const struct sev *e)
+{
+	size_t i = e->node, j = e->slot;
+
+	if (e->gen != w->knet_gen[i][j])
+		return;
+	w->knet_want[i][j] = 0;
+	w->knet[i][j] = w->knet[j][i] = e->value;
+	if (e->value && w->lossy[i][j])
+		w->res->seen |= SIM_SEEN_KNET_FLAP;
+}
+
+/* A lossy link: frames dropped for a while, then carried for a while, until
+ * the heal. */
+static void lossy_next(struct world *w, size_t i, size_t j, uint64_t after)
+{
+	struct sev *e = schedule(w, w->now + after, SEV_FLAP, i);
+
+	e->slot = j;
+	e->gen = w->lossy_gen[i][j];
+}
+
+static void lossy_start(struct world *w, size_t i, size_t j, int kind)
+{
+	if (i == j)
+		return;
+	if (i > j) {
+		size_t t = i;
+		i = j;
+		j = t;
+	}
+	w->lossy[i][j] = w->lossy[j][i] = kind;
+	w->lossy_any = 1;
+	w->lossy_gen[i][j]++;
+	w->degraded_until = UINT64_MAX;
+	lossy_next(w, i, j, rnd(w) % 300000u);
+}
+
+static void on_flap(struct world *w, const struct sev *e)
+{
+	size_t i = e->node, j = e->slot;
+	int down;
+	uint64_t r = rnd(w);
+
+	if (e->gen != w->lossy_gen[i][j] || !w->lossy[i][j])
+		return;
+	down = w->dropped[i][j] = w->dropped[j][i] = !w->dropped[i][j];
+	topology_changed(w);
+	if (w->lossy[i][j] == SIM_OP_FLAP)
+		lossy_next(w, i, j, FLAP_US(r));
+	else
+		lossy_next(w, i, j, down ? LOSS_DOWN_US(r) : LOSS_UP_US(r));
+}
+
+/* ---- the quorum device (net, ffsplit) ---- */
+
+/* Every node whose ring's verdict changed with the vote hears it from votequorum. */
+static void votes_changed(struct world *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct snode *s = &w->nodes[i];
+		int q;
+
+		if (!s->vq_known || !alive(w, i))
+			continue;
+		q = ring_quorate(w, s->members, s->ring);
+		if (q == s->vq_quorate)
+			continue;
+		s->vq_quorate = q;
+		if (q && 2 * popcount(s->members) <= w->n)
+			w->res->seen |= SIM_SEEN_WITNESS_VOTE;
+		schedule(w, w->now + VQ_US, SEV_QUORUM, i);
+	}
+}
+
+static int ring_settled(const struct world *w, uint64_t ring, unsigned *members)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snode *s = &w->nodes[i];
+		if (s->ring != ring || !alive(w, i))
+			continue;
+		if (s->gathering || s->silent)
+			return 0;
+		*members = s->members;
+		any = 1;
+	}
+	return any;
+}
+
+/* qnetd's ffsplit: the vote stays with the ring that has it while any node is
+ * still in that ring; a new ring gets it when it has settled, the one with the
+ * most nodes, the lowest nodeid breaking a tie. */
+static void qdevice_decide(struct world *w)
+{
+	uint64_t best = 0;
+	unsigned best_members = 0, members = 0;
+
+	if (w->opt->quorum != SIM_QUORUM_QDEVICE || !w->witness_up)
+		return;
+	for (size_t i = 0; i < w->n && w->vote_ring; i++)
+		if (alive(w, i) && w->nodes[i].ring == w->vote_ring)
+			return;
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snode *s = &w->nodes[i];
+		if (!alive(w, i) || !ring_settled(w, s->ring, &members))
+			continue;
+		if (!best || popcount(members) > popcount(best_members) ||
+		    (popcount(members) == popcount(best_members) &&
+		     __builtin_ctz(members) < __builtin_ctz(best_members))) {
+			best = s->ring;
+			best_members = members;
+		}
+	}
+	w->vote_ring = best;
+	votes_changed(w);
+}
+
 static void topology_changed(struct world *w)
 {
-	uint64_t now = topology(w);
+	uint64_t now;
+
+	knet_sync(w);
+	now = topology(w);
 
 	/* Nothing corosync can see changed (an op that healed what was whole): its
 	 * wait goes on undisturbed. */
@@ -756,20 +1093,22 @@ static void topology_changed(struct world *w)
 static void read_links(struct world *w, size_t i)
 {
 	struct snode *s = &w->nodes[i];
-	int down = 0;
+	uint32_t reached = 1;
 
-	s->links.info = (struct membership_info){.crypto = 1, .token_ms = T_MS, .consensus_ms = C_MS,
-						  .expected_votes = (uint32_t)w->n};
+	s->links.info = sim_info(w);
 	snprintf(s->links.corosync_version, sizeof(s->links.corosync_version), "3.1.7");
 	s->links.n = 0;
 	for (size_t j = 0; j < w->n; j++) {
 		if (j == i)
 			continue;
 		s->links.v[s->links.n].nodeid = (uint32_t)j + 1;
-		s->links.v[s->links.n++].connected = elink(w, i, j);
-		down |= !elink(w, i, j);
+		s->links.v[s->links.n++].connected = w->knet[i][j];
+		reached += w->knet[i][j] != 0;
 	}
-	s->links_down_at_answer = down;
+	/* as ringwatch.c judges a silence: links to no majority of the votes count
+	 * as a corosync that is not running */
+	s->links_down_at_answer = !pairwatch_votes_majority(reached, s->links.info.expected_votes,
+							    s->links.info.two_node || s->links.info.has_qdevice);
 }
 
 static void tick(struct world *w, size_t i)
@@ -780,8 +1119,8 @@ static void tick(struct world *w, size_t i)
 	struct node_event ev = {.links = &s->links};
 
 	schedule(w, w->now + 1000ull * ringwatch_period_ms(bound), SEV_TICK, i);
-	if (s->crashed || !s->fomgr_up)
-		return;
+	if (s->crashed || !s->fomgr_up || s->paused)
+		return; /* a paused fomgr's ring watch thread is stopped too */
 	if (!s->frozen && !s->silent) {
 		if (s->stalled) {
 			struct node_event back = {.kind = NODE_EV_RING_BACK,
@@ -821,6 +1160,9 @@ static void start_fomgr(struct world *w, size_t i)
 	if (s->fomgr_up || s->crashed)
 		return;
 	s->fomgr_up = 1;
+	s->paused = 0;
+	s->n_backlog = 0;
+	s->distrust = s->stalled = 0; /* membership.c's and the ring watch's: the new process's own */
 	s->pid = 1000u * ((uint32_t)i + 1) + ++s->instance;
 	node_init(s->core, w->config, w->digest, &w->nodelist, &s->disk);
 	/* what its kernel holds is adopted first, as the daemon's reconcile does */
@@ -835,8 +1177,7 @@ static void start_fomgr(struct world *w, size_t i)
 	}
 	{
 		struct node_event ev = {.kind = NODE_EV_CONNECTED, .nodeid = (uint32_t)i + 1, .pid = s->pid, .value = 1};
-		ev.info = (struct membership_info){.crypto = 1, .token_ms = T_MS, .consensus_ms = C_MS,
-						   .expected_votes = (uint32_t)w->n};
+		ev.info = sim_info(w);
 		step(w, i, &ev);
 	}
 	for (size_t j = 0; j < w->n; j++)
@@ -869,6 +1210,8 @@ static void crash(struct world *w, size_t i)
 		return;
 	s->crashed = 1;
 	s->fomgr_up = s->in_group = 0;
+	s->paused = s->draining = 0;
+	s->n_backlog = 0;
 	s->instance++;
 	s->frozen = s->stalled = s->silent = s->withdrawn = 0;
 	s->releasing = 0;
@@ -901,8 +1244,8 @@ static void operator(struct world *w, size_t a, struct node_event *ev)
 {
 	struct node_event saved = {.kind = NODE_EV_ADMIN_SAVED};
 
-	if (!w->nodes[a].fomgr_up)
-		return;
+	if (!w->nodes[a].fomgr_up || w->nodes[a].paused)
+		return; /* a paused fomgr does not answer: fomctl times out */
 	step(w, a, ev);
 	if (w->fx.rc == 0 && w->nodes[a].core->saving)
 		step(w, a, &saved);
@@ -960,10 +1303,74 @@ static void apply_op(struct world *w, const struct sim_op *op)
 		}
 		topology_changed(w);
 		break;
+	case SIM_OP_LOSS:
+	case SIM_OP_FLAP:
+		for (size_t j = 0; j < w->n; j++)
+			if (a == b ? j != a : j == b)
+				lossy_start(w, a, j, op->kind);
+		break;
+	case SIM_OP_ONEWAY:
+		/* knet's pings and pongs both fail, so both ends call the link down
+		 * (measured); totem cannot agree with a node it does not hear: for
+		 * both, a broken link */
+		for (size_t j = 0; j < w->n; j++)
+			if (a == b ? j != a : j == b)
+				set_link(w, a, j, 0);
+		w->oneway = 1;
+		w->degraded_until = UINT64_MAX;
+		topology_changed(w);
+		break;
+	case SIM_OP_PAUSE:
+		if (s->fomgr_up && !s->crashed)
+			s->paused = 1;
+		break;
+	case SIM_OP_RESUME:
+		if (!s->paused)
+			break;
+		s->paused = 0;
+		s->resumed_us = w->now;
+		/* ringwatch_judge at the overdue check, before the backlog (libev runs
+		 * the timers it queued last first): its own pause if corosync ran
+		 * meanwhile, else a stall */
+		if (!s->frozen) {
+			s->last_answer_us = w->now;
+		} else if (!s->stalled) {
+			uint32_t bound = ringwatch_stall_bound_ms(T_MS, C_MS);
+			ev = (struct node_event){.kind = NODE_EV_RING_STALL,
+						 .ms = (uint32_t)((w->now - s->last_answer_us) / 1000), .ms2 = bound};
+			s->stalled = 1;
+			step(w, a, &ev);
+		}
+		drain(w, a);
+		break;
+	case SIM_OP_WITNESS_DOWN:
+		if (w->opt->quorum == SIM_QUORUM_QDEVICE && w->witness_up) {
+			w->witness_up = 0;
+			schedule(w, w->now + QD_LOST_US, SEV_QDEV_LOST, 0)->gen = ++w->witness_gen;
+		}
+		break;
+	case SIM_OP_WITNESS_UP:
+		if (w->opt->quorum == SIM_QUORUM_QDEVICE && !w->witness_up) {
+			w->witness_up = 1;
+			w->witness_gen++;
+			schedule(w, w->now + QD_VOTE_US(rnd(w)), SEV_QDEV, 0);
+		}
+		break;
 	case SIM_OP_HEAL:
+		if (w->degraded_until)
+			w->degraded_until = w->now + 2 * TC_US;
+		w->oneway = w->lossy_any = 0;
+		if (w->opt->quorum == SIM_QUORUM_QDEVICE && !w->witness_up) {
+			w->witness_up = 1;
+			w->witness_gen++;
+			schedule(w, w->now + QD_VOTE_US(rnd(w)), SEV_QDEV, 0);
+		}
 		for (size_t i = 0; i < w->n; i++) {
-			for (size_t j = 0; j < w->n; j++)
+			for (size_t j = 0; j < w->n; j++) {
 				w->link[i][j] = i != j;
+				w->dropped[i][j] = w->lossy[i][j] = 0;
+				w->lossy_gen[i][j]++;
+			}
 			if (w->nodes[i].frozen) {
 				w->nodes[i].frozen = 0;
 				w->nodes[i].gathering = 1;
@@ -1027,7 +1434,7 @@ static int could_serve(const struct world *w, int g)
 		const struct view_node *me;
 
 		if (!s->fomgr_up || !s->in_group || s->gathering || s->silent || s->frozen || s->withdrawn ||
-		    2 * popcount(s->members) <= w->n)
+		    s->paused || !ring_quorate(w, s->members, s->ring))
 			continue;
 		me = view_local(&s->core->view);
 		if (!me || wire_admin_standby(&s->core->admin, me->name))
@@ -1047,32 +1454,65 @@ static int settled_one_ring(const struct world *w)
 		const struct snode *s = &w->nodes[i];
 		if (!s->fomgr_up)
 			continue;
-		if (s->gathering || s->silent || s->frozen || s->distrust || (ring && s->ring != ring))
+		if (s->gathering || s->silent || s->frozen || s->distrust || s->paused || (ring && s->ring != ring))
 			return 0;
 		ring = s->ring;
 	}
 	return ring != 0;
 }
 
+/* Two holders the bounds allow: one whose fomgr is paused (it cannot release;
+ * its own corosync keeps it in the ring, so only another fault makes a second
+ * holder) until it has read its backlog; the two halves of a two_node cluster
+ * without a device, when both say so (WIRE_F_SPLIT_RISK). */
+static int dual_excused(struct world *w, unsigned holders)
+{
+	int split = w->opt->quorum == SIM_QUORUM_TWO_NODE;
+	uint64_t ring = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snode *s = &w->nodes[i];
+		if (!(holders >> i & 1))
+			continue;
+		if (s->paused || (s->resumed_us && w->now - s->resumed_us <= RESUME_DUAL_BOUND_US))
+			return 1;
+		if (!s->fomgr_up || !s->core->have_sent || !(s->core->last_sent.flags & WIRE_F_SPLIT_RISK) ||
+		    (s->ring == ring && w->now - w->last_ring_us > MERGE_DUAL_BOUND_US))
+			split = 0;
+		ring = s->ring;
+	}
+	if (split)
+		w->res->seen |= SIM_SEEN_SPLIT_RISK;
+	return split;
+}
+
 static void check(struct world *w)
 {
-	int clean = 1;
+	int clean = 1, paused = 0;
+	uint64_t bound = w->degraded_until > w->now ? DEGRADED_DUAL_BOUND_US : DUAL_BOUND_US;
 
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n; i++) {
 		clean &= !w->nodes[i].silent;
+		paused |= w->nodes[i].paused;
+	}
 	for (int g = 0; g < SIM_GROUPS; g++) {
 		unsigned holders = 0;
 
 		for (size_t i = 0; i < w->n; i++)
-			holders += !w->nodes[i].crashed && w->nodes[i].present[g];
-		if (holders < 2)
+			if (!w->nodes[i].crashed && w->nodes[i].present[g])
+				holders |= 1u << i;
+		if (popcount(holders) < 2 || dual_excused(w, holders))
 			w->dual_since[g] = 0;
 		else if (!w->dual_since[g])
 			w->dual_since[g] = w->now + 1;
-		if (w->dual_since[g] && w->now + 1 - w->dual_since[g] > DUAL_BOUND_US)
+		if (w->dual_since[g] && w->now + 1 - w->dual_since[g] > w->res->worst_dual_us)
+			w->res->worst_dual_us = w->now + 1 - w->dual_since[g];
+		if (w->dual_since[g] && w->now + 1 - w->dual_since[g] > bound)
 			fail(w, "two holders of group %s for %.3f s", w->config->groups[g].name,
 			     (w->now + 1 - w->dual_since[g]) / 1e6);
-		if (holders || !clean || !could_serve(w, g))
+		/* a paused fomgr that placement picks keeps the group waiting; no
+		 * bound while a link is lossy or flapping (docs/security.md) */
+		if (holders || !clean || paused || w->lossy_any || !could_serve(w, g))
 			w->orphan_since[g] = 0;
 		else if (!w->orphan_since[g])
 			w->orphan_since[g] = w->now + 1;
@@ -1117,13 +1557,20 @@ static void handle(struct world *w, const struct sev *e)
 		if (s->crashed)
 			break;
 		g = cg ? group_index(cg->name) : -1;
+		ev = (struct node_event){.kind = NODE_EV_NETLINK, .slot = e->slot};
 		if (g >= 0 && s->present[g] != e->value) {
 			s->present[g] = e->value;
+			if (s->paused && e->gen == s->instance && s->fomgr_up) {
+				/* the kernel changed; the record comes when fomgr reads the answer */
+				struct backlog_item *b = backlog_push(w, e->node, &ev);
+				b->group = g;
+				b->expect = e->value ? 1 : 2;
+				break;
+			}
 			s->expect_record[g] = e->value ? 1 : 2;
 		}
 		if (e->gen != s->instance)
 			break;
-		ev = (struct node_event){.kind = NODE_EV_NETLINK, .slot = e->slot};
 		step(w, e->node, &ev);
 		break;
 	}
@@ -1154,7 +1601,7 @@ static void handle(struct world *w, const struct sev *e)
 		if (s->ring != e->gen || s->crashed || s->frozen)
 			break;
 		s->vq_known = 1;
-		s->vq_quorate = 2 * popcount(s->members) > w->n;
+		s->vq_quorate = ring_quorate(w, s->members, s->ring);
 		report_quorum(w, e->node);
 		break;
 	case SEV_QUORUM:
@@ -1162,6 +1609,21 @@ static void handle(struct world *w, const struct sev *e)
 		break;
 	case SEV_TICK:
 		tick(w, e->node);
+		break;
+	case SEV_KNET:
+		on_knet(w, e);
+		break;
+	case SEV_FLAP:
+		on_flap(w, e);
+		break;
+	case SEV_QDEV:
+		qdevice_decide(w);
+		break;
+	case SEV_QDEV_LOST:
+		if (e->gen == w->witness_gen && !w->witness_up && w->vote_ring) {
+			w->vote_ring = 0;
+			votes_changed(w);
+		}
 		break;
 	case SEV_LEAVE:
 		if (s->gathering || s->frozen)
@@ -1224,6 +1686,7 @@ static void world_free(struct world *w)
 	for (size_t i = 0; i < w->n; i++) {
 		for (size_t k = 0; k < w->nodes[i].n_outbox; k++)
 			free(w->nodes[i].outbox[k]);
+		free(w->nodes[i].backlog);
 	}
 	free(w->heap);
 	config_free(w->config);
@@ -1266,8 +1729,10 @@ void sim_run(const struct sim_options *opt, const struct sim_op *ops, size_t n_o
 	for (size_t i = 0; i < w->n; i++) {
 		w->cur_alive[i] = w->prev_alive[i] = 1;
 		for (size_t j = 0; j < w->n; j++)
-			w->cur_link[i][j] = w->prev_link[i][j] = i != j;
+			w->cur_link[i][j] = w->prev_link[i][j] = w->knet[i][j] = i != j;
 	}
+	w->witness_up = 1;
+	w->vote_ring = w->opt->quorum == SIM_QUORUM_QDEVICE ? 1 : 0;
 	for (size_t i = 0; i < w->n; i++)
 		start_fomgr(w, i);
 	for (size_t i = 0; i < w->n; i++)

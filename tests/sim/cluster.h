@@ -22,6 +22,10 @@ struct sim_options {
 	uint32_t netlink_ms;   /* 0: random 1-3 ms */
 	uint64_t max_steps;    /* stop after this many node steps (0: no limit) */
 	int verbose;           /* print every op and transition */
+	enum sim_quorum quorum; /* majority, two_node (2 nodes) or a quorum device */
+	/* An experiment, not the model: a component that cannot settle forms a ring
+	 * of the nodes that all reach each other, the rest answering meanwhile. */
+	int partial_mesh;
 };
 
 struct sim_result {
@@ -34,6 +38,7 @@ struct sim_result {
 	char last_reason[SIM_GROUPS][32];  /* the reason of the last acquisition of each group */
 	unsigned stalls;
 	uint64_t transitions;
+	uint64_t worst_dual_us; /* the longest two-holder stretch the bounds allowed (a degraded link, a paused fomgr) */
 };
 
 /* Runs ops (sorted by time) and returns what happened. */

@@ -3,9 +3,11 @@
  * is shrunk to a minimal schedule and printed as a command that replays it.
  *
  *   sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--seconds S]
- *   sim --seed S [--nodes N] [--ops "ms:kind:a:b,..."] [--verbose]
+ *   sim --seed S [--nodes N] [--quorum majority|two-node|qdevice] [--ops "ms:kind:a:b,..."] [--verbose]
  *   sim --expect-failure ...   (exit 0 only when some seed fails: for a broken core)
  *   sim --keep-going ...       (count the failing seeds instead of stopping at the first)
+ *   sim --partial-mesh ...     (an experiment: a component that cannot settle forms a ring
+ *                               of the nodes that reach each other, the rest answering)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,11 +18,12 @@
 #include "cluster.h"
 #include "table.h"
 
-#define MAX_OPS 64
+#define MAX_OPS 96
 #define SETTLE_MS 12000 /* after the last fault: heal, boot, start, and time to settle */
 
 struct schedule {
 	size_t n_nodes;
+	enum sim_quorum quorum;
 	uint32_t end_ms;
 	size_t n_ops;
 	struct sim_op ops[MAX_OPS];
@@ -61,12 +64,46 @@ static int by_time(const void *a, const void *b)
 static void add_recovery(struct schedule *s, uint32_t at)
 {
 	s->ops[s->n_ops++] = (struct sim_op){at, SIM_OP_HEAL, 0, 0};
-	for (size_t i = 0; i < s->n_nodes && s->n_ops + 3 <= MAX_OPS; i++) {
+	for (size_t i = 0; i < s->n_nodes && s->n_ops + 4 <= MAX_OPS; i++) {
 		s->ops[s->n_ops++] = (struct sim_op){at, SIM_OP_BOOT, (uint32_t)i, 0};
+		s->ops[s->n_ops++] = (struct sim_op){at, SIM_OP_RESUME, (uint32_t)i, 0};
 		s->ops[s->n_ops++] = (struct sim_op){at, SIM_OP_START, (uint32_t)i, 0};
 		s->ops[s->n_ops++] = (struct sim_op){at, SIM_OP_HEALTH_PASS, (uint32_t)i, 0};
 	}
 	s->end_ms = at + SETTLE_MS;
+}
+
+/* The lab's report: the nodes from a on cut off from the others pair by pair,
+ * one cluster link after another, 30-800 ms apart. */
+static void pair_by_pair(uint64_t *r, struct schedule *s, uint32_t span_ms)
+{
+	uint32_t a = 1 + (uint32_t)(mix(r) % (s->n_nodes - 1)), at = 300 + (uint32_t)(mix(r) % span_ms);
+	struct sim_op pairs[SIM_MAX_NODES * SIM_MAX_NODES];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < a; i++)
+		for (uint32_t j = a; j < s->n_nodes; j++)
+			pairs[n++] = (struct sim_op){0, SIM_OP_BLOCK, i, j};
+	for (size_t k = n; k > 1; k--) {
+		size_t x = (size_t)(mix(r) % k);
+		struct sim_op t = pairs[k - 1];
+		pairs[k - 1] = pairs[x];
+		pairs[x] = t;
+	}
+	for (size_t k = 0; k < n; k++) {
+		pairs[k].at_ms = at;
+		s->ops[s->n_ops++] = pairs[k];
+		at += 30 + (uint32_t)(mix(r) % 770);
+	}
+}
+
+static enum sim_quorum draw_quorum(uint64_t *r, size_t n)
+{
+	uint64_t x = mix(r);
+
+	if (n == 2)
+		return (enum sim_quorum)(x % 3);
+	return n % 2 == 0 && x % 4 == 0 ? SIM_QUORUM_QDEVICE : SIM_QUORUM_MAJORITY;
 }
 
 static void random_schedule(uint64_t seed, size_t nodes, uint32_t span_ms, struct schedule *s)
@@ -76,6 +113,13 @@ static void random_schedule(uint64_t seed, size_t nodes, uint32_t span_ms, struc
 
 	memset(s, 0, sizeof(*s));
 	s->n_nodes = nodes ? nodes : 2 + (size_t)(mix(&r) % 8);
+	s->quorum = draw_quorum(&r, s->n_nodes);
+	if (s->n_nodes >= 5 && mix(&r) % 8 == 0) {
+		pair_by_pair(&r, s, span_ms);
+		qsort(s->ops, s->n_ops, sizeof(s->ops[0]), by_time);
+		add_recovery(s, s->ops[s->n_ops - 1].at_ms + 3000);
+		return;
+	}
 	n = 2 + (size_t)(mix(&r) % 7);
 	for (size_t k = 0; k < n; k++)
 		s->ops[s->n_ops++] = (struct sim_op){
@@ -108,10 +152,13 @@ static int parse_ops(const char *text, struct schedule *s)
 	return 0;
 }
 
+static int partial_mesh_experiment;
+
 static void print_replay(uint64_t seed, const struct schedule *s)
 {
-	printf("replay: tests/sim/run --seed %llu --nodes %zu --end-ms %u --ops \"", (unsigned long long)seed,
-	       s->n_nodes, s->end_ms);
+	printf("replay: tests/sim/run%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
+	       partial_mesh_experiment ? " --partial-mesh" : "", (unsigned long long)seed, s->n_nodes,
+	       sim_quorum_str(s->quorum), s->end_ms);
 	for (size_t k = 0; k < s->n_ops; k++)
 		printf("%s%u:%s:%u:%u", k ? "," : "", s->ops[k].at_ms, sim_op_str(s->ops[k].kind), s->ops[k].a,
 		       s->ops[k].b);
@@ -120,7 +167,8 @@ static void print_replay(uint64_t seed, const struct schedule *s)
 
 static int run_schedule(uint64_t seed, const struct schedule *s, int verbose, struct sim_result *res)
 {
-	struct sim_options opt = {.n_nodes = s->n_nodes, .seed = seed, .end_ms = s->end_ms, .verbose = verbose};
+	struct sim_options opt = {.n_nodes = s->n_nodes, .seed = seed, .end_ms = s->end_ms, .verbose = verbose,
+				  .quorum = s->quorum, .partial_mesh = partial_mesh_experiment};
 
 	sim_run(&opt, s->ops, s->n_ops, res);
 	return res->failed;
@@ -162,6 +210,8 @@ int main(int argc, char **argv)
 	uint64_t seeds = 1000, first = 1, steps_goal = 0, seed = 0, total_steps = 0, failures = 0, ran = 0;
 	size_t nodes = 0;
 	const char *ops = NULL;
+	int quorum = -1, partial_mesh = 0;
+	uint64_t worst_dual_us = 0;
 	int verbose = 0, expect_failure = 0, one = 0, keep_going = 0;
 	uint32_t span_ms = 8000, end_ms = 0;
 	unsigned seen = 0;
@@ -181,12 +231,21 @@ int main(int argc, char **argv)
 			nodes = strtoul(v, NULL, 10), i++;
 		else if (!strcmp(argv[i], "--ops"))
 			ops = v, i++;
+		else if (!strcmp(argv[i], "--quorum")) {
+			if ((quorum = sim_quorum_parse(v)) < 0) {
+				fprintf(stderr, "sim: --quorum is majority, two-node or qdevice\n");
+				return 2;
+			}
+			i++;
+		}
 		else if (!strcmp(argv[i], "--end-ms"))
 			end_ms = (uint32_t)strtoul(v, NULL, 10), i++;
 		else if (!strcmp(argv[i], "--span-ms"))
 			span_ms = (uint32_t)strtoul(v, NULL, 10), i++;
 		else if (!strcmp(argv[i], "--seconds"))
 			max_seconds = strtod(v, NULL), i++;
+		else if (!strcmp(argv[i], "--partial-mesh"))
+			partial_mesh = 1;
 		else if (!strcmp(argv[i], "--verbose"))
 			verbose++;
 		else if (!strcmp(argv[i], "--expect-failure"))
@@ -196,10 +255,11 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--span-ms MS] "
 					"[--seconds S] [--seed S [--ops LIST] [--end-ms MS] [--verbose]] [--expect-failure] "
-					"[--keep-going]\n");
+					"[--keep-going] [--quorum majority|two-node|qdevice] [--partial-mesh]\n");
 			return 2;
 		}
 	}
+	partial_mesh_experiment = partial_mesh;
 	if (nodes && (nodes < 2 || nodes > SIM_MAX_NODES)) {
 		fprintf(stderr, "sim: --nodes is 2 to %d\n", SIM_MAX_NODES);
 		return 2;
@@ -216,9 +276,13 @@ int main(int argc, char **argv)
 		}
 		if (end_ms)
 			sch.end_ms = end_ms;
+		if (quorum >= 0)
+			sch.quorum = (enum sim_quorum)quorum;
 		run_schedule(s, &sch, verbose, &res);
 		total_steps += res.steps;
 		seen |= res.seen;
+		if (res.worst_dual_us > worst_dual_us)
+			worst_dual_us = res.worst_dual_us;
 		ran++;
 		if (res.failed) {
 			failures++;
@@ -237,12 +301,17 @@ int main(int argc, char **argv)
 	}
 	{
 		double dt = seconds() - t0;
-		printf("sim: %llu seed(s), %llu steps in %.2f s (%.0f steps/s), %llu failure(s); interleavings seen:%s%s%s%s%s\n",
+		printf("sim: %llu seed(s), %llu steps in %.2f s (%.0f steps/s), %llu failure(s); worst two-holder stretch "
+		       "allowed %.3f s; interleavings seen:%s%s%s%s%s%s%s%s%s\n",
 		       (unsigned long long)ran, (unsigned long long)total_steps, dt, dt > 0 ? total_steps / dt : 0.,
-		       (unsigned long long)failures, seen & SIM_SEEN_MOVE_MEMBERSHIP ? " move+membership" : "",
+		       (unsigned long long)failures, worst_dual_us / 1e6,
+		       seen & SIM_SEEN_MOVE_MEMBERSHIP ? " move+membership" : "",
 		       seen & SIM_SEEN_RELEASE_AT_RING ? " release+ring" : "",
 		       seen & SIM_SEEN_STALL_IN_FAILBACK ? " stall+failback" : "",
-		       seen & SIM_SEEN_WITHDRAWAL ? " withdrawal" : "", seen & SIM_SEEN_DUAL_AVOIDED ? " probe-answered" : "");
+		       seen & SIM_SEEN_WITHDRAWAL ? " withdrawal" : "", seen & SIM_SEEN_DUAL_AVOIDED ? " probe-answered" : "",
+		       seen & SIM_SEEN_KNET_FLAP ? " knet-flap" : "", seen & SIM_SEEN_BACKLOG ? " backlog" : "",
+		       seen & SIM_SEEN_WITNESS_VOTE ? " witness-vote" : "",
+		       seen & SIM_SEEN_SPLIT_RISK ? " split-risk" : "");
 	}
 	if (expect_failure)
 		return failures ? 0 : 1;

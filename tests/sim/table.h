@@ -25,8 +25,25 @@ enum sim_op_kind {
 	SIM_OP_UNPIN,       /* ... clears that pin */
 	SIM_OP_STOP,        /* a's fomgr shuts down (SIGTERM): releases, tells the peers, leaves */
 	SIM_OP_START,       /* it starts again, adopting what its kernel holds */
+	SIM_OP_LOSS,        /* random loss on the link a-b (a == b: on all of a's links): knet sees it flap */
+	SIM_OP_FLAP,        /* the link a-b (a == b: all of a's) goes down and up faster than the token timeout */
+	SIM_OP_ONEWAY,      /* a's frames to b dropped (a == b: all of a's frames), b's to a not */
+	SIM_OP_PAUSE,       /* a's fomgr stops (SIGSTOP): no timer fires, nothing is read; its kernel keeps going */
+	SIM_OP_RESUME,      /* it runs again, with the backlog */
+	SIM_OP_WITNESS_DOWN, /* the quorum device's witness (qnetd) stops */
+	SIM_OP_WITNESS_UP,  /* it runs again */
 	SIM_OP_KIND_MAX
 };
+
+/* How the cluster decides quorum. */
+enum sim_quorum {
+	SIM_QUORUM_MAJORITY, /* a majority of the nodes' votes */
+	SIM_QUORUM_TWO_NODE, /* two nodes, two_node: 1 (each half of a partition stays quorate) */
+	SIM_QUORUM_QDEVICE,  /* a quorum device (net, ffsplit): a witness's vote for one partition */
+	SIM_QUORUM_MAX
+};
+const char *sim_quorum_str(enum sim_quorum q);
+int sim_quorum_parse(const char *name);
 
 struct sim_op {
 	uint32_t at_ms; /* virtual time of the fault */
@@ -54,6 +71,10 @@ enum sim_seen {
 	SIM_SEEN_STALL_IN_FAILBACK = 1u << 2, /* a ring stall while a failback delay ran */
 	SIM_SEEN_WITHDRAWAL = 1u << 3,       /* a node withdrew from the ring (bridge) */
 	SIM_SEEN_DUAL_AVOIDED = 1u << 4,     /* a claim waited for another node's release */
+	SIM_SEEN_KNET_FLAP = 1u << 5,        /* knet called a lossy or flapping link down, then up */
+	SIM_SEEN_BACKLOG = 1u << 6,          /* a paused fomgr resumed with events waiting */
+	SIM_SEEN_WITNESS_VOTE = 1u << 7,     /* the quorum device's vote made a partition quorate */
+	SIM_SEEN_SPLIT_RISK = 1u << 8,       /* two_node without a device: both halves held, and said so */
 };
 
 struct sim_expect {
@@ -65,7 +86,7 @@ struct sim_expect {
 
 #define SIM_SCENARIO_OPS 8
 
-/* A named interleaving the issue asks to pin down, on 3 nodes. */
+/* A named interleaving the issue asks to pin down (3 nodes unless it says). */
 struct sim_scenario {
 	const char *name;
 	size_t n_nodes;
@@ -74,6 +95,7 @@ struct sim_scenario {
 	size_t n_ops;
 	struct sim_op ops[SIM_SCENARIO_OPS];
 	struct sim_expect expect;
+	enum sim_quorum quorum;
 };
 
 extern const struct sim_scenario sim_scenarios[];

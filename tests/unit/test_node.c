@@ -22,7 +22,7 @@ static void test_scenarios(void **state)
 	for (size_t k = 0; k < sim_n_scenarios; k++) {
 		const struct sim_scenario *sc = &sim_scenarios[k];
 		struct sim_options opt = {.n_nodes = sc->n_nodes, .seed = 1, .end_ms = sc->end_ms,
-					  .netlink_ms = sc->netlink_ms};
+					  .netlink_ms = sc->netlink_ms, .quorum = sc->quorum};
 		struct sim_result res;
 
 		sim_run(&opt, sc->ops, sc->n_ops, &res);
@@ -229,6 +229,137 @@ static void test_shutdown_releases_then_exits(void **state)
 	assert_int_equal(count(EFFECT_EXIT), 1);
 }
 
+/* After a stall, the old ring's quorum is trusted again only if corosync kept
+ * answering through the settle wait (T + C + 250 ms). One that went quiet in it
+ * was forming memberships, evicted while it was stopped (simulator seed 2660:
+ * trusted, the stale ring put the group on a second holder). */
+static void at(uint64_t now_us, struct node_event ev)
+{
+	node_step(n, &ev, now_us, &fx);
+	assert_int_equal(fx.dropped, 0);
+}
+
+static void test_settle_needs_an_answering_corosync(void **state)
+{
+	static struct node_links links = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 1}};
+	uint64_t t = 1000000000ull;
+
+	(void)state;
+	at(t, (struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &links});
+	at(t += 500000, (struct node_event){.kind = NODE_EV_RING_STALL, .ms = 500, .ms2 = 440});
+	assert_int_equal(count(EFFECT_RING_DISTRUST), 1);
+	at(t += 1000000, (struct node_event){.kind = NODE_EV_RING_BACK, .ms = 1500, .ring_distrusted = 1});
+	assert_int_equal(count(EFFECT_TIMER_ARM), 1);
+	/* it answers for 1.3 s, then goes quiet for 270 ms (no stall yet) */
+	for (int k = 0; k < 13; k++)
+		at(t += 100000, (struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &links});
+	at(t += 270000, (struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_SETTLE, .ring_distrusted = 1});
+	assert_int_equal(count(EFFECT_RING_TRUST), 0);
+	assert_int_equal(count(EFFECT_TIMER_ARM), 1); /* waits again */
+	/* now it answers throughout: the old ring held */
+	for (int k = 0; k < 16; k++)
+		at(t += 100000, (struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &links});
+	at(t += 70000, (struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_SETTLE, .ring_distrusted = 1});
+	assert_int_equal(count(EFFECT_RING_TRUST), 1);
+}
+
+/* A node of three (local), its config from text, in a quorate ring of all three,
+ * its own process joined. */
+static struct node *three_nodes(uint32_t local, const char *text, struct config **c, uint64_t *t)
+{
+	struct config_nodelist nodes = {.n_nodes = 3, .nodes = {{1, "node1"}, {2, "node2"}, {3, "node3"}}};
+	static const uint32_t all[] = {1, 2, 3};
+	struct cfgfile_errors errors;
+	struct node *x = calloc(1, sizeof(*x));
+	uint8_t digest[32] = {0};
+
+	*c = config_parse_buffer("t.conf", text, strlen(text), &nodes, &errors);
+	assert_non_null(*c);
+	assert_non_null(x);
+	node_init(x, *c, digest, &nodes, NULL);
+	node_step(x, &(struct node_event){.kind = NODE_EV_CONNECTED, .nodeid = local, .pid = 9}, *t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = all, .n_nodeids = 3, .quorum_known = 1,
+					  .quorate = 1},
+		  *t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = local, .pid = 9}, *t += 1000, &fx);
+	return x;
+}
+
+/* Node 3 of three holds vip; its link to node 1 stays down while node 1 is still
+ * in its ring (a bridge): after 2 (T + C) it withdraws, and releases in the same
+ * step. Holding on, it would keep vip until its isolation rule fired, T / 2 after
+ * the peers' knet called its links down and stopped vouching for it, while they
+ * claimed at once (simulator --partial-mesh, 5 nodes, one broken pair: two
+ * holders for 0.3 s; the lab's report, 0.3-0.6 s). */
+static void test_withdrawal_releases_first(void **state)
+{
+	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n"
+			   "prefer = node3 node2 node1\n";
+	static struct node_links links = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
+					  .n = 2, .v = {{1, 0}, {2, 1}}};
+	static struct wire_announce a;
+	struct config *c;
+	uint64_t t = 1000;
+	struct node *x = three_nodes(3, text, &c, &t);
+	int withdrawn = 0;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		a = *node_announce(x);
+		node_step(x, &(struct node_event){.kind = NODE_EV_DELIVER, .nodeid = 3, .pid = 9, .announce = &a},
+			  t += 1000, &fx);
+	}
+	assert_int_equal(count(EFFECT_ADDR_ADD), 1);
+	node_step(x, &(struct node_event){.kind = NODE_EV_NETLINK, .slot = fx.v[0].kind == EFFECT_ADDR_ADD ? fx.v[0].slot : 0},
+		  t += 1000, &fx);
+	assert_int_equal(transition_state_of(&x->transition, "vip"), TRANSITION_HELD);
+	for (int k = 0; k < 40 && !withdrawn; k++) {
+		node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &links}, t += 110000, &fx);
+		withdrawn = count(EFFECT_FENCE_WITHDRAW);
+	}
+	assert_int_equal(withdrawn, 1);
+	assert_int_equal(count(EFFECT_ADDR_DEL), 1);
+	assert_int_equal(count(EFFECT_RING_DISTRUST), 1);
+	free(x);
+	config_free(c);
+}
+
+/* Node 1 of three. Our knet link to node 3, the holder of a group, goes down,
+ * then the ring leaves node 3 out: we still vouch for it (the lost-holder wait
+ * goes on) for T / 2 + (T + C) / 4 after the link went down, the time it needs to
+ * find itself isolated and release, then no more. Before: not once the link was
+ * down, and the ring claimed while the holder still held (the lab's five nodes cut
+ * off pair by pair; the simulator's --partial-mesh, seed 983). */
+static void test_lost_holder_vouched_until_it_knows(void **state)
+{
+	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
+	static const uint32_t two[] = {1, 2};
+	static struct node_links up = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
+				       .n = 2, .v = {{2, 1}, {3, 1}}};
+	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
+					 .n = 2, .v = {{2, 1}, {3, 0}}};
+	struct config *c;
+	uint64_t t = 1000000, lost;
+	struct node *x = three_nodes(1, text, &c, &t);
+
+	(void)state;
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &up}, t += 100000, &fx);
+	assert_true(wire_announce_reaches(node_announce(x), 3));
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, lost = t += 100000, &fx);
+	assert_true(wire_announce_reaches(node_announce(x), 3)); /* the holder does not know yet */
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = two, .n_nodeids = 2, .quorum_known = 1,
+					  .quorate = 1},
+		  t += 50000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, t += 100000, &fx);
+	assert_true(wire_announce_reaches(node_announce(x), 3));
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, t = lost + 620000, &fx);
+	assert_true(wire_announce_reaches(node_announce(x), 3));
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, t = lost + 640000, &fx);
+	assert_false(wire_announce_reaches(node_announce(x), 3));
+	free(x);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +372,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_persisted_before_announced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_releases_then_exits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_waits_for_a_new_announce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settle_needs_an_answering_corosync, setup, teardown),
+		cmocka_unit_test(test_withdrawal_releases_first),
+		cmocka_unit_test(test_lost_holder_vouched_until_it_knows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
