@@ -41,6 +41,14 @@ typedef void (*manager_done_fn)(void *arg, int rc);
 int manager_request_standby(struct manager *m, const char *node, int on, manager_done_fn done, void *arg);
 /* node NULL clears the pin; "" pins to the next eligible node after the owner. */
 int manager_request_pin(struct manager *m, const char *group, const char *node, manager_done_fn done, void *arg);
+/* on: the group is held by nobody until it is enabled again. */
+int manager_request_disable(struct manager *m, const char *group, int on, manager_done_fn done, void *arg);
+/* on: maintenance mode, fomgr moves nothing anywhere until it is off. */
+int manager_request_maintenance(struct manager *m, int on, manager_done_fn done, void *arg);
+/* What-if on this node's view (whatif.h): 0 with out filled, or a negative errno. */
+struct whatif;
+struct whatif_result;
+int manager_simulate(const struct manager *m, const struct whatif *w, struct whatif_result *out);
 /* The next eligible node after the group's owner, in preference order. */
 int manager_next_owner(const struct manager *m, const char *group, char *out);
 /* Why node may not hold group, for a refusal ("check drain fails on node2"); with
