@@ -47,6 +47,14 @@ static void fail_node(struct view *v, struct view_node *n, const struct whatif_q
 			ids[k++] = v->nodes[i].nodeid;
 	view_apply_totem(v, ids, k);
 	view_forget_lost(v, n->nodeid);
+	/* This node failing: placement as the survivors make it (it needs a member
+	 * as the local node to call the view settled). */
+	if (n->nodeid == v->local_nodeid)
+		for (size_t i = 0; i < v->n_nodes; i++)
+			if (v->nodes[i].member) {
+				v->local_nodeid = v->nodes[i].nodeid;
+				break;
+			}
 	view_apply_quorum(v, 1, q->tie_breaker ? v->quorate && k > 0 : 2 * k > expected);
 }
 
