@@ -414,39 +414,40 @@ static int cmd_node(struct client *c, const struct opts *o)
 	return report(o, reply, line);
 }
 
-static int cmd_group(struct client *c, const struct opts *o)
-{
-	const char *verb = o->argv[1], *group = o->argv[2];
-	int on = verb && strcmp(verb, "disable") == 0, rc;
-	json_t *reply;
-	char line[300];
+/* A command with an on and an off verb: group disable|enable GROUP,
+ * maintenance on|off. */
+struct toggle {
+	const char *on_verb, *off_verb; /* argv[1] */
+	const char *on_cmd, *off_cmd;   /* the requests */
+	const char *arg;                /* the request's one argument, argv[2]; NULL: none */
+	const char *on_done, *off_done, *usage;
+};
 
-	if (o->argc != 3 || (!on && strcmp(verb, "enable") != 0))
-		return usage_error("usage: group disable GROUP | group enable GROUP%s", "");
-	rc = call(c, o, on ? "group.disable" : "group.enable", json_pack("{s:s}", "group", group), &reply);
-	if (rc)
-		return rc;
-	snprintf(line, sizeof(line), "%s: %s%s", group, on ? "disabled (held by nobody)" : "enabled",
-		 json_is_true(json_object_get(reply, "changed")) ? "" : " (already)");
-	return report(o, reply, line);
-}
-
-static int cmd_maintenance(struct client *c, const struct opts *o)
+static int cmd_toggle(struct client *c, const struct opts *o, const struct toggle *t)
 {
 	const char *verb = o->argv[1];
-	int on = verb && strcmp(verb, "on") == 0, rc;
+	int on = verb && strcmp(verb, t->on_verb) == 0, rc;
 	json_t *reply;
 	char line[300];
 
-	if (o->argc != 2 || (!on && strcmp(verb, "off") != 0))
-		return usage_error("usage: maintenance on | maintenance off%s", "");
-	rc = call(c, o, on ? "maintenance.on" : "maintenance.off", NULL, &reply);
+	if (o->argc != (t->arg ? 3 : 2) || (!on && strcmp(verb, t->off_verb) != 0))
+		return usage_error("usage: %s", t->usage);
+	rc = call(c, o, on ? t->on_cmd : t->off_cmd, t->arg ? json_pack("{s:s}", t->arg, o->argv[2]) : NULL, &reply);
 	if (rc)
 		return rc;
-	snprintf(line, sizeof(line), "maintenance mode %s%s", on ? "on: fomgr moves nothing" : "off: placement resumes",
-		 json_is_true(json_object_get(reply, "changed")) ? "" : " (already)");
+	snprintf(line, sizeof(line), "%s%s%s%s", t->arg ? o->argv[2] : "", t->arg ? ": " : "",
+		 on ? t->on_done : t->off_done, json_is_true(json_object_get(reply, "changed")) ? "" : " (already)");
 	return report(o, reply, line);
 }
+
+static const struct toggle group_toggle = {
+	"disable", "enable", "group.disable", "group.enable", "group",
+	"disabled (held by nobody)", "enabled", "group disable GROUP | group enable GROUP",
+};
+static const struct toggle maintenance_toggle = {
+	"on", "off", "maintenance.on", "maintenance.off", NULL,
+	"maintenance mode on: fomgr moves nothing", "maintenance mode off: placement resumes", "maintenance on | maintenance off",
+};
 
 /* simulate ACTION ARGS: the arguments each action takes, in order. */
 static json_t *simulate_args(const struct opts *o)
@@ -621,9 +622,9 @@ static int dispatch(struct client *c, const struct opts *o)
 	if (strcmp(cmd, "node") == 0)
 		return cmd_node(c, o);
 	if (strcmp(cmd, "group") == 0)
-		return cmd_group(c, o);
+		return cmd_toggle(c, o, &group_toggle);
 	if (strcmp(cmd, "maintenance") == 0)
-		return cmd_maintenance(c, o);
+		return cmd_toggle(c, o, &maintenance_toggle);
 	if (strcmp(cmd, "simulate") == 0)
 		return cmd_simulate(c, o);
 	if (strcmp(cmd, "reload") == 0 && o->argc == 1)

@@ -14,26 +14,14 @@ need_status_tools
 VIP=192.0.2.100
 
 lab_init 74 3 test
-for k in 1 2 3; do
-	d=$LAB_STATE/node$k
-	lab fomgr-config "$LAB_ID" "$k" | sed 's/^failback = auto/failback = auto\nchecks = drain/' >"$d/why.conf"
-	sed -i "s|^\[fomgr\]|[fomgr]\nhealth_ttl = 3s|" "$d/why.conf"
-	cat >"$d/agent.conf" <<EOC
-[agent]
-listen = 127.0.0.1:9901
-manager_socket = $d/run/health.sock
-heartbeat = 500ms
-
+start_health_all drain <<'EOC'
 [check drain]
 type = file
-path = $d/drain
+path = @D@/drain
 interval = 200ms
 rise = 1
 fall = 1
 EOC
-	lab start-fomgr "$LAB_ID" "$k" "$d/why.conf" >/dev/null
-	lab start-healthcheck "$LAB_ID" "$k" "$d/agent.conf" >/dev/null
-done
 all_members() { ctl 1 status --json 2>/dev/null | grep -q '"members":3,'; }
 wait_for 20 all_members || fail "the three fomgr never joined"
 wait_for 20 holder_is $VIP node1 || fail "node1 never took $VIP: '$(holders $VIP)'"

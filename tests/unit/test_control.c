@@ -47,6 +47,37 @@ static void parse_bad(const char *line, const char *expected)
 	assert_string_equal(why, expected);
 }
 
+/* The commands of issue 13: each request line, and where its arguments land. */
+static void parse_new_commands(void)
+{
+	static const struct {
+		const char *line;
+		enum control_cmd cmd;
+		const char *group, *node, *check, *action;
+	} rows[] = {
+		{"{\"v\":1,\"cmd\":\"group.disable\",\"args\":{\"group\":\"web\"}}", CONTROL_GROUP_DISABLE, "web", "", "", ""},
+		{"{\"v\":1,\"cmd\":\"group.enable\",\"args\":{\"group\":\"web\"}}", CONTROL_GROUP_ENABLE, "web", "", "", ""},
+		{"{\"v\":1,\"cmd\":\"maintenance.on\"}", CONTROL_MAINTENANCE_ON, "", "", "", ""},
+		{"{\"v\":1,\"cmd\":\"maintenance.off\",\"args\":{}}", CONTROL_MAINTENANCE_OFF, "", "", "", ""},
+		{"{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"action\":\"move\",\"group\":\"web\",\"node\":\"n2\"}}",
+		 CONTROL_SIMULATE, "web", "n2", "", "move"},
+		{"{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"action\":\"fail-check\",\"node\":\"n2\",\"check\":\"drain\"}}",
+		 CONTROL_SIMULATE, "", "n2", "drain", "fail-check"},
+		{"{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"node\":\"n3\",\"action\":\"fail\"}}", CONTROL_SIMULATE, "", "n3", "",
+		 "fail"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct control_request r = parse_ok(rows[i].line);
+
+		assert_int_equal(r.cmd, rows[i].cmd);
+		assert_string_equal(r.group, rows[i].group);
+		assert_string_equal(r.node, rows[i].node);
+		assert_string_equal(r.check, rows[i].check);
+		assert_string_equal(r.action, rows[i].action);
+	}
+}
+
 static void parse_commands(void **state)
 {
 	struct control_request r;
@@ -76,18 +107,7 @@ static void parse_commands(void **state)
 	assert_int_equal(r.cmd, CONTROL_RELOAD);
 	r = parse_ok("  {\"v\":1,\"cmd\":\"log.reopen\"}  ");
 	assert_int_equal(r.cmd, CONTROL_LOG_REOPEN);
-	r = parse_ok("{\"v\":1,\"cmd\":\"group.disable\",\"args\":{\"group\":\"web\"}}");
-	assert_int_equal(r.cmd, CONTROL_GROUP_DISABLE);
-	assert_string_equal(r.group, "web");
-	r = parse_ok("{\"v\":1,\"cmd\":\"maintenance.off\"}");
-	assert_int_equal(r.cmd, CONTROL_MAINTENANCE_OFF);
-	r = parse_ok("{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"action\":\"move\",\"group\":\"web\",\"node\":\"n2\"}}");
-	assert_int_equal(r.cmd, CONTROL_SIMULATE);
-	assert_string_equal(r.action, "move");
-	assert_string_equal(r.group, "web");
-	assert_string_equal(r.node, "n2");
-	r = parse_ok("{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"action\":\"fail-check\",\"node\":\"n2\",\"check\":\"drain\"}}");
-	assert_string_equal(r.check, "drain");
+	parse_new_commands();
 	for (int i = 0; i < CONTROL_CMD_MAX; i++)
 		assert_string_not_equal(control_cmd_str((enum control_cmd)i), "invalid");
 	assert_string_equal(control_cmd_str(CONTROL_CMD_MAX), "invalid");
