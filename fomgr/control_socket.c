@@ -427,9 +427,21 @@ static void describe_error(struct control_socket *ctl, const struct control_requ
 		else
 			snprintf(why, size, "unknown node '%s'", target && *target ? target : req->node);
 		break;
-	case -ENOTCONN:
-		snprintf(why, size, "no quorum or not joined: the cluster cannot agree on a change now");
+	case -ENOTCONN: {
+		int joined, quorate;
+		size_t members;
+
+		manager_cluster_state(ctl->m, &joined, &quorate, &members);
+		if (!joined)
+			snprintf(why, size, "not joined: this fomgr is not in the cluster's group (corosync unreachable?); "
+					    "the cluster cannot agree on a change now");
+		else if (!quorate)
+			snprintf(why, size, "no quorum: this node's partition (%zu member(s)) cannot agree on a change",
+				 members);
+		else
+			snprintf(why, size, "the cluster could not agree on the change (quorum or membership changed); retry");
 		break;
+	}
 	case -EAGAIN:
 		snprintf(why, size, "fomgr is still starting (waiting for corosync)");
 		break;

@@ -940,6 +940,15 @@ int manager_group_holder(const struct manager *m, const char *group, char *out)
 	return m->env.node ? node_group_holder(m->env.node, group, out) : -ENOENT;
 }
 
+void manager_cluster_state(const struct manager *m, int *joined, int *quorate, size_t *members)
+{
+	const struct node *node = m->env.node;
+
+	*joined = node && node->joined;
+	*quorate = node && node->view.quorate;
+	*members = node ? view_members(&node->view) : 0;
+}
+
 struct auditlog *manager_auditlog(const struct manager *m)
 {
 	return m->env.auditlog;

@@ -59,6 +59,10 @@ int manager_explain(const struct manager *m, const char *group, const char *node
  * announces). 1 and the name in out, 0 none, -ENOENT unknown group. */
 int manager_group_holder(const struct manager *m, const char *group, char *out);
 
+/* Whether this node is in the cluster's group and its partition quorate, and how
+ * many members it has: the exact reason a change cannot be agreed now. */
+void manager_cluster_state(const struct manager *m, int *joined, int *quorate, size_t *members);
+
 /* The audit log this node writes (NULL when it could not be opened): operators'
  * commands are recorded there before they are carried out. */
 struct auditlog *manager_auditlog(const struct manager *m);
