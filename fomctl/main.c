@@ -446,7 +446,8 @@ static const struct toggle group_toggle = {
 };
 static const struct toggle maintenance_toggle = {
 	"on", "off", "maintenance.on", "maintenance.off", NULL,
-	"maintenance mode on: fomgr moves nothing", "maintenance mode off: placement resumes", "maintenance on | maintenance off",
+	"maintenance mode on: fomgr moves nothing", "maintenance mode off: placement resumes",
+	"maintenance on | maintenance off",
 };
 
 /* simulate ACTION ARGS: the arguments each action takes, in order. */
