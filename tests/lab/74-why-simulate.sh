@@ -14,7 +14,7 @@ need_status_tools
 VIP=192.0.2.100
 
 lab_init 74 3 test
-start_health_all drain <<'EOC'
+start_health_all drain fail <<'EOC'
 [check drain]
 type = file
 path = @D@/drain
@@ -56,7 +56,7 @@ assert r["ok"] and r["simulate"]["action"] == sys.argv[1], r
 print(r["groups"][0]["owner_after"] or "")' "$1"
 }
 
-why 2 node2 less-preferred 'node1 is preferred' || fail "healthy: node2's why: $(ctl 2 status --json)"
+wait_for 10 why 2 node2 less-preferred 'node1 is preferred' || fail "healthy: node2's why: $(ctl 2 status --json)"
 group_why 2 'held by node1|node1 is the most preferred' || fail "healthy: vip's why: $(ctl 2 status)"
 human 2 '^  vip: ' || fail "no WHY block in the human status: $(ctl 2 status)"
 log "healthy: $(ctl 2 status | sed -n '/^WHY$/,/^$/p' | tr -s ' ' | paste -sd'|')"
@@ -166,12 +166,21 @@ metric_is 1 'fomgr_warning{warning="maintenance"} 1' || fail "fomgr_warning{warn
 grep -q '"maintenance": true' "$LAB_STATE/node3/lib/admin.json" || fail "maintenance not persisted on node3"
 p=$(predict 1 standby node1) || fail "simulate in maintenance failed"
 [[ $p == node1 ]] || fail "simulate standby node1 in maintenance predicts '$p'"
+# The holder's health agent killed (health_policy = fail: its checks count as
+# unknown after health_ttl, which moves the group out of maintenance), then its
+# drain switch, then standby: nothing moves.
+lab stop-healthcheck "$LAB_ID" 1 --kill >/dev/null
+stale1() { status_says 2 "[n for n in st['nodes'] if n['name'] == 'node1'][0]['health_stale']"; }
+wait_for 10 stale1 || fail "node1's health agent killed, its status is not stale: $(ctl 2 status --json)"
+why 2 node1 maintenance 'fomgr moves nothing' || fail "maintenance why: $(ctl 2 status --json)"
+sleep 1
+assert_holder $VIP node1
 touch "$LAB_STATE/node1/drain"
 ctl 2 node standby node1 >/dev/null || fail "standby node1 in maintenance"
 why 2 node2 maintenance 'fomgr moves nothing' || fail "maintenance why: $(ctl 2 status --json)"
-sleep 3
+sleep 2
 assert_holder $VIP node1
-log "maintenance: node1 keeps $VIP with its check failing and in standby"
+log "maintenance: node1 keeps $VIP with its health agent dead, its check failing and in standby"
 ctl 3 maintenance off >/dev/null || fail "maintenance off"
 wait_for 10 holder_is $VIP node2 || fail "maintenance off: $VIP held by '$(holders $VIP)', expected node2"
 metric_is 1 'fomgr_maintenance_mode 0' || fail "fomgr_maintenance_mode is not 0 after off"
