@@ -139,8 +139,8 @@ wait_for 20 all_members || fail "node3 did not rejoin"
 out=$(ctl 2 group disable vip) || fail "group disable: $out"
 wait_for 10 holder_is $VIP "" || fail "disabled: $VIP still held by '$(holders $VIP)'"
 for k in 1 2 3; do
-	wait_for 5 status_says "$k" "st['groups'][0]['disabled'] and st['groups'][0]['reason'] == 'disabled' and
-		st['admin']['disabled'] == ['vip'] and not any(w.startswith('no-holder:') for w in st['warnings'])" ||
+	wait_for 5 status_says "$k" "(st['groups'][0]['disabled'] and st['groups'][0]['reason'] == 'disabled' and
+		st['admin']['disabled'] == ['vip'] and not any(w.startswith('no-holder:') for w in st['warnings']))" ||
 		fail "node$k's status does not say disabled: $(ctl "$k" status --json)"
 done
 human 1 '^  vip: disabled by an operator' || fail "disabled, human: $(ctl 1 status)"
