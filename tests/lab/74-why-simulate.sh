@@ -77,6 +77,7 @@ human 3 'node1 +not-eligible +check drain fails on node1' || fail "human why: $(
 out=$(ctl 2 vip move vip --to node1 2>&1) && fail "vip move to a draining node1 was accepted: $out"
 [[ $out == *"check drain fails on node1"* ]] || fail "the refusal does not name the check: $out"
 log "drain on node1: $p holds $VIP as predicted; refusal: $out"
+ctl 3 status | sed 's/^/    | /' # the screen, for the record
 rm -f "$LAB_STATE/node1/drain"
 wait_for 10 holder_is $VIP node1 || fail "drain gone: no failback to node1 ('$(holders $VIP)')"
 
@@ -119,6 +120,7 @@ group_why 2 'no eligible node: node1 is in standby; node2 is in standby; node3 i
 human 2 '^  vip: no eligible node: node1 is in standby' || fail "all standby, human: $(ctl 2 status)"
 human 2 'node3 +not-eligible +node3 is in standby' || fail "all standby, human: $(ctl 2 status)"
 log "every node in standby: $(ctl 2 status | grep -m1 '^  vip: ')"
+ctl 2 status | sed 's/^/    | /'
 for k in 1 2 3; do ctl 1 node unstandby "node$k" >/dev/null || fail "unstandby node$k"; done
 wait_for 10 holder_is $VIP node1 || fail "$VIP not back on node1"
 
