@@ -345,7 +345,11 @@ void placement_why_group(const struct view *view, const struct config_group *gro
 		snprintf(out, size, "no quorum: this partition holds nothing");
 		break;
 	case PLACEMENT_UNSETTLED:
-		snprintf(out, size, "waiting for votequorum's verdict and every member's state");
+		if (!view->quorate)
+			snprintf(out, size, "no quorum known: votequorum has not judged this ring, or the ring is not "
+					    "trusted (after a stall); this node holds nothing");
+		else
+			snprintf(out, size, "waiting for every member's state (the view is not settled)");
 		break;
 	case PLACEMENT_LOST_HOLDER:
 		snprintf(out, size, "waiting: its holder left the ring while a member still reaches it");

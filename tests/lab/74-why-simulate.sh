@@ -128,7 +128,8 @@ wait_for 10 holder_is $VIP node1 || fail "$VIP not back on node1"
 lab cut "$LAB_ID" 3 >/dev/null
 wait_for 15 group_why 3 '^no quorum' || fail "no quorum: vip's why on node3: $(ctl 3 status)"
 why 3 node3 not-eligible 'no quorum' || fail "no quorum: node3's why: $(ctl 3 status --json)"
-human 3 '^  vip: no quorum: this partition holds nothing' || fail "no quorum, human: $(ctl 3 status)"
+# (no quorum, or none known while the ring is not trusted after the cut's stall)
+human 3 '^  vip: no quorum' || fail "no quorum, human: $(ctl 3 status)"
 rc=0
 out=$(ctl 3 node standby node2 2>&1) || rc=$?
 ((rc == 75)) && [[ $out == *"no quorum: this node's partition (1 member(s))"* ]] ||

@@ -35,7 +35,7 @@ struct setup_row {
 	uint32_t failing;    /* its check drain fails */
 	uint32_t down;       /* out of corosync's ring */
 	const char *pin;
-	int disabled, maintenance, no_quorum;
+	int disabled, maintenance, no_quorum, quorum_unknown;
 };
 
 static void build(const struct setup_row *r)
@@ -87,7 +87,7 @@ static void build(const struct setup_row *r)
 		view_apply_join(&view, id, 100 + id);
 		view_apply_announce(&view, id, 100 + id, &a);
 	}
-	view_apply_quorum(&view, 1, !r->no_quorum);
+	view_apply_quorum(&view, !r->quorum_unknown, !r->no_quorum && !r->quorum_unknown);
 }
 
 struct why_row {
@@ -123,6 +123,12 @@ static const struct why_row why_rows[] = {
 	  {PLACEMENT_WHY_INELIGIBLE, "node2 is in standby"},
 	  {PLACEMENT_WHY_INELIGIBLE, "node3 is in standby"}}},
 	{"no quorum", {.holder = N1, .no_quorum = 1}, 0, 0, PLACEMENT_NO_QUORUM, "no quorum: this partition holds nothing",
+	 {{PLACEMENT_WHY_INELIGIBLE, "no quorum (node1 cannot take anything)"},
+	  {PLACEMENT_WHY_INELIGIBLE, "no quorum (node2 cannot take anything)"},
+	  {PLACEMENT_WHY_INELIGIBLE, "no quorum (node3 cannot take anything)"}}},
+	{"quorum not known (a new ring, a stall)", {.holder = N1, .quorum_unknown = 1}, 0, 0, PLACEMENT_UNSETTLED,
+	 "no quorum known: votequorum has not judged this ring, or the ring is not trusted (after a stall); this node "
+	 "holds nothing",
 	 {{PLACEMENT_WHY_INELIGIBLE, "no quorum (node1 cannot take anything)"},
 	  {PLACEMENT_WHY_INELIGIBLE, "no quorum (node2 cannot take anything)"},
 	  {PLACEMENT_WHY_INELIGIBLE, "no quorum (node3 cannot take anything)"}}},
