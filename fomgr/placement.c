@@ -266,7 +266,7 @@ enum placement_why placement_why_node(const struct view *view, const struct conf
 	const struct view_node *owner = pg->owner ? view_node_by_id((struct view *)view, pg->owner) : NULL;
 	const char *pin = wire_admin_pin(view_admin(view), group->name), *check, *why;
 	const struct view_node *pinned = pin ? view_node_by_name(view, pin) : NULL;
-	char text[200];
+	char text[400];
 
 	if (owner == node) {
 		placement_why_group(view, group, pg, text, sizeof(text));
@@ -327,6 +327,22 @@ static void why_nobody(const struct view *view, const struct config_group *group
 		out[size - 1] = '\0';
 }
 
+/* A group kept below its first choice: why that one cannot have it (a holder
+ * that took over stays, and says so, once the failover is done). */
+static void why_not_first(const struct view *view, const struct config_group *group, const struct placement_group *pg,
+			  char *out, size_t size)
+{
+	const struct view_node *owner = view_node_by_id((struct view *)view, pg->owner), *first = NULL;
+	size_t used = strlen(out);
+	char why[160];
+
+	for (size_t i = 0; owner && i < view->n_nodes; i++)
+		if (rank_of(view, group, &view->nodes[i]) < rank_of(view, group, first ? first : owner))
+			first = &view->nodes[i];
+	if (first && !placement_explain(view, group, first, why, sizeof(why)) && used < size)
+		snprintf(out + used, size - used, "; %s comes first but %s", first->name, why);
+}
+
 void placement_why_group(const struct view *view, const struct config_group *group, const struct placement_group *pg,
 			 char *out, size_t size)
 {
@@ -361,6 +377,7 @@ void placement_why_group(const struct view *view, const struct config_group *gro
 			snprintf(out, size, "pinned to %s by an operator", owner);
 		else
 			snprintf(out, size, "held by %s, which is still eligible", owner);
+		why_not_first(view, group, pg, out, size);
 		break;
 	case PLACEMENT_INITIAL:
 		snprintf(out, size, "%s is the most preferred eligible node", owner);

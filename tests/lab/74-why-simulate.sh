@@ -74,6 +74,8 @@ for k in 1 2 3; do
 		fail "node$k's why does not name the failing check: $(ctl "$k" status --json)"
 done
 human 3 'node1 +not-eligible +check drain fails on node1' || fail "human why: $(ctl 3 status)"
+wait_for 5 group_why 3 'node1 comes first but check drain fails on node1|took over from node1: check drain fails' ||
+	fail "vip's why does not say why node1 does not have it: $(ctl 3 status)"
 out=$(ctl 2 vip move vip --to node1 2>&1) && fail "vip move to a draining node1 was accepted: $out"
 [[ $out == *"check drain fails on node1"* ]] || fail "the refusal does not name the check: $out"
 log "drain on node1: $p holds $VIP as predicted; refusal: $out"

@@ -117,6 +117,12 @@ static const struct why_row why_rows[] = {
 	 {{PLACEMENT_WHY_INELIGIBLE, "check drain fails on node1"},
 	  {PLACEMENT_WHY_OWNER, "owner: node2 took over from node1: check drain fails on node1"},
 	  {PLACEMENT_WHY_LESS_PREFERRED, "node3 is eligible; node2 is preferred"}}},
+	{"kept after a failover: the first choice still failing", {.holder = N2, .failing = N1}, 0, N2, PLACEMENT_KEEP,
+	 "held by node2, which is still eligible; node1 comes first but check drain fails on node1",
+	 {{PLACEMENT_WHY_INELIGIBLE, "check drain fails on node1"},
+	  {PLACEMENT_WHY_OWNER, "owner: held by node2, which is still eligible; node1 comes first but check drain fails "
+				"on node1"},
+	  {PLACEMENT_WHY_LESS_PREFERRED, "node3 is eligible; node2 is preferred"}}},
 	{"every node in standby", {.holder = N1, .standby = "node1 node2 node3"}, 0, 0, PLACEMENT_NO_ELIGIBLE,
 	 "no eligible node: node1 is in standby; node2 is in standby; node3 is in standby",
 	 {{PLACEMENT_WHY_INELIGIBLE, "node1 is in standby"},
