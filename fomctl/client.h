@@ -14,7 +14,9 @@ struct client {
 	const char *path;
 	uid_t expect_uid;
 	unsigned next_id;
-	char buf[1 << 20]; /* a whole status document fits (64 groups, 32 nodes) */
+	/* A whole status document fits (64 groups, 32 nodes, every node's why for
+	 * every group): as much as the daemon queues (CONTROL_SOCKET_MAX_OUTPUT). */
+	char buf[4 << 20];
 	size_t len;
 };
 

@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"usage: fomctl [--socket PATH] [--json] [--timeout SECONDS] COMMAND\n"
 	"\n"
 	"commands:\n"
-	"  status [--watch [--interval SECONDS]]   nodes, quorum, groups, pins, last transitions;\n"
+	"  status [--watch [--interval SECONDS]]   nodes, quorum, groups and why, pins, last transitions;\n"
 	"                                          --watch redraws every SECONDS (default 2, at least 0.5)\n"
 	"  vip move GROUP [--to NODE] [--wait SECONDS]\n"
 	"                                          pin GROUP to NODE (default: the next eligible\n"
@@ -32,6 +32,11 @@ static const char usage_text[] =
 	"  vip clear GROUP                         remove GROUP's pin (placement decides again)\n"
 	"  node standby NODE [--wait SECONDS]      move every group off NODE; --wait until it holds none and its groups are up elsewhere\n"
 	"  node unstandby NODE                     NODE may hold groups again (failback as configured)\n"
+	"  group disable GROUP                     release GROUP everywhere; nobody holds it until enabled\n"
+	"  group enable GROUP                      GROUP is placed again\n"
+	"  maintenance on|off                      cluster-wide: fomgr moves nothing (addresses stay where they are)\n"
+	"  simulate standby NODE | move GROUP --to NODE | fail NODE | fail-check NODE CHECK\n"
+	"                                          the placement that would follow, per group; changes nothing\n"
 	"  reload                                  re-read fomgr's config; a bad one is refused\n"
 	"  events                                  stream transitions and admin changes, one per line\n"
 	"  log verify FILE [--prev HASH]           check an audit log's hash chain (FILE - for stdin)\n"
@@ -51,7 +56,8 @@ static const char usage_text[] =
 	"\n"
 	"exit status:\n"
 	"    0  done (also when there was nothing to change)\n"
-	"    1  the daemon refused: target not eligible, no other eligible node, ...\n"
+	"    1  the daemon refused: target not eligible, no other eligible node, ...;\n"
+	"       simulate move: the move itself would be refused\n"
 	"   64  usage: bad command line, or a request the daemon did not understand\n"
 	"   65  log verify, log report: the audit log's chain is broken or has gaps\n"
 	"   66  log verify, log report: the file cannot be read, or is not a log\n"
@@ -408,6 +414,79 @@ static int cmd_node(struct client *c, const struct opts *o)
 	return report(o, reply, line);
 }
 
+/* A command with an on and an off verb: group disable|enable GROUP,
+ * maintenance on|off. */
+struct toggle {
+	const char *on_verb, *off_verb; /* argv[1] */
+	const char *on_cmd, *off_cmd;   /* the requests */
+	const char *arg;                /* the request's one argument, argv[2]; NULL: none */
+	const char *on_done, *off_done, *usage;
+};
+
+static int cmd_toggle(struct client *c, const struct opts *o, const struct toggle *t)
+{
+	const char *verb = o->argv[1];
+	int on = verb && strcmp(verb, t->on_verb) == 0, rc;
+	json_t *reply;
+	char line[300];
+
+	if (o->argc != (t->arg ? 3 : 2) || (!on && strcmp(verb, t->off_verb) != 0))
+		return usage_error("usage: %s", t->usage);
+	rc = call(c, o, on ? t->on_cmd : t->off_cmd, t->arg ? json_pack("{s:s}", t->arg, o->argv[2]) : NULL, &reply);
+	if (rc)
+		return rc;
+	snprintf(line, sizeof(line), "%s%s%s%s", t->arg ? o->argv[2] : "", t->arg ? ": " : "",
+		 on ? t->on_done : t->off_done, json_is_true(json_object_get(reply, "changed")) ? "" : " (already)");
+	return report(o, reply, line);
+}
+
+static const struct toggle group_toggle = {
+	"disable", "enable", "group.disable", "group.enable", "group",
+	"disabled (held by nobody)", "enabled", "group disable GROUP | group enable GROUP",
+};
+static const struct toggle maintenance_toggle = {
+	"on", "off", "maintenance.on", "maintenance.off", NULL,
+	"maintenance mode on: fomgr moves nothing", "maintenance mode off: placement resumes",
+	"maintenance on | maintenance off",
+};
+
+/* simulate ACTION ARGS: the arguments each action takes, in order. */
+static json_t *simulate_args(const struct opts *o)
+{
+	const char *action = o->argv[1];
+
+	if (o->argc == 3 && (strcmp(action, "standby") == 0 || strcmp(action, "fail") == 0))
+		return json_pack("{s:s, s:s}", "action", action, "node", o->argv[2]);
+	if (o->argc == 3 && strcmp(action, "move") == 0 && o->to)
+		return json_pack("{s:s, s:s, s:s}", "action", action, "group", o->argv[2], "node", o->to);
+	if (o->argc == 4 && strcmp(action, "fail-check") == 0)
+		return json_pack("{s:s, s:s, s:s}", "action", action, "node", o->argv[2], "check", o->argv[3]);
+	return NULL;
+}
+
+static int cmd_simulate(struct client *c, const struct opts *o)
+{
+	json_t *args = o->argc >= 2 ? simulate_args(o) : NULL, *reply;
+	int rc;
+
+	if (!args)
+		return usage_error("usage: simulate standby NODE | move GROUP --to NODE | fail NODE | "
+				   "fail-check NODE CHECK%s", "");
+	rc = call(c, o, "simulate", args, &reply);
+	if (rc)
+		return rc;
+	if (!json_is_array(json_object_get(reply, "groups"))) {
+		json_decref(reply);
+		return CONTROL_EX_PROTOCOL;
+	}
+	if (o->json)
+		print_json(reply);
+	else
+		render_simulate(stdout, reply);
+	json_decref(reply);
+	return 0;
+}
+
 static int cmd_simple(struct client *c, const struct opts *o, const char *cmd, const char *done)
 {
 	json_t *reply;
@@ -543,6 +622,12 @@ static int dispatch(struct client *c, const struct opts *o)
 		return cmd_vip(c, o);
 	if (strcmp(cmd, "node") == 0)
 		return cmd_node(c, o);
+	if (strcmp(cmd, "group") == 0)
+		return cmd_toggle(c, o, &group_toggle);
+	if (strcmp(cmd, "maintenance") == 0)
+		return cmd_toggle(c, o, &maintenance_toggle);
+	if (strcmp(cmd, "simulate") == 0)
+		return cmd_simulate(c, o);
 	if (strcmp(cmd, "reload") == 0 && o->argc == 1)
 		return cmd_simple(c, o, "reload", "configuration reloaded");
 	if (strcmp(cmd, "events") == 0 && o->argc == 1)
@@ -555,7 +640,8 @@ static int dispatch(struct client *c, const struct opts *o)
 /* Checked before connecting: a typo is a usage error whether a daemon runs or not. */
 static int known_command(const char *cmd)
 {
-	static const char *const names[] = {"status", "vip", "node", "reload", "events", "log"};
+	static const char *const names[] = {"status", "vip",	    "node",	"group",
+					    "maintenance", "simulate", "reload", "events", "log"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(cmd, names[i]) == 0)

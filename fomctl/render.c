@@ -113,6 +113,44 @@ static void render_groups(FILE *out, const json_t *st)
 	}
 }
 
+/* crm_resource --why: each group's reason, then why each other node does not
+ * hold it. */
+static void render_why(FILE *out, const json_t *st)
+{
+	const json_t *g, *n;
+	size_t i, k;
+
+	fprintf(out, "\nWHY\n");
+	json_array_foreach(json_object_get(st, "groups"), i, g) {
+		fprintf(out, "  %s: %s\n", s_or(g, "name", "?"), s_or(g, "why", "-"));
+		json_array_foreach(json_object_get(g, "nodes"), k, n)
+			if (strcmp(s_or(n, "state", ""), "owner") != 0)
+				fprintf(out, "    %-14s %-16s %s\n", s_or(n, "name", "?"), s_or(n, "state", "?"),
+					s_or(n, "why", ""));
+	}
+}
+
+void render_simulate(FILE *out, const json_t *r)
+{
+	const json_t *what = json_object_get(r, "simulate"), *g;
+	const char *action = s_or(what, "action", "?");
+	size_t i;
+
+	if (strcmp(action, "move") == 0)
+		fprintf(out, "simulate move %s --to %s", s_or(what, "group", "?"), s_or(what, "node", "?"));
+	else
+		fprintf(out, "simulate %s %s%s%s", action, s_or(what, "node", "?"), json_object_get(what, "check") ? " " : "",
+			s_or(what, "check", ""));
+	fprintf(out, " (nothing is changed)\n");
+	if (!json_is_true(json_object_get(r, "quorate")))
+		fprintf(out, "  ! no quorum afterwards: nothing would be held\n");
+	fprintf(out, "\n%-16s %-12s    %-12s %-12s %s\n", "GROUP", "NOW", "AFTER", "REASON", "WHY");
+	json_array_foreach(json_object_get(r, "groups"), i, g)
+		fprintf(out, "%-16s %-12s %s %-12s %-12s %s\n", s_or(g, "group", "?"), s_or(g, "owner_before", "-"),
+			json_is_true(json_object_get(g, "changes")) ? "->" : "  ", s_or(g, "owner_after", "-"),
+			s_or(g, "reason", "?"), s_or(g, "why", ""));
+}
+
 static void clock_of(long long ms, char *buf, size_t size)
 {
 	time_t t = (time_t)(ms / 1000);
@@ -179,6 +217,14 @@ void render_status(FILE *out, const json_t *st)
 		(long long)json_integer_value(json_object_get(st, "expected_votes")),
 		json_is_true(json_object_get(st, "joined")) ? "" : "NOT JOINED");
 	fprintf(out, "admin epoch %lld", (long long)json_integer_value(json_object_get(admin, "epoch")));
+	if (json_is_true(json_object_get(admin, "maintenance")))
+		fprintf(out, "  MAINTENANCE MODE");
+	if (json_array_size(json_object_get(admin, "disabled"))) {
+		char disabled[256];
+
+		join_strings(json_object_get(admin, "disabled"), disabled, sizeof(disabled));
+		fprintf(out, "  disabled: %s", disabled);
+	}
 	if (json_array_size(json_object_get(admin, "standby"))) {
 		char standby[256];
 
@@ -189,6 +235,7 @@ void render_status(FILE *out, const json_t *st)
 	render_qdevice(out, json_object_get(st, "qdevice"));
 	render_nodes(out, st);
 	render_groups(out, st);
+	render_why(out, st);
 	render_transitions(out, st);
 }
 

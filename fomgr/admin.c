@@ -8,22 +8,41 @@
 #include <string.h>
 #include <unistd.h>
 
-int admin_set_standby(struct wire_admin *admin, const char *node, int on)
+/* Adds name to (on) or removes it from a list of names of at most max. */
+static int set_in_list(char (*list)[WIRE_NAME_MAX], size_t *n, size_t max, const char *name, int on)
 {
-	for (size_t i = 0; i < admin->n_standby; i++) {
-		if (strcmp(admin->standby[i], node) != 0)
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(list[i], name) != 0)
 			continue;
 		if (on)
 			return -EEXIST;
-		memmove(&admin->standby[i], &admin->standby[i + 1], (admin->n_standby - i - 1) * sizeof(admin->standby[0]));
-		admin->n_standby--;
+		memmove(&list[i], &list[i + 1], (*n - i - 1) * sizeof(list[0]));
+		(*n)--;
 		return 0;
 	}
 	if (!on)
 		return -EEXIST;
-	if (admin->n_standby >= CONFIG_MAX_NODES || strlen(node) >= CONFIG_NAME_MAX)
+	if (*n >= max || strlen(name) >= WIRE_NAME_MAX)
 		return -ENOSPC;
-	strcpy(admin->standby[admin->n_standby++], node);
+	strcpy(list[(*n)++], name);
+	return 0;
+}
+
+int admin_set_standby(struct wire_admin *admin, const char *node, int on)
+{
+	return set_in_list(admin->standby, &admin->n_standby, CONFIG_MAX_NODES, node, on);
+}
+
+int admin_set_disabled(struct wire_admin *admin, const char *group, int on)
+{
+	return set_in_list(admin->disabled, &admin->n_disabled, WIRE_MAX_HELD, group, on);
+}
+
+int admin_set_maintenance(struct wire_admin *admin, int on)
+{
+	if (!admin->maintenance == !on)
+		return -EEXIST;
+	admin->maintenance = !!on;
 	return 0;
 }
 
@@ -63,6 +82,23 @@ static int copy_name(char *dst, json_t *v)
 	return 0;
 }
 
+/* What files written before disabled groups and maintenance existed lack. */
+static int more_from_json(json_t *root, struct wire_admin *admin)
+{
+	json_t *disabled = json_object_get(root, "disabled"), *maintenance = json_object_get(root, "maintenance"), *v;
+	size_t i;
+
+	if ((disabled && (!json_is_array(disabled) || json_array_size(disabled) > WIRE_MAX_HELD)) ||
+	    (maintenance && !json_is_boolean(maintenance)))
+		return -EINVAL;
+	admin->maintenance = json_is_true(maintenance);
+	json_array_foreach(disabled, i, v) {
+		if (copy_name(admin->disabled[admin->n_disabled++], v) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int from_json(json_t *root, struct wire_admin *admin)
 {
 	json_t *standby = json_object_get(root, "standby"), *pins = json_object_get(root, "pins"), *v;
@@ -71,7 +107,8 @@ static int from_json(json_t *root, struct wire_admin *admin)
 	size_t i;
 
 	if (!json_is_integer(epoch) || !json_is_integer(origin) || !json_is_array(standby) || !json_is_object(pins) ||
-	    json_array_size(standby) > CONFIG_MAX_NODES || json_object_size(pins) > WIRE_MAX_HELD)
+	    json_array_size(standby) > CONFIG_MAX_NODES || json_object_size(pins) > WIRE_MAX_HELD ||
+	    more_from_json(root, admin) < 0)
 		return -EINVAL;
 	admin->epoch = (uint64_t)json_integer_value(epoch);
 	admin->origin = (uint32_t)json_integer_value(origin);
@@ -109,8 +146,12 @@ int admin_load(const char *path, struct wire_admin *admin)
 
 static json_t *to_json(const struct wire_admin *admin)
 {
-	json_t *root = json_object(), *standby = json_array(), *pins = json_object();
+	json_t *root = json_object(), *standby = json_array(), *pins = json_object(), *disabled = json_array();
 
+	for (size_t i = 0; i < admin->n_disabled; i++)
+		json_array_append_new(disabled, json_string(admin->disabled[i]));
+	json_object_set_new(root, "disabled", disabled);
+	json_object_set_new(root, "maintenance", json_boolean(admin->maintenance));
 	json_object_set_new(root, "epoch", json_integer((json_int_t)admin->epoch));
 	json_object_set_new(root, "origin", json_integer(admin->origin));
 	for (size_t i = 0; i < admin->n_standby; i++)

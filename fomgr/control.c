@@ -15,20 +15,37 @@
 
 
 static const char *const cmd_names[CONTROL_CMD_MAX] = {
-	"status", "events", "vip.move", "vip.clear", "node.standby", "node.unstandby", "reload", "log.reopen",
+	"status",	 "events",	  "vip.move",	     "vip.clear",	"node.standby", "node.unstandby",
+	"reload",	 "log.reopen",	  "group.disable",   "group.enable",	"maintenance.on", "maintenance.off",
+	"simulate",
 };
 static const char *const role_names[CONTROL_ROLE_MAX] = {"none", "view", "admin"};
 static const char *const result_names[CONTROL_RESULT_MAX] = {"ok", "error", "denied", "invalid", "refused"};
 
-/* The arguments each command takes: "group" and "node" land in the request's
- * fields of the same name, "to" in node. */
+/* The arguments each command takes, the required one first: each lands in the
+ * request's field of the same name, "to" in node. */
+#define MAX_ARGS 4
 static const struct {
-	const char *required, *optional;
+	const char *required, *optional[MAX_ARGS - 1];
 } cmd_args[CONTROL_CMD_MAX] = {
-	[CONTROL_VIP_MOVE] = {"group", "to"},
-	[CONTROL_VIP_CLEAR] = {"group", NULL},
-	[CONTROL_NODE_STANDBY] = {"node", NULL},
-	[CONTROL_NODE_UNSTANDBY] = {"node", NULL},
+	[CONTROL_VIP_MOVE] = {"group", {"to"}},
+	[CONTROL_VIP_CLEAR] = {"group", {NULL}},
+	[CONTROL_NODE_STANDBY] = {"node", {NULL}},
+	[CONTROL_NODE_UNSTANDBY] = {"node", {NULL}},
+	[CONTROL_GROUP_DISABLE] = {"group", {NULL}},
+	[CONTROL_GROUP_ENABLE] = {"group", {NULL}},
+	[CONTROL_SIMULATE] = {"action", {"node", "group", "check"}},
+};
+
+/* simulate's actions and what each needs besides (crm_simulate's, for fomgr). */
+static const struct {
+	const char *action;
+	int group, node, check;
+} simulate_actions[] = {
+	{"standby", 0, 1, 0},
+	{"move", 1, 1, 0},
+	{"fail", 0, 1, 0},
+	{"fail-check", 0, 1, 1},
 };
 
 const char *control_cmd_str(enum control_cmd cmd)
@@ -48,7 +65,7 @@ const char *control_result_str(enum control_result result)
 
 int control_cmd_mutates(enum control_cmd cmd)
 {
-	return cmd != CONTROL_STATUS && cmd != CONTROL_EVENTS;
+	return cmd != CONTROL_STATUS && cmd != CONTROL_EVENTS && cmd != CONTROL_SIMULATE;
 }
 
 int control_cmd_allowed(enum control_cmd cmd, enum control_role role)
@@ -164,22 +181,55 @@ static int parse_cmd(json_t *cmd, struct control_request *req, char *why, size_t
 	return -EINVAL;
 }
 
+/* Where an argument lands; NULL when cmd does not take it. */
+static char *arg_field(struct control_request *req, const char *key)
+{
+	int known = cmd_args[req->cmd].required && strcmp(key, cmd_args[req->cmd].required) == 0;
+
+	for (size_t i = 0; i < MAX_ARGS - 1 && !known; i++)
+		known = cmd_args[req->cmd].optional[i] && strcmp(key, cmd_args[req->cmd].optional[i]) == 0;
+	if (!known)
+		return NULL;
+	if (strcmp(key, "group") == 0)
+		return req->group;
+	if (strcmp(key, "check") == 0)
+		return req->check;
+	return strcmp(key, "action") == 0 ? req->action : req->node;
+}
+
+/* simulate: a known action with what it needs, and nothing it does not. */
+static int check_simulate(const struct control_request *req, char *why, size_t size)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(simulate_actions); i++) {
+		if (strcmp(req->action, simulate_actions[i].action) != 0)
+			continue;
+		if (!simulate_actions[i].group != !req->group[0] || !simulate_actions[i].node != !req->node[0] ||
+		    !simulate_actions[i].check != !req->check[0]) {
+			snprintf(why, size, "simulate %s takes %s%s%s", req->action, simulate_actions[i].group ? "group, " : "",
+				 "node", simulate_actions[i].check ? " and check" : "");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(why, size, "unknown simulate action (standby, move, fail, fail-check)");
+	return -EINVAL;
+}
+
 static int parse_args(json_t *args, struct control_request *req, char *why, size_t size)
 {
-	const char *required = cmd_args[req->cmd].required, *optional = cmd_args[req->cmd].optional;
+	const char *required = cmd_args[req->cmd].required;
 	const char *cmd = cmd_names[req->cmd], *key;
 	json_t *value;
-	char buf[48];
+	char buf[48], *field;
 
 	if (args && !json_is_object(args)) {
 		snprintf(why, size, "\"args\" must be an object");
 		return -EINVAL;
 	}
 	json_object_foreach(args, key, value) {
-		int is_required = required && strcmp(key, required) == 0;
 		const char *s = json_string_value(value);
 
-		if (!is_required && !(optional && strcmp(key, optional) == 0)) {
+		if (!(field = arg_field(req, key))) {
 			snprintf(why, size, "unknown argument '%s' for %s", clean(key, buf, sizeof(buf)), cmd);
 			return -EINVAL;
 		}
@@ -187,13 +237,13 @@ static int parse_args(json_t *args, struct control_request *req, char *why, size
 			snprintf(why, size, "bad argument '%s' for %s: " NAME_RULE, key, cmd);
 			return -EINVAL;
 		}
-		snprintf(strcmp(key, "group") == 0 ? req->group : req->node, CONFIG_NAME_MAX, "%s", s);
+		snprintf(field, CONFIG_NAME_MAX, "%s", s);
 	}
 	if (required && !json_object_get(args, required)) {
 		snprintf(why, size, "missing argument '%s' for %s", required, cmd);
 		return -EINVAL;
 	}
-	return 0;
+	return req->cmd == CONTROL_SIMULATE ? check_simulate(req, why, size) : 0;
 }
 
 static int parse_object(json_t *root, struct control_request *req, char *why, size_t size)

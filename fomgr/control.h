@@ -29,6 +29,11 @@ enum control_cmd {
 	CONTROL_NODE_UNSTANDBY,
 	CONTROL_RELOAD,
 	CONTROL_LOG_REOPEN,
+	CONTROL_GROUP_DISABLE,
+	CONTROL_GROUP_ENABLE,
+	CONTROL_MAINTENANCE_ON,
+	CONTROL_MAINTENANCE_OFF,
+	CONTROL_SIMULATE, /* read-only: what placement would follow a change or a fault */
 	CONTROL_CMD_MAX
 };
 
@@ -50,7 +55,7 @@ enum control_exit {
 	CONTROL_EX_TIMEOUT = 124,    /* --wait ran out */
 };
 
-/* Who may do what: read (status, events) or change state (everything else). */
+/* Who may do what: read (status, events, simulate) or change state (everything else). */
 enum control_role { CONTROL_ROLE_NONE, CONTROL_ROLE_VIEW, CONTROL_ROLE_ADMIN, CONTROL_ROLE_MAX };
 
 /* What became of requests, for metrics (fomgr_control_requests_total{result}). */
@@ -67,8 +72,10 @@ struct control_request {
 	int has_id;
 	char id[CONTROL_ID_MAX + 1];
 	enum control_cmd cmd;
-	char group[CONFIG_NAME_MAX]; /* vip.move, vip.clear */
-	char node[CONFIG_NAME_MAX];  /* vip.move "to" (may be empty), node.* "node" */
+	char group[CONFIG_NAME_MAX]; /* vip.*, group.*, simulate */
+	char node[CONFIG_NAME_MAX];  /* vip.move "to" (may be empty), node.* and simulate "node" */
+	char check[CONFIG_NAME_MAX]; /* simulate fail-check */
+	char action[CONFIG_NAME_MAX]; /* simulate: standby, move, fail, fail-check */
 };
 
 /* The caller, from SO_PEERCRED and SO_PEERGROUPS. */

@@ -30,6 +30,7 @@
 #include "fo/jsontext.h"
 #include "fo/log.h"
 #include "manager.h"
+#include "whatif.h"
 
 #define CONTROL_BACKLOG 64
 #define CONTROL_MAX_PEER_GROUPS 1024
@@ -288,6 +289,10 @@ static json_t *request_args(const struct control_request *req, const char *targe
 		json_object_set_new(args, "to", json_string(target && *target ? target : req->node));
 	else if (req->node[0])
 		json_object_set_new(args, "node", json_string(req->node));
+	if (req->action[0])
+		json_object_set_new(args, "action", json_string(req->action));
+	if (req->check[0])
+		json_object_set_new(args, "check", json_string(req->check));
 	return args;
 }
 
@@ -343,6 +348,35 @@ static void reply_status(struct client *c, const struct control_request *req)
 	reply_ok(c, req, json_pack("{s:o}", "status", status));
 }
 
+/* What-if: read-only, answered at once from this node's view. */
+static void reply_simulate(struct client *c, const struct control_request *req)
+{
+	struct whatif w = {.node = req->node[0] ? req->node : NULL, .group = req->group[0] ? req->group : NULL,
+			   .check = req->check[0] ? req->check : NULL};
+	struct whatif_result *r = malloc(sizeof(*r)); /* large */
+	char holder[CONFIG_NAME_MAX];
+	int rc = r ? whatif_kind_parse(req->action, &w.kind) : -ENOMEM;
+
+	if (rc == 0)
+		rc = manager_simulate(c->ctl->m, &w, r);
+	if (rc == 0)
+		reply_ok(c, req, whatif_json(&w, r));
+	else if (rc == -EHOSTUNREACH)
+		reply_error(c, req, CONTROL_RESULT_ERROR, CONTROL_EX_FAILED,
+			    "the move would be refused: node '%s' is not eligible for group '%s': %s", req->node,
+			    req->group, r->refused);
+	else if (rc == -ENOENT && w.group && manager_group_holder(c->ctl->m, w.group, holder) == -ENOENT)
+		reply_error(c, req, CONTROL_RESULT_ERROR, CONTROL_EX_NOHOST, "unknown group '%s'", w.group);
+	else if (rc == -ENOENT && w.check)
+		reply_error(c, req, CONTROL_RESULT_ERROR, CONTROL_EX_NOHOST,
+			    "unknown node '%s', or it reports no check '%s'", req->node, w.check);
+	else if (rc == -ENOENT)
+		reply_error(c, req, CONTROL_RESULT_ERROR, CONTROL_EX_NOHOST, "unknown node '%s'", req->node);
+	else
+		reply_error(c, req, CONTROL_RESULT_ERROR, control_errno_exit(rc), "simulate failed: %s", strerror(-rc));
+	free(r);
+}
+
 static void on_manager_event(void *arg, json_t *event)
 {
 	struct control_socket *ctl = arg;
@@ -393,9 +427,21 @@ static void describe_error(struct control_socket *ctl, const struct control_requ
 		else
 			snprintf(why, size, "unknown node '%s'", target && *target ? target : req->node);
 		break;
-	case -ENOTCONN:
-		snprintf(why, size, "no quorum or not joined: the cluster cannot agree on a change now");
+	case -ENOTCONN: {
+		int joined, quorate;
+		size_t members;
+
+		manager_cluster_state(ctl->m, &joined, &quorate, &members);
+		if (!joined)
+			snprintf(why, size, "not joined: this fomgr is not in the cluster's group (corosync unreachable?); "
+					    "the cluster cannot agree on a change now");
+		else if (!quorate)
+			snprintf(why, size, "no quorum: this node's partition (%zu member(s)) cannot agree on a change",
+				 members);
+		else
+			snprintf(why, size, "the cluster could not agree on the change (quorum or membership changed); retry");
 		break;
+	}
 	case -EAGAIN:
 		snprintf(why, size, "fomgr is still starting (waiting for corosync)");
 		break;
@@ -521,6 +567,12 @@ static int ask_manager(struct client *c, struct pending *p)
 	case CONTROL_NODE_STANDBY:
 	case CONTROL_NODE_UNSTANDBY:
 		return manager_request_standby(ctl->m, req->node, req->cmd == CONTROL_NODE_STANDBY, on_agreed, p);
+	case CONTROL_GROUP_DISABLE:
+	case CONTROL_GROUP_ENABLE:
+		return manager_request_disable(ctl->m, req->group, req->cmd == CONTROL_GROUP_DISABLE, on_agreed, p);
+	case CONTROL_MAINTENANCE_ON:
+	case CONTROL_MAINTENANCE_OFF:
+		return manager_request_maintenance(ctl->m, req->cmd == CONTROL_MAINTENANCE_ON, on_agreed, p);
 	default:
 		return -EINVAL;
 	}
@@ -649,6 +701,10 @@ static void run_request(struct client *c, const struct control_request *req)
 	}
 	if (req->cmd == CONTROL_EVENTS) {
 		start_events(c, req);
+		return;
+	}
+	if (req->cmd == CONTROL_SIMULATE) {
+		reply_simulate(c, req);
 		return;
 	}
 	/* Written and fsync'ed before anything is done (after the failover path's queued

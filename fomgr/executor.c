@@ -490,8 +490,10 @@ static void run_slow(struct executor *x, const struct effect *e)
 		break;
 	}
 	case EFFECT_ADMIN_ADOPTED:
-		log_info("admin state epoch %llu adopted (standby %zu node(s), %zu pin(s))",
-			 (unsigned long long)admin->epoch, admin->n_standby, admin->n_pins);
+		log_info("admin state epoch %llu adopted (standby %zu node(s), %zu pin(s), %zu disabled group(s), "
+			 "maintenance %s)",
+			 (unsigned long long)admin->epoch, admin->n_standby, admin->n_pins, admin->n_disabled,
+			 admin->maintenance ? "on" : "off");
 		x->ops->emit(x->arg, "admin", json_pack("{s:I}", "epoch", (json_int_t)admin->epoch));
 		break;
 	case EFFECT_PERSIST_ADMIN:

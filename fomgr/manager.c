@@ -849,6 +849,8 @@ json_t *manager_status(const struct manager *m)
 		.withdrawals = executor_withdrawals(m->executor),
 		.isolations = node->isolations,
 	};
+	for (size_t i = 0; i < m->env.config->n_groups && i < CONFIG_MAX_GROUPS; i++)
+		in.failback_left_ms[i] = node_failback_left_ms(node, i, clock_mono_us());
 	in.transitions = executor_transitions(m->executor, &in.n_transitions);
 	in.ring = m->ringwatch ? &ring : NULL;
 	root = status_build(&in);
@@ -904,6 +906,25 @@ int manager_request_pin(struct manager *m, const char *group, const char *node, 
 	return request(m, &ev, done, arg);
 }
 
+int manager_request_disable(struct manager *m, const char *group, int on, manager_done_fn done, void *arg)
+{
+	struct node_event ev = {.admin = NODE_ADMIN_DISABLE, .group = group, .on = on};
+
+	return request(m, &ev, done, arg);
+}
+
+int manager_request_maintenance(struct manager *m, int on, manager_done_fn done, void *arg)
+{
+	struct node_event ev = {.admin = NODE_ADMIN_MAINTENANCE, .on = on};
+
+	return request(m, &ev, done, arg);
+}
+
+int manager_simulate(const struct manager *m, const struct whatif *w, struct whatif_result *out)
+{
+	return m->env.node ? node_simulate(m->env.node, w, out) : -EAGAIN;
+}
+
 int manager_next_owner(const struct manager *m, const char *group, char *out)
 {
 	return m->env.node ? node_next_owner(m->env.node, group, out) : -ENOENT;
@@ -917,6 +938,15 @@ int manager_explain(const struct manager *m, const char *group, const char *node
 int manager_group_holder(const struct manager *m, const char *group, char *out)
 {
 	return m->env.node ? node_group_holder(m->env.node, group, out) : -ENOENT;
+}
+
+void manager_cluster_state(const struct manager *m, int *joined, int *quorate, size_t *members)
+{
+	const struct node *node = m->env.node;
+
+	*joined = node && node->joined;
+	*quorate = node && node->view.quorate;
+	*members = node ? view_members(&node->view) : 0;
 }
 
 struct auditlog *manager_auditlog(const struct manager *m)

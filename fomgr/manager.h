@@ -41,6 +41,14 @@ typedef void (*manager_done_fn)(void *arg, int rc);
 int manager_request_standby(struct manager *m, const char *node, int on, manager_done_fn done, void *arg);
 /* node NULL clears the pin; "" pins to the next eligible node after the owner. */
 int manager_request_pin(struct manager *m, const char *group, const char *node, manager_done_fn done, void *arg);
+/* on: the group is held by nobody until it is enabled again. */
+int manager_request_disable(struct manager *m, const char *group, int on, manager_done_fn done, void *arg);
+/* on: maintenance mode, fomgr moves nothing anywhere until it is off. */
+int manager_request_maintenance(struct manager *m, int on, manager_done_fn done, void *arg);
+/* What-if on this node's view (whatif.h): 0 with out filled, or a negative errno. */
+struct whatif;
+struct whatif_result;
+int manager_simulate(const struct manager *m, const struct whatif *w, struct whatif_result *out);
 /* The next eligible node after the group's owner, in preference order. */
 int manager_next_owner(const struct manager *m, const char *group, char *out);
 /* Why node may not hold group, for a refusal ("check drain fails on node2"); with
@@ -50,6 +58,10 @@ int manager_explain(const struct manager *m, const char *group, const char *node
 /* Who holds the group now (this node: from the kernel operations; others: their
  * announces). 1 and the name in out, 0 none, -ENOENT unknown group. */
 int manager_group_holder(const struct manager *m, const char *group, char *out);
+
+/* Whether this node is in the cluster's group and its partition quorate, and how
+ * many members it has: the exact reason a change cannot be agreed now. */
+void manager_cluster_state(const struct manager *m, int *joined, int *quorate, size_t *members);
 
 /* The audit log this node writes (NULL when it could not be opened): operators'
  * commands are recorded there before they are carried out. */

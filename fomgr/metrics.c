@@ -155,8 +155,11 @@ static void cluster_metrics(struct promtext *t, const json_t *st)
 	promtext_add(t, "fomgr_members %lld\n", jint(st, "members"));
 	promtext_family(t, "fomgr_expected_votes", "gauge", "corosync's expected votes.");
 	promtext_add(t, "fomgr_expected_votes %lld\n", jint(st, "expected_votes"));
-	promtext_family(t, "fomgr_admin_epoch", "gauge", "Epoch of the operators' state (standby, pins) in force.");
+	promtext_family(t, "fomgr_admin_epoch", "gauge", "Epoch of the operators' state (standby, pins, disabled groups, maintenance) in force.");
 	promtext_add(t, "fomgr_admin_epoch %lld\n", jint(json_object_get(st, "admin"), "epoch"));
+	promtext_family(t, "fomgr_maintenance_mode", "gauge",
+			"1 while the cluster is in maintenance mode: fomgr moves nothing (fomctl maintenance off).");
+	promtext_add(t, "fomgr_maintenance_mode %d\n", jbool(json_object_get(st, "admin"), "maintenance"));
 	ring = json_object_get(st, "ring");
 	if (ring) {
 		promtext_family(t, "fomgr_ring_stalled", "gauge",
@@ -292,6 +295,10 @@ static void group_metrics(struct promtext *t, const json_t *st)
 	json_array_foreach(groups, i, g)
 		promtext_add(t, "fomgr_group_pinned{group=\"%s\"} %d\n", promtext_label(jstr(g, "name"), gname, sizeof(gname)),
 			 json_is_string(json_object_get(g, "pinned_to")));
+	promtext_family(t, "fomgr_group_disabled", "gauge", "1 when an operator disabled the group (held by nobody).");
+	json_array_foreach(groups, i, g)
+		promtext_add(t, "fomgr_group_disabled{group=\"%s\"} %d\n",
+			     promtext_label(jstr(g, "name"), gname, sizeof(gname)), jbool(g, "disabled"));
 }
 
 static void histogram(struct promtext *t, const char *name, const char *help, const struct metrics_histogram *h)

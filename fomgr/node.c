@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "whatif.h"
 
 static const char *const event_names[NODE_EV_KIND_MAX] = {
 	"connected", "lost",	"totem",      "join",	     "leave",	    "deliver",	 "quorum",
@@ -99,6 +100,8 @@ static void build_announce(const struct node *node, uint64_t now, struct wire_an
 	a->flags = (node->leaving ? WIRE_F_LEAVING : 0) | (node->health_stale ? WIRE_F_HEALTH_STALE : 0) |
 		   (node->info.two_node && !node->info.has_qdevice ? WIRE_F_SPLIT_RISK : 0);
 	a->admin = node->admin;
+	if (wire_admin_more(&a->admin))
+		a->flags |= WIRE_F_ADMIN_MORE;
 	if (node->reach_known) {
 		a->flags |= WIRE_F_REACH;
 		a->n_reach = node->n_reach;
@@ -258,7 +261,9 @@ static void recompute(struct node *node, uint64_t now, struct effects *fx)
 	track_eligibility(node, now, fx);
 	placement_compute(&node->view, node->config, &node->placement);
 	note_placement(node, fx);
-	transition_apply(&node->transition, &node->placement, &node->view, node->event_us, now, fx);
+	/* Maintenance: steps already under way finish; no new one starts. */
+	if (!node_maintenance(node))
+		transition_apply(&node->transition, &node->placement, &node->view, node->event_us, now, fx);
 	announce(node, 0, now, fx);
 	settle_admin(node, adopted, fx);
 }
@@ -308,8 +313,22 @@ static void released_for_shutdown(struct node *node, uint64_t now, struct effect
 	arm(fx, NODE_TIMER_SHUTDOWN, now + NODE_SHUTDOWN_WAIT_US);
 }
 
+int node_maintenance(const struct node *node)
+{
+	return node->admin.maintenance;
+}
+
+/* Maintenance keeps every address where it is, whatever happens (as Pacemaker's
+ * maintenance-mode leaves resources running when the cluster stack stops). */
 static void release_all(struct node *node, enum transition_reason reason, uint64_t now, struct effects *fx)
 {
+	if (node_maintenance(node)) {
+		if (node->shutdown_wait) {
+			node->shutdown_wait = 0;
+			push(fx, EFFECT_EXIT);
+		}
+		return;
+	}
 	if (transition_release_all(&node->transition, reason, now, fx))
 		released_for_shutdown(node, now, fx);
 }
@@ -802,8 +821,16 @@ static int on_admin(struct node *node, const struct node_event *ev, struct effec
 		rc = admin_set_standby(&next, ev->node, ev->on);
 		return rc < 0 ? rc : request_admin(node, &next, fx);
 	}
+	if (ev->admin == NODE_ADMIN_MAINTENANCE) {
+		rc = admin_set_maintenance(&next, ev->on);
+		return rc < 0 ? rc : request_admin(node, &next, fx);
+	}
 	if (group_index(node, ev->group, &g) < 0)
 		return -ENOENT;
+	if (ev->admin == NODE_ADMIN_DISABLE) {
+		rc = admin_set_disabled(&next, ev->group, ev->on);
+		return rc < 0 ? rc : request_admin(node, &next, fx);
+	}
 	if (to && !*to) {
 		rc = node_next_owner(node, ev->group, target);
 		if (rc < 0)
@@ -814,7 +841,7 @@ static int on_admin(struct node *node, const struct node_event *ev, struct effec
 		const struct view_node *n = view_node_by_name(&node->view, to);
 		if (!n)
 			return -ENOENT;
-		if (!placement_eligible(&node->view, g, n))
+		if (!placement_eligible(&node->view, g, n) || wire_admin_disabled(&next, g->name))
 			return -EHOSTUNREACH;
 	}
 	rc = admin_set_pin(&next, ev->group, to);
@@ -978,15 +1005,14 @@ int node_explain(const struct node *node, const char *group, const char *name, c
 	size_t idx, used = 0;
 	uint32_t owner;
 
-	if (!g)
+	if (!g || (name && !view_node_by_name(&node->view, name)))
 		return -ENOENT;
-	if (name) {
-		const struct view_node *n = view_node_by_name(&node->view, name);
-
-		if (!n)
-			return -ENOENT;
-		return placement_explain(&node->view, g, n, out, size);
+	if (wire_admin_disabled(view_admin(&node->view), g->name)) {
+		snprintf(out, size, "group %s is disabled (fomctl group enable %s)", g->name, g->name);
+		return 0;
 	}
+	if (name)
+		return placement_explain(&node->view, g, view_node_by_name(&node->view, name), out, size);
 	idx = (size_t)(g - node->config->groups);
 	owner = idx < node->placement.n_groups ? node->placement.groups[idx].owner : 0;
 	out[0] = '\0';
@@ -1023,4 +1049,26 @@ int node_group_holder(const struct node *node, const char *group, char *out)
 		}
 	}
 	return 0;
+}
+
+uint64_t node_failback_left_ms(const struct node *node, size_t group, uint64_t now_us)
+{
+	uint64_t since, at;
+
+	if (group >= node->config->n_groups || !(since = node->eligible_since_us[group]))
+		return 0;
+	at = since + (uint64_t)node->config->groups[group].failback_delay_ms * 1000u;
+	return at > now_us ? (at - now_us + 999) / 1000 : 0;
+}
+
+int node_simulate(const struct node *node, const struct whatif *w, struct whatif_result *out)
+{
+	struct whatif_quorum q = {
+		.expected_votes = node->info.expected_votes,
+		.tie_breaker = node->info.two_node || node->info.has_qdevice,
+	};
+
+	if (!node->config)
+		return -EAGAIN;
+	return whatif_run(&node->view, node->config, &node->placement, &q, w, out);
 }

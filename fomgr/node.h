@@ -32,7 +32,7 @@ enum node_event_kind {
 	NODE_EV_QUORUM,          /* votequorum's verdict on the ring CPG reported */
 	NODE_EV_HEALTH,          /* the checks' states (and whether the agent went silent) */
 	NODE_EV_TIMER,           /* a timer the core armed fired */
-	NODE_EV_ADMIN,           /* an operator's request: standby or pin */
+	NODE_EV_ADMIN,           /* an operator's request: standby, pin, disable, maintenance */
 	NODE_EV_ADMIN_SAVED,     /* the request's admin state was persisted (rc) */
 	NODE_EV_NETLINK,         /* every address request of a group's step is answered */
 	NODE_EV_PROBE,           /* an ARP probe's result */
@@ -66,7 +66,13 @@ struct node_links {
 	} v[CONFIG_MAX_NODES];
 };
 
-enum node_admin_kind { NODE_ADMIN_STANDBY, NODE_ADMIN_PIN, NODE_ADMIN_KIND_MAX };
+enum node_admin_kind {
+	NODE_ADMIN_STANDBY,     /* node in (on) or out of standby */
+	NODE_ADMIN_PIN,         /* group pinned to node */
+	NODE_ADMIN_DISABLE,     /* group disabled (on) or enabled */
+	NODE_ADMIN_MAINTENANCE, /* maintenance mode on or off */
+	NODE_ADMIN_KIND_MAX
+};
 
 struct node_event {
 	enum node_event_kind kind;
@@ -91,8 +97,8 @@ struct node_event {
 	size_t n_checks;                      /* HEALTH */
 	const struct wire_check *checks;
 	const char *group; /* ADOPT, CONFLICT, ADMIN (pin) */
-	/* ADMIN: standby of node (on), or pin group to node (NULL clears, "" the next
-	 * eligible node after the owner). */
+	/* ADMIN: standby of node (on), pin group to node (NULL clears, "" the next
+	 * eligible node after the owner), disable group (on), maintenance (on). */
 	enum node_admin_kind admin;
 	const char *node;
 	int on;
@@ -159,6 +165,16 @@ int node_explain(const struct node *node, const char *group, const char *name, c
 /* Who holds the group now (this node: its own address steps; others: their
  * announces). 1 and the name in out, 0 none, -ENOENT unknown group. */
 int node_group_holder(const struct node *node, const char *group, char *out);
+/* How long this node's failback delay for the group (index in the config) still
+ * runs at now_us; 0 when it is not counting or has elapsed. */
+uint64_t node_failback_left_ms(const struct node *node, size_t group, uint64_t now_us);
+/* Maintenance mode is in force here: the core moves nothing (no acquire, no
+ * release, not even for a lost quorum, a stalled ring or a shutdown). */
+int node_maintenance(const struct node *node);
+/* What-if (whatif.h) on this node's view and placement; nothing changes. */
+struct whatif;
+struct whatif_result;
+int node_simulate(const struct node *node, const struct whatif *w, struct whatif_result *out);
 const char *node_name(const struct node *node, uint32_t nodeid);
 const char *node_event_kind_str(enum node_event_kind kind);
 const char *node_timer_str(enum node_timer timer);

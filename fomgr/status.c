@@ -61,6 +61,24 @@ static const char *node_name(const struct view *view, uint32_t nodeid)
 	return n ? n->name : NULL;
 }
 
+/* crm_resource --why: for every node, where it stands for the group and why. */
+static json_t *group_why_json(const struct status_input *in, const struct config_group *g,
+			      const struct placement_group *p, size_t i)
+{
+	json_t *nodes = json_array();
+
+	for (size_t k = 0; k < in->view->n_nodes; k++) {
+		const struct view_node *n = &in->view->nodes[k];
+		uint64_t left = n->nodeid == in->view->local_nodeid ? in->failback_left_ms[i] : 0;
+		char why[300];
+		enum placement_why w = placement_why_node(in->view, g, p, n, left, why, sizeof(why));
+
+		json_array_append_new(nodes, json_pack("{s:s, s:s, s:s}", "name", n->name, "state",
+						       placement_why_str(w), "why", why));
+	}
+	return nodes;
+}
+
 static json_t *group_json(const struct status_input *in, size_t i)
 {
 	const struct config_group *g = &in->config->groups[i];
@@ -81,6 +99,14 @@ static json_t *group_json(const struct status_input *in, size_t i)
 	json_object_set_new(o, "holder", p && p->holder ? json_string(node_name(in->view, p->holder)) : json_null());
 	json_object_set_new(o, "reason", json_string(p ? placement_reason_str(p->reason) : "unsettled"));
 	json_object_set_new(o, "pinned_to", pin ? json_string(pin) : json_null());
+	json_object_set_new(o, "disabled", json_boolean(wire_admin_disabled(view_admin(in->view), g->name)));
+	if (p) {
+		char why[400];
+
+		placement_why_group(in->view, g, p, why, sizeof(why));
+		json_object_set_new(o, "why", json_string(why));
+		json_object_set_new(o, "nodes", group_why_json(in, g, p, i));
+	}
 	json_object_set_new(o, "local_state",
 			    json_string(transition_state_str(transition_state_of(in->transition, g->name))));
 	return o;
@@ -130,6 +156,9 @@ static json_t *warnings_json(const struct status_input *in)
 			 in->ring->withdrawn_from);
 		json_array_append_new(w, json_string(text));
 	}
+	if (view_admin(in->view)->maintenance)
+		json_array_append_new(w, json_string("maintenance: maintenance mode: fomgr moves nothing "
+						     "(fomctl maintenance off)"));
 	if (mixed_versions(in->view))
 		json_array_append_new(w, json_string("mixed-versions: fomgr, corosync or kernel versions differ"));
 	return w;
@@ -137,13 +166,16 @@ static json_t *warnings_json(const struct status_input *in)
 
 static json_t *admin_json(const struct wire_admin *a)
 {
-	json_t *standby = json_array(), *pins = json_object();
+	json_t *standby = json_array(), *pins = json_object(), *disabled = json_array();
 
 	for (size_t i = 0; i < a->n_standby; i++)
 		json_array_append_new(standby, json_string(a->standby[i]));
 	for (size_t i = 0; i < a->n_pins; i++)
 		json_object_set_new(pins, a->pins[i].group, json_string(a->pins[i].node));
-	return json_pack("{s:I, s:o, s:o}", "epoch", (json_int_t)a->epoch, "standby", standby, "pins", pins);
+	for (size_t i = 0; i < a->n_disabled; i++)
+		json_array_append_new(disabled, json_string(a->disabled[i]));
+	return json_pack("{s:I, s:o, s:o, s:o, s:b}", "epoch", (json_int_t)a->epoch, "standby", standby, "pins", pins,
+			 "disabled", disabled, "maintenance", a->maintenance);
 }
 
 static json_t *counters_json(const struct status_input *in)

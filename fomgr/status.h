@@ -46,6 +46,9 @@ struct status_input {
 	int health_stale;
 	uint32_t expected_votes;
 	const struct status_ring *ring; /* NULL: not known yet */
+	/* Per group (config order): how long this node's failback delay still runs
+	 * (node_failback_left_ms), for the why of a more preferred node; 0 unknown. */
+	uint64_t failback_left_ms[CONFIG_MAX_GROUPS];
 	size_t n_transitions; /* newest last */
 	const struct status_transition *transitions;
 };

@@ -15,7 +15,7 @@
 
 static const char *const reason_names[TRANSITION_REASON_MAX] = {
 	"initial", "failover", "failback", "quorum", "shutdown", "standby", "health", "adopt", "reconcile",
-	"switchover", "ring-stall", "merge",
+	"switchover", "ring-stall", "merge", "disabled",
 };
 static const char *const state_names[TRANSITION_STATE_MAX] = {"idle", "acquiring", "held", "releasing"};
 
@@ -324,6 +324,8 @@ static enum transition_reason why_release(const struct view *view, const struct 
 {
 	const struct view_node *me = view_local(view);
 
+	if (pg->reason == PLACEMENT_DISABLED)
+		return TRANSITION_DISABLED;
 	/* Two holders at once happen only when partitions merge (or a two-node
 	 * cluster without a tie-breaker healed): a graceful move never has the
 	 * other side's addresses up before we release. */

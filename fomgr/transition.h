@@ -28,6 +28,7 @@ enum transition_reason {
 	TRANSITION_SWITCHOVER,
 	TRANSITION_RING_STALL, /* our own corosync stopped serving us: released before the peers take over */
 	TRANSITION_MERGE,      /* two partitions merged and another node holds it */
+	TRANSITION_DISABLED,   /* an operator disabled the group */
 	TRANSITION_REASON_MAX
 };
 

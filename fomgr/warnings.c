@@ -8,7 +8,7 @@ const char *const warnings_ids[] = {
 	"no-quorum",       "no-holder",   "all-standby",   "split-brain-risk", "drift",
 	"audit-findings",  "health-agent-stale", "vip-conflict", "not-joined", "ring-stall",
 	"isolated",        "withdrawn",   "mixed-versions", "corosync-without-crypto", "reload-refused",
-	"qdevice-disconnected",
+	"qdevice-disconnected", "maintenance",
 };
 const size_t warnings_n_ids = sizeof(warnings_ids) / sizeof(warnings_ids[0]);
 
@@ -42,8 +42,10 @@ static void cluster(json_t *w, const json_t *st)
 		standby += json_is_true(json_object_get(n, "standby"));
 	if (json_array_size(nodes) && standby == json_array_size(nodes))
 		add(w, "all-standby: every node is in standby: no group can be held (fomctl node unstandby NODE)");
+	/* A disabled group has no holder by an operator's choice: status says "disabled". */
 	json_array_foreach(json_object_get(st, "groups"), i, g)
-		if (json_is_null(json_object_get(g, "holder")) || !json_object_get(g, "holder"))
+		if ((json_is_null(json_object_get(g, "holder")) || !json_object_get(g, "holder")) &&
+		    !json_is_true(json_object_get(g, "disabled")))
 			add(w, "no-holder: group %s has no holder (%s)", str(g, "name") ? str(g, "name") : "?",
 			    str(g, "reason") ? str(g, "reason") : "unsettled");
 	/* This node's own agent is status.c's "health-agent-stale"; the peers' are here. */

@@ -14,7 +14,9 @@
  * then u32 each), and last the groups whose addresses are up (list): "held" is
  * the claim, which comes first, "up" what the kernel has; then, present exactly
  * when the flags say WIRE_F_REACH (an older sender has neither), the nodeids its
- * knet links reach (u16 count, u32 each).
+ * knet links reach (u16 count, u32 each); then, present exactly when the flags say
+ * WIRE_F_ADMIN_MORE, the rest of the admin state: maintenance u8 (0 or 1) and the
+ * disabled groups (list).
  * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
 #define WIRE_HEADER_SIZE 12
 
@@ -141,6 +143,12 @@ int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t siz
 		put_uint(&w, a->n_reach, 2);
 		for (size_t i = 0; i < a->n_reach; i++)
 			put_uint(&w, a->reach[i], 4);
+	}
+	if (a->admin.n_disabled > WIRE_MAX_HELD || (wire_admin_more(&a->admin) && !(a->flags & WIRE_F_ADMIN_MORE)))
+		return -EINVAL;
+	if (a->flags & WIRE_F_ADMIN_MORE) {
+		put_uint(&w, a->admin.maintenance ? 1 : 0, 1);
+		put_list(&w, (char (*)[WIRE_NAME_MAX])a->admin.disabled, a->admin.n_disabled);
 	}
 	if (w.err)
 		return w.err;
@@ -280,6 +288,14 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 		for (size_t i = 0; i < a->n_reach && !r->err; i++)
 			a->reach[i] = (uint32_t)get_uint(r, 4);
 	}
+	if (a->flags & WIRE_F_ADMIN_MORE) {
+		uint64_t maintenance = get_uint(r, 1);
+
+		if (maintenance > 1)
+			return -EBADMSG;
+		a->admin.maintenance = (int)maintenance;
+		a->admin.n_disabled = get_list(r, a->admin.disabled, WIRE_MAX_HELD);
+	}
 	if (r->err || r->off != r->len)
 		return -EBADMSG;
 	return 0;
@@ -352,6 +368,16 @@ int wire_admin_standby(const struct wire_admin *admin, const char *node)
 	return list_has(admin->standby, admin->n_standby, node);
 }
 
+int wire_admin_disabled(const struct wire_admin *admin, const char *group)
+{
+	return list_has(admin->disabled, admin->n_disabled, group);
+}
+
+int wire_admin_more(const struct wire_admin *admin)
+{
+	return admin->maintenance || admin->n_disabled;
+}
+
 const char *wire_admin_pin(const struct wire_admin *admin, const char *group)
 {
 	for (size_t i = 0; i < admin->n_pins; i++)
@@ -370,8 +396,11 @@ int wire_admin_newer(const struct wire_admin *a, const struct wire_admin *b)
 int wire_admin_equal(const struct wire_admin *a, const struct wire_admin *b)
 {
 	if (a->epoch != b->epoch || a->origin != b->origin || a->n_standby != b->n_standby ||
-	    a->n_pins != b->n_pins)
+	    a->n_pins != b->n_pins || !a->maintenance != !b->maintenance || a->n_disabled != b->n_disabled)
 		return 0;
+	for (size_t i = 0; i < a->n_disabled; i++)
+		if (strcmp(a->disabled[i], b->disabled[i]) != 0)
+			return 0;
 	for (size_t i = 0; i < a->n_standby; i++)
 		if (strcmp(a->standby[i], b->standby[i]) != 0)
 			return 0;

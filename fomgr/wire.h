@@ -39,7 +39,8 @@ enum wire_flag {
 	WIRE_F_HEALTH_STALE = 1u << 1, /* the agent stopped reporting (alarm) */
 	WIRE_F_SPLIT_RISK = 1u << 2,   /* two_node without a tie-breaker */
 	WIRE_F_REACH = 1u << 3,        /* reach[] holds what corosync's knet links tell */
-	WIRE_F_ALL = (1u << 4) - 1,
+	WIRE_F_ADMIN_MORE = 1u << 4,   /* the admin state's maintenance mode and disabled groups follow */
+	WIRE_F_ALL = (1u << 5) - 1,
 };
 
 
@@ -53,7 +54,8 @@ struct wire_pin {
 	char node[WIRE_NAME_MAX];
 };
 
-/* Operators' cluster-wide state (standby nodes, pinned groups). Every node carries
+/* Operators' cluster-wide state (standby nodes, pinned groups, disabled groups,
+ * maintenance mode). Every node carries
  * the copy it knows; the newest epoch wins (ties: the lower origin nodeid), is
  * adopted by everyone and persisted, so it survives restarts of the cluster. */
 struct wire_admin {
@@ -63,6 +65,9 @@ struct wire_admin {
 	char standby[WIRE_MAX_NODES][WIRE_NAME_MAX];
 	size_t n_pins;
 	struct wire_pin pins[WIRE_MAX_HELD];
+	int maintenance; /* cluster-wide: fomgr moves nothing */
+	size_t n_disabled;
+	char disabled[WIRE_MAX_HELD][WIRE_NAME_MAX]; /* groups held by nobody */
 };
 
 /* What the audit compares across nodes: digests of the firewall ruleset, the
@@ -113,6 +118,10 @@ int wire_announce_reaches(const struct wire_announce *a, uint32_t nodeid);
 /* A check's state in the announce; CHECK_UNKNOWN when absent. */
 enum check_state wire_announce_check(const struct wire_announce *a, const char *check);
 int wire_admin_standby(const struct wire_admin *admin, const char *node);
+int wire_admin_disabled(const struct wire_admin *admin, const char *group);
+/* Whether the admin state has what only WIRE_F_ADMIN_MORE carries (an older peer
+ * refuses such an announce: see docs/operators.md, "Maintenance"). */
+int wire_admin_more(const struct wire_admin *admin);
 /* The node a group is pinned to, or NULL. */
 const char *wire_admin_pin(const struct wire_admin *admin, const char *group);
 /* Whether a is newer than b (epoch, then lower origin). */

@@ -26,7 +26,11 @@ static void one_line(const uint8_t *data, size_t len)
 
 	memcpy(copy, data, len);
 	if (control_parse_request(copy, len, &req, why, sizeof(why)) == 0) {
-		if (req.cmd >= CONTROL_CMD_MAX || !printable(req.group) || !printable(req.node))
+		if (req.cmd >= CONTROL_CMD_MAX || !printable(req.group) || !printable(req.node) ||
+		    !printable(req.check) || !printable(req.action))
+			abort();
+		/* Only simulate takes an action and a check, and it always has an action. */
+		if ((req.cmd == CONTROL_SIMULATE) != (req.action[0] != 0) || (req.check[0] && req.cmd != CONTROL_SIMULATE))
 			abort();
 		if (req.has_id && (!req.id[0] || !printable(req.id)))
 			abort();

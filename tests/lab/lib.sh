@@ -304,6 +304,24 @@ probe_wait() { # NAME TIMEOUT_S: prints the summary
 	grep '^sent=' "$LAB_STATE/client/$1.log" | tail -n 1
 }
 
+# On every node, fomgr with the lab's config whose group depends on CHECK (health
+# TTL 3 s, health_policy POLICY) and the health agent with CHECK's section (stdin,
+# @D@ for the node's state dir): nodeK/health.conf and nodeK/agent.conf.
+start_health_all() { # CHECK [POLICY] < SECTION
+	local k d section
+	section=$(cat)
+	for ((k = 1; k <= LAB_N; k++)); do
+		d=$LAB_STATE/node$k
+		lab fomgr-config "$LAB_ID" "$k" |
+			sed "s/^failback = auto/failback = auto\nchecks = $1/
+			     s|^\[fomgr\]|[fomgr]\nhealth_ttl = 3s\nhealth_policy = ${2:-keep}|" >"$d/health.conf"
+		printf '[agent]\nlisten = 127.0.0.1:9901\nmanager_socket = %s/run/health.sock\nheartbeat = 500ms\n\n%s\n' \
+			"$d" "${section//@D@/$d}" >"$d/agent.conf"
+		lab start-fomgr "$LAB_ID" "$k" "$d/health.conf" >/dev/null
+		lab start-healthcheck "$LAB_ID" "$k" "$d/agent.conf" >/dev/null
+	done
+}
+
 start_echo_all() { # fo-echo on every node, port LAB_ECHO_PORT
 	local k
 	for ((k = 1; k <= LAB_N; k++)); do

@@ -47,6 +47,37 @@ static void parse_bad(const char *line, const char *expected)
 	assert_string_equal(why, expected);
 }
 
+/* The commands of issue 13: each request line, and where its arguments land. */
+static void parse_new_commands(void)
+{
+	static const struct {
+		const char *line;
+		enum control_cmd cmd;
+		const char *group, *node, *check, *action;
+	} rows[] = {
+		{"{\"v\":1,\"cmd\":\"group.disable\",\"args\":{\"group\":\"web\"}}", CONTROL_GROUP_DISABLE, "web", "", "", ""},
+		{"{\"v\":1,\"cmd\":\"group.enable\",\"args\":{\"group\":\"web\"}}", CONTROL_GROUP_ENABLE, "web", "", "", ""},
+		{"{\"v\":1,\"cmd\":\"maintenance.on\"}", CONTROL_MAINTENANCE_ON, "", "", "", ""},
+		{"{\"v\":1,\"cmd\":\"maintenance.off\",\"args\":{}}", CONTROL_MAINTENANCE_OFF, "", "", "", ""},
+		{"{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"action\":\"move\",\"group\":\"web\",\"node\":\"n2\"}}",
+		 CONTROL_SIMULATE, "web", "n2", "", "move"},
+		{"{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"action\":\"fail-check\",\"node\":\"n2\",\"check\":\"drain\"}}",
+		 CONTROL_SIMULATE, "", "n2", "drain", "fail-check"},
+		{"{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"node\":\"n3\",\"action\":\"fail\"}}", CONTROL_SIMULATE, "", "n3", "",
+		 "fail"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct control_request r = parse_ok(rows[i].line);
+
+		assert_int_equal(r.cmd, rows[i].cmd);
+		assert_string_equal(r.group, rows[i].group);
+		assert_string_equal(r.node, rows[i].node);
+		assert_string_equal(r.check, rows[i].check);
+		assert_string_equal(r.action, rows[i].action);
+	}
+}
+
 static void parse_commands(void **state)
 {
 	struct control_request r;
@@ -76,6 +107,7 @@ static void parse_commands(void **state)
 	assert_int_equal(r.cmd, CONTROL_RELOAD);
 	r = parse_ok("  {\"v\":1,\"cmd\":\"log.reopen\"}  ");
 	assert_int_equal(r.cmd, CONTROL_LOG_REOPEN);
+	parse_new_commands();
 	for (int i = 0; i < CONTROL_CMD_MAX; i++)
 		assert_string_not_equal(control_cmd_str((enum control_cmd)i), "invalid");
 	assert_string_equal(control_cmd_str(CONTROL_CMD_MAX), "invalid");
@@ -98,6 +130,15 @@ static void parse_errors(void **state)
 	parse_bad("{\"v\":1}", "missing \"cmd\"");
 	parse_bad("{\"v\":1,\"cmd\":7}", "\"cmd\" must be a string");
 	parse_bad("{\"v\":1,\"cmd\":\"shutdown\"}", "unknown command 'shutdown'");
+	parse_bad("{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"action\":\"reboot\",\"node\":\"n2\"}}",
+		  "unknown simulate action (standby, move, fail, fail-check)");
+	parse_bad("{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"action\":\"move\",\"node\":\"n2\"}}",
+		  "simulate move takes group, node");
+	parse_bad("{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"action\":\"standby\",\"node\":\"n2\",\"check\":\"c\"}}",
+		  "simulate standby takes node");
+	parse_bad("{\"v\":1,\"cmd\":\"simulate\",\"args\":{\"node\":\"n2\"}}", "missing argument 'action' for simulate");
+	parse_bad("{\"v\":1,\"cmd\":\"group.enable\",\"args\":{\"group\":\"w\",\"node\":\"n\"}}",
+		  "unknown argument 'node' for group.enable");
 	parse_bad("{\"v\":1,\"cmd\":\"\\u0007bell\"}", "unknown command '?bell'");
 	parse_bad("{\"v\":1,\"cmd\":\"status\",\"sudo\":true}", "unknown key 'sudo' in request");
 	parse_bad("{\"v\":1,\"cmd\":\"status\",\"args\":[]}", "\"args\" must be an object");
@@ -171,6 +212,9 @@ static void permission_matrix(void **state)
 		[CONTROL_VIP_MOVE] = {0, 0, 1},      [CONTROL_VIP_CLEAR] = {0, 0, 1},
 		[CONTROL_NODE_STANDBY] = {0, 0, 1},  [CONTROL_NODE_UNSTANDBY] = {0, 0, 1},
 		[CONTROL_RELOAD] = {0, 0, 1},        [CONTROL_LOG_REOPEN] = {0, 0, 1},
+		[CONTROL_GROUP_DISABLE] = {0, 0, 1}, [CONTROL_GROUP_ENABLE] = {0, 0, 1},
+		[CONTROL_MAINTENANCE_ON] = {0, 0, 1}, [CONTROL_MAINTENANCE_OFF] = {0, 0, 1},
+		[CONTROL_SIMULATE] = {0, 1, 1}, /* read-only, as status */
 	};
 
 	for (int c = 0; c < CONTROL_CMD_MAX; c++) {

@@ -358,6 +358,113 @@ static void test_lost_holder_vouched_until_it_knows(void **state)
 	assert_false(wire_announce_reaches(node_announce(x), 3));
 	free(x);
 	config_free(c);
+/* An operator's admin change, through its whole agreement: requested, persisted,
+ * announced, our announce back. Returns the request's rc. */
+static int agree(enum node_admin_kind kind, const char *group, const char *node, int on)
+{
+	step((struct node_event){.kind = NODE_EV_ADMIN, .admin = kind, .group = group, .node = node, .on = on});
+	if (fx.rc < 0)
+		return fx.rc;
+	assert_int_equal(count(EFFECT_PERSIST_ADMIN), 1);
+	step((struct node_event){.kind = NODE_EV_ADMIN_SAVED, .value = 0});
+	assert_int_equal(count(EFFECT_ANNOUNCE), 1);
+	deliver_own();
+	assert_int_equal(count(EFFECT_REPLY), 1);
+	return 0;
+}
+
+static void finish_netlink(void)
+{
+	for (size_t k = 0; k < TRANSITION_SLOTS; k++)
+		if (n->transition.groups[k].used && n->transition.groups[k].busy)
+			step((struct node_event){.kind = NODE_EV_NETLINK, .slot = k});
+}
+
+static void test_disable_releases_enable_returns(void **state)
+{
+	(void)state;
+	assert_int_equal(agree(NODE_ADMIN_DISABLE, "vip", NULL, 1), 0);
+	assert_int_equal(count(EFFECT_ADDR_DEL), 1); /* vip's one address, not db's */
+	assert_int_equal(n->placement.groups[0].reason, PLACEMENT_DISABLED);
+	assert_int_equal(n->placement.groups[0].owner, 0);
+	assert_true(wire_admin_disabled(&n->admin, "vip"));
+	assert_true(node_announce(n)->flags & WIRE_F_ADMIN_MORE);
+	finish_netlink();
+	assert_int_equal(transition_state_of(&n->transition, "vip"), TRANSITION_IDLE);
+	assert_int_equal(transition_state_of(&n->transition, "db"), TRANSITION_HELD);
+	assert_int_equal(agree(NODE_ADMIN_DISABLE, "vip", NULL, 1), -EEXIST);
+	assert_int_equal(agree(NODE_ADMIN_DISABLE, "nope", NULL, 1), -ENOENT);
+	/* a pin to a disabled group is refused (the operator enables it first) */
+	assert_int_equal(agree(NODE_ADMIN_PIN, "vip", "node1", 1), -EHOSTUNREACH);
+	assert_int_equal(agree(NODE_ADMIN_DISABLE, "vip", NULL, 0), 0);
+	assert_false(node_announce(n)->flags & WIRE_F_ADMIN_MORE);
+	assert_int_equal(count(EFFECT_ADDR_ADD), 0); /* the claim goes out first */
+	deliver_own();
+	assert_int_equal(count(EFFECT_ADDR_ADD), 1);
+}
+
+static void test_maintenance_moves_nothing(void **state)
+{
+	(void)state;
+	assert_int_equal(agree(NODE_ADMIN_MAINTENANCE, NULL, NULL, 1), 0);
+	assert_true(node_maintenance(n));
+	assert_true(node_announce(n)->admin.maintenance);
+	assert_int_equal(agree(NODE_ADMIN_MAINTENANCE, NULL, NULL, 1), -EEXIST);
+	/* standby of the holder, a failing check: nothing is released */
+	assert_int_equal(agree(NODE_ADMIN_STANDBY, NULL, "node1", 1), 0);
+	assert_int_equal(count(EFFECT_ADDR_DEL), 0);
+	assert_int_equal(n->placement.groups[0].reason, PLACEMENT_MAINTENANCE);
+	assert_int_equal(n->placement.groups[0].owner, 1);
+	/* a disabled group is not released either while in maintenance */
+	assert_int_equal(agree(NODE_ADMIN_DISABLE, "db", NULL, 1), 0);
+	assert_int_equal(count(EFFECT_ADDR_DEL), 0);
+	/* no quorum, a stalled ring, a shutdown: the addresses stay */
+	step((struct node_event){.kind = NODE_EV_QUORUM, .quorum_known = 1, .quorate = 0});
+	assert_int_equal(count(EFFECT_ADDR_DEL), 0);
+	step((struct node_event){.kind = NODE_EV_RING_STALL, .ms = 900, .ms2 = 700});
+	assert_int_equal(count(EFFECT_ADDR_DEL), 0);
+	step((struct node_event){.kind = NODE_EV_SHUTDOWN});
+	assert_int_equal(count(EFFECT_ADDR_DEL), 0);
+	assert_int_equal(count(EFFECT_EXIT), 1);
+	assert_int_equal(transition_state_of(&n->transition, "vip"), TRANSITION_HELD);
+	assert_int_equal(transition_state_of(&n->transition, "db"), TRANSITION_HELD);
+}
+
+static void test_maintenance_off_resumes(void **state)
+{
+	(void)state;
+	assert_int_equal(agree(NODE_ADMIN_MAINTENANCE, NULL, NULL, 1), 0);
+	assert_int_equal(agree(NODE_ADMIN_STANDBY, NULL, "node1", 1), 0);
+	assert_int_equal(count(EFFECT_ADDR_DEL), 0);
+	assert_int_equal(agree(NODE_ADMIN_MAINTENANCE, NULL, NULL, 0), 0);
+	assert_false(node_maintenance(n));
+	assert_int_equal(count(EFFECT_ADDR_DEL), 2); /* standby applies now: both groups go */
+	assert_int_equal(n->placement.groups[0].reason, PLACEMENT_NO_ELIGIBLE);
+}
+
+/* Persisted by an earlier run: a restart starts in maintenance. */
+static void test_maintenance_survives_restart(void **state)
+{
+	struct config_nodelist nodes = {.n_nodes = 1, .nodes = {{1, "node1"}}};
+	struct wire_admin saved = {.epoch = 5, .origin = 1, .maintenance = 1};
+	struct node *again = calloc(1, sizeof(*again));
+	uint8_t digest[32] = {0};
+
+	(void)state;
+	node_init(again, config, digest, &nodes, &saved);
+	assert_true(node_maintenance(again));
+	free(again);
+}
+
+static void test_failback_left(void **state)
+{
+	(void)state;
+	n->eligible_since_us[0] = 1000000;
+	config->groups[0].failback_delay_ms = 30000;
+	assert_int_equal(node_failback_left_ms(n, 0, 1000000 + 18000000), 12000);
+	assert_int_equal(node_failback_left_ms(n, 0, 1000000 + 30000000), 0);
+	assert_int_equal(node_failback_left_ms(n, 9, 0), 0);
+	config->groups[0].failback_delay_ms = 0;
 }
 
 int main(void)
@@ -375,6 +482,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_settle_needs_an_answering_corosync, setup, teardown),
 		cmocka_unit_test(test_withdrawal_releases_first),
 		cmocka_unit_test(test_lost_holder_vouched_until_it_knows),
+		cmocka_unit_test_setup_teardown(test_disable_releases_enable_returns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_maintenance_moves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_maintenance_off_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_maintenance_survives_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failback_left, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -100,6 +100,43 @@ static void reach_list_is_optional(void **state)
 	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), -EBADMSG);
 }
 
+/* Disabled groups and maintenance travel after the reach list, only with
+ * WIRE_F_ADMIN_MORE: an announce without them is what an older sender sends. */
+static void admin_more_roundtrip(void **state)
+{
+	struct wire_announce a = sample(), b;
+	uint8_t buf[WIRE_MAX_SIZE];
+	enum wire_type type;
+	int plain = wire_encode_announce(&a, buf, sizeof(buf)), len;
+
+	a.admin.maintenance = 1;
+	strcpy(a.admin.disabled[a.admin.n_disabled++], "web");
+	strcpy(a.admin.disabled[a.admin.n_disabled++], "db_1");
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL); /* content without the flag */
+	a.flags |= WIRE_F_ADMIN_MORE;
+	len = wire_encode_announce(&a, buf, sizeof(buf));
+	assert_int_equal(len, plain + 1 + 2 + 1 + 3 + 1 + 4);
+	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_true(wire_admin_more(&b.admin));
+	assert_true(b.admin.maintenance);
+	assert_true(wire_admin_disabled(&b.admin, "db_1"));
+	assert_false(wire_admin_disabled(&b.admin, "db"));
+	assert_true(wire_admin_equal(&a.admin, &b.admin));
+	b.admin.maintenance = 0;
+	assert_false(wire_admin_equal(&a.admin, &b.admin));
+	/* maintenance is 0 or 1 */
+	buf[plain] = 2;
+	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), -EBADMSG);
+	/* the flag with an empty section round-trips (maintenance off, nothing disabled) */
+	a.admin.maintenance = 0;
+	a.admin.n_disabled = 0;
+	len = wire_encode_announce(&a, buf, sizeof(buf));
+	assert_int_equal(len, plain + 3);
+	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), 0);
+	assert_false(wire_admin_more(&b.admin));
+}
+
 static void header_fields_are_big_endian(void **state)
 {
 	struct wire_announce a = sample();
@@ -180,6 +217,7 @@ int main(void)
 		cmocka_unit_test(roundtrip),
 		cmocka_unit_test(header_fields_are_big_endian),
 		cmocka_unit_test(reach_list_is_optional),
+		cmocka_unit_test(admin_more_roundtrip),
 		cmocka_unit_test(every_truncation_refused),
 		cmocka_unit_test(corruptions_refused),
 		cmocka_unit_test(encode_refuses_bad_input),
