@@ -358,6 +358,8 @@ static void test_lost_holder_vouched_until_it_knows(void **state)
 	assert_false(wire_announce_reaches(node_announce(x), 3));
 	free(x);
 	config_free(c);
+}
+
 /* An operator's admin change, through its whole agreement: requested, persisted,
  * announced, our announce back. Returns the request's rc. */
 static int agree(enum node_admin_kind kind, const char *group, const char *node, int on)
