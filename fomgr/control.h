@@ -29,6 +29,7 @@ enum control_cmd {
 	CONTROL_NODE_UNSTANDBY,
 	CONTROL_RELOAD,
 	CONTROL_LOG_REOPEN,
+	CONTROL_HISTORY,
 	CONTROL_CMD_MAX
 };
 
@@ -50,7 +51,7 @@ enum control_exit {
 	CONTROL_EX_TIMEOUT = 124,    /* --wait ran out */
 };
 
-/* Who may do what: read (status, events) or change state (everything else). */
+/* Who may do what: read (status, events, history) or change state (everything else). */
 enum control_role { CONTROL_ROLE_NONE, CONTROL_ROLE_VIEW, CONTROL_ROLE_ADMIN, CONTROL_ROLE_MAX };
 
 /* What became of requests, for metrics (fomgr_control_requests_total{result}). */
@@ -69,6 +70,7 @@ struct control_request {
 	enum control_cmd cmd;
 	char group[CONFIG_NAME_MAX]; /* vip.move, vip.clear */
 	char node[CONFIG_NAME_MAX];  /* vip.move "to" (may be empty), node.* "node" */
+	uint64_t since_ms;           /* history: "since_ms" (Unix ms), 0 when absent */
 };
 
 /* The caller, from SO_PEERCRED and SO_PEERGROUPS. */

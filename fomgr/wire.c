@@ -14,7 +14,12 @@
  * then u32 each), and last the groups whose addresses are up (list): "held" is
  * the claim, which comes first, "up" what the kernel has; then, present exactly
  * when the flags say WIRE_F_REACH (an older sender has neither), the nodeids its
- * knet links reach (u16 count, u32 each).
+ * knet links reach (u16 count, u32 each); then, present exactly when the flags say
+ * WIRE_F_HISTORY, the history part: started and joined (u64 Unix ms each), the
+ * admin state's last changes (u16 count, then epoch u64, origin u32, what,
+ * target, to (may be empty), uid u32, user (printable, may be empty), node,
+ * at u64), and the sender's last transitions (u16 count, then seq u32, at u64,
+ * took_us u32, acquired u8, error u16, reason, group, from, to).
  * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
 #define WIRE_HEADER_SIZE 12
 
@@ -105,6 +110,42 @@ static void put_netstate(struct wbuf *w, const struct wire_netstate *n)
 		put_uint(w, n->fw[i], 4);
 }
 
+static void put_history(struct wbuf *w, const struct wire_announce *a)
+{
+	if (a->admin.n_changes > WIRE_MAX_CHANGES || a->n_transitions > WIRE_MAX_TRANSITIONS) {
+		w->err = -EINVAL;
+		return;
+	}
+	put_uint(w, a->started_ms, 8);
+	put_uint(w, a->joined_ms, 8);
+	put_uint(w, a->admin.n_changes, 2);
+	for (size_t i = 0; i < a->admin.n_changes; i++) {
+		const struct wire_admin_change *c = &a->admin.changes[i];
+		put_uint(w, c->epoch, 8);
+		put_uint(w, c->origin, 4);
+		put_str(w, c->what, WIRE_NAME_MAX);
+		put_str(w, c->target, WIRE_NAME_MAX);
+		put_str(w, c->to, WIRE_NAME_MAX);
+		put_uint(w, c->uid, 4);
+		put_str(w, c->user, WIRE_NAME_MAX);
+		put_str(w, c->node, WIRE_NAME_MAX);
+		put_uint(w, c->at_ms, 8);
+	}
+	put_uint(w, a->n_transitions, 2);
+	for (size_t i = 0; i < a->n_transitions; i++) {
+		const struct wire_transition *t = &a->transitions[i];
+		put_uint(w, t->seq, 4);
+		put_uint(w, t->at_ms, 8);
+		put_uint(w, t->took_us, 4);
+		put_uint(w, t->acquired, 1);
+		put_uint(w, t->error, 2);
+		put_str(w, t->reason, WIRE_NAME_MAX);
+		put_str(w, t->group, WIRE_NAME_MAX);
+		put_str(w, t->from, WIRE_NAME_MAX);
+		put_str(w, t->to, WIRE_NAME_MAX);
+	}
+}
+
 int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t size)
 {
 	struct wbuf w = {.p = buf, .size = size};
@@ -142,6 +183,10 @@ int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t siz
 		for (size_t i = 0; i < a->n_reach; i++)
 			put_uint(&w, a->reach[i], 4);
 	}
+	if ((a->admin.n_changes || a->n_transitions || a->started_ms || a->joined_ms) && !(a->flags & WIRE_F_HISTORY))
+		return -EINVAL;
+	if (a->flags & WIRE_F_HISTORY)
+		put_history(&w, a);
 	if (w.err)
 		return w.err;
 	for (int i = 0; i < 4; i++)
@@ -171,9 +216,11 @@ static int printable(const char *s, size_t n)
 	return 1;
 }
 
+enum str_kind { STR_PRINTABLE, STR_NAME, STR_NAME_OR_EMPTY };
+
 /* Names follow the one name rule (name_valid); the version strings are printable
  * ASCII. Either way a peer cannot inject control characters into logs. */
-static void get_str(struct rbuf *r, char *dst, size_t max, int is_name)
+static void get_str(struct rbuf *r, char *dst, size_t max, enum str_kind kind)
 {
 	size_t n = (size_t)get_uint(r, 1);
 	char s[UINT8_MAX + 1];
@@ -184,7 +231,8 @@ static void get_str(struct rbuf *r, char *dst, size_t max, int is_name)
 	}
 	memcpy(s, r->p + r->off, n);
 	s[n] = '\0';
-	if (is_name ? strlen(s) != n || !name_valid(s, max) : !printable(s, n)) {
+	if (kind == STR_PRINTABLE ? !printable(s, n)
+				  : strlen(s) != n || (!(kind == STR_NAME_OR_EMPTY && n == 0) && !name_valid(s, max))) {
 		r->err = -EBADMSG;
 		return;
 	}
@@ -201,7 +249,7 @@ static size_t get_list(struct rbuf *r, char (*names)[WIRE_NAME_MAX], size_t max)
 		return 0;
 	}
 	for (size_t i = 0; i < n && !r->err; i++)
-		get_str(r, names[i], WIRE_NAME_MAX, 1);
+		get_str(r, names[i], WIRE_NAME_MAX, STR_NAME);
 	return r->err ? 0 : n;
 }
 
@@ -217,8 +265,8 @@ static void get_admin(struct rbuf *r, struct wire_admin *admin)
 		return;
 	}
 	for (size_t i = 0; i < admin->n_pins && !r->err; i++) {
-		get_str(r, admin->pins[i].group, WIRE_NAME_MAX, 1);
-		get_str(r, admin->pins[i].node, WIRE_NAME_MAX, 1);
+		get_str(r, admin->pins[i].group, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, admin->pins[i].node, WIRE_NAME_MAX, STR_NAME);
 	}
 }
 
@@ -237,8 +285,8 @@ static void get_netstate(struct rbuf *r, struct wire_netstate *n)
 	get_digest(r, n->firewall);
 	get_digest(r, n->routes);
 	get_digest(r, n->corosync_conf);
-	get_str(r, n->corosync_version, sizeof(n->corosync_version), 0);
-	get_str(r, n->kernel_version, sizeof(n->kernel_version), 0);
+	get_str(r, n->corosync_version, sizeof(n->corosync_version), STR_PRINTABLE);
+	get_str(r, n->kernel_version, sizeof(n->kernel_version), STR_PRINTABLE);
 	n->n_fw = (size_t)get_uint(r, 2);
 	if (n->n_fw > WIRE_MAX_FW_LINES) {
 		r->err = -EBADMSG;
@@ -247,6 +295,50 @@ static void get_netstate(struct rbuf *r, struct wire_netstate *n)
 	}
 	for (size_t i = 0; i < n->n_fw && !r->err; i++)
 		n->fw[i] = (uint32_t)get_uint(r, 4);
+}
+
+static void get_history(struct rbuf *r, struct wire_announce *a)
+{
+	a->started_ms = get_uint(r, 8);
+	a->joined_ms = get_uint(r, 8);
+	a->admin.n_changes = (size_t)get_uint(r, 2);
+	if (a->admin.n_changes > WIRE_MAX_CHANGES) {
+		r->err = -EBADMSG;
+		a->admin.n_changes = 0;
+		return;
+	}
+	for (size_t i = 0; i < a->admin.n_changes && !r->err; i++) {
+		struct wire_admin_change *c = &a->admin.changes[i];
+		c->epoch = get_uint(r, 8);
+		c->origin = (uint32_t)get_uint(r, 4);
+		get_str(r, c->what, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, c->target, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, c->to, WIRE_NAME_MAX, STR_NAME_OR_EMPTY);
+		c->uid = (uint32_t)get_uint(r, 4);
+		get_str(r, c->user, WIRE_NAME_MAX, STR_PRINTABLE);
+		get_str(r, c->node, WIRE_NAME_MAX, STR_NAME);
+		c->at_ms = get_uint(r, 8);
+	}
+	a->n_transitions = (size_t)get_uint(r, 2);
+	if (a->n_transitions > WIRE_MAX_TRANSITIONS) {
+		r->err = -EBADMSG;
+		a->n_transitions = 0;
+		return;
+	}
+	for (size_t i = 0; i < a->n_transitions && !r->err; i++) {
+		struct wire_transition *t = &a->transitions[i];
+		t->seq = (uint32_t)get_uint(r, 4);
+		t->at_ms = get_uint(r, 8);
+		t->took_us = (uint32_t)get_uint(r, 4);
+		t->acquired = (uint8_t)get_uint(r, 1);
+		t->error = (uint16_t)get_uint(r, 2);
+		if (t->acquired > 1)
+			r->err = -EBADMSG;
+		get_str(r, t->reason, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, t->group, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, t->from, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, t->to, WIRE_NAME_MAX, STR_NAME);
+	}
 }
 
 static int decode_announce(struct rbuf *r, struct wire_announce *a)
@@ -258,14 +350,14 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 		return -EBADMSG;
 	memcpy(a->config_digest, r->p + r->off, sizeof(a->config_digest));
 	r->off += sizeof(a->config_digest);
-	get_str(r, a->version, sizeof(a->version), 0);
+	get_str(r, a->version, sizeof(a->version), STR_PRINTABLE);
 	a->n_held = get_list(r, a->held, WIRE_MAX_HELD);
 	a->n_ready = get_list(r, a->failback_ready, WIRE_MAX_HELD);
 	a->n_checks = (size_t)get_uint(r, 2);
 	if (a->n_checks > WIRE_MAX_CHECKS)
 		return -EBADMSG;
 	for (size_t i = 0; i < a->n_checks && !r->err; i++) {
-		get_str(r, a->checks[i].name, WIRE_NAME_MAX, 1);
+		get_str(r, a->checks[i].name, WIRE_NAME_MAX, STR_NAME);
 		a->checks[i].state = (uint8_t)get_uint(r, 1);
 		if (a->checks[i].state >= CHECK_STATE_MAX)
 			r->err = -EBADMSG;
@@ -280,6 +372,8 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 		for (size_t i = 0; i < a->n_reach && !r->err; i++)
 			a->reach[i] = (uint32_t)get_uint(r, 4);
 	}
+	if (a->flags & WIRE_F_HISTORY)
+		get_history(r, a);
 	if (r->err || r->off != r->len)
 		return -EBADMSG;
 	return 0;

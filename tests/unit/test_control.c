@@ -76,6 +76,11 @@ static void parse_commands(void **state)
 	assert_int_equal(r.cmd, CONTROL_RELOAD);
 	r = parse_ok("  {\"v\":1,\"cmd\":\"log.reopen\"}  ");
 	assert_int_equal(r.cmd, CONTROL_LOG_REOPEN);
+	r = parse_ok("{\"v\":1,\"cmd\":\"history\"}");
+	assert_int_equal(r.cmd, CONTROL_HISTORY);
+	assert_int_equal(r.since_ms, 0);
+	r = parse_ok("{\"v\":1,\"cmd\":\"history\",\"args\":{\"since_ms\":1764720000000}}");
+	assert_int_equal(r.since_ms, 1764720000000ull);
 	for (int i = 0; i < CONTROL_CMD_MAX; i++)
 		assert_string_not_equal(control_cmd_str((enum control_cmd)i), "invalid");
 	assert_string_equal(control_cmd_str(CONTROL_CMD_MAX), "invalid");
@@ -102,6 +107,11 @@ static void parse_errors(void **state)
 	parse_bad("{\"v\":1,\"cmd\":\"status\",\"sudo\":true}", "unknown key 'sudo' in request");
 	parse_bad("{\"v\":1,\"cmd\":\"status\",\"args\":[]}", "\"args\" must be an object");
 	parse_bad("{\"v\":1,\"cmd\":\"status\",\"args\":{\"x\":1}}", "unknown argument 'x' for status");
+	parse_bad("{\"v\":1,\"cmd\":\"history\",\"args\":{\"since_ms\":\"1h\"}}",
+		  "bad argument 'since_ms' for history: Unix time in ms");
+	parse_bad("{\"v\":1,\"cmd\":\"history\",\"args\":{\"since_ms\":-1}}",
+		  "bad argument 'since_ms' for history: Unix time in ms");
+	parse_bad("{\"v\":1,\"cmd\":\"status\",\"args\":{\"since_ms\":1}}", "unknown argument 'since_ms' for status");
 	parse_bad("{\"v\":1,\"cmd\":\"vip.move\"}", "missing argument 'group' for vip.move");
 	parse_bad("{\"v\":1,\"cmd\":\"vip.move\",\"args\":{\"to\":\"n2\"}}", "missing argument 'group' for vip.move");
 	parse_bad("{\"v\":1,\"cmd\":\"vip.move\",\"args\":{\"group\":\"web\",\"node\":\"n2\"}}",
@@ -171,6 +181,7 @@ static void permission_matrix(void **state)
 		[CONTROL_VIP_MOVE] = {0, 0, 1},      [CONTROL_VIP_CLEAR] = {0, 0, 1},
 		[CONTROL_NODE_STANDBY] = {0, 0, 1},  [CONTROL_NODE_UNSTANDBY] = {0, 0, 1},
 		[CONTROL_RELOAD] = {0, 0, 1},        [CONTROL_LOG_REOPEN] = {0, 0, 1},
+		[CONTROL_HISTORY] = {0, 1, 1},
 	};
 
 	for (int c = 0; c < CONTROL_CMD_MAX; c++) {
