@@ -174,7 +174,7 @@ static json_t *admin_json(const struct history_entry *e)
 	if (!c->what[0]) /* made by an older peer: no author, no details */
 		return json_pack("{s:s, s:I, s:I, s:I, s:n}", "event", "admin", "history_seq", (json_int_t)e->seq,
 				 "epoch", (json_int_t)c->epoch, "origin", (json_int_t)c->origin, "what");
-	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:s?, s:I, s:s, s:s, s:I}", "event", "admin", "history_seq",
+	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:s*, s:I, s:s, s:s, s:I}", "event", "admin", "history_seq",
 			 (json_int_t)e->seq, "epoch", (json_int_t)c->epoch, "what", c->what, "target", c->target, "to",
 			 c->to[0] ? c->to : NULL, "uid", (json_int_t)c->uid, "user", c->user, "node", c->node, "at_ms",
 			 (json_int_t)c->at_ms);

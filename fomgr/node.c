@@ -157,11 +157,48 @@ static void build_announce(const struct node *node, uint64_t now, struct wire_an
 	add_history(node, a);
 }
 
+static void copy_name(char *dst, const char *src)
+{
+	snprintf(dst, WIRE_NAME_MAX, "%s", name_valid(src, WIRE_NAME_MAX) ? src : "none");
+}
+
+/* Our finished transitions go into our announce, as the cluster's history has
+ * them: the last WIRE_MAX_TRANSITIONS, each with our counter. Before any announce
+ * of the step (a shutdown's last one must carry its releases) and at its end. */
+static void note_transitions(struct node *node, uint64_t now, struct effects *fx)
+{
+	for (; node->noted < fx->n; node->noted++) {
+		const struct effect *e = &fx->v[node->noted];
+		struct wire_transition *t;
+		uint64_t took = now > e->t.since_us ? now - e->t.since_us : 0;
+
+		if (e->kind != EFFECT_TRANSITION)
+			continue;
+		if (node->n_recent == WIRE_MAX_TRANSITIONS) {
+			memmove(node->recent, node->recent + 1, (WIRE_MAX_TRANSITIONS - 1) * sizeof(node->recent[0]));
+			node->n_recent--;
+		}
+		t = &node->recent[node->n_recent++];
+		memset(t, 0, sizeof(*t));
+		t->seq = ++node->transitions_done;
+		t->at_ms = node->wall_ms;
+		t->took_us = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took;
+		t->acquired = (uint8_t)(e->t.acquired != 0);
+		t->error = (uint16_t)(e->t.error < 0 ? -e->t.error : 0);
+		copy_name(t->reason, transition_reason_str((enum transition_reason)e->t.reason));
+		copy_name(t->group, e->group);
+		copy_name(t->from, e->t.from);
+		copy_name(t->to, e->t.to);
+		node->transition.changed = 1;
+	}
+}
+
 /* Sent only when it differs from the last one sent (or force). */
 static void announce(struct node *node, int force, uint64_t now, struct effects *fx)
 {
 	static struct wire_announce a; /* large: off the stack; the core runs on one thread */
 
+	note_transitions(node, now, fx);
 	if (!node->joined)
 		return;
 	build_announce(node, now, &a);
@@ -854,41 +891,6 @@ static void on_timer(struct node *node, const struct node_event *ev, uint64_t no
 	}
 }
 
-static void copy_name(char *dst, const char *src)
-{
-	snprintf(dst, WIRE_NAME_MAX, "%s", name_valid(src, WIRE_NAME_MAX) ? src : "none");
-}
-
-/* Our finished transitions go into our announce, as the cluster's history has
- * them: the last WIRE_MAX_TRANSITIONS, each with our counter. */
-static void note_transitions(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
-{
-	for (size_t i = 0; i < fx->n; i++) {
-		const struct effect *e = &fx->v[i];
-		struct wire_transition *t;
-		uint64_t took = now > e->t.since_us ? now - e->t.since_us : 0;
-
-		if (e->kind != EFFECT_TRANSITION)
-			continue;
-		if (node->n_recent == WIRE_MAX_TRANSITIONS) {
-			memmove(node->recent, node->recent + 1, (WIRE_MAX_TRANSITIONS - 1) * sizeof(node->recent[0]));
-			node->n_recent--;
-		}
-		t = &node->recent[node->n_recent++];
-		memset(t, 0, sizeof(*t));
-		t->seq = ++node->transitions_done;
-		t->at_ms = ev->wall_ms;
-		t->took_us = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took;
-		t->acquired = (uint8_t)(e->t.acquired != 0);
-		t->error = (uint16_t)(e->t.error < 0 ? -e->t.error : 0);
-		copy_name(t->reason, transition_reason_str((enum transition_reason)e->t.reason));
-		copy_name(t->group, e->group);
-		copy_name(t->from, e->t.from);
-		copy_name(t->to, e->t.to);
-		node->transition.changed = 1;
-	}
-}
-
 /* The transition asked for announces as what we claim or hold changed. */
 static void flush_changes(struct node *node, uint64_t now, struct effects *fx)
 {
@@ -901,6 +903,8 @@ static void flush_changes(struct node *node, uint64_t now, struct effects *fx)
 void node_step(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
 {
 	effects_clear(fx);
+	node->noted = 0;
+	node->wall_ms = ev->wall_ms;
 	if (!node->started_ms)
 		node->started_ms = ev->wall_ms;
 	switch (ev->kind) {
@@ -982,7 +986,7 @@ void node_step(struct node *node, const struct node_event *ev, uint64_t now, str
 	default:
 		break;
 	}
-	note_transitions(node, ev, now, fx);
+	note_transitions(node, now, fx);
 	flush_changes(node, now, fx);
 }
 

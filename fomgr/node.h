@@ -142,6 +142,8 @@ struct node {
 	 * (Unix ms), our last finished transitions, oldest first, and their counter. */
 	uint64_t started_ms, joined_ms;
 	uint32_t transitions_done;
+	uint64_t wall_ms; /* the event's */
+	size_t noted;     /* effects of the step already looked at for transitions */
 	size_t n_recent;
 	struct wire_transition recent[WIRE_MAX_TRANSITIONS];
 };
