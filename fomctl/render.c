@@ -282,6 +282,9 @@ static void event_text(FILE *out, const json_t *ev)
 		fprintf(out, "%s %s", type, text ? text : "");
 		free(text);
 	}
+	if (json_integer_value(json_object_get(ev, "missed_before")))
+		fprintf(out, " (%lld earlier transition(s) of %s not received)",
+			(long long)json_integer_value(json_object_get(ev, "missed_before")), s_or(ev, "node", "?"));
 	fprintf(out, "%s\n", json_is_true(json_object_get(ev, "replayed")) ? " (before this node joined)" : "");
 }
 

@@ -117,7 +117,7 @@ static size_t absorb_admin(struct history *h, const struct wire_admin *admin)
 
 static struct history_source *source_of(struct history *h, uint32_t nodeid, uint32_t pid)
 {
-	struct history_source *free_slot = NULL, *oldest = &h->sources[0];
+	struct history_source *free_slot = NULL;
 
 	for (size_t i = 0; i < CONFIG_MAX_NODES; i++) {
 		struct history_source *s = &h->sources[i];
@@ -129,8 +129,8 @@ static struct history_source *source_of(struct history *h, uint32_t nodeid, uint
 		if (!s->nodeid && !free_slot)
 			free_slot = s;
 	}
-	if (!free_slot) /* more nodes than a nodelist holds: not expected */
-		free_slot = oldest;
+	if (!free_slot) /* more nodes than a nodelist holds: not expected; reused */
+		free_slot = &h->sources[0];
 	*free_slot = (struct history_source){.nodeid = nodeid, .pid = pid};
 	return free_slot;
 }
@@ -150,6 +150,8 @@ size_t history_absorb(struct history *h, const char *name, uint32_t nodeid, uint
 		e = append(h, HISTORY_TRANSITION, name);
 		e->t = *t;
 		mark(h, e);
+		if (s->last_seq && t->seq > s->last_seq + 1)
+			e->missed = t->seq - s->last_seq - 1;
 		s->last_seq = t->seq;
 		added++;
 	}
@@ -186,6 +188,8 @@ json_t *history_entry_json(const struct history_entry *e)
 
 	if (o && e->replayed)
 		json_object_set_new(o, "replayed", json_true());
+	if (o && e->missed)
+		json_object_set_new(o, "missed_before", json_integer(e->missed));
 	return o;
 }
 

@@ -24,6 +24,9 @@ struct history_entry {
 	char node[WIRE_NAME_MAX];
 	/* It happened before this node joined the group, and came with a peer's state. */
 	int replayed;
+	/* Transitions of the same fomgr before this one that no announce carried
+	 * (more than WIRE_MAX_TRANSITIONS between two that went round). */
+	uint32_t missed;
 	union {
 		struct wire_transition t;
 		/* what is "" for a change an older peer made: its author is not known */

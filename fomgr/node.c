@@ -157,9 +157,10 @@ static void build_announce(const struct node *node, uint64_t now, struct wire_an
 	add_history(node, a);
 }
 
-static void copy_name(char *dst, const char *src)
+/* What the peers' decoders accept: a name, or "none". */
+static void copy_name(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, WIRE_NAME_MAX, "%s", name_valid(src, WIRE_NAME_MAX) ? src : "none");
+	snprintf(dst, size, "%s", name_valid(src, size) ? src : "none");
 }
 
 /* Our finished transitions go into our announce, as the cluster's history has
@@ -185,10 +186,10 @@ static void note_transitions(struct node *node, uint64_t now, struct effects *fx
 		t->took_us = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took;
 		t->acquired = (uint8_t)(e->t.acquired != 0);
 		t->error = (uint16_t)(e->t.error < 0 ? -e->t.error : 0);
-		copy_name(t->reason, transition_reason_str((enum transition_reason)e->t.reason));
-		copy_name(t->group, e->group);
-		copy_name(t->from, e->t.from);
-		copy_name(t->to, e->t.to);
+		copy_name(t->reason, sizeof(t->reason), transition_reason_str((enum transition_reason)e->t.reason));
+		copy_name(t->group, sizeof(t->group), e->group);
+		copy_name(t->from, sizeof(t->from), e->t.from);
+		copy_name(t->to, sizeof(t->to), e->t.to);
 		node->transition.changed = 1;
 	}
 }
@@ -751,7 +752,7 @@ static int request_admin(struct node *node, struct wire_admin *next, struct wire
 	next->origin = node->view.local_nodeid;
 	change->epoch = next->epoch;
 	change->origin = next->origin;
-	snprintf(change->node, sizeof(change->node), "%s", node_name(node, next->origin));
+	copy_name(change->node, sizeof(change->node), node_name(node, next->origin));
 	admin_log_change(next, change);
 	node->saving = 1;
 	node->request = *next;

@@ -123,7 +123,7 @@ static void put_history(struct wbuf *w, const struct wire_announce *a)
 		const struct wire_admin_change *c = &a->admin.changes[i];
 		put_uint(w, c->epoch, 8);
 		put_uint(w, c->origin, 4);
-		put_str(w, c->what, WIRE_NAME_MAX);
+		put_str(w, c->what, WIRE_WORD_MAX);
 		put_str(w, c->target, WIRE_NAME_MAX);
 		put_str(w, c->to, WIRE_NAME_MAX);
 		put_uint(w, c->uid, 4);
@@ -139,7 +139,7 @@ static void put_history(struct wbuf *w, const struct wire_announce *a)
 		put_uint(w, t->took_us, 4);
 		put_uint(w, t->acquired, 1);
 		put_uint(w, t->error, 2);
-		put_str(w, t->reason, WIRE_NAME_MAX);
+		put_str(w, t->reason, WIRE_WORD_MAX);
 		put_str(w, t->group, WIRE_NAME_MAX);
 		put_str(w, t->from, WIRE_NAME_MAX);
 		put_str(w, t->to, WIRE_NAME_MAX);
@@ -253,17 +253,24 @@ static size_t get_list(struct rbuf *r, char (*names)[WIRE_NAME_MAX], size_t max)
 	return r->err ? 0 : n;
 }
 
+/* A list's u16 count, refused past max (0 then). */
+static size_t get_count(struct rbuf *r, size_t max)
+{
+	size_t n = (size_t)get_uint(r, 2);
+
+	if (n > max) {
+		r->err = -EBADMSG;
+		return 0;
+	}
+	return n;
+}
+
 static void get_admin(struct rbuf *r, struct wire_admin *admin)
 {
 	admin->epoch = get_uint(r, 8);
 	admin->origin = (uint32_t)get_uint(r, 4);
 	admin->n_standby = get_list(r, admin->standby, WIRE_MAX_NODES);
-	admin->n_pins = (size_t)get_uint(r, 2);
-	if (admin->n_pins > WIRE_MAX_HELD) {
-		r->err = -EBADMSG;
-		admin->n_pins = 0;
-		return;
-	}
+	admin->n_pins = get_count(r, WIRE_MAX_HELD);
 	for (size_t i = 0; i < admin->n_pins && !r->err; i++) {
 		get_str(r, admin->pins[i].group, WIRE_NAME_MAX, STR_NAME);
 		get_str(r, admin->pins[i].node, WIRE_NAME_MAX, STR_NAME);
@@ -287,12 +294,7 @@ static void get_netstate(struct rbuf *r, struct wire_netstate *n)
 	get_digest(r, n->corosync_conf);
 	get_str(r, n->corosync_version, sizeof(n->corosync_version), STR_PRINTABLE);
 	get_str(r, n->kernel_version, sizeof(n->kernel_version), STR_PRINTABLE);
-	n->n_fw = (size_t)get_uint(r, 2);
-	if (n->n_fw > WIRE_MAX_FW_LINES) {
-		r->err = -EBADMSG;
-		n->n_fw = 0;
-		return;
-	}
+	n->n_fw = get_count(r, WIRE_MAX_FW_LINES);
 	for (size_t i = 0; i < n->n_fw && !r->err; i++)
 		n->fw[i] = (uint32_t)get_uint(r, 4);
 }
@@ -301,17 +303,12 @@ static void get_history(struct rbuf *r, struct wire_announce *a)
 {
 	a->started_ms = get_uint(r, 8);
 	a->joined_ms = get_uint(r, 8);
-	a->admin.n_changes = (size_t)get_uint(r, 2);
-	if (a->admin.n_changes > WIRE_MAX_CHANGES) {
-		r->err = -EBADMSG;
-		a->admin.n_changes = 0;
-		return;
-	}
+	a->admin.n_changes = get_count(r, WIRE_MAX_CHANGES);
 	for (size_t i = 0; i < a->admin.n_changes && !r->err; i++) {
 		struct wire_admin_change *c = &a->admin.changes[i];
 		c->epoch = get_uint(r, 8);
 		c->origin = (uint32_t)get_uint(r, 4);
-		get_str(r, c->what, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, c->what, WIRE_WORD_MAX, STR_NAME);
 		get_str(r, c->target, WIRE_NAME_MAX, STR_NAME);
 		get_str(r, c->to, WIRE_NAME_MAX, STR_NAME_OR_EMPTY);
 		c->uid = (uint32_t)get_uint(r, 4);
@@ -319,12 +316,7 @@ static void get_history(struct rbuf *r, struct wire_announce *a)
 		get_str(r, c->node, WIRE_NAME_MAX, STR_NAME);
 		c->at_ms = get_uint(r, 8);
 	}
-	a->n_transitions = (size_t)get_uint(r, 2);
-	if (a->n_transitions > WIRE_MAX_TRANSITIONS) {
-		r->err = -EBADMSG;
-		a->n_transitions = 0;
-		return;
-	}
+	a->n_transitions = get_count(r, WIRE_MAX_TRANSITIONS);
 	for (size_t i = 0; i < a->n_transitions && !r->err; i++) {
 		struct wire_transition *t = &a->transitions[i];
 		t->seq = (uint32_t)get_uint(r, 4);
@@ -334,7 +326,7 @@ static void get_history(struct rbuf *r, struct wire_announce *a)
 		t->error = (uint16_t)get_uint(r, 2);
 		if (t->acquired > 1)
 			r->err = -EBADMSG;
-		get_str(r, t->reason, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, t->reason, WIRE_WORD_MAX, STR_NAME);
 		get_str(r, t->group, WIRE_NAME_MAX, STR_NAME);
 		get_str(r, t->from, WIRE_NAME_MAX, STR_NAME);
 		get_str(r, t->to, WIRE_NAME_MAX, STR_NAME);

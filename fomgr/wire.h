@@ -20,8 +20,11 @@
 #define WIRE_MAX_CHECKS 128
 #define WIRE_VERSION_STR_MAX 32
 #define WIRE_MAX_FW_LINES 256
-#define WIRE_MAX_CHANGES 16     /* the admin state's last changes, with their authors */
-#define WIRE_MAX_TRANSITIONS 64 /* the sender's last transitions */
+/* The history part. Every announce is carried whole, in every node's view (32
+ * slots) and copied at each step of the core: its lists stay short. */
+#define WIRE_MAX_CHANGES 8      /* the admin state's last changes, with their authors */
+#define WIRE_MAX_TRANSITIONS 16 /* the sender's last transitions */
+#define WIRE_WORD_MAX 32        /* a reason's or a change's kind, with its NUL */
 
 /* Names travel between config and wire both ways, so their sizes are one; every
  * list the config can fill must fit on the wire; the encoder's fields are bytes. */
@@ -63,7 +66,7 @@ struct wire_pin {
 struct wire_admin_change {
 	uint64_t epoch;
 	uint32_t origin; /* nodeid, as the admin state's */
-	char what[WIRE_NAME_MAX];
+	char what[WIRE_WORD_MAX];
 	char target[WIRE_NAME_MAX];
 	char to[WIRE_NAME_MAX]; /* "" unless a pin */
 	uint32_t uid;
@@ -81,7 +84,7 @@ struct wire_transition {
 	uint32_t took_us;
 	uint8_t acquired;
 	uint16_t error;
-	char reason[WIRE_NAME_MAX];
+	char reason[WIRE_WORD_MAX];
 	char group[WIRE_NAME_MAX];
 	char from[WIRE_NAME_MAX];
 	char to[WIRE_NAME_MAX];

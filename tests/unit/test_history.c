@@ -18,6 +18,7 @@ static const struct wire_announce *with_transitions(uint32_t first, uint32_t las
 
 	memset(&a, 0, sizeof(a));
 	a.flags = WIRE_F_HISTORY;
+	assert_true(last - first < WIRE_MAX_TRANSITIONS);
 	for (uint32_t s = first; s <= last; s++) {
 		struct wire_transition *t = &a.transitions[a.n_transitions++];
 		t->seq = s;
@@ -49,6 +50,11 @@ static void add_change(struct wire_announce *a, uint64_t epoch, uint32_t origin,
 	a->admin.origin = origin;
 }
 
+static void assert_str(const json_t *j, const char *key, const char *want)
+{
+	assert_string_equal(json_string_value(json_object_get(j, key)), want);
+}
+
 static void order_and_once_per_process(void **state)
 {
 	struct history *h = history_new(0);
@@ -61,6 +67,7 @@ static void order_and_once_per_process(void **state)
 	/* the next carries the tail: only what is new */
 	assert_int_equal(history_absorb(h, "node2", 2, 100, with_transitions(2, 4, "web")), 1);
 	assert_int_equal(history_absorb(h, "node1", 1, 7, with_transitions(1, 1, "db")), 1);
+	assert_int_equal(history_get(h, 3)->missed, 0);
 	/* node2's fomgr restarted: a new process counts from 1 again */
 	assert_int_equal(history_absorb(h, "node2", 2, 101, with_transitions(1, 1, "web")), 1);
 	assert_int_equal(history_count(h), 6);
@@ -76,6 +83,15 @@ static void order_and_once_per_process(void **state)
 		}
 	}
 	assert_null(history_get(h, 6));
+	/* more transitions between two announces than one carries: the gap is said */
+	assert_int_equal(history_absorb(h, "node1", 1, 7, with_transitions(5, 6, "db")), 2);
+	assert_int_equal(history_get(h, 6)->missed, 3);
+	assert_int_equal(history_get(h, 7)->missed, 0);
+	{
+		json_t *j = history_entry_json(history_get(h, 6));
+		assert_int_equal(json_integer_value(json_object_get(j, "missed_before")), 3);
+		json_decref(j);
+	}
 	history_free(h);
 }
 
@@ -91,7 +107,8 @@ static void bounded(void **state)
 		assert_int_equal(history_get(h, i)->seq, 8 + i);
 	}
 	/* a tail longer than the ring: the newest stay */
-	assert_int_equal(history_absorb(h, "node1", 1, 5, with_transitions(1, 20, "db")), 20);
+	assert_int_equal(history_absorb(h, "node1", 1, 5, with_transitions(21 - WIRE_MAX_TRANSITIONS, 20, "db")),
+			 WIRE_MAX_TRANSITIONS);
 	assert_int_equal(history_count(h), 5);
 	assert_int_equal(history_get(h, 0)->t.seq, 16);
 	assert_int_equal(history_get(h, 4)->t.seq, 20);
@@ -150,12 +167,12 @@ static void admin_changes_once_newest_wins(void **state)
 	assert_int_equal(history_absorb(h, "node1", 1, 1, &a), 0);
 	assert_int_equal(history_count(h), 3);
 	j = history_entry_json(history_get(h, 1));
-	assert_string_equal(json_string_value(json_object_get(j, "event")), "admin");
-	assert_string_equal(json_string_value(json_object_get(j, "what")), "pin");
-	assert_string_equal(json_string_value(json_object_get(j, "target")), "web");
-	assert_string_equal(json_string_value(json_object_get(j, "to")), "node2");
-	assert_string_equal(json_string_value(json_object_get(j, "user")), "alice");
-	assert_string_equal(json_string_value(json_object_get(j, "node")), "node3");
+	assert_str(j, "event", "admin");
+	assert_str(j, "what", "pin");
+	assert_str(j, "target", "web");
+	assert_str(j, "to", "node2");
+	assert_str(j, "user", "alice");
+	assert_str(j, "node", "node3");
 	assert_int_equal(json_integer_value(json_object_get(j, "uid")), 0);
 	assert_int_equal(json_integer_value(json_object_get(j, "epoch")), 5);
 	json_decref(j);
@@ -192,10 +209,10 @@ static void replayed_before_join(void **state)
 	assert_false(history_get(h, 2)->replayed);
 	j = history_entry_json(history_get(h, 0));
 	assert_true(json_is_true(json_object_get(j, "replayed")));
-	assert_string_equal(json_string_value(json_object_get(j, "event")), "transition");
-	assert_string_equal(json_string_value(json_object_get(j, "node")), "node2");
-	assert_string_equal(json_string_value(json_object_get(j, "action")), "acquire");
-	assert_string_equal(json_string_value(json_object_get(j, "reason")), "failover");
+	assert_str(j, "event", "transition");
+	assert_str(j, "node", "node2");
+	assert_str(j, "action", "acquire");
+	assert_str(j, "reason", "failover");
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_true(json_number_value(json_object_get(j, "took_ms")) == 1.5);
 	json_decref(j);
@@ -215,7 +232,7 @@ static void failed_transition_names_error(void **state)
 	history_absorb(h, "node1", 1, 1, &a);
 	j = history_entry_json(history_get(h, 0));
 	assert_true(json_is_false(json_object_get(j, "ok")));
-	assert_string_equal(json_string_value(json_object_get(j, "error")), strerror(EADDRNOTAVAIL));
+	assert_str(j, "error", strerror(EADDRNOTAVAIL));
 	json_decref(j);
 	history_free(h);
 	history_free(NULL);
