@@ -60,6 +60,7 @@ static void step(struct node_event ev)
 	static uint64_t now = 1000;
 
 	now += 1000;
+	ev.wall_ms = 1764720000000ull + now / 1000;
 	node_step(n, &ev, now, &fx);
 	assert_int_equal(fx.dropped, 0);
 }
@@ -225,8 +226,66 @@ static void test_shutdown_releases_then_exits(void **state)
 		if (n->transition.groups[k].used && n->transition.groups[k].busy)
 			step((struct node_event){.kind = NODE_EV_NETLINK, .slot = k});
 	assert_int_equal(count(EFFECT_TIMER_ARM), 1); /* our last announce is awaited */
+	/* it says we leave, and carries the releases (the history's last word from us) */
+	assert_true(node_announce(n)->flags & WIRE_F_LEAVING);
+	assert_int_equal(node_announce(n)->n_transitions, 4);
+	assert_string_equal(node_announce(n)->transitions[3].reason, "shutdown");
+	assert_int_equal(node_announce(n)->transitions[3].acquired, 0);
 	deliver_own();
 	assert_int_equal(count(EFFECT_EXIT), 1);
+}
+
+/* The announce carries our transitions (counted from 1, with the event's wall
+ * clock), when we started and joined: the cluster's history is made of them. */
+static void test_announce_carries_history(void **state)
+{
+	const struct wire_announce *a = node_announce(n);
+
+	(void)state;
+	assert_true(a->flags & WIRE_F_HISTORY);
+	assert_int_equal(a->n_transitions, 2);
+	assert_int_equal(a->transitions[0].seq, 1);
+	assert_int_equal(a->transitions[1].seq, 2);
+	assert_int_equal(a->transitions[0].acquired, 1);
+	assert_string_equal(a->transitions[0].reason, "initial");
+	assert_string_equal(a->transitions[0].to, "node1");
+	assert_true(a->transitions[0].at_ms > 1764720000000ull);
+	assert_true(a->started_ms > 1764720000000ull);
+	assert_true(a->joined_ms >= a->started_ms);
+	assert_true(a->transitions[0].at_ms >= a->joined_ms);
+}
+
+/* An operator's change names what, its target and who asked, in the admin
+ * state that is persisted and announced. */
+static void test_admin_change_names_author(void **state)
+{
+	const struct wire_admin_change *c;
+
+	(void)state;
+	step((struct node_event){.kind = NODE_EV_ADMIN, .admin = NODE_ADMIN_PIN, .group = "vip", .node = "node1",
+				 .uid = 1001, .user = "alice"});
+	assert_int_equal(fx.rc, 0);
+	assert_int_equal(n->request.n_changes, 1);
+	step((struct node_event){.kind = NODE_EV_ADMIN_SAVED, .value = 0});
+	c = &node_announce(n)->admin.changes[0];
+	assert_int_equal(node_announce(n)->admin.n_changes, 1);
+	assert_string_equal(c->what, "pin");
+	assert_string_equal(c->target, "vip");
+	assert_string_equal(c->to, "node1");
+	assert_int_equal(c->uid, 1001);
+	assert_string_equal(c->user, "alice");
+	assert_string_equal(c->node, "node1");
+	assert_int_equal(c->epoch, node_announce(n)->admin.epoch);
+	assert_true(c->at_ms > 1764720000000ull);
+	deliver_own();
+	step((struct node_event){.kind = NODE_EV_ADMIN, .admin = NODE_ADMIN_STANDBY, .node = "node1", .on = 1,
+				 .user = "bad\nname"});
+	step((struct node_event){.kind = NODE_EV_ADMIN_SAVED, .value = 0});
+	c = &node_announce(n)->admin.changes[1];
+	assert_string_equal(c->what, "standby");
+	assert_string_equal(c->target, "node1");
+	assert_string_equal(c->to, "");
+	assert_string_equal(c->user, "bad?name"); /* printable only: it goes into logs */
 }
 
 int main(void)
@@ -241,6 +300,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_persisted_before_announced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_releases_then_exits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_waits_for_a_new_announce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_announce_carries_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_change_names_author, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
