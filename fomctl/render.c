@@ -213,7 +213,9 @@ static void render_online_since(FILE *out, const json_t *st)
 		date_of(json_integer_value(since), when, sizeof(when));
 		duration_of(json_is_integer(started) && now > json_integer_value(started)
 				    ? (now - json_integer_value(started)) / 1000 : 0, up, sizeof(up));
-		fprintf(out, "%s %s %.19s (fomgr up %s)", shown++ ? "," : "online since:", s_or(n, "name", "?"), when, up);
+		/* after a blank line: the NODE table ends there (bash completion reads it) */
+		fprintf(out, "%s %s %.19s (fomgr up %s)", shown++ ? "," : "\nonline since:", s_or(n, "name", "?"), when,
+			up);
 	}
 	if (shown)
 		fputc('\n', out);
