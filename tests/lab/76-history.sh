@@ -159,11 +159,10 @@ ctl 2 history --since yesterday >/dev/null 2>&1 || rc=$?
 
 # Times: online since (node1 joined after its restart), uptime, last updated and
 # the last change, in the document (checked against the schema) and on screen.
-status_says 2 "
-[n for n in st['nodes'] if n['name'] == 'node1'][0]['online_since_ms'] >= $restart_ms and
+status_says 2 "([n for n in st['nodes'] if n['name'] == 'node1'][0]['online_since_ms'] >= $restart_ms and
 all(n['online_since_ms'] and n['started_ms'] for n in st['nodes']) and
 st['uptime_s'] >= 0 and st['updated_ms'] >= $restart_ms and
-st['last_change']['event'] == 'transition'" || fail "status times: $(ctl 2 status --json)"
+st['last_change']['event'] == 'transition')" || fail "status times: $(ctl 2 status --json)"
 status_says 1 "st['uptime_s'] < 60 and st['started_ms'] >= $restart_ms" ||
 	fail "node1's uptime: $(ctl 1 status --json)"
 screen=$(ctl 2 status)
