@@ -120,15 +120,20 @@ static void header_fields_are_big_endian(void **state)
 	assert_int_equal(buf[19], 0x08);
 }
 
+static struct wire_announce history_sample(void);
+
 static void every_truncation_refused(void **state)
 {
-	struct wire_announce a = sample(), b;
+	struct wire_announce samples[2] = {sample(), history_sample()}, b;
 	uint8_t buf[WIRE_MAX_SIZE];
 	enum wire_type type;
-	int len = wire_encode_announce(&a, buf, sizeof(buf));
 
-	for (int cut = 0; cut < len; cut++)
-		assert_int_equal(wire_decode(buf, (size_t)cut, &type, &b), -EBADMSG);
+	for (size_t i = 0; i < 2; i++) {
+		int len = wire_encode_announce(&samples[i], buf, sizeof(buf));
+
+		for (int cut = 0; cut < len; cut++)
+			assert_int_equal(wire_decode(buf, (size_t)cut, &type, &b), -EBADMSG);
+	}
 }
 
 static void corruptions_refused(void **state)
@@ -226,15 +231,13 @@ static void history_roundtrip(void **state)
 {
 	struct wire_announce a = history_sample(), b;
 	uint8_t buf[WIRE_MAX_SIZE];
-	enum wire_type type;
-	int len = round_trip(&a, &b, buf);
+
+	round_trip(&a, &b, buf);
 
 	assert_string_equal(b.admin.changes[1].user, "Jane Doe (ops)");
 	assert_string_equal(b.admin.changes[0].to, "");
 	assert_int_equal(b.transitions[1].error, EEXIST);
 	assert_int_equal(b.joined_ms, 1764720001456ull);
-	for (int cut = 0; cut < len; cut++)
-		assert_int_equal(wire_decode(buf, (size_t)cut, &type, &b), -EBADMSG);
 }
 
 /* An older sender has no history part: its announce decodes with none. Ours has
