@@ -38,7 +38,10 @@ static const char usage_text[] =
 	"  simulate standby NODE | move GROUP --to NODE | fail NODE | fail-check NODE CHECK\n"
 	"                                          the placement that would follow, per group; changes nothing\n"
 	"  reload                                  re-read fomgr's config; a bad one is refused\n"
-	"  events                                  stream transitions and admin changes, one per line\n"
+	"  events                                  stream the cluster's transitions and admin changes\n"
+	"                                          (every node's, in the agreed order), one per line\n"
+	"  history [--since WHEN]                  the last of them (at most 1000), oldest first;\n"
+	"                                          WHEN as for log report\n"
 	"  log verify FILE [--prev HASH]           check an audit log's hash chain (FILE - for stdin)\n"
 	"  log report FILE [--since WHEN] [--prev HASH]\n"
 	"                                          review an audit log: transitions by reason, refused\n"
@@ -518,6 +521,46 @@ static int cmd_events(struct client *c, const struct opts *o)
 	return rc;
 }
 
+/* --since WHEN, as `log report` reads it: 0 and *since_ms (0 without it), or the
+ * usage error's exit code. */
+static int parse_since(const struct opts *o, uint64_t *since_ms)
+{
+	*since_ms = 0;
+	if (o->since && logreport_parse_since(o->since, (uint64_t)time(NULL) * 1000, since_ms) < 0)
+		return usage_error("--since '%s': expected 30m, 24h, 7d or YYYY-MM-DD[THH:MM[:SS]]", o->since);
+	return 0;
+}
+
+/* The cluster's history as this node keeps it; --json: one entry per line, as
+ * `events --json` streams them. */
+static int cmd_history(struct client *c, const struct opts *o)
+{
+	json_t *reply, *entries, *ev;
+	uint64_t since;
+	size_t i;
+	int rc = parse_since(o, &since);
+
+	if (rc)
+		return rc;
+	rc = call(c, o, "history", since ? json_pack("{s:I}", "since_ms", (json_int_t)since) : NULL, &reply);
+	if (rc)
+		return rc;
+	entries = json_object_get(reply, "history");
+	if (!json_is_array(entries)) {
+		json_decref(reply);
+		failure("the daemon's answer has no history\n");
+		return CONTROL_EX_PROTOCOL;
+	}
+	if (o->json)
+		json_array_foreach(entries, i, ev)
+			print_json(ev);
+	else
+		render_history(stdout, entries);
+	failure_answered();
+	json_decref(reply);
+	return 0;
+}
+
 /* The log to read ("-": stdin); NULL after saying why. A directory opens but is
  * no log: that is "cannot read" (66), not "broken". */
 static FILE *open_log(const char *path)
@@ -578,15 +621,15 @@ static int cmd_log_verify(const struct opts *o)
 static int cmd_log_report(const struct opts *o)
 {
 	const char *path = o->argv[2];
-	uint64_t since = 0;
+	uint64_t since;
 	json_t *report;
 	FILE *f;
 	int clean;
 
 	if (o->argc != 3)
 		return usage_error("usage: log report FILE [--since WHEN] [--prev HASH]%s", "");
-	if (o->since && logreport_parse_since(o->since, (uint64_t)time(NULL) * 1000, &since) < 0)
-		return usage_error("--since '%s': expected 30m, 24h, 7d or YYYY-MM-DD[THH:MM[:SS]]", o->since);
+	if (parse_since(o, &since))
+		return CONTROL_EX_USAGE;
 	f = open_log(path);
 	if (!f)
 		return CONTROL_EX_NOINPUT;
@@ -632,6 +675,8 @@ static int dispatch(struct client *c, const struct opts *o)
 		return cmd_simple(c, o, "reload", "configuration reloaded");
 	if (strcmp(cmd, "events") == 0 && o->argc == 1)
 		return cmd_events(c, o);
+	if (strcmp(cmd, "history") == 0 && o->argc == 1)
+		return cmd_history(c, o);
 	if (strcmp(cmd, "log") == 0 && o->argc == 2 && strcmp(o->argv[1], "reopen") == 0)
 		return cmd_simple(c, o, "log.reopen", "audit log reopened");
 	return usage_error("unknown command: %s", cmd);
@@ -640,8 +685,8 @@ static int dispatch(struct client *c, const struct opts *o)
 /* Checked before connecting: a typo is a usage error whether a daemon runs or not. */
 static int known_command(const char *cmd)
 {
-	static const char *const names[] = {"status", "vip",	    "node",	"group",
-					    "maintenance", "simulate", "reload", "events", "log"};
+	static const char *const names[] = {"status",   "vip",    "node",   "group",   "maintenance",
+					    "simulate", "reload", "events", "history", "log"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(cmd, names[i]) == 0)
@@ -653,6 +698,7 @@ static int run(int argc, char **argv)
 {
 	static struct client c; /* its buffer is large */
 	struct opts o;
+	uint64_t since;
 	uid_t expect;
 	int rc = parse_args(argc, argv, &o);
 
@@ -668,6 +714,8 @@ static int run(int argc, char **argv)
 		return cmd_log_report(&o);
 	if (!known_command(o.argv[0]))
 		return usage_error("unknown command: %s", o.argv[0]);
+	if (strcmp(o.argv[0], "history") == 0 && parse_since(&o, &since)) /* before any daemon is asked */
+		return CONTROL_EX_USAGE;
 	rc = client_expected_uid(&expect);
 	if (rc == 0)
 		rc = client_open(&c, o.socket, expect);

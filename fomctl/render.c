@@ -160,6 +160,17 @@ static void clock_of(long long ms, char *buf, size_t size)
 	snprintf(buf, size, "%02d:%02d:%02d.%03lld", tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
+/* Dates too: the history spans days. */
+static void date_of(long long ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d.%03lld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
 static void render_transitions(FILE *out, const json_t *st)
 {
 	const json_t *trans = json_object_get(st, "transitions"), *t;
@@ -193,6 +204,59 @@ static void render_qdevice(FILE *out, const json_t *q)
 		json_is_true(json_object_get(q, "connected")) ? "CONNECTED" : "NOT CONNECTED",
 		(long long)json_integer_value(json_object_get(q, "votes")), yes_no(q, "alive"), yes_no(q, "voting"),
 		(long long)json_integer_value(json_object_get(q, "since_ms")) / 1000);
+}
+
+/* "2h03m", "9m12s", "3d04h" */
+static void duration_of(long long s, char *buf, size_t size)
+{
+	if (s >= 86400)
+		snprintf(buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
+}
+
+/* crm_mon's "last updated" and "last change", and this fomgr's uptime. */
+static void render_times(FILE *out, const json_t *st)
+{
+	const json_t *last = json_object_get(st, "last_change");
+	char updated[48], up[32];
+
+	if (!json_object_get(st, "updated_ms"))
+		return;
+	date_of((long long)json_integer_value(json_object_get(st, "updated_ms")), updated, sizeof(updated));
+	duration_of((long long)json_integer_value(json_object_get(st, "uptime_s")), up, sizeof(up));
+	fprintf(out, "last updated %s  fomgr up %s\n", updated, up);
+	if (json_is_object(last)) {
+		fprintf(out, "last change ");
+		render_event(out, last);
+	}
+}
+
+/* When each member's fomgr joined the group, and how long it has run. */
+static void render_online_since(FILE *out, const json_t *st)
+{
+	long long now = (long long)json_integer_value(json_object_get(st, "updated_ms"));
+	const json_t *n;
+	size_t i;
+	int shown = 0;
+
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		const json_t *since = json_object_get(n, "online_since_ms"), *started = json_object_get(n, "started_ms");
+		char when[48], up[32];
+
+		if (!json_is_integer(since))
+			continue;
+		date_of(json_integer_value(since), when, sizeof(when));
+		duration_of(json_is_integer(started) && now > json_integer_value(started)
+				    ? (now - json_integer_value(started)) / 1000 : 0, up, sizeof(up));
+		/* after a blank line: the NODE table ends there (bash completion reads it) */
+		fprintf(out, "%s %s %.19s (fomgr up %s)", shown++ ? "," : "\nonline since:", s_or(n, "name", "?"), when,
+			up);
+	}
+	if (shown)
+		fputc('\n', out);
 }
 
 void render_status(FILE *out, const json_t *st)
@@ -232,32 +296,76 @@ void render_status(FILE *out, const json_t *st)
 		fprintf(out, "  standby: %s", standby);
 	}
 	fprintf(out, "\n");
+	render_times(out, st);
 	render_qdevice(out, json_object_get(st, "qdevice"));
 	render_nodes(out, st);
+	render_online_since(out, st);
 	render_groups(out, st);
 	render_why(out, st);
 	render_transitions(out, st);
 }
 
-void render_event(FILE *out, const json_t *ev)
+/* An event after its time: a transition at a node, or an admin change and its author. */
+static void event_text(FILE *out, const json_t *ev)
 {
 	const char *type = s_or(ev, "event", "?");
-	char when[32];
 
 	if (strcmp(type, "transition") == 0) {
-		clock_of((long long)json_integer_value(json_object_get(ev, "at_ms")), when, sizeof(when));
-		fprintf(out, "%s transition seq=%lld group=%s %s from=%s to=%s reason=%s took_ms=%.1f%s%s\n", when,
-			(long long)json_integer_value(json_object_get(ev, "seq")), s_or(ev, "group", "?"),
-			s_or(ev, "action", "?"), s_or(ev, "from", "-"), s_or(ev, "to", "-"), s_or(ev, "reason", "?"),
-			json_number_value(json_object_get(ev, "took_ms")),
+		fprintf(out, "transition node=%s seq=%lld group=%s %s from=%s to=%s reason=%s took_ms=%.1f%s%s",
+			s_or(ev, "node", "?"), (long long)json_integer_value(json_object_get(ev, "seq")),
+			s_or(ev, "group", "?"), s_or(ev, "action", "?"), s_or(ev, "from", "-"), s_or(ev, "to", "-"),
+			s_or(ev, "reason", "?"), json_number_value(json_object_get(ev, "took_ms")),
 			json_is_true(json_object_get(ev, "ok")) ? "" : " FAILED: ", s_or(ev, "error", ""));
+	} else if (strcmp(type, "admin") == 0 && json_is_string(json_object_get(ev, "what"))) {
+		fprintf(out, "admin epoch=%lld %s %s%s%s by %s (uid %lld) on %s",
+			(long long)json_integer_value(json_object_get(ev, "epoch")), s_or(ev, "what", "?"),
+			s_or(ev, "target", "?"), json_object_get(ev, "to") ? " to=" : "", s_or(ev, "to", ""),
+			*s_or(ev, "user", "") ? s_or(ev, "user", "") : "?",
+			(long long)json_integer_value(json_object_get(ev, "uid")), s_or(ev, "node", "?"));
+	} else if (strcmp(type, "admin") == 0) {
+		fprintf(out, "admin epoch=%lld (made by an older fomgr: no details)",
+			(long long)json_integer_value(json_object_get(ev, "epoch")));
 	} else {
 		char *text = jsontext_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
 
-		fprintf(out, "%s %s\n", type, text ? text : "");
+		fprintf(out, "%s %s", type, text ? text : "");
 		free(text);
 	}
+	if (json_integer_value(json_object_get(ev, "missed_before")))
+		fprintf(out, " (%lld earlier transition(s) of %s not received)",
+			(long long)json_integer_value(json_object_get(ev, "missed_before")), s_or(ev, "node", "?"));
+	fprintf(out, "%s\n", json_is_true(json_object_get(ev, "replayed")) ? " (before this node joined)" : "");
+}
+
+static long long at_ms(const json_t *ev)
+{
+	return (long long)json_integer_value(json_object_get(ev, "at_ms"));
+}
+
+void render_event(FILE *out, const json_t *ev)
+{
+	char when[32];
+
+	clock_of(at_ms(ev), when, sizeof(when));
+	fprintf(out, "%s ", json_object_get(ev, "at_ms") ? when : "-");
+	event_text(out, ev);
 	fflush(out);
+}
+
+void render_history(FILE *out, const json_t *entries)
+{
+	const json_t *ev;
+	size_t i;
+	char when[48];
+
+	if (!json_array_size(entries))
+		fprintf(out, "no transition or admin change in the history\n");
+	json_array_foreach(entries, i, ev) {
+		if (at_ms(ev))
+			date_of(at_ms(ev), when, sizeof(when));
+		fprintf(out, "%-23s ", at_ms(ev) ? when : "-");
+		event_text(out, ev);
+	}
 }
 
 /* "  key  N" lines of a {key: count} object, largest first (ties by name). */

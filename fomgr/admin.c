@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fo/name.h"
+
 /* Adds name to (on) or removes it from a list of names of at most max. */
 static int set_in_list(char (*list)[WIRE_NAME_MAX], size_t *n, size_t max, const char *name, int on)
 {
@@ -72,6 +74,15 @@ int admin_set_pin(struct wire_admin *admin, const char *group, const char *node)
 	return 0;
 }
 
+void admin_log_change(struct wire_admin *admin, const struct wire_admin_change *change)
+{
+	if (admin->n_changes == WIRE_MAX_CHANGES) {
+		memmove(admin->changes, admin->changes + 1, (WIRE_MAX_CHANGES - 1) * sizeof(admin->changes[0]));
+		admin->n_changes--;
+	}
+	admin->changes[admin->n_changes++] = *change;
+}
+
 static int copy_name(char *dst, json_t *v)
 {
 	const char *s = json_string_value(v);
@@ -99,6 +110,59 @@ static int more_from_json(json_t *root, struct wire_admin *admin)
 	return 0;
 }
 
+enum text_kind { TEXT_NAME, TEXT_NAME_OR_EMPTY, TEXT_PRINTABLE };
+
+/* What the wire's decoder would accept from a peer, so that a bad file cannot
+ * make this node's announces refused. */
+static int copy_text(char *dst, size_t size, json_t *v, enum text_kind kind)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || strlen(s) >= size)
+		return -EINVAL;
+	if (kind == TEXT_PRINTABLE) {
+		for (const char *p = s; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				return -EINVAL;
+	} else if (!(kind == TEXT_NAME_OR_EMPTY && !*s) && !name_valid(s, size)) {
+		return -EINVAL;
+	}
+	strcpy(dst, s);
+	return 0;
+}
+
+/* The last changes, with their authors (absent from a file an older fomgr wrote). */
+static int changes_from_json(json_t *changes, struct wire_admin *admin)
+{
+	json_t *c;
+	size_t i;
+
+	if (!changes)
+		return 0;
+	if (!json_is_array(changes) || json_array_size(changes) > WIRE_MAX_CHANGES)
+		return -EINVAL;
+	json_array_foreach(changes, i, c) {
+		struct wire_admin_change *w = &admin->changes[admin->n_changes++];
+		json_int_t epoch = json_integer_value(json_object_get(c, "epoch"));
+		json_int_t origin = json_integer_value(json_object_get(c, "origin"));
+		json_int_t uid = json_integer_value(json_object_get(c, "uid"));
+		json_int_t at = json_integer_value(json_object_get(c, "at_ms"));
+
+		if (epoch < 0 || origin < 0 || origin > UINT32_MAX || uid < 0 || uid > UINT32_MAX || at < 0 ||
+		    copy_text(w->what, sizeof(w->what), json_object_get(c, "what"), TEXT_NAME) < 0 ||
+		    copy_text(w->target, sizeof(w->target), json_object_get(c, "target"), TEXT_NAME) < 0 ||
+		    copy_text(w->to, sizeof(w->to), json_object_get(c, "to"), TEXT_NAME_OR_EMPTY) < 0 ||
+		    copy_text(w->user, sizeof(w->user), json_object_get(c, "user"), TEXT_PRINTABLE) < 0 ||
+		    copy_text(w->node, sizeof(w->node), json_object_get(c, "node"), TEXT_NAME) < 0)
+			return -EINVAL;
+		w->epoch = (uint64_t)epoch;
+		w->origin = (uint32_t)origin;
+		w->uid = (uint32_t)uid;
+		w->at_ms = (uint64_t)at;
+	}
+	return 0;
+}
+
 static int from_json(json_t *root, struct wire_admin *admin)
 {
 	json_t *standby = json_object_get(root, "standby"), *pins = json_object_get(root, "pins"), *v;
@@ -122,7 +186,7 @@ static int from_json(json_t *root, struct wire_admin *admin)
 			return -EINVAL;
 		strcpy(p->group, key);
 	}
-	return 0;
+	return changes_from_json(json_object_get(root, "changes"), admin);
 }
 
 int admin_load(const char *path, struct wire_admin *admin)
@@ -146,7 +210,8 @@ int admin_load(const char *path, struct wire_admin *admin)
 
 static json_t *to_json(const struct wire_admin *admin)
 {
-	json_t *root = json_object(), *standby = json_array(), *pins = json_object(), *disabled = json_array();
+	json_t *root = json_object(), *standby = json_array(), *pins = json_object(), *disabled = json_array(),
+	       *changes = json_array();
 
 	for (size_t i = 0; i < admin->n_disabled; i++)
 		json_array_append_new(disabled, json_string(admin->disabled[i]));
@@ -158,8 +223,17 @@ static json_t *to_json(const struct wire_admin *admin)
 		json_array_append_new(standby, json_string(admin->standby[i]));
 	for (size_t i = 0; i < admin->n_pins; i++)
 		json_object_set_new(pins, admin->pins[i].group, json_string(admin->pins[i].node));
+	for (size_t i = 0; i < admin->n_changes; i++) {
+		const struct wire_admin_change *c = &admin->changes[i];
+		json_array_append_new(changes, json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "epoch",
+							 (json_int_t)c->epoch, "origin", (json_int_t)c->origin, "what",
+							 c->what, "target", c->target, "to", c->to, "uid",
+							 (json_int_t)c->uid, "user", c->user, "node", c->node, "at_ms",
+							 (json_int_t)c->at_ms));
+	}
 	json_object_set_new(root, "standby", standby);
 	json_object_set_new(root, "pins", pins);
+	json_object_set_new(root, "changes", changes);
 	return root;
 }
 

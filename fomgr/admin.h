@@ -16,6 +16,10 @@ int admin_set_disabled(struct wire_admin *admin, const char *group, int on);
 /* Maintenance mode: fomgr moves nothing anywhere. */
 int admin_set_maintenance(struct wire_admin *admin, int on);
 
+/* Appends one change to the state's last changes (admin->changes), dropping the
+ * oldest when they are WIRE_MAX_CHANGES already. */
+void admin_log_change(struct wire_admin *admin, const struct wire_admin_change *change);
+
 /* Reads path (JSON); a missing file is an empty state (0). */
 int admin_load(const char *path, struct wire_admin *admin);
 /* Writes path atomically (temporary file, fsync, rename). */

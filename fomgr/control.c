@@ -15,9 +15,8 @@
 
 
 static const char *const cmd_names[CONTROL_CMD_MAX] = {
-	"status",	 "events",	  "vip.move",	     "vip.clear",	"node.standby", "node.unstandby",
-	"reload",	 "log.reopen",	  "group.disable",   "group.enable",	"maintenance.on", "maintenance.off",
-	"simulate",
+	"status", "events", "vip.move", "vip.clear", "node.standby", "node.unstandby", "reload", "log.reopen",
+	"group.disable", "group.enable", "maintenance.on", "maintenance.off", "simulate", "history",
 };
 static const char *const role_names[CONTROL_ROLE_MAX] = {"none", "view", "admin"};
 static const char *const result_names[CONTROL_RESULT_MAX] = {"ok", "error", "denied", "invalid", "refused"};
@@ -35,6 +34,7 @@ static const struct {
 	[CONTROL_GROUP_DISABLE] = {"group", {NULL}},
 	[CONTROL_GROUP_ENABLE] = {"group", {NULL}},
 	[CONTROL_SIMULATE] = {"action", {"node", "group", "check"}},
+	[CONTROL_HISTORY] = {NULL, {"since_ms"}},
 };
 
 /* simulate's actions and what each needs besides (crm_simulate's, for fomgr). */
@@ -65,7 +65,7 @@ const char *control_result_str(enum control_result result)
 
 int control_cmd_mutates(enum control_cmd cmd)
 {
-	return cmd != CONTROL_STATUS && cmd != CONTROL_EVENTS && cmd != CONTROL_SIMULATE;
+	return cmd != CONTROL_STATUS && cmd != CONTROL_EVENTS && cmd != CONTROL_SIMULATE && cmd != CONTROL_HISTORY;
 }
 
 int control_cmd_allowed(enum control_cmd cmd, enum control_role role)
@@ -232,6 +232,14 @@ static int parse_args(json_t *args, struct control_request *req, char *why, size
 		if (!(field = arg_field(req, key))) {
 			snprintf(why, size, "unknown argument '%s' for %s", clean(key, buf, sizeof(buf)), cmd);
 			return -EINVAL;
+		}
+		if (strcmp(key, "since_ms") == 0) { /* the one number: a time, not a name */
+			if (!json_is_integer(value) || json_integer_value(value) < 0) {
+				snprintf(why, size, "bad argument 'since_ms' for %s: Unix time in ms", cmd);
+				return -EINVAL;
+			}
+			req->since_ms = (uint64_t)json_integer_value(value);
+			continue;
 		}
 		if (!s || strlen(s) != json_string_length(value) || !name_valid(s, CONFIG_NAME_MAX)) {
 			snprintf(why, size, "bad argument '%s' for %s: " NAME_RULE, key, cmd);

@@ -34,6 +34,7 @@ enum control_cmd {
 	CONTROL_MAINTENANCE_ON,
 	CONTROL_MAINTENANCE_OFF,
 	CONTROL_SIMULATE, /* read-only: what placement would follow a change or a fault */
+	CONTROL_HISTORY,
 	CONTROL_CMD_MAX
 };
 
@@ -55,7 +56,7 @@ enum control_exit {
 	CONTROL_EX_TIMEOUT = 124,    /* --wait ran out */
 };
 
-/* Who may do what: read (status, events, simulate) or change state (everything else). */
+/* Who may do what: read (status, events, simulate, history) or change state (everything else). */
 enum control_role { CONTROL_ROLE_NONE, CONTROL_ROLE_VIEW, CONTROL_ROLE_ADMIN, CONTROL_ROLE_MAX };
 
 /* What became of requests, for metrics (fomgr_control_requests_total{result}). */
@@ -76,6 +77,7 @@ struct control_request {
 	char node[CONFIG_NAME_MAX];  /* vip.move "to" (may be empty), node.* and simulate "node" */
 	char check[CONFIG_NAME_MAX]; /* simulate fail-check */
 	char action[CONFIG_NAME_MAX]; /* simulate: standby, move, fail, fail-check */
+	uint64_t since_ms;           /* history: "since_ms" (Unix ms), 0 when absent */
 };
 
 /* The caller, from SO_PEERCRED and SO_PEERGROUPS. */

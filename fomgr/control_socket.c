@@ -377,6 +377,17 @@ static void reply_simulate(struct client *c, const struct control_request *req)
 	free(r);
 }
 
+static void reply_history(struct client *c, const struct control_request *req)
+{
+	json_t *history = manager_history(c->ctl->m, req->since_ms);
+
+	if (!history) {
+		reply_error(c, req, CONTROL_RESULT_ERROR, CONTROL_EX_SOFTWARE, "out of memory");
+		return;
+	}
+	reply_ok(c, req, json_pack("{s:o, s:I}", "history", history, "since_ms", (json_int_t)req->since_ms));
+}
+
 static void on_manager_event(void *arg, json_t *event)
 {
 	struct control_socket *ctl = arg;
@@ -559,6 +570,7 @@ static int ask_manager(struct client *c, struct pending *p)
 	struct control_socket *ctl = c->ctl;
 	const struct control_request *req = &p->req;
 
+	manager_set_author(ctl->m, (uint32_t)c->peer.uid, c->peer.user); /* the history names them */
 	switch (req->cmd) {
 	case CONTROL_VIP_MOVE:
 		return manager_request_pin(ctl->m, req->group, p->target, on_agreed, p);
@@ -705,6 +717,10 @@ static void run_request(struct client *c, const struct control_request *req)
 	}
 	if (req->cmd == CONTROL_SIMULATE) {
 		reply_simulate(c, req);
+		return;
+	}
+	if (req->cmd == CONTROL_HISTORY) {
+		reply_history(c, req);
 		return;
 	}
 	/* Written and fsync'ed before anything is done (after the failover path's queued

@@ -15,6 +15,7 @@
 #include "fence.h"
 #include "fo/clock.h"
 #include "fo/log.h"
+#include "history.h"
 #include "membership.h"
 #include "node.h"
 #include "placement.h"
@@ -50,6 +51,7 @@ struct executor {
 	uint64_t transition_seq;
 	int withdraw_failed; /* logged once */
 	uint64_t withdrawals;
+	struct history *history; /* the cluster's, from the announces; NULL when out of memory */
 };
 
 static const char *name_of(const struct executor *x, uint32_t nodeid)
@@ -349,7 +351,25 @@ static void record_transition(struct executor *x, const struct effect *e)
 	executor_record(x, AUDITLOG_TRANSITION, status_transition_json(t), 0);
 	if (et->acquired && !et->error && x->env->audit)
 		audit_after_acquire(x->env->audit, e->group);
-	x->ops->emit(x->arg, "transition", status_transition_json(t));
+}
+
+/* An announce was applied: what it brings to the cluster's history goes to the
+ * listeners, in the agreed order (our own transitions too, once our announce
+ * came back), so every node streams the same events. */
+static void absorb_history(struct executor *x, const struct view_node *n)
+{
+	size_t added, count;
+
+	if (!x->history)
+		return;
+	history_set_joined(x->history, x->env->node->joined_ms);
+	added = history_absorb(x->history, n->name, n->nodeid, n->pid, &n->ann);
+	count = history_count(x->history);
+	for (size_t i = count - (added < count ? added : count); i < count; i++) {
+		const struct history_entry *h = history_get(x->history, i);
+
+		x->ops->emit(x->arg, h->kind == HISTORY_ADMIN ? "admin" : "transition", history_entry_json(h));
+	}
 }
 
 static void record_quorum(struct executor *x, const struct effect *e)
@@ -485,8 +505,10 @@ static void run_slow(struct executor *x, const struct effect *e)
 		break;
 	case EFFECT_PEER_STATE: {
 		const struct view_node *n = view_node_by_id(&x->env->node->view, e->peer);
-		if (n)
+		if (n) {
 			executor_peer_state(x, n);
+			absorb_history(x, n);
+		}
 		break;
 	}
 	case EFFECT_ADMIN_ADOPTED:
@@ -494,7 +516,6 @@ static void run_slow(struct executor *x, const struct effect *e)
 			 "maintenance %s)",
 			 (unsigned long long)admin->epoch, admin->n_standby, admin->n_pins, admin->n_disabled,
 			 admin->maintenance ? "on" : "off");
-		x->ops->emit(x->arg, "admin", json_pack("{s:I}", "epoch", (json_int_t)admin->epoch));
 		break;
 	case EFFECT_PERSIST_ADMIN:
 		persist_admin(x, e);
@@ -551,6 +572,9 @@ struct executor *executor_new(const struct executor_env *env, const struct execu
 	x->env = env;
 	x->ops = ops;
 	x->arg = arg;
+	x->history = history_new(HISTORY_SIZE);
+	if (!x->history)
+		log_err("history: out of memory: events and fomctl history stay empty");
 	for (size_t i = 0; i < NODE_TIMER_MAX; i++) {
 		ev_timer_init(&x->timers[i], on_node_timer, 0., 0.);
 		x->timers[i].data = x;
@@ -577,6 +601,7 @@ void executor_close(struct executor *x)
 void executor_free(struct executor *x)
 {
 	executor_close(x);
+	history_free(x->history);
 	free(x);
 }
 
@@ -594,6 +619,11 @@ void executor_reply_to(struct executor *x, executor_reply_fn done, void *arg)
 {
 	x->done = done;
 	x->done_arg = arg;
+}
+
+const struct history *executor_history(const struct executor *x)
+{
+	return x->history;
 }
 
 const struct status_transition *executor_transitions(const struct executor *x, size_t *n)

@@ -6,7 +6,8 @@
  * failures to send or to fence) goes to the core through ops->feed.
  *
  * It owns what carrying out needs to keep: each group slot's requests and burst,
- * the core's timers, the recent transitions, the audit-log writer's state. The
+ * the core's timers, the recent transitions, the cluster's history (whose new
+ * entries it streams to the listeners), the audit-log writer's state. The
  * manager owns the rest and keeps env current. */
 #ifndef FOMGR_EXECUTOR_H
 #define FOMGR_EXECUTOR_H
@@ -84,6 +85,10 @@ void executor_reply_to(struct executor *x, executor_reply_fn done, void *arg);
 
 /* For the status document. */
 const struct status_transition *executor_transitions(const struct executor *x, size_t *n);
+/* The cluster's history (history.h), as the announces delivered so far made it;
+ * NULL when it could not be allocated. */
+struct history;
+const struct history *executor_history(const struct executor *x);
 uint64_t executor_withdrawals(const struct executor *x);
 
 #endif

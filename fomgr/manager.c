@@ -22,6 +22,7 @@
 #include "fo/clock.h"
 #include "fo/log.h"
 #include "health.h"
+#include "history.h"
 #include "membership.h"
 #include "netstate.h"
 #include "node.h"
@@ -70,6 +71,8 @@ struct manager {
 	struct conflict *conflict; /* NULL when it could not start (no CAP_NET_RAW) */
 	manager_status_fn status_extra; /* the operators' modules add to the document */
 	void *status_extra_arg;
+	uint32_t author_uid; /* who asks the next operator's request */
+	char author[64];
 };
 
 static const char *name_of(const struct manager *m, uint32_t nodeid)
@@ -138,6 +141,7 @@ static int feed(struct manager *m, const struct node_event *in)
 		feed(m, &nev);
 	}
 	ev.ring_distrusted = m->env.membership && membership_ring_distrusted(m->env.membership);
+	ev.wall_ms = clock_real_ms();
 	ev.ring_stalled = ringwatch_is_stalled(m->ringwatch);
 	m->stepping = 1;
 	node_step(m->env.node, &ev, clock_mono_us(), m->fx);
@@ -853,6 +857,9 @@ json_t *manager_status(const struct manager *m)
 		in.failback_left_ms[i] = node_failback_left_ms(node, i, clock_mono_us());
 	in.transitions = executor_transitions(m->executor, &in.n_transitions);
 	in.ring = m->ringwatch ? &ring : NULL;
+	in.now_ms = clock_real_ms();
+	in.started_ms = node->started_ms;
+	in.history = executor_history(m->executor);
 	root = status_build(&in);
 	qdevice_status_json(&m->qdevice, clock_mono_us(), root);
 	if (m->env.audit)
@@ -879,6 +886,8 @@ static int request(struct manager *m, struct node_event *ev, manager_done_fn don
 	if (!m->env.config || !m->env.node)
 		return -EAGAIN;
 	ev->kind = NODE_EV_ADMIN;
+	ev->uid = m->author_uid;
+	ev->user = m->author;
 	executor_request_begin(m->executor);
 	rc = feed(m, ev);
 	if (rc < 0)
@@ -923,6 +932,19 @@ int manager_request_maintenance(struct manager *m, int on, manager_done_fn done,
 int manager_simulate(const struct manager *m, const struct whatif *w, struct whatif_result *out)
 {
 	return m->env.node ? node_simulate(m->env.node, w, out) : -EAGAIN;
+}
+
+void manager_set_author(struct manager *m, uint32_t uid, const char *user)
+{
+	m->author_uid = uid;
+	snprintf(m->author, sizeof(m->author), "%s", user ? user : "");
+}
+
+json_t *manager_history(const struct manager *m, uint64_t since_ms)
+{
+	const struct history *h = executor_history(m->executor);
+
+	return h ? history_json(h, since_ms) : json_array();
 }
 
 int manager_next_owner(const struct manager *m, const char *group, char *out)

@@ -6,6 +6,7 @@
 
 #include <ev.h>
 #include <jansson.h>
+#include <stdint.h>
 
 struct manager;
 
@@ -25,6 +26,10 @@ typedef void (*manager_event_fn)(void *arg, json_t *event);
 int manager_listen(struct manager *m, manager_event_fn fn, void *arg);
 void manager_unlisten(struct manager *m, manager_event_fn fn, void *arg);
 
+/* The cluster's history (history.h) from since_ms (Unix ms; 0: all kept), oldest
+ * first, as a JSON array the caller json_decref()s. */
+json_t *manager_history(const struct manager *m, uint64_t since_ms);
+
 /* The status document (see status.h); the caller json_decref()s it. */
 json_t *manager_status(const struct manager *m);
 /* fn(arg, status) is called on every status document before it is returned, for
@@ -38,6 +43,9 @@ void manager_set_status_extra(struct manager *m, manager_status_fn fn, void *arg
  * unknown node or group, -EEXIST nothing to change, -ENOTCONN not joined or no
  * quorum, -EBUSY another request is pending, -EHOSTUNREACH target not eligible. */
 typedef void (*manager_done_fn)(void *arg, int rc);
+/* Who asks the requests that follow (the history and every node's events name
+ * them); the control socket sets it before each request. */
+void manager_set_author(struct manager *m, uint32_t uid, const char *user);
 int manager_request_standby(struct manager *m, const char *node, int on, manager_done_fn done, void *arg);
 /* node NULL clears the pin; "" pins to the next eligible node after the owner. */
 int manager_request_pin(struct manager *m, const char *group, const char *node, manager_done_fn done, void *arg);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "fo/name.h"
 #include "whatif.h"
 
 static const char *const event_names[NODE_EV_KIND_MAX] = {
@@ -91,6 +92,33 @@ static void add_check(struct wire_announce *a, const struct node *node, const ch
 	a->checks[a->n_checks++].state = (uint8_t)reported_state(node, check);
 }
 
+/* An older peer refuses announces with flags it does not know: while a member
+ * announces without the history part, ours goes without it too (the peers then
+ * learn transitions and admin changes without their details). */
+static int peers_read_history(const struct view *v)
+{
+	for (size_t i = 0; i < v->n_nodes; i++) {
+		const struct view_node *n = &v->nodes[i];
+		if (n->member && n->has_state && n->nodeid != v->local_nodeid && !(n->ann.flags & WIRE_F_HISTORY))
+			return 0;
+	}
+	return 1;
+}
+
+static void add_history(const struct node *node, struct wire_announce *a)
+{
+	if (!peers_read_history(&node->view)) {
+		a->admin.n_changes = 0;
+		memset(a->admin.changes, 0, sizeof(a->admin.changes));
+		return;
+	}
+	a->flags |= WIRE_F_HISTORY;
+	a->started_ms = node->started_ms;
+	a->joined_ms = node->joined_ms;
+	a->n_transitions = node->n_recent;
+	memcpy(a->transitions, node->recent, node->n_recent * sizeof(node->recent[0]));
+}
+
 /* What this node tells the cluster about itself. */
 static void build_announce(const struct node *node, uint64_t now, struct wire_announce *a)
 {
@@ -129,6 +157,44 @@ static void build_announce(const struct node *node, uint64_t now, struct wire_an
 	if (node->health_stale && c->health_policy == CONFIG_HEALTH_FAIL)
 		for (size_t k = 0; k < a->n_checks; k++)
 			a->checks[k].state = CHECK_UNKNOWN;
+	add_history(node, a);
+}
+
+/* What the peers' decoders accept: a name, or "none". */
+static void copy_name(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", name_valid(src, size) ? src : "none");
+}
+
+/* Our finished transitions go into our announce, as the cluster's history has
+ * them: the last WIRE_MAX_TRANSITIONS, each with our counter. Before any announce
+ * of the step (a shutdown's last one must carry its releases) and at its end. */
+static void note_transitions(struct node *node, uint64_t now, struct effects *fx)
+{
+	for (; node->noted < fx->n; node->noted++) {
+		const struct effect *e = &fx->v[node->noted];
+		struct wire_transition *t;
+		uint64_t took = now > e->t.since_us ? now - e->t.since_us : 0;
+
+		if (e->kind != EFFECT_TRANSITION)
+			continue;
+		if (node->n_recent == WIRE_MAX_TRANSITIONS) {
+			memmove(node->recent, node->recent + 1, (WIRE_MAX_TRANSITIONS - 1) * sizeof(node->recent[0]));
+			node->n_recent--;
+		}
+		t = &node->recent[node->n_recent++];
+		memset(t, 0, sizeof(*t));
+		t->seq = ++node->transitions_done;
+		t->at_ms = node->wall_ms;
+		t->took_us = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took;
+		t->acquired = (uint8_t)(e->t.acquired != 0);
+		t->error = (uint16_t)(e->t.error < 0 ? -e->t.error : 0);
+		copy_name(t->reason, sizeof(t->reason), transition_reason_str((enum transition_reason)e->t.reason));
+		copy_name(t->group, sizeof(t->group), e->group);
+		copy_name(t->from, sizeof(t->from), e->t.from);
+		copy_name(t->to, sizeof(t->to), e->t.to);
+		node->transition.changed = 1;
+	}
 }
 
 /* Sent only when it differs from the last one sent (or force). */
@@ -136,6 +202,7 @@ static void announce(struct node *node, int force, uint64_t now, struct effects 
 {
 	static struct wire_announce a; /* large: off the stack; the core runs on one thread */
 
+	note_transitions(node, now, fx);
 	if (!node->joined)
 		return;
 	build_announce(node, now, &a);
@@ -386,12 +453,14 @@ static void on_join(struct node *node, const struct node_event *ev, uint64_t now
 		membership_effect(node, ev->nodeid, ev->pid, 3, 0, fx);
 		return;
 	}
-	if (self)
+	if (self) {
 		node->joined = 1;
-	else
+		node->joined_ms = ev->wall_ms;
+	} else {
 		/* A partition healed or a node came back: whatever it (or the clients
 		 * it served) learnt meanwhile, the holder's MAC is the answer now. */
 		transition_reannounce(&node->transition, "merge", fx);
+	}
 	if (self)
 		membership_effect(node, ev->nodeid, ev->pid, 2, (int)view_members(&node->view), fx);
 	/* Whoever joined needs everyone's state: all of us announce again. */
@@ -764,7 +833,8 @@ static void on_ring_sample(struct node *node, const struct node_event *ev, uint6
 /* A new admin state: the newest the cluster has, edited, one epoch on. It is
  * persisted before it is announced (NODE_EV_ADMIN_SAVED): the record of the
  * command survives us. */
-static int request_admin(struct node *node, struct wire_admin *next, struct effects *fx)
+static int request_admin(struct node *node, struct wire_admin *next, struct wire_admin_change *change,
+			 struct effects *fx)
 {
 	struct effect *e;
 
@@ -776,6 +846,10 @@ static int request_admin(struct node *node, struct wire_admin *next, struct effe
 	if (next->epoch <= node->admin.epoch)
 		next->epoch = node->admin.epoch + 1;
 	next->origin = node->view.local_nodeid;
+	change->epoch = next->epoch;
+	change->origin = next->origin;
+	copy_name(change->node, sizeof(change->node), node_name(node, next->origin));
+	admin_log_change(next, change);
 	node->saving = 1;
 	node->request = *next;
 	e = push(fx, EFFECT_PERSIST_ADMIN);
@@ -806,9 +880,26 @@ int node_next_owner(const struct node *node, const char *group, char *out)
 	return 0;
 }
 
+/* What an operator asks, and who, for the admin state's last changes. */
+static void describe_change(const struct node_event *ev, const char *what, const char *target, const char *to,
+			    struct wire_admin_change *c)
+{
+	size_t n = 0;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->what, sizeof(c->what), "%s", what);
+	snprintf(c->target, sizeof(c->target), "%s", target);
+	snprintf(c->to, sizeof(c->to), "%s", to ? to : "");
+	c->uid = ev->uid;
+	for (const char *p = ev->user ? ev->user : ""; *p && n + 1 < sizeof(c->user); p++)
+		c->user[n++] = *p >= 0x20 && *p <= 0x7e ? *p : '?';
+	c->at_ms = ev->wall_ms;
+}
+
 static int on_admin(struct node *node, const struct node_event *ev, struct effects *fx)
 {
 	static struct wire_admin next;
+	struct wire_admin_change change;
 	const struct config_group *g;
 	char target[CONFIG_NAME_MAX];
 	const char *to = ev->node;
@@ -819,17 +910,21 @@ static int on_admin(struct node *node, const struct node_event *ev, struct effec
 		if (!view_node_by_name(&node->view, ev->node))
 			return -ENOENT;
 		rc = admin_set_standby(&next, ev->node, ev->on);
-		return rc < 0 ? rc : request_admin(node, &next, fx);
+		describe_change(ev, ev->on ? "standby" : "unstandby", ev->node, NULL, &change);
+		return rc < 0 ? rc : request_admin(node, &next, &change, fx);
 	}
 	if (ev->admin == NODE_ADMIN_MAINTENANCE) {
 		rc = admin_set_maintenance(&next, ev->on);
-		return rc < 0 ? rc : request_admin(node, &next, fx);
+		/* the history's target is a name: on or off */
+		describe_change(ev, "maintenance", ev->on ? "on" : "off", NULL, &change);
+		return rc < 0 ? rc : request_admin(node, &next, &change, fx);
 	}
 	if (group_index(node, ev->group, &g) < 0)
 		return -ENOENT;
 	if (ev->admin == NODE_ADMIN_DISABLE) {
 		rc = admin_set_disabled(&next, ev->group, ev->on);
-		return rc < 0 ? rc : request_admin(node, &next, fx);
+		describe_change(ev, ev->on ? "disable" : "enable", ev->group, NULL, &change);
+		return rc < 0 ? rc : request_admin(node, &next, &change, fx);
 	}
 	if (to && !*to) {
 		rc = node_next_owner(node, ev->group, target);
@@ -845,7 +940,8 @@ static int on_admin(struct node *node, const struct node_event *ev, struct effec
 			return -EHOSTUNREACH;
 	}
 	rc = admin_set_pin(&next, ev->group, to);
-	return rc < 0 ? rc : request_admin(node, &next, fx);
+	describe_change(ev, to ? "pin" : "clear", ev->group, to, &change);
+	return rc < 0 ? rc : request_admin(node, &next, &change, fx);
 }
 
 static void on_admin_saved(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
@@ -915,6 +1011,10 @@ static void flush_changes(struct node *node, uint64_t now, struct effects *fx)
 void node_step(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
 {
 	effects_clear(fx);
+	node->noted = 0;
+	node->wall_ms = ev->wall_ms;
+	if (!node->started_ms)
+		node->started_ms = ev->wall_ms;
 	switch (ev->kind) {
 	case NODE_EV_CONNECTED:
 		on_connected(node, ev);
@@ -996,6 +1096,7 @@ void node_step(struct node *node, const struct node_event *ev, uint64_t now, str
 	default:
 		break;
 	}
+	note_transitions(node, now, fx);
 	flush_changes(node, now, fx);
 }
 

@@ -102,6 +102,9 @@ struct node_event {
 	enum node_admin_kind admin;
 	const char *node;
 	int on;
+	uint32_t uid;     /* ADMIN: who asked (the history names them) */
+	const char *user; /* ADMIN: their name; NULL: none */
+	uint64_t wall_ms; /* the wall clock at the event (Unix ms), for the history; 0: not known */
 };
 
 struct node {
@@ -145,6 +148,14 @@ struct node {
 	int have_sent;
 	struct wire_announce last_sent; /* what node_announce() returns */
 	int shutdown_wait;              /* released for shutdown; waiting for our last announce */
+	/* The history our announce carries: when we started and joined the group
+	 * (Unix ms), our last finished transitions, oldest first, and their counter. */
+	uint64_t started_ms, joined_ms;
+	uint32_t transitions_done;
+	uint64_t wall_ms; /* the event's */
+	size_t noted;     /* effects of the step already looked at for transitions */
+	size_t n_recent;
+	struct wire_transition recent[WIRE_MAX_TRANSITIONS];
 };
 
 /* node is the caller's (large: keep it off small stacks). nodes is corosync's

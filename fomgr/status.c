@@ -19,6 +19,18 @@ json_t *status_transition_json(const struct status_transition *t)
 			 (json_int_t)t->realtime_ms);
 }
 
+/* When the node's fomgr joined the group (online since) and started, as its
+ * announce says (an older peer's does not). */
+static void times_json(json_t *o, const struct view_node *n)
+{
+	int known = n->member && n->has_state && (n->ann.flags & WIRE_F_HISTORY);
+
+	json_object_set_new(o, "online_since_ms",
+			    known && n->ann.joined_ms ? json_integer((json_int_t)n->ann.joined_ms) : json_null());
+	json_object_set_new(o, "started_ms",
+			    known && n->ann.started_ms ? json_integer((json_int_t)n->ann.started_ms) : json_null());
+}
+
 static json_t *node_json(const struct view *view, const struct view_node *n)
 {
 	json_t *o = json_object(), *checks = json_object(), *holds = json_array(), *up = json_array();
@@ -51,6 +63,7 @@ static json_t *node_json(const struct view *view, const struct view_node *n)
 									: json_null());
 	hex(a->config_digest, 32, digest);
 	json_object_set_new(o, "config_digest", n->has_state ? json_string(digest) : json_null());
+	times_json(o, n);
 	return o;
 }
 
@@ -191,6 +204,19 @@ static json_t *counters_json(const struct status_input *in)
 			 (json_int_t)st.announce_sent);
 }
 
+/* crm_mon's "last updated" and "last change", and this fomgr's uptime. */
+static void add_times(json_t *root, const struct status_input *in)
+{
+	size_t n = in->history ? history_count(in->history) : 0;
+
+	json_object_set_new(root, "updated_ms", json_integer((json_int_t)in->now_ms));
+	json_object_set_new(root, "started_ms", json_integer((json_int_t)in->started_ms));
+	json_object_set_new(root, "uptime_s", json_integer(in->now_ms > in->started_ms && in->started_ms
+								  ? (json_int_t)((in->now_ms - in->started_ms) / 1000)
+								  : 0));
+	json_object_set_new(root, "last_change", n ? history_entry_json(history_get(in->history, n - 1)) : json_null());
+}
+
 json_t *status_build(const struct status_input *in)
 {
 	const struct view *v = in->view;
@@ -217,6 +243,7 @@ json_t *status_build(const struct status_input *in)
 	json_object_set_new(root, "groups", groups);
 	json_object_set_new(root, "transitions", trans);
 	json_object_set_new(root, "counters", counters_json(in));
+	add_times(root, in);
 	if (in->ring) {
 		json_t *ring = json_pack("{s:i, s:b, s:b, s:b, s:I, s:I, s:I}", "stall_bound_ms",
 					 (int)in->ring->stall_bound_ms, "stalled", in->ring->stalled, "fenced",

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "history.h"
 #include "placement.h"
 #include "transition.h"
 #include "view.h"
@@ -51,6 +52,8 @@ struct status_input {
 	uint64_t failback_left_ms[CONFIG_MAX_GROUPS];
 	size_t n_transitions; /* newest last */
 	const struct status_transition *transitions;
+	uint64_t now_ms, started_ms;   /* Unix ms: the document's time, this fomgr's start */
+	const struct history *history; /* its newest entry is the last change; NULL: none */
 };
 
 /* A new JSON object; the caller json_decref()s it. */

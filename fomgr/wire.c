@@ -16,7 +16,12 @@
  * when the flags say WIRE_F_REACH (an older sender has neither), the nodeids its
  * knet links reach (u16 count, u32 each); then, present exactly when the flags say
  * WIRE_F_ADMIN_MORE, the rest of the admin state: maintenance u8 (0 or 1) and the
- * disabled groups (list).
+ * disabled groups (list); then, present exactly when the flags say
+ * WIRE_F_HISTORY, the history part: started and joined (u64 Unix ms each), the
+ * admin state's last changes (u16 count, then epoch u64, origin u32, what,
+ * target, to (may be empty), uid u32, user (printable, may be empty), node,
+ * at u64), and the sender's last transitions (u16 count, then seq u32, at u64,
+ * took_us u32, acquired u8, error u16, reason, group, from, to).
  * A string is u8 length + bytes (no NUL); a list is u16 count + strings. */
 #define WIRE_HEADER_SIZE 12
 
@@ -107,6 +112,42 @@ static void put_netstate(struct wbuf *w, const struct wire_netstate *n)
 		put_uint(w, n->fw[i], 4);
 }
 
+static void put_history(struct wbuf *w, const struct wire_announce *a)
+{
+	if (a->admin.n_changes > WIRE_MAX_CHANGES || a->n_transitions > WIRE_MAX_TRANSITIONS) {
+		w->err = -EINVAL;
+		return;
+	}
+	put_uint(w, a->started_ms, 8);
+	put_uint(w, a->joined_ms, 8);
+	put_uint(w, a->admin.n_changes, 2);
+	for (size_t i = 0; i < a->admin.n_changes; i++) {
+		const struct wire_admin_change *c = &a->admin.changes[i];
+		put_uint(w, c->epoch, 8);
+		put_uint(w, c->origin, 4);
+		put_str(w, c->what, WIRE_WORD_MAX);
+		put_str(w, c->target, WIRE_NAME_MAX);
+		put_str(w, c->to, WIRE_NAME_MAX);
+		put_uint(w, c->uid, 4);
+		put_str(w, c->user, WIRE_NAME_MAX);
+		put_str(w, c->node, WIRE_NAME_MAX);
+		put_uint(w, c->at_ms, 8);
+	}
+	put_uint(w, a->n_transitions, 2);
+	for (size_t i = 0; i < a->n_transitions; i++) {
+		const struct wire_transition *t = &a->transitions[i];
+		put_uint(w, t->seq, 4);
+		put_uint(w, t->at_ms, 8);
+		put_uint(w, t->took_us, 4);
+		put_uint(w, t->acquired, 1);
+		put_uint(w, t->error, 2);
+		put_str(w, t->reason, WIRE_WORD_MAX);
+		put_str(w, t->group, WIRE_NAME_MAX);
+		put_str(w, t->from, WIRE_NAME_MAX);
+		put_str(w, t->to, WIRE_NAME_MAX);
+	}
+}
+
 int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t size)
 {
 	struct wbuf w = {.p = buf, .size = size};
@@ -150,6 +191,10 @@ int wire_encode_announce(const struct wire_announce *a, uint8_t *buf, size_t siz
 		put_uint(&w, a->admin.maintenance ? 1 : 0, 1);
 		put_list(&w, (char (*)[WIRE_NAME_MAX])a->admin.disabled, a->admin.n_disabled);
 	}
+	if ((a->admin.n_changes || a->n_transitions || a->started_ms || a->joined_ms) && !(a->flags & WIRE_F_HISTORY))
+		return -EINVAL;
+	if (a->flags & WIRE_F_HISTORY)
+		put_history(&w, a);
 	if (w.err)
 		return w.err;
 	for (int i = 0; i < 4; i++)
@@ -179,9 +224,11 @@ static int printable(const char *s, size_t n)
 	return 1;
 }
 
+enum str_kind { STR_PRINTABLE, STR_NAME, STR_NAME_OR_EMPTY };
+
 /* Names follow the one name rule (name_valid); the version strings are printable
  * ASCII. Either way a peer cannot inject control characters into logs. */
-static void get_str(struct rbuf *r, char *dst, size_t max, int is_name)
+static void get_str(struct rbuf *r, char *dst, size_t max, enum str_kind kind)
 {
 	size_t n = (size_t)get_uint(r, 1);
 	char s[UINT8_MAX + 1];
@@ -192,7 +239,8 @@ static void get_str(struct rbuf *r, char *dst, size_t max, int is_name)
 	}
 	memcpy(s, r->p + r->off, n);
 	s[n] = '\0';
-	if (is_name ? strlen(s) != n || !name_valid(s, max) : !printable(s, n)) {
+	if (kind == STR_PRINTABLE ? !printable(s, n)
+				  : strlen(s) != n || (!(kind == STR_NAME_OR_EMPTY && n == 0) && !name_valid(s, max))) {
 		r->err = -EBADMSG;
 		return;
 	}
@@ -209,8 +257,20 @@ static size_t get_list(struct rbuf *r, char (*names)[WIRE_NAME_MAX], size_t max)
 		return 0;
 	}
 	for (size_t i = 0; i < n && !r->err; i++)
-		get_str(r, names[i], WIRE_NAME_MAX, 1);
+		get_str(r, names[i], WIRE_NAME_MAX, STR_NAME);
 	return r->err ? 0 : n;
+}
+
+/* A list's u16 count, refused past max (0 then). */
+static size_t get_count(struct rbuf *r, size_t max)
+{
+	size_t n = (size_t)get_uint(r, 2);
+
+	if (n > max) {
+		r->err = -EBADMSG;
+		return 0;
+	}
+	return n;
 }
 
 static void get_admin(struct rbuf *r, struct wire_admin *admin)
@@ -218,15 +278,10 @@ static void get_admin(struct rbuf *r, struct wire_admin *admin)
 	admin->epoch = get_uint(r, 8);
 	admin->origin = (uint32_t)get_uint(r, 4);
 	admin->n_standby = get_list(r, admin->standby, WIRE_MAX_NODES);
-	admin->n_pins = (size_t)get_uint(r, 2);
-	if (admin->n_pins > WIRE_MAX_HELD) {
-		r->err = -EBADMSG;
-		admin->n_pins = 0;
-		return;
-	}
+	admin->n_pins = get_count(r, WIRE_MAX_HELD);
 	for (size_t i = 0; i < admin->n_pins && !r->err; i++) {
-		get_str(r, admin->pins[i].group, WIRE_NAME_MAX, 1);
-		get_str(r, admin->pins[i].node, WIRE_NAME_MAX, 1);
+		get_str(r, admin->pins[i].group, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, admin->pins[i].node, WIRE_NAME_MAX, STR_NAME);
 	}
 }
 
@@ -245,16 +300,45 @@ static void get_netstate(struct rbuf *r, struct wire_netstate *n)
 	get_digest(r, n->firewall);
 	get_digest(r, n->routes);
 	get_digest(r, n->corosync_conf);
-	get_str(r, n->corosync_version, sizeof(n->corosync_version), 0);
-	get_str(r, n->kernel_version, sizeof(n->kernel_version), 0);
-	n->n_fw = (size_t)get_uint(r, 2);
-	if (n->n_fw > WIRE_MAX_FW_LINES) {
-		r->err = -EBADMSG;
-		n->n_fw = 0;
-		return;
-	}
+	get_str(r, n->corosync_version, sizeof(n->corosync_version), STR_PRINTABLE);
+	get_str(r, n->kernel_version, sizeof(n->kernel_version), STR_PRINTABLE);
+	n->n_fw = get_count(r, WIRE_MAX_FW_LINES);
 	for (size_t i = 0; i < n->n_fw && !r->err; i++)
 		n->fw[i] = (uint32_t)get_uint(r, 4);
+}
+
+static void get_history(struct rbuf *r, struct wire_announce *a)
+{
+	a->started_ms = get_uint(r, 8);
+	a->joined_ms = get_uint(r, 8);
+	a->admin.n_changes = get_count(r, WIRE_MAX_CHANGES);
+	for (size_t i = 0; i < a->admin.n_changes && !r->err; i++) {
+		struct wire_admin_change *c = &a->admin.changes[i];
+		c->epoch = get_uint(r, 8);
+		c->origin = (uint32_t)get_uint(r, 4);
+		get_str(r, c->what, WIRE_WORD_MAX, STR_NAME);
+		get_str(r, c->target, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, c->to, WIRE_NAME_MAX, STR_NAME_OR_EMPTY);
+		c->uid = (uint32_t)get_uint(r, 4);
+		get_str(r, c->user, WIRE_NAME_MAX, STR_PRINTABLE);
+		get_str(r, c->node, WIRE_NAME_MAX, STR_NAME);
+		c->at_ms = get_uint(r, 8);
+	}
+	a->n_transitions = get_count(r, WIRE_MAX_TRANSITIONS);
+	for (size_t i = 0; i < a->n_transitions && !r->err; i++) {
+		struct wire_transition *t = &a->transitions[i];
+		t->seq = (uint32_t)get_uint(r, 4);
+		t->at_ms = get_uint(r, 8);
+		t->took_us = (uint32_t)get_uint(r, 4);
+		t->acquired = (uint8_t)get_uint(r, 1);
+		t->error = (uint16_t)get_uint(r, 2);
+		if (t->acquired > 1)
+			r->err = -EBADMSG;
+		get_str(r, t->reason, WIRE_WORD_MAX, STR_NAME);
+		get_str(r, t->group, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, t->from, WIRE_NAME_MAX, STR_NAME);
+		get_str(r, t->to, WIRE_NAME_MAX, STR_NAME);
+	}
 }
 
 static int decode_announce(struct rbuf *r, struct wire_announce *a)
@@ -266,14 +350,14 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 		return -EBADMSG;
 	memcpy(a->config_digest, r->p + r->off, sizeof(a->config_digest));
 	r->off += sizeof(a->config_digest);
-	get_str(r, a->version, sizeof(a->version), 0);
+	get_str(r, a->version, sizeof(a->version), STR_PRINTABLE);
 	a->n_held = get_list(r, a->held, WIRE_MAX_HELD);
 	a->n_ready = get_list(r, a->failback_ready, WIRE_MAX_HELD);
 	a->n_checks = (size_t)get_uint(r, 2);
 	if (a->n_checks > WIRE_MAX_CHECKS)
 		return -EBADMSG;
 	for (size_t i = 0; i < a->n_checks && !r->err; i++) {
-		get_str(r, a->checks[i].name, WIRE_NAME_MAX, 1);
+		get_str(r, a->checks[i].name, WIRE_NAME_MAX, STR_NAME);
 		a->checks[i].state = (uint8_t)get_uint(r, 1);
 		if (a->checks[i].state >= CHECK_STATE_MAX)
 			r->err = -EBADMSG;
@@ -296,6 +380,8 @@ static int decode_announce(struct rbuf *r, struct wire_announce *a)
 		a->admin.maintenance = (int)maintenance;
 		a->admin.n_disabled = get_list(r, a->admin.disabled, WIRE_MAX_HELD);
 	}
+	if (a->flags & WIRE_F_HISTORY)
+		get_history(r, a);
 	if (r->err || r->off != r->len)
 		return -EBADMSG;
 	return 0;

@@ -20,6 +20,11 @@
 #define WIRE_MAX_CHECKS 128
 #define WIRE_VERSION_STR_MAX 32
 #define WIRE_MAX_FW_LINES 256
+/* The history part. Every announce is carried whole, in every node's view (32
+ * slots) and copied at each step of the core: its lists stay short. */
+#define WIRE_MAX_CHANGES 8      /* the admin state's last changes, with their authors */
+#define WIRE_MAX_TRANSITIONS 16 /* the sender's last transitions */
+#define WIRE_WORD_MAX 32        /* a reason's or a change's kind, with its NUL */
 
 /* Names travel between config and wire both ways, so their sizes are one; every
  * list the config can fill must fit on the wire; the encoder's fields are bytes. */
@@ -40,7 +45,8 @@ enum wire_flag {
 	WIRE_F_SPLIT_RISK = 1u << 2,   /* two_node without a tie-breaker */
 	WIRE_F_REACH = 1u << 3,        /* reach[] holds what corosync's knet links tell */
 	WIRE_F_ADMIN_MORE = 1u << 4,   /* the admin state's maintenance mode and disabled groups follow */
-	WIRE_F_ALL = (1u << 5) - 1,
+	WIRE_F_HISTORY = 1u << 5,      /* the history part: admin changes, transitions, times */
+	WIRE_F_ALL = (1u << 6) - 1,
 };
 
 
@@ -54,10 +60,42 @@ struct wire_pin {
 	char node[WIRE_NAME_MAX];
 };
 
+/* One change of the admin state, with its author: what (standby, unstandby,
+ * pin, clear, disable, enable, maintenance, ...: a name, so that a newer peer's
+ * kinds read as they are), its target (a node, a group, or on / off for
+ * maintenance), the node a pin names, who asked (uid, user name) on which node,
+ * and when (Unix ms on that node). */
+struct wire_admin_change {
+	uint64_t epoch;
+	uint32_t origin; /* nodeid, as the admin state's */
+	char what[WIRE_WORD_MAX];
+	char target[WIRE_NAME_MAX];
+	char to[WIRE_NAME_MAX]; /* "" unless a pin */
+	uint32_t uid;
+	char user[WIRE_NAME_MAX]; /* printable ASCII; may be empty */
+	char node[WIRE_NAME_MAX];
+	uint64_t at_ms;
+};
+
+/* One finished transition of the sender: its own counter, when (Unix ms) and how
+ * long it took, acquire or release, the reason's name, the error (errno, 0 when
+ * the addresses went as asked). */
+struct wire_transition {
+	uint32_t seq;
+	uint64_t at_ms;
+	uint32_t took_us;
+	uint8_t acquired;
+	uint16_t error;
+	char reason[WIRE_WORD_MAX];
+	char group[WIRE_NAME_MAX];
+	char from[WIRE_NAME_MAX];
+	char to[WIRE_NAME_MAX];
+};
+
 /* Operators' cluster-wide state (standby nodes, pinned groups, disabled groups,
- * maintenance mode). Every node carries
- * the copy it knows; the newest epoch wins (ties: the lower origin nodeid), is
- * adopted by everyone and persisted, so it survives restarts of the cluster. */
+ * maintenance mode). Every node carries the copy it knows; the newest epoch wins
+ * (ties: the lower origin nodeid), is adopted by everyone and persisted, so it
+ * survives restarts of the cluster. */
 struct wire_admin {
 	uint64_t epoch;
 	uint32_t origin; /* nodeid that made this epoch */
@@ -68,6 +106,10 @@ struct wire_admin {
 	int maintenance; /* cluster-wide: fomgr moves nothing */
 	size_t n_disabled;
 	char disabled[WIRE_MAX_HELD][WIRE_NAME_MAX]; /* groups held by nobody */
+	/* With WIRE_F_HISTORY: the last changes, oldest first, this state's own last
+	 * (an older peer's changes have none: who made them is not known). */
+	size_t n_changes;
+	struct wire_admin_change changes[WIRE_MAX_CHANGES];
 };
 
 /* What the audit compares across nodes: digests of the firewall ruleset, the
@@ -101,6 +143,11 @@ struct wire_announce {
 	 * still be alive (a peer out of its ring for too long is not vouched for). */
 	size_t n_reach;
 	uint32_t reach[WIRE_MAX_NODES];
+	/* With WIRE_F_HISTORY (and admin.changes): when the sender's fomgr started and
+	 * joined the group (Unix ms), and its last transitions, oldest first. */
+	uint64_t started_ms, joined_ms;
+	size_t n_transitions;
+	struct wire_transition transitions[WIRE_MAX_TRANSITIONS];
 };
 
 /* Encodes into buf; returns the length or -ENOSPC / -EINVAL. */

@@ -237,7 +237,7 @@ complete_as_view() {
 		_fomctl
 		echo "${COMPREPLY[*]}"' _ "$@"
 }
-[[ $(complete_as_view fomctl "") == "status vip node group maintenance simulate reload events log" ]] || fail "completion of commands: $(complete_as_view fomctl "")"
+[[ $(complete_as_view fomctl "") == "status vip node group maintenance simulate reload events history log" ]] || fail "completion of commands: $(complete_as_view fomctl "")"
 [[ $(complete_as_view fomctl vip move "") == web ]] || fail "completion of groups: '$(complete_as_view fomctl vip move "")'"
 [[ $(complete_as_view fomctl vip move web --to "") == node1 ]] || fail "completion of --to: '$(complete_as_view fomctl vip move web --to "")'"
 [[ $(complete_as_view fomctl node standby "") == node1 ]] || fail "completion of nodes: '$(complete_as_view fomctl node standby "")'"

@@ -108,6 +108,11 @@ static void parse_commands(void **state)
 	r = parse_ok("  {\"v\":1,\"cmd\":\"log.reopen\"}  ");
 	assert_int_equal(r.cmd, CONTROL_LOG_REOPEN);
 	parse_new_commands();
+	r = parse_ok("{\"v\":1,\"cmd\":\"history\"}");
+	assert_int_equal(r.cmd, CONTROL_HISTORY);
+	assert_int_equal(r.since_ms, 0);
+	r = parse_ok("{\"v\":1,\"cmd\":\"history\",\"args\":{\"since_ms\":1764720000000}}");
+	assert_int_equal(r.since_ms, 1764720000000ull);
 	for (int i = 0; i < CONTROL_CMD_MAX; i++)
 		assert_string_not_equal(control_cmd_str((enum control_cmd)i), "invalid");
 	assert_string_equal(control_cmd_str(CONTROL_CMD_MAX), "invalid");
@@ -143,6 +148,11 @@ static void parse_errors(void **state)
 	parse_bad("{\"v\":1,\"cmd\":\"status\",\"sudo\":true}", "unknown key 'sudo' in request");
 	parse_bad("{\"v\":1,\"cmd\":\"status\",\"args\":[]}", "\"args\" must be an object");
 	parse_bad("{\"v\":1,\"cmd\":\"status\",\"args\":{\"x\":1}}", "unknown argument 'x' for status");
+	parse_bad("{\"v\":1,\"cmd\":\"history\",\"args\":{\"since_ms\":\"1h\"}}",
+		  "bad argument 'since_ms' for history: Unix time in ms");
+	parse_bad("{\"v\":1,\"cmd\":\"history\",\"args\":{\"since_ms\":-1}}",
+		  "bad argument 'since_ms' for history: Unix time in ms");
+	parse_bad("{\"v\":1,\"cmd\":\"status\",\"args\":{\"since_ms\":1}}", "unknown argument 'since_ms' for status");
 	parse_bad("{\"v\":1,\"cmd\":\"vip.move\"}", "missing argument 'group' for vip.move");
 	parse_bad("{\"v\":1,\"cmd\":\"vip.move\",\"args\":{\"to\":\"n2\"}}", "missing argument 'group' for vip.move");
 	parse_bad("{\"v\":1,\"cmd\":\"vip.move\",\"args\":{\"group\":\"web\",\"node\":\"n2\"}}",
@@ -215,6 +225,7 @@ static void permission_matrix(void **state)
 		[CONTROL_GROUP_DISABLE] = {0, 0, 1}, [CONTROL_GROUP_ENABLE] = {0, 0, 1},
 		[CONTROL_MAINTENANCE_ON] = {0, 0, 1}, [CONTROL_MAINTENANCE_OFF] = {0, 0, 1},
 		[CONTROL_SIMULATE] = {0, 1, 1}, /* read-only, as status */
+		[CONTROL_HISTORY] = {0, 1, 1}, /* read-only */
 	};
 
 	for (int c = 0; c < CONTROL_CMD_MAX; c++) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "history.h"
 #include "node.h"
 #include "table.h"
 
@@ -60,6 +61,7 @@ static void step(struct node_event ev)
 	static uint64_t now = 1000;
 
 	now += 1000;
+	ev.wall_ms = 1764720000000ull + now / 1000;
 	node_step(n, &ev, now, &fx);
 	assert_int_equal(fx.dropped, 0);
 }
@@ -225,6 +227,11 @@ static void test_shutdown_releases_then_exits(void **state)
 		if (n->transition.groups[k].used && n->transition.groups[k].busy)
 			step((struct node_event){.kind = NODE_EV_NETLINK, .slot = k});
 	assert_int_equal(count(EFFECT_TIMER_ARM), 1); /* our last announce is awaited */
+	/* it says we leave, and carries the releases (the history's last word from us) */
+	assert_true(node_announce(n)->flags & WIRE_F_LEAVING);
+	assert_int_equal(node_announce(n)->n_transitions, 4);
+	assert_string_equal(node_announce(n)->transitions[3].reason, "shutdown");
+	assert_int_equal(node_announce(n)->transitions[3].acquired, 0);
 	deliver_own();
 	assert_int_equal(count(EFFECT_EXIT), 1);
 }
@@ -469,6 +476,138 @@ static void test_failback_left(void **state)
 	config->groups[0].failback_delay_ms = 0;
 }
 
+/* The announce carries our transitions (counted from 1, with the event's wall
+ * clock), when we started and joined: the cluster's history is made of them. */
+static void test_announce_carries_history(void **state)
+{
+	const struct wire_announce *a = node_announce(n);
+
+	(void)state;
+	assert_true(a->flags & WIRE_F_HISTORY);
+	assert_int_equal(a->n_transitions, 2);
+	assert_int_equal(a->transitions[0].seq, 1);
+	assert_int_equal(a->transitions[1].seq, 2);
+	assert_int_equal(a->transitions[0].acquired, 1);
+	assert_string_equal(a->transitions[0].reason, "initial");
+	assert_string_equal(a->transitions[0].to, "node1");
+	assert_true(a->transitions[0].at_ms > 1764720000000ull);
+	assert_true(a->started_ms > 1764720000000ull);
+	assert_true(a->joined_ms >= a->started_ms);
+	assert_true(a->transitions[0].at_ms >= a->joined_ms);
+}
+
+/* An operator's change names what, its target and who asked, in the admin
+ * state that is persisted and announced. */
+static void test_admin_change_names_author(void **state)
+{
+	const struct wire_admin_change *c;
+
+	(void)state;
+	step((struct node_event){.kind = NODE_EV_ADMIN, .admin = NODE_ADMIN_PIN, .group = "vip", .node = "node1",
+				 .uid = 1001, .user = "alice"});
+	assert_int_equal(fx.rc, 0);
+	assert_int_equal(n->request.n_changes, 1);
+	step((struct node_event){.kind = NODE_EV_ADMIN_SAVED, .value = 0});
+	c = &node_announce(n)->admin.changes[0];
+	assert_int_equal(node_announce(n)->admin.n_changes, 1);
+	assert_string_equal(c->what, "pin");
+	assert_string_equal(c->target, "vip");
+	assert_string_equal(c->to, "node1");
+	assert_int_equal(c->uid, 1001);
+	assert_string_equal(c->user, "alice");
+	assert_string_equal(c->node, "node1");
+	assert_int_equal(c->epoch, node_announce(n)->admin.epoch);
+	assert_true(c->at_ms > 1764720000000ull);
+	deliver_own();
+	step((struct node_event){.kind = NODE_EV_ADMIN, .admin = NODE_ADMIN_STANDBY, .node = "node1", .on = 1,
+				 .user = "bad\nname"});
+	step((struct node_event){.kind = NODE_EV_ADMIN_SAVED, .value = 0});
+	c = &node_announce(n)->admin.changes[1];
+	assert_string_equal(c->what, "standby");
+	assert_string_equal(c->target, "node1");
+	assert_string_equal(c->to, "");
+	assert_string_equal(c->user, "bad?name"); /* printable only: it goes into logs */
+}
+
+/* The admin changes why brought (disable, enable, maintenance) reach the
+ * cluster's history with their author as standby and pins do: one row each,
+ * through the agreement, the wire (admin-more and history parts together) and
+ * the history a peer keeps. */
+static void test_new_admin_changes_in_history(void **state)
+{
+	static const struct {
+		enum node_admin_kind kind;
+		const char *group;
+		int on;
+		const char *what, *target;
+	} rows[] = {
+		{NODE_ADMIN_DISABLE, "vip", 1, "disable", "vip"},
+		{NODE_ADMIN_DISABLE, "vip", 0, "enable", "vip"},
+		{NODE_ADMIN_MAINTENANCE, NULL, 1, "maintenance", "on"},
+		{NODE_ADMIN_MAINTENANCE, NULL, 0, "maintenance", "off"},
+	};
+	static struct wire_announce back;
+	static uint8_t buf[WIRE_MAX_SIZE];
+	struct history *h = history_new(0);
+	enum wire_type type;
+
+	(void)state;
+	assert_non_null(h);
+	history_absorb(h, "node1", 1, 7, node_announce(n)); /* what setup did */
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		const struct wire_admin *admin;
+		const struct wire_admin_change *c;
+		size_t added, found = 0;
+		int len;
+
+		print_message("row %zu: %s %s\n", k, rows[k].what, rows[k].target);
+		step((struct node_event){.kind = NODE_EV_ADMIN, .admin = rows[k].kind, .group = rows[k].group,
+					 .on = rows[k].on, .uid = 1001 + (uint32_t)k, .user = "alice"});
+		assert_int_equal(fx.rc, 0);
+		step((struct node_event){.kind = NODE_EV_ADMIN_SAVED, .value = 0});
+		admin = &node_announce(n)->admin;
+		assert_true(admin->n_changes > 0);
+		c = &admin->changes[admin->n_changes - 1];
+		assert_string_equal(c->what, rows[k].what);
+		assert_string_equal(c->target, rows[k].target);
+		assert_string_equal(c->to, "");
+		assert_int_equal(c->uid, 1001 + k);
+		assert_string_equal(c->user, "alice");
+		assert_string_equal(c->node, "node1");
+		assert_int_equal(c->epoch, admin->epoch);
+		/* as a peer receives it */
+		len = wire_encode_announce(node_announce(n), buf, sizeof(buf));
+		assert_true(len > 0);
+		assert_int_equal(wire_decode(buf, (size_t)len, &type, &back), 0);
+		assert_int_equal(back.admin.maintenance, rows[k].kind == NODE_ADMIN_MAINTENANCE && rows[k].on);
+		assert_int_equal(back.admin.n_disabled, rows[k].kind == NODE_ADMIN_DISABLE && rows[k].on);
+		added = history_absorb(h, "node1", 1, 7, &back);
+		for (size_t i = history_count(h) - added; i < history_count(h); i++) {
+			const struct history_entry *e = history_get(h, i);
+			json_t *j;
+
+			if (e->kind != HISTORY_ADMIN)
+				continue;
+			found++;
+			assert_string_equal(e->a.what, rows[k].what);
+			assert_string_equal(e->a.target, rows[k].target);
+			assert_int_equal(e->a.uid, 1001 + k);
+			assert_string_equal(e->a.user, "alice");
+			assert_string_equal(e->a.node, "node1");
+			assert_int_equal(e->a.epoch, admin->epoch);
+			j = history_entry_json(e);
+			assert_string_equal(json_string_value(json_object_get(j, "what")), rows[k].what);
+			assert_string_equal(json_string_value(json_object_get(j, "user")), "alice");
+			json_decref(j);
+		}
+		assert_int_equal(found, 1);
+		deliver_own();
+		assert_int_equal(count(EFFECT_REPLY), 1);
+		finish_netlink();
+	}
+	history_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +628,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_maintenance_off_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failback_left, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_announce_carries_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_change_names_author, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_admin_changes_in_history, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

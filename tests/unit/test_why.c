@@ -331,6 +331,7 @@ static void admin_file_roundtrip(void **state)
 {
 	char dir[] = "/tmp/test_why.XXXXXX", path[64];
 	struct wire_admin a = {.epoch = 7, .origin = 2}, b;
+	struct wire_admin_change change;
 	FILE *f;
 
 	(void)state;
@@ -339,9 +340,22 @@ static void admin_file_roundtrip(void **state)
 	admin_set_disabled(&a, "web", 1);
 	admin_set_maintenance(&a, 1);
 	admin_set_standby(&a, "node2", 1);
+	/* with the history's last changes, of the new kinds too */
+	memset(&change, 0, sizeof(change));
+	change.epoch = 7;
+	change.origin = 2;
+	change.uid = 1001;
+	change.at_ms = 1764720000000ull;
+	strcpy(change.what, "maintenance");
+	strcpy(change.target, "on");
+	strcpy(change.user, "alice");
+	strcpy(change.node, "node2");
+	admin_log_change(&a, &change);
 	assert_int_equal(admin_save(path, &a), 0);
 	assert_int_equal(admin_load(path, &b), 0);
 	assert_true(wire_admin_equal(&a, &b));
+	assert_int_equal(b.n_changes, 1);
+	assert_memory_equal(&b.changes[0], &change, sizeof(change));
 	f = fopen(path, "w");
 	fputs("{\"epoch\":3,\"origin\":1,\"standby\":[],\"pins\":{}}", f);
 	fclose(f);

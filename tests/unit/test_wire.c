@@ -44,17 +44,25 @@ static struct wire_announce sample(void)
 	return a;
 }
 
+/* Encodes a into buf, decodes it into b: the same announce. Returns the length. */
+static int round_trip(const struct wire_announce *a, struct wire_announce *b, uint8_t *buf)
+{
+	enum wire_type type;
+	int len = wire_encode_announce(a, buf, WIRE_MAX_SIZE);
+
+	assert_true(len > 12);
+	assert_int_equal(wire_decode(buf, (size_t)len, &type, b), 0);
+	assert_int_equal(type, WIRE_ANNOUNCE);
+	assert_memory_equal(a, b, sizeof(*a));
+	return len;
+}
+
 static void roundtrip(void **state)
 {
 	struct wire_announce a = sample(), b;
 	uint8_t buf[WIRE_MAX_SIZE];
-	enum wire_type type;
-	int len = wire_encode_announce(&a, buf, sizeof(buf));
 
-	assert_true(len > 12);
-	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), 0);
-	assert_int_equal(type, WIRE_ANNOUNCE);
-	assert_memory_equal(&a, &b, sizeof(a));
+	round_trip(&a, &b, buf);
 	assert_true(wire_announce_holds(&b, "db_1"));
 	assert_false(wire_announce_holds(&b, "db"));
 	assert_true(wire_announce_ready(&b, "web"));
@@ -149,15 +157,23 @@ static void header_fields_are_big_endian(void **state)
 	assert_int_equal(buf[19], 0x08);
 }
 
+static struct wire_announce history_sample(void);
+
 static void every_truncation_refused(void **state)
 {
-	struct wire_announce a = sample(), b;
+	struct wire_announce samples[3] = {sample(), history_sample(), history_sample()}, b;
 	uint8_t buf[WIRE_MAX_SIZE];
 	enum wire_type type;
-	int len = wire_encode_announce(&a, buf, sizeof(buf));
 
-	for (int cut = 0; cut < len; cut++)
-		assert_int_equal(wire_decode(buf, (size_t)cut, &type, &b), -EBADMSG);
+	samples[2].flags |= WIRE_F_ADMIN_MORE; /* both optional parts */
+	samples[2].admin.maintenance = 1;
+	strcpy(samples[2].admin.disabled[samples[2].admin.n_disabled++], "web");
+	for (size_t i = 0; i < 3; i++) {
+		int len = wire_encode_announce(&samples[i], buf, sizeof(buf));
+
+		for (int cut = 0; cut < len; cut++)
+			assert_int_equal(wire_decode(buf, (size_t)cut, &type, &b), -EBADMSG);
+	}
 }
 
 static void corruptions_refused(void **state)
@@ -211,6 +227,233 @@ static void encode_refuses_bad_input(void **state)
 	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
 }
 
+/* The history part: the admin state's last changes with their authors, the
+ * sender's last transitions, its start and join times. */
+static struct wire_announce history_sample(void)
+{
+	struct wire_announce a = sample();
+	struct wire_admin_change *c = &a.admin.changes[0];
+	struct wire_transition *t = &a.transitions[0];
+
+	a.flags |= WIRE_F_HISTORY;
+	a.started_ms = 1764720000123ull;
+	a.joined_ms = 1764720001456ull;
+	*c = (struct wire_admin_change){.epoch = 8, .origin = 3, .uid = 0, .at_ms = 1764720100000ull};
+	strcpy(c->what, "standby");
+	strcpy(c->target, "node3");
+	strcpy(c->user, "root");
+	strcpy(c->node, "node3");
+	c = &a.admin.changes[1];
+	*c = (struct wire_admin_change){.epoch = 9, .origin = 2, .uid = 1001, .at_ms = 1764720200000ull};
+	strcpy(c->what, "pin");
+	strcpy(c->target, "web");
+	strcpy(c->to, "node2");
+	strcpy(c->user, "Jane Doe (ops)"); /* printable, not a name */
+	strcpy(c->node, "node2");
+	a.admin.n_changes = 2;
+	*t = (struct wire_transition){.seq = 41, .at_ms = 1764720200100ull, .took_us = 1500, .acquired = 0};
+	strcpy(t->reason, "switchover");
+	strcpy(t->group, "web");
+	strcpy(t->from, "node1");
+	strcpy(t->to, "node2");
+	t = &a.transitions[1];
+	*t = (struct wire_transition){.seq = 42, .at_ms = 1764720300000ull, .took_us = 250000, .acquired = 1,
+				      .error = EEXIST};
+	strcpy(t->reason, "ring-stall");
+	strcpy(t->group, "db_1");
+	strcpy(t->from, "none");
+	strcpy(t->to, "node1");
+	a.n_transitions = 2;
+	return a;
+}
+
+static void history_roundtrip(void **state)
+{
+	struct wire_announce a = history_sample(), b;
+	uint8_t buf[WIRE_MAX_SIZE];
+
+	round_trip(&a, &b, buf);
+
+	assert_string_equal(b.admin.changes[1].user, "Jane Doe (ops)");
+	assert_string_equal(b.admin.changes[0].to, "");
+	assert_int_equal(b.transitions[1].error, EEXIST);
+	assert_int_equal(b.joined_ms, 1764720001456ull);
+}
+
+/* An older sender has no history part: its announce decodes with none. Ours has
+ * it exactly when the flag says so. */
+static void history_part_is_optional(void **state)
+{
+	struct wire_announce a = history_sample(), b;
+	uint8_t buf[WIRE_MAX_SIZE], old[WIRE_MAX_SIZE];
+	enum wire_type type;
+	struct wire_announce plain = sample();
+	int len = wire_encode_announce(&plain, old, sizeof(old));
+
+	assert_int_equal(wire_decode(old, (size_t)len, &type, &b), 0);
+	assert_false(b.flags & WIRE_F_HISTORY);
+	assert_int_equal(b.admin.n_changes, 0);
+	assert_int_equal(b.n_transitions, 0);
+	assert_int_equal(b.started_ms, 0);
+	/* the flag on an announce without the part: truncated, refused */
+	old[23] |= WIRE_F_HISTORY;
+	assert_int_equal(wire_decode(old, (size_t)len, &type, &b), -EBADMSG);
+	/* the part's fields without the flag are refused by the encoder */
+	a.flags &= ~(uint32_t)WIRE_F_HISTORY;
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
+	a = history_sample();
+	a.n_transitions = 0;
+	a.admin.n_changes = 0;
+	a.started_ms = a.joined_ms = 0;
+	len = wire_encode_announce(&a, buf, sizeof(buf)); /* the flag with an empty part */
+	assert_int_equal(len, wire_encode_announce(&plain, old, sizeof(old)) + 8 + 8 + 2 + 2);
+	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), 0);
+}
+
+/* Both optional parts, each with its own flag: the admin state's rest (disabled
+ * groups, maintenance) first, then the history part, whose last changes may be
+ * the new kinds (disable, enable, maintenance). Either part goes without the
+ * other, and an announce with content for one but not its flag is refused. */
+static void admin_more_and_history_together(void **state)
+{
+	struct wire_announce a = history_sample(), b;
+	uint8_t buf[WIRE_MAX_SIZE];
+	struct wire_admin_change *c = &a.admin.changes[a.admin.n_changes++];
+	int len;
+
+	(void)state;
+	assert_int_equal(WIRE_F_ADMIN_MORE & WIRE_F_HISTORY, 0);
+	*c = (struct wire_admin_change){.epoch = 10, .origin = 1, .uid = 1001, .at_ms = 1764720300000ull};
+	strcpy(c->what, "maintenance");
+	strcpy(c->target, "on");
+	strcpy(c->user, "alice");
+	strcpy(c->node, "node1");
+	c = &a.admin.changes[a.admin.n_changes++];
+	*c = (struct wire_admin_change){.epoch = 11, .origin = 1, .uid = 1001, .at_ms = 1764720400000ull};
+	strcpy(c->what, "disable");
+	strcpy(c->target, "web");
+	strcpy(c->user, "alice");
+	strcpy(c->node, "node1");
+	a.admin.maintenance = 1;
+	strcpy(a.admin.disabled[a.admin.n_disabled++], "web");
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL); /* disabled without its flag */
+	a.flags |= WIRE_F_ADMIN_MORE;
+	len = round_trip(&a, &b, buf);
+	assert_true(len > 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_true(b.admin.maintenance);
+	assert_true(wire_admin_disabled(&b.admin, "web"));
+	assert_string_equal(b.admin.changes[3].what, "disable");
+	/* the history part alone is refused while the admin state has more */
+	a.flags &= ~(uint32_t)WIRE_F_ADMIN_MORE;
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
+	/* the admin part alone: no history content, no history flag */
+	a = sample();
+	a.flags |= WIRE_F_ADMIN_MORE;
+	a.admin.maintenance = 1;
+	len = round_trip(&a, &b, buf);
+	assert_true(len > 0);
+	assert_false(b.flags & WIRE_F_HISTORY);
+	assert_true(b.admin.maintenance);
+}
+
+static void history_corruptions_refused(void **state)
+{
+	struct wire_announce a = history_sample(), b;
+	const struct wire_transition *t = &a.transitions[1];
+	uint8_t buf[WIRE_MAX_SIZE], bad[WIRE_MAX_SIZE];
+	enum wire_type type;
+	int len = wire_encode_announce(&a, buf, sizeof(buf)), shorter;
+	/* the last transition: ... acquired u8, error u16, then four strings */
+	size_t strings = 4 + strlen(t->reason) + strlen(t->group) + strlen(t->from) + strlen(t->to);
+	size_t acquired = (size_t)len - strings - 2 - 1;
+
+	assert_int_equal(buf[acquired], 1);
+	memcpy(bad, buf, (size_t)len);
+	bad[acquired] = 2;
+	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)len);
+	bad[len - 1] = ' '; /* "node1" -> "node " : not a name */
+	assert_int_equal(wire_decode(bad, (size_t)len, &type, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)len);
+	bad[(size_t)len - strlen(t->to) - 1] = 0; /* an empty "to" in a transition */
+	shorter = len - (int)strlen(t->to);
+	for (int i = 0; i < 4; i++)
+		bad[8 + i] = (uint8_t)(shorter >> (8 * (3 - i)));
+	assert_int_equal(wire_decode(bad, (size_t)shorter, &type, &b), -EBADMSG);
+	/* counts past the limits */
+	a = history_sample();
+	a.n_transitions = WIRE_MAX_TRANSITIONS + 1;
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
+	a = history_sample();
+	a.admin.n_changes = WIRE_MAX_CHANGES + 1;
+	assert_int_equal(wire_encode_announce(&a, buf, sizeof(buf)), -EINVAL);
+	a = history_sample();
+	a.n_transitions = 0;
+	len = wire_encode_announce(&a, buf, sizeof(buf));
+	buf[len - 2] = 0;
+	buf[len - 1] = WIRE_MAX_TRANSITIONS + 1;
+	assert_int_equal(wire_decode(buf, (size_t)len, &type, &b), -EBADMSG);
+}
+
+#define fill_name(dst, c)                              \
+	do {                                           \
+		memset((dst), (c), sizeof(dst) - 1);   \
+		(dst)[sizeof(dst) - 1] = '\0';         \
+	} while (0)
+
+/* Every list full, every name 63 bytes: the announce still fits one message. */
+static void worst_case_fits(void **state)
+{
+	static struct wire_announce a, b;
+	static uint8_t buf[WIRE_MAX_SIZE];
+
+	memset(&a, 0, sizeof(a));
+	a.flags = WIRE_F_REACH | WIRE_F_ADMIN_MORE | WIRE_F_HISTORY;
+	memset(a.version, 'v', sizeof(a.version) - 1);
+	a.admin.maintenance = 1;
+	a.admin.n_disabled = WIRE_MAX_HELD;
+	a.n_held = a.n_ready = a.n_up = WIRE_MAX_HELD;
+	for (size_t i = 0; i < WIRE_MAX_HELD; i++) {
+		fill_name(a.held[i], 'h');
+		fill_name(a.failback_ready[i], 'r');
+		fill_name(a.up[i], 'u');
+		fill_name(a.admin.pins[i].group, 'g');
+		fill_name(a.admin.pins[i].node, 'n');
+		fill_name(a.admin.disabled[i], 'd');
+	}
+	a.admin.n_pins = WIRE_MAX_HELD;
+	a.n_checks = WIRE_MAX_CHECKS;
+	for (size_t i = 0; i < WIRE_MAX_CHECKS; i++)
+		fill_name(a.checks[i].name, 'c');
+	a.admin.n_standby = a.n_reach = WIRE_MAX_NODES;
+	for (size_t i = 0; i < WIRE_MAX_NODES; i++) {
+		fill_name(a.admin.standby[i], 's');
+		a.reach[i] = (uint32_t)i + 1;
+	}
+	memset(a.netstate.corosync_version, 'c', sizeof(a.netstate.corosync_version) - 1);
+	memset(a.netstate.kernel_version, 'k', sizeof(a.netstate.kernel_version) - 1);
+	a.netstate.n_fw = WIRE_MAX_FW_LINES;
+	a.admin.n_changes = WIRE_MAX_CHANGES;
+	for (size_t i = 0; i < WIRE_MAX_CHANGES; i++) {
+		struct wire_admin_change *c = &a.admin.changes[i];
+		fill_name(c->what, 'w');
+		fill_name(c->target, 't');
+		fill_name(c->to, 'o');
+		fill_name(c->user, 'U');
+		fill_name(c->node, 'N');
+	}
+	a.n_transitions = WIRE_MAX_TRANSITIONS;
+	for (size_t i = 0; i < WIRE_MAX_TRANSITIONS; i++) {
+		struct wire_transition *t = &a.transitions[i];
+		fill_name(t->reason, 'R');
+		fill_name(t->group, 'G');
+		fill_name(t->from, 'F');
+		fill_name(t->to, 'T');
+	}
+	assert_true(round_trip(&a, &b, buf) <= WIRE_MAX_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +464,11 @@ int main(void)
 		cmocka_unit_test(every_truncation_refused),
 		cmocka_unit_test(corruptions_refused),
 		cmocka_unit_test(encode_refuses_bad_input),
+		cmocka_unit_test(history_roundtrip),
+		cmocka_unit_test(history_part_is_optional),
+		cmocka_unit_test(history_corruptions_refused),
+		cmocka_unit_test(admin_more_and_history_together),
+		cmocka_unit_test(worst_case_fits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
