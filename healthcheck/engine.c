@@ -340,6 +340,12 @@ struct engine *engine_new(struct ev_loop *loop, struct hc_config *cfg, const str
 			carry_over(c, old);
 		ev_timer_init(&c->run_timer, run_cb, 0, 0);
 		ev_timer_init(&c->timeout_timer, timeout_cb, 0, 0);
+		/* Work in flight before new work: when the loop falls behind (every check
+		 * opening its connection in the first interval), answers that arrived are
+		 * read before more runs start or runs are timed out, so runs in flight
+		 * do not pile up. libev invokes a turn's higher priorities first. */
+		ev_set_priority(&c->run_timer, -1);
+		ev_set_priority(&c->timeout_timer, -1);
 		c->run_timer.data = c;
 		c->timeout_timer.data = c;
 		if (kinds[c->conf->type]->init(c) < 0)

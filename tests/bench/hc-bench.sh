@@ -33,7 +33,7 @@
 #     cases     100 and 1000 checks at 1 s and 100 ms, 10 000 at 1 s; --sizes and
 #               --intervals keep the cases that match both
 #     --quick   smoke run: 2 s warm-up, 4 s windows, once (about 75 s)
-#     default   5 s warm-up, 10 s windows, every case 3 times (about 11 minutes)
+#     default   5 s warm-up, 10 s windows, every case 3 times (about 18 minutes)
 #     --repeat  runs of each case; the rounds go through every case in turn, so a
 #               neighbour's load on a shared machine spreads over all of them; the
 #               table shows the median run by checks per CPU-second and the range
@@ -105,8 +105,8 @@ for t in $TOOLS; do
 	esac
 done
 RUNS=$((RUNS * REPEAT))
-MAXTIME=$(( 60 + RUNS * (WARMUP + WINDOW + 25) ))
-[ "$MAXTIME" -gt 1500 ] && MAXTIME=1500
+MAXTIME=$(( 60 + RUNS * (WARMUP + WINDOW + 30) ))
+[ "$MAXTIME" -gt 1800 ] && MAXTIME=1800
 
 tmp=""
 pids=()          # every process this script started (killed by PID on exit)
