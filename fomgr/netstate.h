@@ -55,8 +55,9 @@ json_t *netstate_firewall_normalise(const char *nft_json);
  * ("- ..."), at most max of them; returns how many differ in all. */
 size_t netstate_list_diff(const json_t *a, const json_t *b, json_t *out, size_t max);
 
-/* What a peer announces for cross-node consistency. See docs/security.md: these
- * would travel in the announce; wire.c does not carry them yet. */
+/* What a node announces for cross-node consistency (docs/security.md): it travels
+ * in the announce as wire.h's struct wire_netstate, and executor.c turns a peer's
+ * into this for the drift comparison. */
 #define NETSTATE_MAX_FW_LINES 256
 
 struct netstate_peer_state {

@@ -1,8 +1,9 @@
 /* The http and https check kinds: libcurl's multi-socket interface driven by libev io
- * and timer watchers (no blocking call anywhere). One easy handle per check, kept
- * between runs, so connections are reused through the multi handle's cache. What the
- * service answers is untrusted: body and headers are read up to a cap, only http and
- * https are spoken, redirects are off unless configured. */
+ * and timer watchers (no blocking call anywhere). A run borrows an easy handle from a
+ * pool as large as the most runs ever in flight at once; connections stay in the
+ * multi handle's cache between runs, so each check reuses its keep-alive connection.
+ * What the service answers is untrusted: body and headers are read up to a cap, only
+ * http and https are spoken, redirects are off unless configured. */
 #ifndef HC_CHECK_HTTP_H
 #define HC_CHECK_HTTP_H
 

@@ -740,11 +740,20 @@ static void validate_check(struct parse_ctx *ctx, struct hc_check_conf *c, const
 	validate_kind(ctx, c, lines);
 }
 
-/* Every check's name must fit one healthwire line with the others. */
+/* An agent that feeds fomgr sends every check in one healthwire line: at most
+ * HC_MAX_FED_CHECKS, and every name must fit the line with the others. */
 static void validate_report_size(struct parse_ctx *ctx)
 {
 	size_t total = 64;
 
+	if (!ctx->cfg->manager_socket[0])
+		return;
+	if (ctx->cfg->n_checks > HC_MAX_FED_CHECKS) {
+		add_error(ctx, cfgfile_key_line(&ctx->file, ctx->agent_key_lines, SECTION_AGENT, "manager_socket"),
+			  "%zu checks: one health report to fomgr (manager_socket) holds at most %d", ctx->cfg->n_checks,
+			  HC_MAX_FED_CHECKS);
+		return;
+	}
 	for (size_t i = 0; i < ctx->cfg->n_checks; i++)
 		total += strlen(ctx->cfg->checks[i].name) + sizeof("\"\":\"unknown\",");
 	if (total >= HEALTHWIRE_MAX_LINE)

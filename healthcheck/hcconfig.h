@@ -13,14 +13,15 @@
 #include "fo/healthwire.h"
 
 #define HC_NAME_MAX 64     /* check names, with the NUL (as healthwire) */
-#define HC_MAX_CHECKS 1024 /* healthwire's limit per report */
+#define HC_MAX_CHECKS 16384 /* a probe and metrics source; feeding fomgr: HC_MAX_FED_CHECKS */
+#define HC_MAX_FED_CHECKS 1024 /* healthwire's limit per report */
 #define HC_MAX_ARGS 32     /* script arguments */
 #define HC_EX_CONFIG 78    /* exit status for a refused config (EX_CONFIG), as fomgr's */
 #define HC_LINE_MAX 4096   /* bytes of one line, without the newline (long URLs) */
 
-/* Every check the config may hold goes into one report of the agent's stream. */
+/* Every check of an agent that feeds fomgr goes into one report of its stream. */
 _Static_assert(HC_NAME_MAX == HEALTHWIRE_NAME_MAX, "check names differ in size from healthwire's");
-_Static_assert(HC_MAX_CHECKS <= HEALTHWIRE_MAX_CHECKS, "more checks than one healthwire report holds");
+_Static_assert(HC_MAX_FED_CHECKS <= HEALTHWIRE_MAX_CHECKS, "more checks than one healthwire report holds");
 
 enum hc_check_type {
 	HC_CHECK_HTTP,

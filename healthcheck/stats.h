@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STATS_WINDOW 128     /* samples in the sliding window (ring buffer) */
+#define STATS_WINDOW 128     /* samples in the sliding window; at most 256 (ages are one byte) */
 #define STATS_MIN_BASELINE 16 /* samples before the detector judges anything */
 #define STATS_EWMA_ALPHA 0.2
 /* MAD floor, so a near-constant baseline does not flag microsecond noise: the larger
@@ -16,8 +16,12 @@
 #define STATS_MAD_FLOOR_REL 0.05
 
 struct stats {
-	double window[STATS_WINDOW]; /* seconds */
-	unsigned n, head;            /* samples held; next slot */
+	/* The window, kept sorted (ascending) as samples come and go, so judging a
+	 * sample and reading a quantile sort nothing; age[i] is the low byte of the
+	 * arrival number of sorted[i], which finds the oldest sample to drop. */
+	double sorted[STATS_WINDOW]; /* seconds */
+	uint8_t age[STATS_WINDOW];
+	unsigned n;                  /* samples held */
 	double last, ewma;
 	uint64_t count;              /* every sample ever added */
 	double sum;                  /* of every sample, seconds */

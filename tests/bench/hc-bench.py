@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Measurement and report helper of tests/bench/hc-bench.sh (health-check benchmark).
 
-  hc-bench.py measure --tool T --checks N --interval-ms I --ctl PORT --pids P[,P]
+  hc-bench.py measure --tool T --checks N --interval-ms I --ctl PORT[,PORT] --pids P[,P]
                       --window S [--cgroup-fd FD] [--metrics URL] [--haproxy-sock PATH]
       Run inside the benchmark's network namespace (the control port of
       hc-bench-target and the agent's /metrics are on its loopback). Takes a snapshot,
       samples memory every 0.25 s for S seconds, takes a second snapshot, and prints one
-      JSON line with the deltas:
-        - checks: requests the targets counted (hc-bench-target's own counters), and
-          the connections they accepted;
+      JSON line with the deltas (and the load average at the end of the window).
+      Exits 3 without a line when the window counted no check or no CPU: a series
+      that measured nothing is an error, not a row.
+        - checks: requests the targets counted (hc-bench-target's own counters, from
+          every target process's control port, their ports in order), and the
+          connections they accepted;
         - CPU: sum over the checker's process tree (the PIDs given and every
           descendant found in /proc) of each process's own run time (the
           schedstat of its threads, in ns) and cutime+cstime from /proc/PID/stat. A
@@ -189,10 +192,21 @@ def cgroup_usage(fd):
         return None
 
 
+def target_stats(ctl_ports):
+    """The counters of every target process, added up; their ports in order."""
+    total = {"requests": 0, "connections": 0, "open": 0, "cpu_ns": 0, "ports": []}
+    for port in ctl_ports:
+        t = json.loads(http_get("127.0.0.1", port, "/stats"))
+        for k in ("requests", "connections", "open", "cpu_ns"):
+            total[k] += t[k]
+        total["ports"].extend(t["ports"])
+    return total
+
+
 class Snapshot:
     def __init__(self, a):
         self.t = time.monotonic()
-        self.target = json.loads(http_get("127.0.0.1", a.ctl, "/stats"))
+        self.target = target_stats(a.ctl)
         self.procs = {}
         for pid in tree(a.pids):
             st = read_stat(pid)
@@ -250,6 +264,9 @@ def measure(a):
                            for (pid, _), m in sample.items() if pid in keep)
 
     n = a.checks
+    if len(s1.target["ports"]) < n:
+        print(f"hc-bench.py: the targets have {len(s1.target['ports'])} ports, not {n}", file=sys.stderr)
+        return 3
     p0, p1 = s0.target["ports"][:n], s1.target["ports"][:n]
     per_port = [p1[i][0] - p0[i][0] for i in range(n)]
     conns = [p1[i][1] - p0[i][1] for i in range(n)]
@@ -270,7 +287,12 @@ def measure(a):
         "processes": sorted(comms),
         "vmhwm_kb": hwm, "vmrss_kb": rss, "rss_anon_kb": anon_max, "rss_file_kb": file_max,
         "transient_processes": len(transient_seen), "transient_hwm_kb": transient_hwm,
+        "load": open("/proc/loadavg").read().split()[0],
     }
+    if requests == 0 or cpu_s <= 0:
+        print(f"hc-bench.py: {a.tool} {n} x {a.interval_ms} ms measured nothing: {requests} checks "
+              f"counted, {cpu_s:.3f} s of CPU", file=sys.stderr)
+        return 3
     if a.metrics:
         # Scraped once, after the memory figures were read: rendering /metrics for
         # 1000 checks takes a buffer of its own that would show in VmHWM. So these
@@ -407,12 +429,13 @@ def report(a):
                "interval), targets' accepted connections, CPU of the checker from the cpuacct "
                "cgroup it ran in (cross-check of the /proc figure), CPU the checks cost the "
                "target server, the checker's processes, and the short-lived children seen "
-               "(the curls) with the largest peak RSS among them:")
+               "(the curls) with the largest peak RSS among them, and the machine's 1-minute load "
+               "average at the end of the window:")
     out.append("")
     out.append("| tool | checks | interval | window s | checks counted / expected | per target min–max "
                "| connections | CPU % (/proc) | CPU % (cgroup) | target CPU % | processes "
-               "| short-lived children seen, largest VmHWM MB |")
-    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
+               "| short-lived children seen, largest VmHWM MB | load |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
     for r, spread, _ in rows:
         if not spread:
             continue
@@ -427,7 +450,7 @@ def report(a):
             f"| {el:.1f} | {fmt_int(r['requests'])} / {fmt_int(r['expected'])} "
             f"| {r['per_target_min']}–{r['per_target_max']} | {fmt_int(r['connections'])} "
             f"| {100 * r['cpu_s'] / el:.1f} | {cg} | {100 * r['target_cpu_s'] / el:.1f} | {procs} "
-            f"| {r['transient_processes']}, {r['transient_hwm_kb'] / 1024:.1f} |")
+            f"| {r['transient_processes']}, {r['transient_hwm_kb'] / 1024:.1f} | {r.get('load', '—')} |")
     out.append("")
 
     by = {(r["tool"], r["checks"], r["interval_ms"]): (r, spread) for r, spread, _ in rows if spread}
@@ -438,7 +461,7 @@ def report(a):
         if tool != "healthcheck":
             continue
         ours = row_figures(r)["per_cpu_s"]
-        for other, target, label in (("haproxy", 1.0, "HAProxy"), ("keepalived", 10.0, "scripts")):
+        for other, target, label in (("haproxy", 1.2, "HAProxy"), ("keepalived", 10.0, "scripts")):
             o = by.get((other, n, iv)) or (by.get((other, SCRIPTS_N, iv)) if other == "keepalived"
                                             and n == SCRIPTS_N else None)
             if not o:
@@ -451,13 +474,13 @@ def report(a):
                        f"({fmt_int(ours)} vs {fmt_int(theirs)}); target ≥ {target:g}×: "
                        f"{'met' if ratio >= target else 'NOT met'}")
     for (tool, n, iv), (r, _) in sorted(by.items(), key=lambda kv: (kv[0][1], -kv[0][2])):
-        if tool == "healthcheck" and n >= 1000:
+        if tool == "healthcheck" and n == 1000:
             f = row_figures(r)
-            ok = f["hwm_mb"] < 20
+            ok = f["hwm_mb"] <= 20
             out.append(f"- RSS at {n} checks, {interval_text(iv)} (largest of the runs): VmHWM "
                        f"{f['hwm_mb']:.1f} MB (RssAnon {f['anon_mb']:.1f} MB, file-backed "
                        f"{r['rss_file_kb'] / 1024:.1f} MB: shared library pages); target VmHWM "
-                       f"< 20 MB: {'met' if ok else 'NOT met'}")
+                       f"≤ 20 MB: {'met' if ok else 'NOT met'}")
     text = "\n".join(out) + "\n"
     sys.stdout.write(text)
     if a.out:
@@ -474,7 +497,7 @@ def main():
     m.add_argument("--round", type=int, default=1)
     m.add_argument("--checks", type=int, required=True)
     m.add_argument("--interval-ms", type=int, required=True)
-    m.add_argument("--ctl", type=int, required=True)
+    m.add_argument("--ctl", required=True, type=lambda s: [int(x) for x in s.split(",") if x])
     m.add_argument("--pids", required=True, type=lambda s: [int(x) for x in s.split(",") if x])
     m.add_argument("--window", type=float, required=True)
     m.add_argument("--cgroup-fd", type=int)

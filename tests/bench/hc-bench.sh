@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Health-check benchmark (issue 4): checks per CPU-second and peak RSS of the
-# `healthcheck` agent with 100 and 1000 HTTP checks at 1 s and 100 ms intervals, side
-# by side in the same run with
+# Health-check benchmark (issues 4 and 14): checks per CPU-second and peak RSS of the
+# `healthcheck` agent with 100 and 1000 HTTP checks at 1 s and 100 ms intervals and
+# 10 000 checks at 1 s, side by side in the same run with
 #   - HAProxy's health checks: one backend of N servers (the same targets), `option
 #     httpchk GET /`, `http-check expect status 200`, `default-server check inter ..`,
 #     no frontend traffic;
@@ -12,9 +12,10 @@
 # Everything runs in a network namespace made for the run (fo91-bench: loopback and
 # a dummy link, or a veth pair without the dummy module, for keepalived's VRRP
 # instance; removed on exit). The targets are
-# hc-bench-target (built from hc-bench-target.c at start): one epoll process, one
-# 127.0.0.1 port per check target, HTTP/1.1 keep-alive, counting requests and
-# accepted connections per port. Checks are counted from those counters; CPU is,
+# hc-bench-target (built from hc-bench-target.c at start): epoll processes of up to
+# 4000 ports each (a process's descriptors stay under the limit), one 127.0.0.1 port
+# per check target, HTTP/1.1 keep-alive, counting requests and accepted connections
+# per port. Checks are counted from those counters; CPU is,
 # for every process of the checker's tree, its own run time (schedstat of its
 # threads) plus cutime+cstime from /proc/PID/stat (keepalived's VRRP process reaps
 # the curls, so their time is in its cutime), cross-checked with the cpuacct cgroup
@@ -27,15 +28,20 @@
 #
 #   tests/bench/hc-bench.sh [--quick] [--build DIR] [--out FILE] [--warmup S] [--window S]
 #                           [--repeat R]
-#                           [--tools "healthcheck haproxy keepalived"] [--sizes "100 1000"]
+#                           [--tools "healthcheck haproxy keepalived"] [--sizes "100 1000 10000"]
 #                           [--intervals "1000 100"]
+#     cases     100 and 1000 checks at 1 s and 100 ms, 10 000 at 1 s; --sizes and
+#               --intervals keep the cases that match both
 #     --quick   smoke run: 2 s warm-up, 4 s windows, once (about 75 s)
-#     default   5 s warm-up, 10 s windows, every case 3 times (about 8 minutes)
+#     default   5 s warm-up, 10 s windows, every case 3 times (about 18 minutes)
 #     --repeat  runs of each case; the rounds go through every case in turn, so a
 #               neighbour's load on a shared machine spreads over all of them; the
 #               table shows the median run by checks per CPU-second and the range
 #     --build   build directory holding healthcheck/healthcheck (default $FO_BUILD, else build/gcc, which scripts/test builds)
 #     --out     results file (default build/bench/hc-results.md)
+# Exits 1 when a series did not run or measured nothing (no check counted, no CPU).
+# The machine (CPU model, CPUs, load average before and after, kernel) is printed
+# above the table, and each run's load average is in the details.
 # Needs root (network namespace), haproxy, keepalived, curl, python3, cc.
 set -euo pipefail
 
@@ -50,8 +56,10 @@ WARMUP=5
 WINDOW=10
 REPEAT=3
 TOOLS="healthcheck haproxy keepalived"
-SIZES="100 1000"
+SIZES="100 1000 10000"
 INTERVALS="1000 100"
+CASES="100x1000 100x100 1000x1000 1000x100 10000x1000"   # checks x interval (ms)
+PORTS_PER_TARGET=4000
 SCRIPTS=100          # keepalived: vrrp_scripts (at 1 s)
 BASE_PORT=20000      # targets: 127.0.0.1:20000.. in the namespace
 CTL_PORT=19000       # hc-bench-target's counters
@@ -78,19 +86,27 @@ done
 [[ $BUILD == /* ]] || BUILD=$CALLER/$BUILD
 HC=$BUILD/healthcheck/healthcheck
 HELPER=$REPO/tests/bench/hc-bench.py
+# The cases that --sizes and --intervals both keep, in the default order.
+RUN_CASES=""
 MAXN=0
-for n in $SIZES; do [ "$n" -gt "$MAXN" ] && MAXN=$n; done
+for c in $CASES; do
+	n=${c%x*} iv=${c#*x}
+	[[ " $SIZES " == *" $n "* && " $INTERVALS " == *" $iv "* ]] || continue
+	RUN_CASES="$RUN_CASES $c"
+	[ "$n" -gt "$MAXN" ] && MAXN=$n
+done
+[ -n "$RUN_CASES" ] || { echo "hc-bench: no case left: sizes '$SIZES', intervals '$INTERVALS' (cases: $CASES)" >&2; exit 2; }
 # The whole run is bounded: a watchdog stops it (cleanup still runs).
 RUNS=0
 for t in $TOOLS; do
 	case "$t" in
 	keepalived) [[ " $INTERVALS " == *" 1000 "* ]] && RUNS=$((RUNS + 1)) ;;
-	*) for n in $SIZES; do for iv in $INTERVALS; do RUNS=$((RUNS + 1)); done; done ;;
+	*) for c in $RUN_CASES; do RUNS=$((RUNS + 1)); done ;;
 	esac
 done
 RUNS=$((RUNS * REPEAT))
-MAXTIME=$(( 60 + RUNS * (WARMUP + WINDOW + 25) ))
-[ "$MAXTIME" -gt 840 ] && MAXTIME=840
+MAXTIME=$(( 60 + RUNS * (WARMUP + WINDOW + 30) ))
+[ "$MAXTIME" -gt 1800 ] && MAXTIME=1800
 
 tmp=""
 pids=()          # every process this script started (killed by PID on exit)
@@ -159,9 +175,12 @@ chmod 755 "$tmp"
 ( sleep "$MAXTIME"; kill -TERM $$ 2>/dev/null ) &
 watchdog=$!
 
-# Descriptors: 1000 listening ports plus their connections, 1000 checks.
+# Descriptors: a checker holds one per check; a target process two per port (the
+# listener and the connection) for at most PORTS_PER_TARGET ports.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" -ge $((3 * MAXN + 200)) ] || die "descriptor limit $(ulimit -n) too low for $MAXN checks"
+[ "$(ulimit -n)" -ge $((MAXN + 200)) ] && [ "$(ulimit -n)" -ge $((2 * PORTS_PER_TARGET + 200)) ] ||
+	die "descriptor limit $(ulimit -n) too low for $MAXN checks"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [ -w /sys/fs/cgroup/cpuacct ] && [ "${FO_BENCH_CGROUP:-1}" = 1 ]; then
 	CG_ROOT=/sys/fs/cgroup/cpuacct/fo91-bench.$$
@@ -182,11 +201,19 @@ fi
 ip -n "$NS" addr add 203.0.113.1/24 dev bench0
 ip -n "$NS" link set bench0 up
 
-ip netns exec "$NS" "$tmp/hc-bench-target" "$BASE_PORT" "$MAXN" "$CTL_PORT" >"$tmp/target.out" 2>&1 &
-target=$!
-pids+=("$target")
-for _ in $(seq 100); do grep -q ready "$tmp/target.out" 2>/dev/null && break; alive "$target" || break; sleep 0.1; done
-grep -q ready "$tmp/target.out" || { cat "$tmp/target.out" >&2; die "hc-bench-target did not start"; }
+# One target process per PORTS_PER_TARGET ports, each with its own control port.
+targets=()
+CTL_PORTS=""
+for ((first = 0, k = 0; first < MAXN; first += PORTS_PER_TARGET, k++)); do
+	count=$((MAXN - first < PORTS_PER_TARGET ? MAXN - first : PORTS_PER_TARGET))
+	ip netns exec "$NS" "$tmp/hc-bench-target" $((BASE_PORT + first)) "$count" $((CTL_PORT + k)) \
+		>"$tmp/target$k.out" 2>&1 &
+	targets+=($!)
+	pids+=($!)
+	CTL_PORTS=${CTL_PORTS:+$CTL_PORTS,}$((CTL_PORT + k))
+	for _ in $(seq 100); do grep -q ready "$tmp/target$k.out" 2>/dev/null && break; alive "${targets[k]}" || break; sleep 0.1; done
+	grep -q ready "$tmp/target$k.out" || { cat "$tmp/target$k.out" >&2; die "hc-bench-target $k did not start"; }
+done
 # The targets answer, and HTTP/1.0 without keep-alive is closed as HAProxy expects.
 timeout 5 ip netns exec "$NS" curl -sf -o /dev/null "http://127.0.0.1:$BASE_PORT/" || die "target does not answer"
 
@@ -346,7 +373,7 @@ run_one() { # TOOL N IV_MS ROUND
 	local cgfile=/dev/null
 	[ -n "$cgroup" ] && { extra+=(--cgroup-fd 3); cgfile=$cgroup/cpuacct.usage; }
 	if timeout $((WINDOW + 30)) ip netns exec "$NS" python3 "$HELPER" measure --tool "$tool" --checks "$n" --round "$round" \
-		--interval-ms "$iv" --ctl "$CTL_PORT" --pids "$pid" --window "$WINDOW" \
+		--interval-ms "$iv" --ctl "$CTL_PORTS" --pids "$pid" --window "$WINDOW" \
 		"${extra[@]}" >"$tmp/$name.json" 3<"$cgfile"; then
 		if [ "$tool" = keepalived ]; then
 			# keepalived logs a script's exit status when it changes, and a timeout
@@ -363,26 +390,26 @@ run_one() { # TOOL N IV_MS ROUND
 	# keepalived's children and any curl left: the namespace holds only the target now.
 	local p
 	for p in $(ip netns pids "$NS" 2>/dev/null); do
-		[ "$p" = "$target" ] && continue
+		[[ " ${targets[*]} " == *" $p "* ]] && continue
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	[ -n "$cgroup" ] && { wait_for 5 sh -c "[ ! -s '$cgroup/cgroup.procs' ]" || true; rmdir "$cgroup" 2>/dev/null || true; }
 	sleep 1   # let the TIME_WAITs of the previous tool matter less
 }
 
-first_size=$(echo "$SIZES" | awk '{print $1}')
+keepalived_case=""
+for c in $RUN_CASES; do [ "${c#*x}" = 1000 ] && { keepalived_case=$c; break; }; done
 for ((round = 1; round <= REPEAT; round++)); do
-	for n in $SIZES; do
-		for iv in $INTERVALS; do
-			for tool in $TOOLS; do
-				if [ "$tool" = keepalived ]; then
-					# keepalived's minimum interval is 1 s; 100 scripts (as users run them)
-					[ "$iv" = 1000 ] && [ "$n" = "$first_size" ] || continue
-					run_one keepalived "$SCRIPTS" 1000 "$round"
-				else
-					run_one "$tool" "$n" "$iv" "$round"
-				fi
-			done
+	for c in $RUN_CASES; do
+		n=${c%x*} iv=${c#*x}
+		for tool in $TOOLS; do
+			if [ "$tool" = keepalived ]; then
+				# keepalived's minimum interval is 1 s; 100 scripts (as users run them), once a round
+				[ "$c" = "$keepalived_case" ] || continue
+				run_one keepalived "$SCRIPTS" 1000 "$round"
+			else
+				run_one "$tool" "$n" "$iv" "$round"
+			fi
 		done
 	done
 done
@@ -396,11 +423,11 @@ v_curl=$(curl -V | first 's/^curl \([^ ]*\).*/curl \1/p' || true)
 quick=""
 [ "$QUICK" = 1 ] && quick=" (--quick smoke run)"
 header="Health-check benchmark ($(date -u +%Y-%m-%dT%H:%MZ); $(nproc) CPUs, ${cpu:-unknown CPU}; kernel $(uname -r);
-load average at the end $(cut -d' ' -f1-3 /proc/loadavg); $v_hc ($BUILD), $v_hap, $v_ka, $v_curl;
+load average before $LOAD_START, after $(cut -d' ' -f1-3 /proc/loadavg); $v_hc ($BUILD), $v_hap, $v_ka, $v_curl;
 warm-up ${WARMUP} s, window ${WINDOW} s, $REPEAT round(s)$quick)."
 timeout 30 python3 "$HELPER" report "$RESULTS" --out "$OUT" --header "$header"
 rm -rf "${OUT%.md}-logs"
 mkdir -p "${OUT%.md}-logs"
-cp "$tmp"/*.log "$tmp"/*.conf "$tmp/target.out" "${OUT%.md}-logs/" 2>/dev/null || true
+cp "$tmp"/*.log "$tmp"/*.conf "$tmp"/target*.out "${OUT%.md}-logs/" 2>/dev/null || true
 log "results: $OUT (raw: ${OUT%.md}.jsonl, logs and configs: ${OUT%.md}-logs/)"
 [ "$errors" = 0 ] || die "$errors series did not run or measure (see the table and the logs)"

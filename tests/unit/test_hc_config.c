@@ -275,6 +275,43 @@ static void empty_file_refused(void **state)
 	assert_string_equal(errs.items[0].message, NO_CHECK_ERROR);
 }
 
+/* COUNT file checks after an [agent] section holding AGENT. */
+static char *many_checks(const char *agent, size_t count)
+{
+	size_t size = 64 + strlen(agent) + count * 64, n;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	n = (size_t)snprintf(text, size, "[agent]\n%s\n", agent);
+	for (size_t i = 0; i < count; i++)
+		n += (size_t)snprintf(text + n, size - n, "[check c%zu]\ntype = file\npath = /nonexistent\n", i);
+	return text;
+}
+
+/* One report to fomgr holds at most HC_MAX_FED_CHECKS checks; an agent that feeds
+ * nobody (a probe and metrics source) may run up to HC_MAX_CHECKS. */
+static void check_count_limits(void **state)
+{
+	struct cfgfile_errors errs;
+	struct hc_config *cfg;
+	char *fed = many_checks("manager_socket = /run/x.sock", HC_MAX_FED_CHECKS + 1);
+	char *unfed = many_checks("manager_socket =", HC_MAX_FED_CHECKS + 1);
+	char *too_many = many_checks("manager_socket =", HC_MAX_CHECKS + 1);
+
+	assert_int_equal(hcconfig_load_buffer("fed.conf", fed, strlen(fed), &cfg, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.items[0].line, 2);
+	assert_string_equal(errs.items[0].message, "1025 checks: one health report to fomgr (manager_socket) holds at most 1024");
+	cfg = load_ok(unfed);
+	assert_int_equal(cfg->n_checks, HC_MAX_FED_CHECKS + 1);
+	hcconfig_free(cfg);
+	assert_int_equal(hcconfig_load_buffer("many.conf", too_many, strlen(too_many), &cfg, &errs), -EINVAL);
+	assert_non_null(strstr(errs.items[0].message, "more than 16384 checks"));
+	free(fed);
+	free(unfed);
+	free(too_many);
+}
+
 static void unsafe_script_refused(void **state)
 {
 	char dir[] = "/tmp/hc-test-XXXXXX", path[64], reason[200];
@@ -318,6 +355,7 @@ int main(void)
 		cmocka_unit_test(long_line_accepted_up_to_max),
 		cmocka_unit_test(empty_file_refused),
 		cmocka_unit_test(unsafe_script_refused),
+		cmocka_unit_test(check_count_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -139,6 +141,48 @@ static void learning_period_judges_nothing(void **state)
 	assert_int_equal(st.count, STATS_MIN_BASELINE);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The window is kept sorted as samples come and go: its quantiles, median and MAD
+ * are exactly those of the last STATS_WINDOW samples sorted from scratch, ties and
+ * repeated values included, at every size of the window. */
+static void sorted_window_matches_sorting_from_scratch(void **state)
+{
+	double ring[STATS_WINDOW], v[STATS_WINDOW];
+	unsigned n = 0, head = 0;
+	uint32_t seed = 1234;
+	struct stats st;
+
+	stats_init(&st, 5, 3);
+	for (int i = 0; i < 2000; i++) {
+		/* a coarse grid makes many equal values; a step now and then moves the level */
+		double x = 0.001 * (double)(int)(10 + 5 * noise(&seed)) + (i / 700) * 0.003;
+		double median, mad, want_median, want_mad;
+
+		stats_add(&st, x, (uint64_t)i);
+		ring[head] = x;
+		head = (head + 1) % STATS_WINDOW;
+		n += n < STATS_WINDOW;
+		assert_int_equal(st.n, n);
+		memcpy(v, ring, n * sizeof(double));
+		qsort(v, n, sizeof(double), cmp_double);
+		assert_memory_equal(st.sorted, v, n * sizeof(double));
+		want_median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+		for (unsigned j = 0; j < n; j++)
+			v[j] = fabs(v[j] - want_median);
+		qsort(v, n, sizeof(double), cmp_double);
+		want_mad = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+		stats_baseline(&st, &median, &mad);
+		assert_true(median == want_median);
+		assert_true(mad == want_mad);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +193,7 @@ int main(void)
 		cmocka_unit_test(step_is_flagged_then_learned),
 		cmocka_unit_test(short_burst_raises_and_clears),
 		cmocka_unit_test(learning_period_judges_nothing),
+		cmocka_unit_test(sorted_window_matches_sorting_from_scratch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
