@@ -275,11 +275,11 @@ void render_status(FILE *out, const json_t *st)
 			fprintf(out, "  ! %s\n", json_string_value(w));
 		fputc('\n', out);
 	}
-	fprintf(out, "node %s  fomgr %s  %s  members %lld  expected votes %lld  %s\n", s_or(st, "node", "?"),
+	fprintf(out, "node %s  fomgr %s  %s  members %lld  expected votes %lld%s\n", s_or(st, "node", "?"),
 		s_or(st, "version", "?"), json_is_true(json_object_get(st, "quorate")) ? "QUORATE" : "NOT QUORATE",
 		(long long)json_integer_value(json_object_get(st, "members")),
 		(long long)json_integer_value(json_object_get(st, "expected_votes")),
-		json_is_true(json_object_get(st, "joined")) ? "" : "NOT JOINED");
+		json_is_true(json_object_get(st, "joined")) ? "" : "  NOT JOINED");
 	fprintf(out, "admin epoch %lld", (long long)json_integer_value(json_object_get(admin, "epoch")));
 	if (json_is_true(json_object_get(admin, "maintenance")))
 		fprintf(out, "  MAINTENANCE MODE");

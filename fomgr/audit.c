@@ -526,6 +526,17 @@ void audit_local_state(const struct audit *a, struct netstate_peer_state *out)
 	*out = a->local;
 }
 
+void audit_local_wire(const struct audit *a, struct wire_netstate *out)
+{
+	struct netstate_peer_state mine;
+
+	memset(out, 0, sizeof(*out));
+	if (!a)
+		return;
+	audit_local_state(a, &mine);
+	audit_drift_to_wire(&mine, out);
+}
+
 void audit_set_corosync(struct audit *a, const uint8_t digest[32], const char *version)
 {
 	memcpy(a->corosync_digest, digest, sizeof(a->corosync_digest));

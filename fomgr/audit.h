@@ -81,6 +81,10 @@ void audit_peer_gone(struct audit *a, const char *node);
 /* What this node would announce: config digest, version, kernel, and the digests of
  * the latest periodic audit (zero before the first). */
 void audit_local_state(const struct audit *a, struct netstate_peer_state *out);
+/* The audit's part of what this node's announce carries (the core adds corosync's):
+ * audit_drift_to_wire() of the local state; all zeros when a is NULL (no audit). */
+struct wire_netstate;
+void audit_local_wire(const struct audit *a, struct wire_netstate *out);
 /* corosync.conf's digest and corosync's version, as this node's manager read them. */
 void audit_set_corosync(struct audit *a, const uint8_t digest[32], const char *version);
 

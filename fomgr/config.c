@@ -9,7 +9,7 @@
  *   health_policy = keep         ; keep | fail                       (keep)
  *   garp_count = 5               ; 3 to 100                          (5)
  *   garp_interval = 200ms        ; 10ms to 10s                       (200ms)
- *   arp_probe = 20ms             ; 0 to 1s: RFC 5227 probe before a graceful claim (20ms)
+ *   arp_probe = 20ms             ; 0 to 1s: RFC 5227 probe alongside a graceful claim's add (20ms)
  *   require_crypto = no          ; yes | no (also true/false, on/off) (no)
  *   control_socket = /run/fomgr/control.sock ; at most 107 bytes (<runtime_dir>/control.sock)
  *   admin_group = fomgr-admin    ; may change state over the control socket (none: root only)
@@ -1204,4 +1204,11 @@ void config_cluster_digest(const struct config *config, uint8_t out[32])
 		digest_group(ctx, &config->groups[i]);
 	EVP_DigestFinal_ex(ctx, out, NULL);
 	EVP_MD_CTX_free(ctx);
+}
+
+const char *config_digest_hex(const struct config *config, char out[65])
+{
+	for (int i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", config->digest[i]);
+	return out;
 }

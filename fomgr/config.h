@@ -144,6 +144,9 @@ void config_free(struct config *config);
  * group: addresses, interface, preference, failback, checks), leaving out what is
  * node-local (paths, comments): the digest compared across nodes. */
 void config_cluster_digest(const struct config *config, uint8_t out[32]);
+/* The file's digest (config->digest) as 64 lowercase hex digits and a NUL, as the
+ * audit records carry it; returns out. */
+const char *config_digest_hex(const struct config *config, char out[65]);
 
 const struct config_group *config_group_find(const struct config *config, const char *name);
 const char *config_failback_str(enum config_failback failback);

@@ -1,5 +1,5 @@
 /* Effects: what the node core (node.c) asks the daemon to do after an event. The
- * core decides and does no I/O; an executor (manager.c in the daemon, the
+ * core decides and does no I/O; an executor (executor.c in the daemon, the
  * simulator in tests/sim) carries each effect out, in a fixed order: addresses,
  * probes, GARP / NA bursts, announces, timers and the ring's trust first (the
  * failover path), then logs, disk (audit records, persisted admin state) and hooks. */
@@ -51,6 +51,7 @@ struct effect_transition {
 	int acquired;
 	int error;
 	uint64_t since_us, started_us; /* the event that led to it, the start of its netlink step */
+	uint64_t done_us;             /* the kernel's answer was handled (records are written later) */
 };
 
 struct effect {

@@ -119,10 +119,6 @@ static void run_addresses(struct executor *x, const struct effect *e)
 		return;
 	if (!add && x->env->audit)
 		audit_before_release(x->env->audit, g->name);
-	if (add && e->value)
-		log_warn("transition group=%s: someone still answers ARP for its address after %d probes: "
-			 "claiming it anyway",
-			 g->name, TRANSITION_PROBE_TRIES);
 	w->pending = 1; /* held until every request is out, so no early finish */
 	w->error = 0;
 	for (size_t i = 0; i < g->n_addrs; i++) {
@@ -322,6 +318,10 @@ static void record_transition(struct executor *x, const struct effect *e)
 {
 	const struct effect_transition *et = &e->t;
 	uint64_t now = clock_mono_us();
+	/* Times are those of the kernel's answer: the record is written after the
+	 * announce went out, and a peer may already be acting on it. */
+	uint64_t done = et->done_us && et->done_us <= now ? et->done_us : now;
+	uint64_t at_ms = clock_real_ms() - (now - done) / 1000;
 	struct status_transition *t;
 
 	if (et->error)
@@ -331,8 +331,7 @@ static void record_transition(struct executor *x, const struct effect *e)
 		log_event(LOG_LVL_INFO, LOG_MSGID_TRANSITION,
 			  "transition group=%s from=%s to=%s reason=%s took_ms=%.1f netlink_ms=%.1f at_ms=%llu",
 			  e->group, et->from, et->to, transition_reason_str(et->reason),
-			  (now - et->since_us) / 1000.0, (now - et->started_us) / 1000.0,
-			  (unsigned long long)clock_real_ms());
+			  (done - et->since_us) / 1000.0, (done - et->started_us) / 1000.0, (unsigned long long)at_ms);
 	if (x->n_transitions == STATUS_MAX_TRANSITIONS) {
 		memmove(x->transitions, x->transitions + 1, sizeof(x->transitions[0]) * (STATUS_MAX_TRANSITIONS - 1));
 		x->n_transitions--;
@@ -345,8 +344,8 @@ static void record_transition(struct executor *x, const struct effect *e)
 	t->reason = (enum transition_reason)et->reason;
 	t->acquired = et->acquired;
 	t->error = et->error;
-	t->took_ms = (now - et->since_us) / 1000.0;
-	t->realtime_ms = clock_real_ms();
+	t->took_ms = (done - et->since_us) / 1000.0;
+	t->realtime_ms = at_ms;
 	t->seq = ++x->transition_seq;
 	executor_record(x, AUDITLOG_TRANSITION, status_transition_json(t), 0);
 	if (et->acquired && !et->error && x->env->audit)
@@ -383,12 +382,12 @@ static void record_quorum(struct executor *x, const struct effect *e)
 static void record_ring_stall(struct executor *x, const struct effect *e)
 {
 	if (e->value2 < 0) {
-		log_warn("ring-stall: corosync has not answered for %u ms (not in the cluster: nothing to release)",
+		log_warn("ring-stall: corosync has not served this node for %u ms (not in the cluster: nothing to release)",
 			 (unsigned)e->value);
 		return;
 	}
 	log_event(LOG_LVL_WARN, LOG_MSGID_QUORUM,
-		  "ring-stall: corosync has not answered for %u ms (bound %u ms): released every group at_ms=%llu",
+		  "ring-stall: corosync has not served this node for %u ms (bound %u ms): released every group at_ms=%llu",
 		  (unsigned)e->value, (unsigned)e->value2, (unsigned long long)clock_real_ms());
 	executor_record(x, AUDITLOG_QUORUM, json_pack("{s:b, s:s, s:i, s:i}", "quorate", 0, "reason", "ring-stall",
 					     "silent_ms", e->value, "bound_ms", e->value2),

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "fo/clock.h"
 #include "fo/healthwire.h"
 #include "fo/log.h"
@@ -256,4 +258,18 @@ int health_stale(const struct health *h)
 int health_ever_reported(const struct health *h)
 {
 	return h && h->have_report;
+}
+
+size_t health_group_checks(const struct health *h, const struct config *config, struct wire_check *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; config && i < config->n_groups; i++) {
+		const struct config_group *g = &config->groups[i];
+		for (size_t c = 0; c < g->n_checks && n < max; c++) {
+			snprintf(out[n].name, sizeof(out[0].name), "%s", g->checks[c]);
+			out[n++].state = (uint8_t)health_check_state(h, g->checks[c]);
+		}
+	}
+	return n;
 }

@@ -22,5 +22,10 @@ enum check_state health_check_state(const struct health *h, const char *check);
 /* No report within the TTL (or none yet from an agent that was connected). */
 int health_stale(const struct health *h);
 int health_ever_reported(const struct health *h);
+/* The checks config's groups depend on, group by group, each with the state the
+ * agent last reported (health_check_state): at most max into out; returns how
+ * many. config may be NULL (none). */
+struct config;
+size_t health_group_checks(const struct health *h, const struct config *config, struct wire_check *out, size_t max);
 
 #endif

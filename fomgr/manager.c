@@ -1,21 +1,17 @@
 #include "manager.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "admin.h"
+#include "admission.h"
 #include "audit.h"
-#include "audit_exposure.h"
-#include "audit_drift.h"
-#include "audit_findings.h"
 #include "auditlog.h"
 #include "config.h"
 #include "conflict.h"
+#include "conflict_resolve.h"
 #include "effect.h"
 #include "executor.h"
 #include "fence.h"
@@ -23,24 +19,20 @@
 #include "fo/log.h"
 #include "health.h"
 #include "history.h"
+#include "listeners.h"
 #include "membership.h"
 #include "netstate.h"
 #include "node.h"
 #include "qdevice.h"
+#include "reconcile.h"
 #include "ringwatch.h"
-#include "status.h"
-#include "transition.h"
+#include "startup.h"
+#include "status_gather.h"
 #include "vip.h"
 #include "view.h"
 #include "wire.h"
 
-#define MAX_LISTENERS 16
 #define MAX_QUEUED 32 /* events that arrive while effects run (corosync's synchronous callbacks) */
-
-struct listener {
-	manager_event_fn fn;
-	void *arg;
-};
 
 /* The wiring: every source of events (corosync, the ring watch, the agent's
  * health, the operators, the conflict watcher, the audit's schedule) feeds the
@@ -58,7 +50,7 @@ struct manager {
 	struct health *health;
 	ev_timer nodelist_retry;
 	char admin_path[4200];
-	struct listener listeners[MAX_LISTENERS];
+	struct listeners listeners;
 	int audit_started;
 	ev_timer reannounce; /* the audit's digests change on its own schedule */
 	struct ringwatch *ringwatch; /* is our corosync still serving us? */
@@ -87,33 +79,6 @@ static int audit(struct manager *m, enum auditlog_type type, json_t *fields, uin
 	return executor_record(m->executor, type, fields, at_us);
 }
 
-static void hex32(const uint8_t *digest, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", digest[i]);
-}
-
-/* The audit's part of what our announce carries (the core adds corosync's). */
-static void audit_netstate(const struct manager *m, struct wire_netstate *n)
-{
-	struct netstate_peer_state mine;
-
-	memset(n, 0, sizeof(*n));
-	if (!m->env.audit)
-		return;
-	audit_local_state(m->env.audit, &mine);
-	audit_drift_to_wire(&mine, n);
-}
-
-static void emit(struct manager *m, const char *type, json_t *event)
-{
-	json_object_set_new(event, "event", json_string(type));
-	for (size_t i = 0; i < MAX_LISTENERS; i++)
-		if (m->listeners[i].fn)
-			m->listeners[i].fn(m->listeners[i].arg, event);
-	json_decref(event);
-}
-
 /* Every input goes through here: the core decides, then its effects run. An event
  * that arrives while they run (corosync answers some requests at once) waits its
  * turn, so the core never sees one event inside another. Returns the event's
@@ -134,7 +99,7 @@ static int feed(struct manager *m, const struct node_event *in)
 		return 0;
 	}
 	/* The audit's digests change on its own schedule; an announce carries the newest. */
-	audit_netstate(m, &ns);
+	audit_local_wire(m->env.audit, &ns);
 	if (ev.kind != NODE_EV_NETSTATE && memcmp(&ns, &m->netstate, sizeof(ns)) != 0) {
 		struct node_event nev = {.kind = NODE_EV_NETSTATE, .netstate = &ns};
 		m->netstate = ns;
@@ -181,7 +146,7 @@ static void on_reannounce(struct ev_loop *loop, ev_timer *w, int revents)
 	struct node_event ev = {.kind = NODE_EV_NETSTATE, .netstate = &ns};
 
 	/* Sent only when something (a digest) changed. */
-	audit_netstate(m, &ns);
+	audit_local_wire(m->env.audit, &ns);
 	m->netstate = ns;
 	feed(m, &ev);
 	/* Our own side may have changed too: compare with every peer again (the
@@ -198,13 +163,7 @@ static void on_health_changed(void *arg)
 	static struct wire_check checks[WIRE_MAX_CHECKS];
 	struct node_event ev = {.kind = NODE_EV_HEALTH, .checks = checks, .value = health_stale(m->health)};
 
-	for (size_t i = 0; m->env.config && i < m->env.config->n_groups; i++) {
-		const struct config_group *g = &m->env.config->groups[i];
-		for (size_t c = 0; c < g->n_checks && ev.n_checks < WIRE_MAX_CHECKS; c++) {
-			snprintf(checks[ev.n_checks].name, sizeof(checks[0].name), "%s", g->checks[c]);
-			checks[ev.n_checks++].state = (uint8_t)health_check_state(m->health, g->checks[c]);
-		}
-	}
+	ev.n_checks = health_group_checks(m->health, m->env.config, checks, WIRE_MAX_CHECKS);
 	feed(m, &ev);
 }
 
@@ -220,15 +179,7 @@ static void on_connected(void *arg, uint32_t local)
 		memset(ev.digest, 0, sizeof(ev.digest));
 	if (m->env.audit)
 		audit_set_corosync(m->env.audit, ev.digest, m->env.node->corosync_version);
-	if (membership_read_info(&ev.info) == 0) {
-		ev.value = 1;
-		if (ev.info.two_node && !ev.info.has_qdevice)
-			log_warn("SPLIT-BRAIN RISK: corosync runs two_node without a tie-breaker "
-				 "(no quorum device): a partition can leave both nodes holding the VIPs");
-		if (!ev.info.crypto)
-			log_warn("corosync runs without crypto: cluster messages are neither "
-				 "authenticated nor encrypted");
-	}
+	ev.value = membership_read_info_warned(&ev.info) == 0;
 	feed(m, &ev);
 }
 
@@ -304,20 +255,6 @@ static void on_ring_recovered(void *arg, uint32_t stalled_ms)
 	feed(arg, &ev);
 }
 
-/* The links as the core reads them, from one answer of corosync. */
-static void links_of(const struct manager *m, const struct ringwatch_sample *s, struct node_links *l)
-{
-	memset(l, 0, sizeof(*l));
-	l->info = s->info;
-	/* corosync does not answer while it cannot settle a membership */
-	l->silent = ringwatch_silence_ms(m->ringwatch) >= ringwatch_bound_ms(m->ringwatch);
-	snprintf(l->corosync_version, sizeof(l->corosync_version), "%s", s->corosync_version);
-	for (size_t i = 0; i < s->n_links && l->n < CONFIG_MAX_NODES; i++) {
-		l->v[l->n].nodeid = s->links[i].nodeid;
-		l->v[l->n++].connected = s->links[i].connected;
-	}
-}
-
 static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 {
 	struct manager *m = arg;
@@ -326,7 +263,7 @@ static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 	int version = s->corosync_version[0] && strcmp(s->corosync_version, m->env.node->corosync_version) != 0;
 	enum qdevice_event qe;
 
-	links_of(m, s, &l);
+	ringwatch_links(m->ringwatch, s, &l);
 	feed(m, &ev);
 	qe = qdevice_watch_sample(&m->qdevice, &s->qdevice, s->at_us,
 				  qdevice_grace_ms(s->info.token_ms, s->info.consensus_ms));
@@ -346,7 +283,7 @@ static void on_pair_tick(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (ringwatch_last(m->ringwatch, &m->sample) < 0)
 		return;
-	links_of(m, &m->sample, &l);
+	ringwatch_links(m->ringwatch, &m->sample, &l);
 	feed(m, &ev);
 }
 
@@ -363,7 +300,9 @@ static int on_effect_event(void *arg, const struct node_event *ev)
 
 static void on_effect_emit(void *arg, const char *type, json_t *event)
 {
-	emit(arg, type, event);
+	struct manager *m = arg;
+
+	listeners_emit(&m->listeners, type, event);
 }
 
 /* The periodic audit starts once we are in the cluster, so that its first run
@@ -394,118 +333,26 @@ static const struct membership_ops membership_ops = {
 	.quorum = on_quorum,
 };
 
-static struct config *load_config(const char *path, const struct config_nodelist *nodes)
-{
-	struct cfgfile_errors errors;
-	char buf[8192];
-	struct config *c = config_load(path, nodes, &errors);
-
-	if (!c)
-		log_err("configuration refused:\n%s", cfgfile_errors_format(&errors, path, buf, sizeof(buf)));
-	return c;
-}
-
-static int ensure_dir(const char *path, mode_t mode)
-{
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static void open_auditlog(struct manager *m)
-{
-	struct auditlog_options opts = {.max_age_days = m->env.config->audit.retention_days};
-	char dir[256], digest[65], *slash;
-	const char *node = "unknown";
-	uint32_t local = 0;
-
-	snprintf(dir, sizeof(dir), "%s", m->env.config->audit.log);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		ensure_dir(dir, 0750);
-	}
-	if (membership_local_nodeid(&local) == 0)
-		for (size_t i = 0; i < m->nodes.n_nodes; i++)
-			if (m->nodes.nodes[i].nodeid == local)
-				node = m->nodes.nodes[i].name;
-	m->env.auditlog = auditlog_open(m->env.config->audit.log, node, &opts);
-	if (!m->env.auditlog) {
-		log_err("audit log %s: %s: operators' commands will be refused", m->env.config->audit.log,
-			strerror(errno));
-		return;
-	}
-	hex32(m->env.config->digest, digest);
-	auditlog_attach(m->env.auditlog, m->env.loop);
-	audit(m, AUDITLOG_START,
-	      json_pack("{s:s, s:s, s:s}", "version", FO_VERSION, "config", m->env.config->path, "config_digest",
-			digest),
-	      AUDIT_NOW);
-}
-
-/* Credentials and exposure (corosync crypto, two_node, the status endpoint, file
- * modes), at start and on reload: each finding is logged and audited; -EPERM
- * when the policy says such a configuration must not run. */
-static int check_exposure(struct manager *m, const struct config *c)
-{
-	struct audit_exposure_input in;
-	struct audit_findings found = {0};
-	struct membership_info info;
-	int have_info = membership_read_info(&info) == 0;
-	int rc;
-
-	audit_exposure_gather(c, have_info ? &info : NULL, &in);
-	rc = audit_exposure_check(c, &in, &found);
-	for (size_t i = 0; i < found.n; i++) {
-		const struct audit_finding *f = &found.v[i];
-		log_msg(f->severity == AUDIT_INFO ? LOG_LVL_INFO : LOG_LVL_WARN, "exposure %s: %s", f->subject,
-			f->detail);
-		audit(m, AUDITLOG_FINDING, audit_finding_json(f), AUDIT_NOW);
-	}
-	audit_findings_clear(&found);
-	if (rc == -EPERM)
-		log_err("refused by the exposure policy (require_crypto or [audit] policy = refuse)");
-	return rc == -EPERM ? rc : 0;
-}
-
 /* What this node is for a group, as the conflict watcher judges a frame. */
 static int conflict_role(void *arg, const char *group, struct conflict_role *out)
 {
 	struct manager *m = arg;
-	const struct node *node = m->env.node;
-	const struct config_group *g = node ? config_group_find(node->config, group) : NULL;
-	size_t i = g ? (size_t)(g - node->config->groups) : 0;
-	uint32_t owner = g && i < node->placement.n_groups ? node->placement.groups[i].owner : 0;
 
-	if (!g)
-		return -ENOENT;
-	out->owner = owner && owner == node->view.local_nodeid;
-	out->held = transition_state_of(&node->transition, group) == TRANSITION_HELD;
-	out->claims = transition_claims(&node->transition, group);
-	snprintf(out->owner_name, sizeof(out->owner_name), "%s", owner ? name_of(m, owner) : "none");
-	return 0;
+	return conflict_resolve_role(m->env.node, group, out);
 }
 
-/* Resolved by placement, before anything touches the disk: a stray address here
- * is deleted, the owner announces itself again; then the first of an episode is
- * logged and its record queued (the failover path's way: written after the event). */
+static int conflict_reannounce(void *arg, const char *group)
+{
+	struct node_event ev = {.kind = NODE_EV_CONFLICT, .group = group};
+
+	return feed(arg, &ev);
+}
+
 static void on_conflict(void *arg, const struct conflict_event *ev)
 {
 	struct manager *m = arg;
-	const char *action = ev->verdict == CONFLICT_LOCAL ? "remove" : "reannounce";
-	char ip[INET6_ADDRSTRLEN], mac[18];
-	struct node_event nev = {.kind = NODE_EV_CONFLICT, .group = ev->group};
-	int rc = ev->verdict == CONFLICT_LOCAL ? conflict_remove(m->conflict, ev) : feed(m, &nev);
 
-	if (!ev->first && rc == 0)
-		return;
-	inet_ntop(ev->addr.family, &ev->addr.addr, ip, sizeof(ip));
-	log_event(LOG_LVL_WARN, LOG_MSGID_FINDING,
-		  "conflict group=%s address=%s mac=%s owner=%s interface=%s source=%s action=%s%s%s", ev->group, ip,
-		  conflict_mac_str(ev->mac, mac, sizeof(mac)), ev->owner, ev->addr.ifname,
-		  conflict_source_str(ev->source), action, rc < 0 ? " failed: " : "", rc < 0 ? strerror(-rc) : "");
-	if (ev->first)
-		audit(m, AUDITLOG_FINDING, conflict_event_json(ev, action), 0);
+	conflict_resolve(m->conflict, m->executor, ev, conflict_reannounce, m);
 }
 
 static void start_conflict(struct manager *m)
@@ -518,44 +365,18 @@ static void start_conflict(struct manager *m)
 		log_err("conflict detection: not started: %s", strerror(-rc));
 }
 
-/* Start-up: adopts the configured addresses the kernel already holds, removes
- * fomgr-labelled addresses that no group configures. Synchronous (start only). */
-static int reconcile(struct manager *m)
+static int adopt(void *arg, const char *group)
 {
-	struct vip_addr labelled[64], a;
-	int n = vip_list_labelled(m->env.vip, labelled, 64);
+	struct node_event ev = {.kind = NODE_EV_ADOPT, .group = group};
 
-	for (size_t i = 0; i < m->env.config->n_groups; i++) {
-		const struct config_group *g = &m->env.config->groups[i];
-		struct node_event ev = {.kind = NODE_EV_ADOPT, .group = g->name};
-		int present = 0;
+	return feed(arg, &ev);
+}
 
-		for (size_t j = 0; j < g->n_addrs; j++) {
-			transition_group_addr(g, j, &a);
-			present |= vip_present(m->env.vip, &a) == 1;
-		}
-		if (present && feed(m, &ev) == 0)
-			log_info("reconcile group=%s: addresses found in the kernel, adopted", g->name);
-	}
-	for (int i = 0; i < n && i < 64; i++) {
-		int known = 0;
-		char buf[VIP_ADDR_STR_MAX];
-
-		for (size_t k = 0; k < m->env.config->n_groups && !known; k++) {
-			const struct config_group *g = &m->env.config->groups[k];
-			for (size_t j = 0; j < g->n_addrs && !known; j++) {
-				transition_group_addr(g, j, &a);
-				known = a.addr.v4.s_addr == labelled[i].addr.v4.s_addr &&
-					strcmp(a.ifname, labelled[i].ifname) == 0;
-			}
-		}
-		if (!known) {
-			log_info("reconcile: removing %s, labelled as fomgr's but in no group",
-				 vip_addr_str(&labelled[i], buf, sizeof(buf)));
-			vip_del(m->env.vip, &labelled[i], NULL, NULL);
-		}
-	}
-	return n < 0 ? n : 0;
+static void open_auditlog(struct manager *m)
+{
+	m->env.auditlog = startup_auditlog(m->env.loop, m->env.config, &m->nodes);
+	if (m->env.auditlog)
+		audit(m, AUDITLOG_START, startup_record_json(m->env.config), AUDIT_NOW);
 }
 
 /* The core, with the state an earlier run persisted and the agent's first word. */
@@ -579,18 +400,10 @@ static int start_services(struct manager *m)
 	int rc;
 
 	open_auditlog(m);
-	rc = check_exposure(m, m->env.config);
+	rc = admission_exposure(m->executor, m->env.config);
 	if (rc < 0)
 		return rc;
-	ensure_dir(m->env.config->runtime_dir, 0755);
-	ensure_dir(m->env.config->state_dir, 0750);
-	snprintf(m->admin_path, sizeof(m->admin_path), "%s/admin.json", m->env.config->state_dir);
-	rc = admin_load(m->admin_path, &admin);
-	if (rc < 0)
-		log_err("admin state %s unreadable (%s): starting without standby or pins", m->admin_path,
-			strerror(-rc));
-	else if (admin.epoch)
-		log_info("admin state epoch %llu loaded from %s", (unsigned long long)admin.epoch, m->admin_path);
+	startup_admin_state(m->env.config, m->admin_path, sizeof(m->admin_path), &admin);
 	m->health = health_new(m->env.loop, m->env.config->health_socket, m->env.config->health_ttl_ms,
 			       on_health_changed, m);
 	if (!m->health)
@@ -606,7 +419,7 @@ static int start_services(struct manager *m)
 	m->env.audit = audit_new(m->env.loop, m->env.config, m->env.auditlog);
 	if (!m->env.audit)
 		log_err("audit: not started: %s", strerror(errno));
-	reconcile(m);
+	reconcile_kernel(m->env.vip, m->env.config, adopt, m);
 	start_conflict(m);
 	m->env.membership = membership_new(m->env.loop, m->env.config->cpg_group, &membership_ops, m);
 	if (!m->env.membership)
@@ -632,7 +445,7 @@ static void on_nodelist_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	if (rc < 0)
 		return; /* the timer repeats */
 	ev_timer_stop(loop, w);
-	m->env.config = load_config(m->config_path, &m->nodes);
+	m->env.config = admission_load(m->config_path, &m->nodes);
 	if (!m->env.config || start_services(m) < 0) {
 		log_err("cannot start; exiting");
 		ev_break(loop, EVBREAK_ALL);
@@ -696,7 +509,7 @@ void manager_free(struct manager *m)
 
 int manager_start(struct manager *m)
 {
-	struct config *probe = load_config(m->config_path, NULL);
+	struct config *probe = admission_load(m->config_path, NULL);
 
 	/* Refuse a bad file at once; node names are checked once corosync answers. */
 	if (!probe)
@@ -712,55 +525,19 @@ int manager_start(struct manager *m)
 	return 0;
 }
 
-/* What a reload changes, in the terms an auditor reads: digests and groups. */
-static json_t *config_change_json(const struct config *old, const struct config *next)
-{
-	json_t *added = json_array(), *removed = json_array(), *changed = json_array();
-	char a[65], b[65];
-
-	for (size_t i = 0; i < next->n_groups; i++) {
-		const struct config_group *o = config_group_find(old, next->groups[i].name);
-		if (!o)
-			json_array_append_new(added, json_string(next->groups[i].name));
-		else if (memcmp(o, &next->groups[i], sizeof(*o)) != 0)
-			json_array_append_new(changed, json_string(next->groups[i].name));
-	}
-	for (size_t i = 0; i < old->n_groups; i++)
-		if (!config_group_find(next, old->groups[i].name))
-			json_array_append_new(removed, json_string(old->groups[i].name));
-	hex32(old->digest, a);
-	hex32(next->digest, b);
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "change", "reload", "config", next->path,
-			 "old_digest", a, "new_digest", b, "groups_added", added, "groups_removed", removed,
-			 "groups_changed", changed, "fomgr_settings_changed",
-			 memcmp(old->cpg_group, next->cpg_group, sizeof(old->cpg_group)) ||
-				 old->garp_count != next->garp_count || old->health_ttl_ms != next->health_ttl_ms ||
-				 old->health_policy != next->health_policy);
-}
-
+/* A reload that admission accepted: every module takes the new config. */
 int manager_reload(struct manager *m)
 {
 	struct node_event ev = {.kind = NODE_EV_CONFIG};
 	struct config *next;
+	int rc;
 
 	if (!m->env.config || !m->env.node)
 		return -EAGAIN;
 	membership_read_nodelist(&m->nodes);
-	next = load_config(m->config_path, &m->nodes);
-	if (!next) {
-		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration");
-		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused", "config", m->config_path),
-		      AUDIT_NOW);
-		return -EINVAL;
-	}
-	if (check_exposure(m, next) < 0) {
-		log_event(LOG_LVL_ERR, LOG_MSGID_CONFIG, "reload refused: keeping the running configuration");
-		audit(m, AUDITLOG_CONFIG, json_pack("{s:s, s:s}", "change", "reload refused (exposure policy)",
-						     "config", m->config_path), AUDIT_NOW);
-		config_free(next);
-		return -EPERM;
-	}
-	audit(m, AUDITLOG_CONFIG, config_change_json(m->env.config, next), AUDIT_NOW);
+	rc = admission_reload(m->executor, m->config_path, m->env.config, &m->nodes, &next);
+	if (rc < 0)
+		return rc;
 	if (m->conflict && conflict_set_config(m->conflict, next) < 0)
 		log_err("conflict detection: the new addresses are not watched");
 	if (m->env.audit)
@@ -789,85 +566,35 @@ void manager_shutdown(struct manager *m)
 
 int manager_config_test(const char *path)
 {
-	struct config_nodelist nodes;
-	struct config *c;
-	int have_nodes = membership_read_nodelist(&nodes) == 0;
-
-	if (!have_nodes)
-		fprintf(stderr, "%s: note: corosync is not running here; node names were not checked\n", path);
-	c = load_config(path, have_nodes ? &nodes : NULL);
-	if (!c)
-		return -EINVAL;
-	printf("%s: configuration OK (%zu group(s))\n", path, c->n_groups);
-	config_free(c);
-	return 0;
+	return admission_config_test(path);
 }
 
 int manager_listen(struct manager *m, manager_event_fn fn, void *arg)
 {
-	for (size_t i = 0; i < MAX_LISTENERS; i++) {
-		if (!m->listeners[i].fn) {
-			m->listeners[i].fn = fn;
-			m->listeners[i].arg = arg;
-			return 0;
-		}
-	}
-	return -ENOSPC;
+	return listeners_add(&m->listeners, fn, arg);
 }
 
 void manager_unlisten(struct manager *m, manager_event_fn fn, void *arg)
 {
-	for (size_t i = 0; i < MAX_LISTENERS; i++)
-		if (m->listeners[i].fn == fn && m->listeners[i].arg == arg)
-			m->listeners[i].fn = NULL;
+	listeners_remove(&m->listeners, fn, arg);
 }
 
 json_t *manager_status(const struct manager *m)
 {
-	const struct node *node = m->env.node;
-	struct status_input in;
-	struct status_ring ring;
-	json_t *root;
-
-	if (!m->env.config || !node)
-		return json_pack("{s:i, s:b, s:s}", "schema_version", STATUS_SCHEMA_VERSION, "joined", 0, "state",
-				 "starting");
-	in = (struct status_input){
+	struct status_sources src = {
 		.config = m->env.config,
-		.view = &node->view,
-		.placement = &node->placement,
-		.transition = &node->transition,
-		.joined = node->joined,
-		.two_node_no_tiebreaker = qdevice_split_brain_risk(node->info.two_node, node->info.has_qdevice, &m->qdevice),
-		.corosync_crypto = node->info.crypto,
+		.node = m->env.node,
+		.ringwatch = m->ringwatch,
+		.executor = m->executor,
+		.qdevice = &m->qdevice,
+		.audit = m->env.audit,
+		.conflict = m->conflict,
 		.health_stale = health_stale(m->health),
-		.expected_votes = node->info.expected_votes,
+		.extra = m->status_extra,
+		.extra_arg = m->status_extra_arg,
 	};
-	ring = (struct status_ring){
-		.stall_bound_ms = ringwatch_bound_ms(m->ringwatch),
-		.stalled = ringwatch_is_stalled(m->ringwatch),
-		.fenced = node->fenced,
-		.withdrawn_from = node->pairs.withdrawn_from ? name_of(m, node->pairs.withdrawn_from) : NULL,
-		.isolated = node->pairs.isolated,
-		.stalls = node->ring_stalls,
-		.withdrawals = executor_withdrawals(m->executor),
-		.isolations = node->isolations,
-	};
-	for (size_t i = 0; i < m->env.config->n_groups && i < CONFIG_MAX_GROUPS; i++)
-		in.failback_left_ms[i] = node_failback_left_ms(node, i, clock_mono_us());
-	in.transitions = executor_transitions(m->executor, &in.n_transitions);
-	in.ring = m->ringwatch ? &ring : NULL;
-	in.now_ms = clock_real_ms();
-	in.started_ms = node->started_ms;
-	in.history = executor_history(m->executor);
-	root = status_build(&in);
-	qdevice_status_json(&m->qdevice, clock_mono_us(), root);
-	if (m->env.audit)
-		json_object_set_new(root, "audit", audit_status_json(m->env.audit));
-	conflict_status_json(m->conflict, root);
-	if (m->status_extra)
-		m->status_extra(m->status_extra_arg, root);
-	return root;
+
+	return status_gather(&src, clock_mono_us(), clock_real_ms());
 }
 
 void manager_set_status_extra(struct manager *m, manager_status_fn fn, void *arg)

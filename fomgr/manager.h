@@ -1,6 +1,7 @@
-/* The manager ties one node's pieces together in one libev loop: corosync
- * membership feeds the view, the view and config feed placement, placement feeds
- * transition, and this node's own state goes back out as an announce. */
+/* The manager wires one node's modules together in one libev loop: it creates
+ * them, feeds what corosync, the ring watch, the agent's health, the operators and
+ * the conflict watcher report to the core (node.h), whose effects the executor
+ * carries out, and forwards the operators' API below. It decides nothing itself. */
 #ifndef FOMGR_MANAGER_H
 #define FOMGR_MANAGER_H
 

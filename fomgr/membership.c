@@ -339,6 +339,14 @@ int membership_send(struct membership *m, const void *msg, size_t len)
 			ev_timer_start(m->loop, &m->resend);
 		return 0;
 	}
+	if (rc == 0 && m->pending) {
+		/* Every message is a whole announce: this one supersedes the copy kept
+		 * for a retry, which would otherwise follow it and roll the peers' view
+		 * of us back to an older state. */
+		free(m->pending);
+		m->pending = NULL;
+		ev_timer_stop(m->loop, &m->resend);
+	}
 	return rc;
 }
 
@@ -445,12 +453,13 @@ static int cmap_is_none(cmap_handle_t h, const char *key)
  * nodelist's votes (quorum_votes, 1 by default). corosync 3.1.7 publishes no
  * runtime.votequorum.expected_votes key: read from there, it was always 0, and the
  * rules that count votes (isolation, a minority ring) never ran. */
-static uint32_t expected_votes(cmap_handle_t h)
+static uint32_t expected_votes(cmap_handle_t h, int *one_vote_each)
 {
-	uint32_t votes = 0, v;
+	uint32_t votes = 0, nodes = 0, v, set = 0;
 
 	if (cmap_get_uint32(h, "quorum.expected_votes", &v) == CS_OK && v)
-		return v;
+		set = v;
+	*one_vote_each = 1;
 	/* the nodelist's entries, as membership_read_nodelist() walks them */
 	for (unsigned i = 0; i < 1024; i++) {
 		char key[64], *addr = NULL;
@@ -460,9 +469,15 @@ static uint32_t expected_votes(cmap_handle_t h)
 			break;
 		free(addr);
 		snprintf(key, sizeof(key), "nodelist.node.%u.quorum_votes", i);
-		votes += cmap_get_uint32(h, key, &v) == CS_OK ? v : 1;
+		if (cmap_get_uint32(h, key, &v) != CS_OK)
+			v = 1;
+		*one_vote_each &= v == 1;
+		votes += v;
+		nodes++;
 	}
-	return votes;
+	if (!nodes || (set && set < nodes))
+		*one_vote_each = 0;
+	return set ? set : votes;
 }
 
 int membership_info_from_cmap(uint64_t handle, struct membership_info *out)
@@ -485,7 +500,7 @@ int membership_info_from_cmap(uint64_t handle, struct membership_info *out)
 	}
 	out->crypto = !cmap_is_none(h, "totem.crypto_cipher") && !cmap_is_none(h, "totem.crypto_hash");
 	cmap_get_uint32(h, "runtime.config.totem.consensus", &out->consensus_ms);
-	out->expected_votes = expected_votes(h);
+	out->expected_votes = expected_votes(h, &out->one_vote_each);
 	return 0;
 }
 
@@ -500,6 +515,21 @@ int membership_read_info(struct membership_info *out)
 	rc = membership_info_from_cmap(h, out);
 	cmap_finalize(h);
 	return rc;
+}
+
+int membership_read_info_warned(struct membership_info *out)
+{
+	int rc = membership_read_info(out);
+
+	if (rc < 0)
+		return rc;
+	if (out->two_node && !out->has_qdevice)
+		log_warn("SPLIT-BRAIN RISK: corosync runs two_node without a tie-breaker "
+			 "(no quorum device): a partition can leave both nodes holding the VIPs");
+	if (!out->crypto)
+		log_warn("corosync runs without crypto: cluster messages are neither "
+			 "authenticated nor encrypted");
+	return 0;
 }
 
 int membership_local_nodeid(uint32_t *nodeid)

@@ -32,6 +32,9 @@ struct membership_info {
 	uint32_t token_ms;   /* runtime.config.totem.token */
 	uint32_t consensus_ms;
 	uint32_t expected_votes;
+	/* Every node of the nodelist has one vote and expected_votes is not set
+	 * below their number: a ring of more than half the nodes has quorum. */
+	int one_vote_each;
 };
 
 struct membership *membership_new(struct ev_loop *loop, const char *group, const struct membership_ops *ops,
@@ -61,6 +64,9 @@ void membership_leave(struct membership *m);
 /* Synchronous cmap reads, for start-up and reload only (never in the failover path). */
 int membership_read_nodelist(struct config_nodelist *out);
 int membership_read_info(struct membership_info *out);
+/* The same, with what an operator must hear at every connection logged: two_node
+ * without a tie-breaker (the split-brain risk) and cluster messages without crypto. */
+int membership_read_info_warned(struct membership_info *out);
 /* The same from an open cmap handle (the ring watch keeps one). */
 int membership_info_from_cmap(uint64_t cmap_handle, struct membership_info *out);
 int membership_local_nodeid(uint32_t *nodeid);

@@ -217,6 +217,7 @@ static void announce(struct node *node, int force, uint64_t now, struct effects 
 	node->announce_seq = a.seq;
 	node->last_sent = a;
 	node->have_sent = 1;
+	node->transition.sent_seq = a.seq;
 	push(fx, EFFECT_ANNOUNCE);
 }
 
@@ -244,6 +245,13 @@ static void track_eligibility(struct node *node, uint64_t now, struct effects *f
 {
 	const struct view_node *me = view_local(&node->view);
 
+	/* A ring change whose quorum is not known yet restarts nothing: votequorum
+	 * answers within milliseconds, and an announce sent for it would come after
+	 * the membership change (see presume()). */
+	if (node->joined && !node->fenced && !node->view.quorum_known) {
+		schedule_failback_timer(node, now, fx);
+		return;
+	}
 	for (size_t i = 0; i < node->config->n_groups; i++) {
 		int ok = me && placement_eligible(&node->view, &node->config->groups[i], me);
 		if (!ok)
@@ -318,6 +326,145 @@ static void settle_admin(struct node *node, int adopted, struct effects *fx)
 		reply(node, wire_admin_equal(winner, &node->pending_admin) ? 0 : -ECANCELED, fx);
 }
 
+/* How far apart the peers' presumption and our announces may be: one announce of
+ * ours may be on its way when the ring changes (what we sent while corosync
+ * formed it: a peer we stopped vouching for) and still be below the threshold. */
+#define PRESUME_SLACK 2
+
+/* We were presumed the owner of a group and placement has decided for it here
+ * (quorum known), or we give up on it (all): the peers wait until an announce of
+ * ours claims it or reaches the threshold. Announce (at most PRESUME_SLACK times)
+ * until it does, so they wait for no claim we do not make. */
+static void tell_decision(struct node *node, int all, uint64_t now, struct effects *fx)
+{
+	uint64_t until = 0;
+
+	for (size_t i = 0; i < node->config->n_groups && i < node->placement.n_groups; i++) {
+		uint64_t u;
+		if (transition_presumed(&node->transition, node->config->groups[i].name, &u) ==
+			    node->view.local_nodeid &&
+		    (all || node->placement.groups[i].reason != PLACEMENT_UNSETTLED) && u > until)
+			until = u;
+	}
+	for (int k = 0; k < PRESUME_SLACK && node->joined && node->announce_seq < until; k++)
+		announce(node, 1, now, fx);
+}
+
+/* Before a membership event: for each node in the ring that has not said it is
+ * leaving, the groups (bits by config index) whose addresses its last announce
+ * has up. Only those count as left holding: a claim not yet acted on may come
+ * back to the claimer in its own ring's transitional delivery and be acted on at
+ * the very moment ours forms. */
+static void had_up(const struct node *node, uint64_t *up)
+{
+	for (size_t i = 0; i < node->view.n_nodes; i++) {
+		const struct view_node *n = &node->view.nodes[i];
+		up[i] = 0;
+		for (size_t g = 0; g < node->config->n_groups && g < 64; g++)
+			if (n->up && n->has_state && !(n->ann.flags & WIRE_F_LEAVING) &&
+			    wire_announce_up(&n->ann, node->config->groups[g].name))
+				up[i] |= 1ull << g;
+	}
+}
+
+/* A node that had group g up before the event and is out of the ring now (its
+ * nodeid), or 0. */
+static uint32_t left_holding(const struct view *v, const uint64_t *before, size_t g)
+{
+	for (size_t i = 0; i < v->n_nodes; i++)
+		if (!v->nodes[i].up && g < 64 && (before[i] >> g & 1))
+			return v->nodes[i].nodeid;
+	return 0;
+}
+
+/* What a presumed owner checks itself before it skips the claim round: its knet
+ * link to the holder that left went down after the ring they shared formed (so
+ * that ring carried the holder's traffic: it has not acted in a ring it could
+ * not talk in) and stayed down long enough for the holder, if alive and cut off,
+ * to have released by the isolation rule (T / 2 after its own links went down,
+ * the two ends a ping apart, and a period of its ring watch, (T + C) / 12, twice
+ * for margin). Anything else: the claim round, as always. */
+static int may_skip(const struct node *node, size_t g, uint64_t now)
+{
+	const struct view_node *h = node->gone_holder[g] ? view_node_by_id((struct view *)&node->view,
+									 node->gone_holder[g])
+							 : NULL;
+	uint32_t token = node->info.token_ms ? node->info.token_ms : 1000u;
+	uint32_t consensus = node->info.consensus_ms ? node->info.consensus_ms : 1200u;
+	uint64_t down;
+
+	if (!h)
+		return 0;
+	down = node->link_down_us[h - node->view.nodes];
+	return down && down >= node->gone_ring_us[g] &&
+	       now - down >= pairwatch_isolation_wait_us(token) + 1000ull * (token + consensus) / 6;
+}
+
+/* At every agreed event (a membership change or an announce: CPG delivers each
+ * to every member at the same place of the order). A group whose holder left the
+ * ring by node down (without saying it was leaving) and that nobody claims gets
+ * a presumed owner at the first such event where placement gives one once the
+ * ring is quorate (the lost-holder wait usually ends at the announce of the last
+ * member that stopped vouching for the holder, sent while corosync formed the
+ * ring). Every member computes the same one from the same view (quorum, the one
+ * local input, is assumed here) and treats it as a claim until an announce of
+ * that node claims the group or is numbered PRESUME_SLACK past the last one the
+ * view had of it. That node may then add the addresses without the claim round
+ * (transition.c, skip) as long as what it sent before deciding is numbered below
+ * that. A presumption stands while its node is in the ring and its fomgr in the
+ * group. before: had_up() before a membership event, NULL for an announce. */
+static void presume(struct node *node, const uint64_t *before)
+{
+	static struct placement p; /* large: off the stack; the core runs on one thread */
+	struct view *v = &node->view;
+	int quorate = v->quorate, known = v->quorum_known;
+
+	/* A holder cut off from us but alive has released by the time we form a ring
+	 * without it only where the isolation rule runs (T / 2 after its links went
+	 * down, we need T + C): with a tie-breaker it learns from its own ring, at
+	 * the moment ours forms, and the claim round is the margin its release has. */
+	if (node->info.two_node || node->info.has_qdevice || !node->info.expected_votes) {
+		memset(node->unowned, 0, sizeof(node->unowned));
+		transition_unpresume(&node->transition, 0, NULL);
+		return;
+	}
+	if (!before) { /* an announce: only a group waiting for its owner can change */
+		int waiting = 0;
+		for (size_t i = 0; i < node->config->n_groups && i < CONFIG_MAX_GROUPS; i++)
+			waiting |= node->unowned[i];
+		if (!waiting)
+			return;
+	}
+	v->quorate = v->quorum_known = 1;
+	placement_compute(v, node->config, &p);
+	v->quorate = quorate;
+	v->quorum_known = known;
+	for (size_t i = 0; i < p.n_groups && i < CONFIG_MAX_GROUPS; i++) {
+		const char *name = node->config->groups[i].name;
+		uint32_t owner = transition_presumed(&node->transition, name, NULL);
+		const struct view_node *o = owner ? view_node_by_id(v, owner) : NULL;
+		uint32_t gone;
+
+		if (o && o->up && o->member)
+			continue;
+		if (before && (gone = left_holding(v, before, i)) != 0) {
+			node->unowned[i] = 1;
+			node->gone_holder[i] = gone;
+			node->gone_ring_us[i] = node->ring_us;
+		}
+		if (p.groups[i].holder)
+			node->unowned[i] = 0; /* claimed: the claim round as always */
+		o = node->unowned[i] && p.groups[i].reason == PLACEMENT_INITIAL ? view_node_by_id(v, p.groups[i].owner)
+										: NULL;
+		if (o && o->has_state) {
+			transition_presume(&node->transition, name, o->nodeid, o->ann.seq + PRESUME_SLACK);
+			node->unowned[i] = 0;
+		} else {
+			transition_presume(&node->transition, name, 0, 0);
+		}
+	}
+}
+
 static void recompute(struct node *node, uint64_t now, struct effects *fx)
 {
 	int adopted;
@@ -328,10 +475,13 @@ static void recompute(struct node *node, uint64_t now, struct effects *fx)
 	track_eligibility(node, now, fx);
 	placement_compute(&node->view, node->config, &node->placement);
 	note_placement(node, fx);
+	for (size_t i = 0; i < node->config->n_groups && i < CONFIG_MAX_GROUPS; i++)
+		transition_allow_skip(&node->transition, node->config->groups[i].name, may_skip(node, i, now));
 	/* Maintenance: steps already under way finish; no new one starts. */
 	if (!node_maintenance(node))
 		transition_apply(&node->transition, &node->placement, &node->view, node->event_us, now, fx);
 	announce(node, 0, now, fx);
+	tell_decision(node, 0, now, fx);
 	settle_admin(node, adopted, fx);
 }
 
@@ -416,12 +566,66 @@ static void on_lost(struct node *node, uint64_t now, struct effects *fx)
 	node->event_us = now;
 	reply(node, -ENOTCONN, fx);
 	view_reset(&node->view);
+	node->last_quorate = node->quorum_assumed = 0;
+	transition_unpresume(&node->transition, 0, NULL);
+	memset(node->unowned, 0, sizeof(node->unowned));
 	release_all(node, TRANSITION_QUORUM, now, fx);
+}
+
+static int in_last_ring(const struct node *node, uint32_t nodeid)
+{
+	for (size_t k = 0; k < node->n_ring_members; k++)
+		if (node->ring_members[k] == nodeid)
+			return 1;
+	return 0;
+}
+
+/* A ring that only lost members and keeps more than half the expected votes, one
+ * per node and no tie-breaker, after a quorate one: votequorum's verdict on it is
+ * quorate whatever its options (wait_for_all was met by the ring before,
+ * last_man_standing only lowers what is expected), and it comes 10-25 ms after
+ * the ring in the lab, most of a failover's own share; no need to wait for it. */
+static int majority_ring(const struct node *node, const struct node_event *ev)
+{
+	const struct membership_info *i = &node->info;
+
+	if (!node->last_quorate || node->fenced || ev->ring_distrusted || i->has_qdevice || i->two_node ||
+	    !i->one_vote_each || !i->expected_votes || 2 * ev->n_nodeids <= i->expected_votes)
+		return 0;
+	for (size_t k = 0; k < ev->n_nodeids; k++) {
+		const struct view_node *n = view_node_by_id((struct view *)&node->view, ev->nodeids[k]);
+		/* A node joins, or comes back: votequorum judges. corosync reports a
+		 * ring's leaves and joins before the ring itself, so the view has it up
+		 * already; a node that CPG reported down and that is in this ring again
+		 * left and came back (a merge: its state, or ours, is from another
+		 * ring), whatever the member lists look like. */
+		if (!n || !n->up || !in_last_ring(node, ev->nodeids[k]) || node->left_down[n - node->view.nodes])
+			return 0;
+	}
+	/* Each node the last ring had and this one has not: our knet link to it went
+	 * down after that ring formed, so that ring carried its traffic and it has
+	 * not been quorate on its own since (what it acts on now, a claim of its
+	 * coming back to it at this ring change, is then bounded as before). */
+	for (size_t k = 0; k < node->n_ring_members; k++) {
+		const struct view_node *n = view_node_by_id((struct view *)&node->view, node->ring_members[k]);
+		int kept = 0;
+		uint64_t down;
+
+		for (size_t j = 0; j < ev->n_nodeids; j++)
+			kept |= ev->nodeids[j] == node->ring_members[k];
+		if (kept || !n)
+			continue;
+		down = node->link_down_us[n - node->view.nodes];
+		if (!down || down < node->ring_us)
+			return 0;
+	}
+	return 1;
 }
 
 static void on_totem(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
 {
-	int known = ev->quorum_known, quorate = ev->quorate, changed;
+	int known = ev->quorum_known, quorate = ev->quorate, changed, assumed = 0;
+	uint64_t up[CONFIG_MAX_NODES];
 
 	node->event_us = now;
 	if (node->fenced && !ev->ring_distrusted) {
@@ -435,10 +639,35 @@ static void on_totem(struct node *node, const struct node_event *ev, uint64_t no
 	    2 * ev->n_nodeids < node->info.expected_votes) {
 		known = 1;
 		quorate = 0;
+	} else if (!known && majority_ring(node, ev)) {
+		known = 1;
+		quorate = 1;
+		assumed = 1;
 	}
+	if (known)
+		node->last_quorate = quorate;
+	node->quorum_assumed = assumed;
+	memset(node->left_down, 0, sizeof(node->left_down));
 	changed = quorum_changes(node, known, quorate);
+	had_up(node, up);
 	view_apply_totem(&node->view, ev->nodeids, ev->n_nodeids);
 	view_apply_quorum(&node->view, known, quorate);
+	presume(node, up);
+	node->ring_us = now;
+	/* A ring of a majority, with us in it, carried every member's traffic when it
+	 * formed: links read as reaching no majority before that were stale (after a
+	 * thaw, knet says down until its first pongs) or came back. The isolation
+	 * rule counts from the ring: what it guards against, the others' ring without
+	 * us, comes T + C after our last token at the earliest. Before, a thawed node
+	 * fenced itself 26 ms after its new ring and then waited the settle wait while
+	 * its peer had already failed back to it (campaign seed 20261204, round 169:
+	 * 1.69 s unheld; CI's chaos.short once, 1.69 s). */
+	if (node->pairs.minority_since_us && !node->pairs.isolated &&
+	    pairwatch_votes_majority((uint32_t)ev->n_nodeids, node->info.expected_votes,
+				     node->info.two_node || node->info.has_qdevice))
+		node->pairs.minority_since_us = now;
+	node->n_ring_members = ev->n_nodeids < CONFIG_MAX_NODES ? ev->n_nodeids : CONFIG_MAX_NODES;
+	memcpy(node->ring_members, ev->nodeids, node->n_ring_members * sizeof(node->ring_members[0]));
 	recompute(node, now, fx);
 	if (changed)
 		audit_quorum(node, quorate, fx);
@@ -463,17 +692,46 @@ static void on_join(struct node *node, const struct node_event *ev, uint64_t now
 	}
 	if (self)
 		membership_effect(node, ev->nodeid, ev->pid, 2, (int)view_members(&node->view), fx);
-	/* Whoever joined needs everyone's state: all of us announce again. */
+	/* Whoever joined needs everyone's state: all of us announce again. It did
+	 * not see what we presumed (a merge, a restart): from here on every owner
+	 * claims through the round, and the peers stop waiting for our claim. */
 	announce(node, 1, now, fx);
+	memset(node->unowned, 0, sizeof(node->unowned));
+	tell_decision(node, 1, now, fx);
 	recompute(node, now, fx);
 	if (!self)
 		membership_effect(node, ev->nodeid, ev->pid, 1, 0, fx);
 }
 
+/* CPG reports a node of the last ring down: noted until the next ring or
+ * verdict. corosync reports it before the ring that leaves it out (or takes it
+ * back), which majority_ring() then judges; when the ring came first (the
+ * simulator's order) and was taken as quorate at once, a node of that very ring
+ * reported down left it and came back: the verdict is votequorum's again, as
+ * for a ring with a join. */
+static void left_down(struct node *node, uint32_t nodeid)
+{
+	const struct view_node *n = view_node_by_id(&node->view, nodeid);
+
+	if (!n || !in_last_ring(node, nodeid))
+		return;
+	node->left_down[n - node->view.nodes] = 1;
+	if (node->quorum_assumed) {
+		node->quorum_assumed = 0;
+		view_apply_quorum(&node->view, 0, 0);
+	}
+}
+
 static void on_leave(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
 {
+	uint64_t up[CONFIG_MAX_NODES];
+
 	node->event_us = now;
+	if (ev->value == VIEW_LEAVE_NODE)
+		left_down(node, ev->nodeid);
+	had_up(node, up);
 	view_apply_leave(&node->view, ev->nodeid, ev->pid, (enum view_leave_reason)ev->value);
+	presume(node, up);
 	recompute(node, now, fx);
 	membership_effect(node, ev->nodeid, ev->pid, 0, ev->value, fx);
 }
@@ -486,6 +744,8 @@ static void on_deliver(struct node *node, const struct node_event *ev, uint64_t 
 	node->event_us = now;
 	if (!view_apply_announce(&node->view, ev->nodeid, ev->pid, a))
 		return;
+	transition_unpresume(&node->transition, ev->nodeid, a); /* what it decided is in the view now */
+	presume(node, NULL);
 	e = push(fx, EFFECT_PEER_STATE);
 	if (e)
 		e->peer = ev->nodeid;
@@ -501,6 +761,11 @@ static void on_quorum(struct node *node, const struct node_event *ev, uint64_t n
 {
 	int changed = quorum_changes(node, ev->quorum_known, ev->quorate);
 
+	if (ev->quorum_known) {
+		node->last_quorate = ev->quorate;
+		node->quorum_assumed = 0;
+		memset(node->left_down, 0, sizeof(node->left_down));
+	}
 	node->event_us = now;
 	view_apply_quorum(&node->view, ev->quorum_known, ev->quorate);
 	recompute(node, now, fx);
@@ -561,8 +826,10 @@ static struct effect *fence(struct node *node, enum transition_reason reason, en
 
 	node->event_us = now;
 	node->fenced = 1;
+	node->last_quorate = node->quorum_assumed = 0;
 	cancel(fx, NODE_TIMER_SETTLE);
 	release_all(node, reason, now, fx);
+	tell_decision(node, 1, now, fx); /* the peers wait for no claim of ours */
 	e = push(fx, kind);
 	push(fx, EFFECT_RING_DISTRUST);
 	return e;
@@ -744,6 +1011,13 @@ static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_
 			e->peer = peer;
 			e->value = a == PAIRWATCH_PROBE;
 		}
+		/* Back in the ring: a withdrawal shorter than token + consensus leaves
+		 * corosync's ring as it was, and no newer ring will end the distrust.
+		 * The old ring's quorum, once it held (the settle wait), as after a
+		 * stall; without it the node stayed fenced for good (simulator seeds
+		 * 20266439, 20266937: its groups orphaned). */
+		if (node->fenced && !node->pairs.isolated && !ev->ring_stalled)
+			arm_settle(node, now, fx);
 	}
 	expire_lost(node, ev->links, now, fx);
 }
@@ -961,6 +1235,8 @@ static void on_admin_saved(struct node *node, const struct node_event *ev, uint6
 static void on_config(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
 {
 	transition_set_config(&node->transition, ev->config, now, fx);
+	tell_decision(node, 1, now, fx); /* no skip across a reload */
+	memset(node->unowned, 0, sizeof(node->unowned));
 	node->config = ev->config;
 	memcpy(node->cluster_digest, ev->digest, sizeof(node->cluster_digest));
 	node->event_us = now;

@@ -143,6 +143,23 @@ struct node {
 	uint64_t eligible_since_us[CONFIG_MAX_GROUPS];
 	uint64_t failback_at_us; /* the failback timer, 0 when not armed */
 	uint32_t last_owner[CONFIG_MAX_GROUPS];
+	/* Groups whose holder left the ring by node down at an agreed event and
+	 * that nobody claims yet: their owner is presumed at the next agreed event
+	 * where placement gives one (node.c, presume()). */
+	int unowned[CONFIG_MAX_GROUPS];
+	/* The last node that left the ring with the group's addresses up, and when
+	 * the ring it left had formed (for the presumed owner's own check). */
+	uint32_t gone_holder[CONFIG_MAX_GROUPS];
+	uint64_t gone_ring_us[CONFIG_MAX_GROUPS];
+	uint64_t ring_us; /* when the last ring formed (its totem event) */
+	int last_quorate; /* the last verdict known was quorate (unknown ones aside) */
+	/* The ring was taken as quorate at once (majority_ring) and votequorum has
+	 * not spoken on it yet; and the nodes of the last ring that CPG reported
+	 * down since (by view index), before the next ring or verdict. */
+	int quorum_assumed;
+	uint8_t left_down[CONFIG_MAX_NODES];
+	uint32_t ring_members[CONFIG_MAX_NODES]; /* the last ring's nodeids */
+	size_t n_ring_members;
 	uint64_t event_us;
 	uint64_t announce_seq;
 	int have_sent;

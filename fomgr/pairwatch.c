@@ -85,25 +85,26 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 	if (pw->withdrawn_from) {
 		const struct pairwatch_peer *p = peer_of(in, pw->withdrawn_from);
 		/* Back once the lost link is up (or its node left the nodelist). */
-		if (!p || p->link_up) {
-			*peer = pw->withdrawn_from;
-			pw->withdrawn_from = 0;
-			pw->probes = 0;
-			return PAIRWATCH_RETURN;
-		}
-		if (now_us - pw->withdrawn_us < pairwatch_probe_us(in->token_ms, in->consensus_ms, pw->probes))
+		int back = !p || p->link_up;
+
+		if (!back && now_us - pw->withdrawn_us < pairwatch_probe_us(in->token_ms, in->consensus_ms, pw->probes))
 			return PAIRWATCH_NONE;
 		*peer = pw->withdrawn_from;
 		pw->withdrawn_from = 0;
-		pw->probes++;
-		/* what was seen before the withdrawal is stale: start afresh */
+		pw->probes = back ? 0 : pw->probes + 1;
+		/* What was seen before the withdrawal is stale, and what was seen in it
+		 * our own doing (the fence cut the other links, which knet calls up a
+		 * ping or two after the return): start afresh. Kept, a link our fence
+		 * cut counted as a bridge of its own and the node withdrew again, for
+		 * another peer, 110 ms after it came back (simulator seed 20266937). */
 		for (size_t i = 0; i < pw->n; i++)
 			pw->seen[i].down_since_us = pw->seen[i].bridge_since_us = 0;
-		return PAIRWATCH_PROBE;
+		return back ? PAIRWATCH_RETURN : PAIRWATCH_PROBE;
 	}
 	for (size_t i = 0; i < in->n_peers; i++) {
 		const struct pairwatch_peer *p = &in->peers[i];
 		const struct pairwatch_seen *seen = seen_of(pw, p->nodeid);
+		uint64_t down_for;
 		int long_down, bridge;
 
 		/* Only the higher nodeid of a pair withdraws; a peer that corosync has
@@ -111,7 +112,12 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		 * a node that reaches nobody is isolated, which corosync handles. */
 		if (p->nodeid >= in->local_nodeid || p->link_up || !seen || reachable == 0)
 			continue;
-		long_down = unsettled && seen->down_since_us && now_us - seen->down_since_us >= wait;
+		/* Still silent T + C after the link went down: corosync would have
+		 * formed a dead peer's ring by then (knet's ping timeout earlier) and
+		 * answered; one that cannot settle keeps the holder's groups
+		 * orphaned (its ring watch releases them) until we withdraw. */
+		down_for = seen->down_since_us ? now_us - seen->down_since_us : 0;
+		long_down = unsettled && down_for && down_for >= (in->silent ? wait / 2 : wait);
 		bridge = seen->bridge_since_us && now_us - seen->bridge_since_us >= bridge_wait;
 		if (!long_down && !bridge)
 			continue;

@@ -84,7 +84,10 @@ uint64_t pairwatch_probe_us(uint32_t token_ms, uint32_t consensus_ms, unsigned p
  * although it is not (pairwatch_probe_us). The wait is
  * shorter, T + C, when the ring has already left the peer out while another
  * member still reaches it: that is a bridge, and a dead peer is not vouched for
- * (every member's link to it goes down together). */
+ * (every member's link to it goes down together); and T + C when our corosync
+ * does not answer at the end of it: a dead peer's ring forms T + C after its
+ * last token, less knet's ping timeout after its link went down, and corosync
+ * answers again once it has. */
 enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatch_input *in, uint64_t now_us,
 				     uint32_t *peer);
 /* Isolation: the knet links of this node reach (itself counted) at most half the

@@ -12,6 +12,7 @@
 #include "fo/clock.h"
 #include "fo/log.h"
 #include "fo/procfile.h"
+#include "node.h"
 #include "pairwatch.h"
 
 #define RINGWATCH_MIN_PERIOD_MS 20u
@@ -43,6 +44,7 @@ struct ringwatch {
 	uint64_t started_us; /* silence is counted from here until the first answer */
 	uint64_t stalled_since_us;
 	uint32_t bound_ms, busy_bound_ms;
+	uint64_t stall_token_at_us; /* the sample's token_at_us when the stall was called */
 	uint64_t last_check_us;  /* when on_check last ran: a late run means we were paused */
 	uint64_t corosync_ctxt;  /* corosync's context switches at that check, 0: unknown */
 	uint64_t silence_from_us; /* silence is not counted before this (our own pause) */
@@ -58,6 +60,18 @@ uint32_t ringwatch_stall_bound_ms(uint32_t token_ms, uint32_t consensus_ms)
 		consensus_ms = token_ms + token_ms / 5; /* corosync's default, 1.2 x token */
 	bound = (token_ms + consensus_ms) / 3;
 	return bound < RINGWATCH_MIN_BOUND_MS ? RINGWATCH_MIN_BOUND_MS : bound;
+}
+
+uint32_t ringwatch_token_bound_ms(uint32_t token_ms, uint32_t consensus_ms, uint32_t reached,
+				  uint32_t expected_votes, int tie_breaker)
+{
+	if (!token_ms)
+		token_ms = RINGWATCH_DEFAULT_TOKEN_MS;
+	if (!consensus_ms)
+		consensus_ms = token_ms + token_ms / 5;
+	if (reached > 1 && pairwatch_votes_majority(reached, expected_votes, tie_breaker))
+		return (token_ms + consensus_ms) * 3 / 2;
+	return token_ms + consensus_ms / 2;
 }
 
 uint32_t ringwatch_busy_bound_ms(uint32_t token_ms, uint32_t consensus_ms)
@@ -186,6 +200,8 @@ static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct qdevice_reader
 	if (cmap_get_uint16(*icmap, "totem.interface.0.mcastport", &s->knet_port) != CS_OK)
 		s->knet_port = 5405;
 	read_links(*stats, *icmap, s);
+	if (cmap_get_uint64(*stats, "stats.srp.orf_token_rx", &s->tokens) != CS_OK)
+		s->tokens = 0;
 	qdevice_read(qdev, *icmap, s->local_nodeid, clock_mono_us(), &s->qdevice);
 	s->at_us = clock_mono_us();
 	return 0;
@@ -223,6 +239,7 @@ static void *thread_main(void *arg)
 	cmap_handle_t icmap = 0, stats = 0;
 	struct qdevice_reader qdev = {0};
 	char version[sizeof(((struct ringwatch_sample *)0)->corosync_version)] = "";
+	uint64_t tokens = 0, token_at = 0, answered_at = 0;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 	for (;;) {
@@ -233,6 +250,7 @@ static void *thread_main(void *arg)
 		uint32_t period;
 
 		if (icmap != before) {
+			answered_at = 0; /* a new corosync counts its tokens from 0 */
 			note_pid(w, icmap);
 			if (icmap)
 				read_version(version, sizeof(version));
@@ -241,6 +259,16 @@ static void *thread_main(void *arg)
 
 		pthread_mutex_lock(&w->sh.lock);
 		if (ok) {
+			/* The count moved since the previous answer: a token came after it.
+			 * After a silence (corosync busy, judged by the answers' own rule),
+			 * no earlier than a period ago. */
+			if (s.tokens != tokens || !answered_at) {
+				uint64_t recent = s.at_us - (uint64_t)w->sh.period_ms * 1000u;
+				token_at = answered_at > recent ? answered_at : recent;
+			}
+			tokens = s.tokens;
+			answered_at = s.at_us;
+			s.token_at_us = token_at;
 			w->sh.last = s;
 			w->sh.have = 1;
 		}
@@ -311,7 +339,9 @@ static void on_answered(struct ev_loop *loop, ev_async *a, int revents)
 	if (!last_answer_us(w, &s))
 		return;
 	set_bound(w, &s.info);
-	if (w->stalled) {
+	/* A stall ends when corosync answers and, if it counts tokens, one more came:
+	 * answering alone may be a corosync that lost its ring and forms no new one. */
+	if (w->stalled && (!s.tokens || s.token_at_us != w->stall_token_at_us)) {
 		uint32_t ms = (uint32_t)((s.at_us - w->stalled_since_us) / 1000u);
 		w->stalled = 0;
 		if (w->ops.recovered)
@@ -342,9 +372,9 @@ static void on_check(struct ev_loop *loop, ev_timer *t, int revents)
 	uint32_t late = w->last_check_us && now > w->last_check_us ? (uint32_t)((now - w->last_check_us) / 1000u) : 0;
 	int ran = !ctxt || !w->corosync_ctxt ? -1 : ctxt != w->corosync_ctxt;
 	int links_up = 1;
-	struct ringwatch_sample s;
+	struct ringwatch_sample s = {0};
 	uint32_t reached = 1;
-	uint32_t silent;
+	uint32_t silent, token_silent = 0, token_bound, bound = w->bound_ms;
 	enum ringwatch_verdict v;
 
 	w->last_check_us = now;
@@ -358,6 +388,10 @@ static void on_check(struct ev_loop *loop, ev_timer *t, int revents)
 	if (w->silence_from_us > since)
 		since = w->silence_from_us;
 	silent = now > since ? (uint32_t)((now - since) / 1000u) : 0;
+	if (at && s.tokens) {
+		uint64_t from = s.token_at_us > w->silence_from_us ? s.token_at_us : w->silence_from_us;
+		token_silent = now > from ? (uint32_t)((now - from) / 1000u) : 0;
+	}
 	/* The period between checks is not our pause: only what exceeds it. */
 	late = late > ringwatch_period_ms(w->bound_ms) ? late - ringwatch_period_ms(w->bound_ms) : 0;
 	/* A pause of our own is judged by whether corosync ran at all; a silence by
@@ -370,12 +404,26 @@ static void on_check(struct ev_loop *loop, ev_timer *t, int revents)
 		w->silence_from_us = now;
 		return;
 	}
-	if (w->stalled || v != RINGWATCH_STALL)
+	if (w->stalled)
 		return;
+	token_bound = ringwatch_token_bound_ms(s.info.token_ms, s.info.consensus_ms, reached, s.info.expected_votes,
+					       s.info.two_node || s.info.has_qdevice);
+	if (v == RINGWATCH_OK && s.tokens && token_silent >= token_bound) {
+		/* corosync answers, but its ring sends this node no token: the peers are
+		 * forming one without it (loss, one-way loss), or it forms one alone. */
+		bound = token_bound;
+		log_warn("ring watch: no token of corosync's ring for %u ms (bound %u ms; links reach %u of %u votes)",
+			 token_silent, bound, reached, s.info.expected_votes);
+		v = RINGWATCH_STALL;
+		silent = token_silent;
+	} else if (v != RINGWATCH_STALL) {
+		return;
+	}
 	w->stalled = 1;
 	w->stalled_since_us = since;
+	w->stall_token_at_us = at ? s.token_at_us : 0;
 	if (w->ops.stalled)
-		w->ops.stalled(w->arg, silent, w->bound_ms);
+		w->ops.stalled(w->arg, silent, bound);
 }
 
 struct ringwatch *ringwatch_new(struct ev_loop *loop, const struct ringwatch_ops *ops, void *arg)
@@ -464,4 +512,16 @@ uint32_t ringwatch_bound_ms(const struct ringwatch *w)
 int ringwatch_last(const struct ringwatch *w, struct ringwatch_sample *out)
 {
 	return last_answer_us((struct ringwatch *)w, out) ? 0 : -EAGAIN;
+}
+
+void ringwatch_links(const struct ringwatch *w, const struct ringwatch_sample *s, struct node_links *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->info = s->info;
+	l->silent = ringwatch_silence_ms(w) >= ringwatch_bound_ms(w);
+	snprintf(l->corosync_version, sizeof(l->corosync_version), "%s", s->corosync_version);
+	for (size_t i = 0; i < s->n_links && l->n < CONFIG_MAX_NODES; i++) {
+		l->v[l->n].nodeid = s->links[i].nodeid;
+		l->v[l->n++].connected = s->links[i].connected;
+	}
 }

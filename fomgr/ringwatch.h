@@ -35,6 +35,11 @@ struct ringwatch_sample {
 	struct qdevice_info qdevice; /* the quorum device, when one is configured */
 	size_t n_links; /* peers of the nodelist (not this node) */
 	struct ringwatch_link links[CONFIG_MAX_NODES];
+	/* Tokens of the ring this node received (stats.srp.orf_token_rx), 0: unknown;
+	 * and the latest time known to be before the last one arrived: the previous
+	 * answer's, when the count moved since it (an early estimate, never late). */
+	uint64_t tokens;
+	uint64_t token_at_us;
 };
 
 struct ringwatch_ops {
@@ -62,6 +67,25 @@ uint32_t ringwatch_period_ms(uint32_t bound_ms);
  * Pure. */
 uint32_t ringwatch_busy_bound_ms(uint32_t token_ms, uint32_t consensus_ms);
 
+/* The token silence after which the ring is lost to this node although corosync
+ * answers (random or one-way loss, being left out of a forming ring). corosync gave
+ * the ring up at token; the peers cannot form one without this node before token +
+ * consensus from their own last token, which is at most a rotation (the idle hold,
+ * under token / 5) before ours.
+ * - Links that reach no peer, or no majority of the votes (reached counts this
+ *   node): token + consensus / 2. Nobody vouches for this node (view.c's lost
+ *   holder), so the peers may claim as soon as their ring forms. Not shorter: a
+ *   ring re-formed with this node in it takes up to a third of consensus past
+ *   token in the lab, and a quarter released the holder at every such change.
+ * - Links to a majority (with a tie-breaker: to any peer): 3 (token + consensus)
+ *   / 2. A peer that reaches this node vouches for it 2 (T + C) after the node
+ *   left its ring, so the groups wait; and a ring that lost a dead peer forms at
+ *   T + C, which the short bound would undercut: every survivor would release at
+ *   every crash of a peer.
+ * Pure. */
+uint32_t ringwatch_token_bound_ms(uint32_t token_ms, uint32_t consensus_ms, uint32_t reached,
+				  uint32_t expected_votes, int tie_breaker);
+
 /* What the loop decides at each check, from facts it gathers (pure, tested):
  * silent_ms since corosync's last answer, late_ms since the previous check (this
  * process did not run in between when it is large), and whether corosync ran
@@ -83,5 +107,10 @@ uint32_t ringwatch_silence_ms(const struct ringwatch *w);
 uint32_t ringwatch_bound_ms(const struct ringwatch *w);
 /* The newest answer; 0, or -EAGAIN when none came yet. */
 int ringwatch_last(const struct ringwatch *w, struct ringwatch_sample *out);
+/* The links as the core reads them (node.h), from one answer s: corosync's
+ * settings and version, each peer's link, and whether corosync has been silent
+ * past the bound (it does not answer while it cannot settle a membership). */
+struct node_links;
+void ringwatch_links(const struct ringwatch *w, const struct ringwatch_sample *s, struct node_links *out);
 
 #endif

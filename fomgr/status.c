@@ -19,6 +19,56 @@ json_t *status_transition_json(const struct status_transition *t)
 			 (json_int_t)t->realtime_ms);
 }
 
+/* ---- this node's newest transitions ----
+ *
+ * A transition's JSON never changes once made, and monitoring may ask for the
+ * document thousands of times a second: building the list again for each request
+ * was what every failover added to /status and /metrics (issue 14). So the objects
+ * of the newest transitions are kept from one document to the next and shared,
+ * found again by every field their JSON is made of, never by where a transition
+ * sits in the executor's list. The table is file-level because it is a cache of a
+ * pure function (equal fields, equal JSON), not state: fomgr's documents are all
+ * built in its one loop thread. */
+static struct recent {
+	struct status_transition t;
+	json_t *json;
+} recent[STATUS_RECENT_TRANSITIONS];
+
+static int same_transition(const struct status_transition *a, const struct status_transition *b)
+{
+	return a->seq == b->seq && a->realtime_ms == b->realtime_ms && a->acquired == b->acquired &&
+	       a->error == b->error && a->reason == b->reason && a->took_ms == b->took_ms &&
+	       strcmp(a->group, b->group) == 0 && strcmp(a->from, b->from) == 0 && strcmp(a->to, b->to) == 0;
+}
+
+static json_t *recent_json(const struct status_transition *t)
+{
+	for (size_t i = 0; i < STATUS_RECENT_TRANSITIONS; i++)
+		if (recent[i].json && same_transition(&recent[i].t, t))
+			return json_incref(recent[i].json);
+	return status_transition_json(t);
+}
+
+/* The newest STATUS_RECENT_TRANSITIONS, oldest first; the table keeps them for the
+ * next document and lets go of the ones that dropped out. */
+static json_t *transitions_json(const struct status_input *in)
+{
+	size_t n = in->n_transitions < STATUS_RECENT_TRANSITIONS ? in->n_transitions : STATUS_RECENT_TRANSITIONS;
+	struct recent next[STATUS_RECENT_TRANSITIONS];
+	json_t *arr = json_array();
+
+	memset(next, 0, sizeof(next));
+	for (size_t i = 0; i < n; i++) {
+		next[i].t = in->transitions[in->n_transitions - n + i];
+		next[i].json = recent_json(&next[i].t);
+		json_array_append(arr, next[i].json);
+	}
+	for (size_t i = 0; i < STATUS_RECENT_TRANSITIONS; i++)
+		json_decref(recent[i].json);
+	memcpy(recent, next, sizeof(recent));
+	return arr;
+}
+
 /* When the node's fomgr joined the group (online since) and started, as its
  * announce says (an older peer's does not). */
 static void times_json(json_t *o, const struct view_node *n)
@@ -221,14 +271,12 @@ json_t *status_build(const struct status_input *in)
 {
 	const struct view *v = in->view;
 	const struct view_node *me = view_local(v);
-	json_t *root = json_object(), *nodes = json_array(), *groups = json_array(), *trans = json_array();
+	json_t *root = json_object(), *nodes = json_array(), *groups = json_array();
 
 	for (size_t i = 0; i < v->n_nodes; i++)
 		json_array_append_new(nodes, node_json(v, &v->nodes[i]));
 	for (size_t i = 0; i < in->config->n_groups; i++)
 		json_array_append_new(groups, group_json(in, i));
-	for (size_t i = 0; i < in->n_transitions; i++)
-		json_array_append_new(trans, status_transition_json(&in->transitions[i]));
 	json_object_set_new(root, "schema_version", json_integer(STATUS_SCHEMA_VERSION));
 	json_object_set_new(root, "node", me ? json_string(me->name) : json_null());
 	json_object_set_new(root, "version", json_string(FO_VERSION));
@@ -241,7 +289,7 @@ json_t *status_build(const struct status_input *in)
 	json_object_set_new(root, "admin", admin_json(view_admin(v)));
 	json_object_set_new(root, "nodes", nodes);
 	json_object_set_new(root, "groups", groups);
-	json_object_set_new(root, "transitions", trans);
+	json_object_set_new(root, "transitions", transitions_json(in));
 	json_object_set_new(root, "counters", counters_json(in));
 	add_times(root, in);
 	if (in->ring) {

@@ -13,7 +13,10 @@
 #include "view.h"
 
 #define STATUS_SCHEMA_VERSION 1
-#define STATUS_MAX_TRANSITIONS 32
+#define STATUS_MAX_TRANSITIONS 32   /* this node's transitions the executor keeps */
+/* The newest ones the document carries (fomctl status shows them): a bounded
+ * document whatever the executor keeps; every node's are in fomctl history. */
+#define STATUS_RECENT_TRANSITIONS 10
 
 struct status_transition {
 	char group[CONFIG_NAME_MAX], from[CONFIG_NAME_MAX], to[CONFIG_NAME_MAX];
@@ -56,7 +59,9 @@ struct status_input {
 	const struct history *history; /* its newest entry is the last change; NULL: none */
 };
 
-/* A new JSON object; the caller json_decref()s it. */
+/* A new JSON object; the caller json_decref()s it. Its "transitions" are shared
+ * with the documents built before and after it (see status.c): read them, do not
+ * change them. */
 json_t *status_build(const struct status_input *in);
 /* The same event as one JSON object, as fomctl events streams it. */
 json_t *status_transition_json(const struct status_transition *t);

@@ -73,7 +73,8 @@ static void step(struct transition *t, struct transition_group *g, uint64_t now_
 
 /* One finished transition: the executor logs it (one line in a fixed format),
  * records it and runs the hooks. */
-static void finished(struct transition *t, struct transition_group *g, int acquired, int error, struct effects *fx)
+static void finished(struct transition *t, struct transition_group *g, int acquired, int error, uint64_t now_us,
+		     struct effects *fx)
 {
 	struct effect *e = push(t, fx, EFFECT_TRANSITION, g);
 
@@ -84,6 +85,7 @@ static void finished(struct transition *t, struct transition_group *g, int acqui
 	e->t = (struct effect_transition){
 		.reason = g->reason, .acquired = acquired, .error = error,
 		.since_us = g->event_us ? g->event_us : g->started_us, .started_us = g->started_us,
+		.done_us = now_us,
 	};
 	snprintf(e->t.from, sizeof(e->t.from), "%s", g->from);
 	snprintf(e->t.to, sizeof(e->t.to), "%s", g->to);
@@ -114,13 +116,13 @@ int transition_done(struct transition *t, size_t slot, int error, uint64_t now_u
 		return 0;
 	g->busy = 0;
 	if (g->state == TRANSITION_ACQUIRING) {
-		finished(t, g, 1, error, fx);
+		finished(t, g, 1, error, now_us, fx);
 		/* A half-added group still counts as held, so that it gets released. */
 		g->state = TRANSITION_HELD;
 		if (!error)
 			push(t, fx, EFFECT_GARP, g);
 	} else if (g->state == TRANSITION_RELEASING) {
-		finished(t, g, 0, error, fx);
+		finished(t, g, 0, error, now_us, fx);
 		g->state = error ? TRANSITION_HELD : TRANSITION_IDLE;
 		if (g->removed && g->state == TRANSITION_IDLE)
 			g->used = 0;
@@ -130,30 +132,32 @@ int transition_done(struct transition *t, size_t slot, int error, uint64_t now_u
 	return released_all(t);
 }
 
-static void issue(struct transition *t, struct transition_group *g, int despite_answers, struct effects *fx)
+static void issue(struct transition *t, struct transition_group *g, struct effects *fx)
 {
-	struct effect *e = push(t, fx, g->state == TRANSITION_ACQUIRING ? EFFECT_ADDR_ADD : EFFECT_ADDR_DEL, g);
-
+	push(t, fx, g->state == TRANSITION_ACQUIRING ? EFFECT_ADDR_ADD : EFFECT_ADDR_DEL, g);
 	g->busy = 1;
-	if (e)
-		e->value = despite_answers;
 }
 
-/* RFC 5227 before a graceful claim: the old holder has released (it said so
- * through the agreed order), so anyone still answering ARP for the address is a
- * stray; wait for it a little, then claim anyway (value 1: the executor says so). */
+/* RFC 5227's probe on a graceful claim, sent as the addresses are added: the old
+ * holder has released (it said so through the agreed order, after its kernel
+ * acknowledged the delete), so anyone answering ARP for the address is a
+ * stranger. Its answer starts our GARP / NA burst again, as a conflict does
+ * (conflict.c keeps watching once the group is held), so that clients come back
+ * to us; a stranger that holds the address is for the operator to remove. */
 int transition_probed(struct transition *t, size_t slot, int result, uint64_t now_us, struct effects *fx)
 {
 	struct transition_group *g = slot < TRANSITION_SLOTS ? &t->groups[slot] : NULL;
+	struct effect *e;
 
 	(void)now_us;
-	if (!g || !g->used || !g->busy || g->state != TRANSITION_ACQUIRING)
+	if (!g || !g->used || !g->probing)
 		return 0;
-	if (result == 1 && ++g->probe_tries < TRANSITION_PROBE_TRIES) {
-		push(t, fx, EFFECT_PROBE, g);
-		return 0;
+	g->probing = 0;
+	if (result == 1 && g->want && g->state != TRANSITION_IDLE) {
+		e = push(t, fx, EFFECT_REANNOUNCE, g);
+		if (e)
+			e->why = "probe-answered";
 	}
-	issue(t, g, result == 1, fx);
 	return 0;
 }
 
@@ -169,16 +173,18 @@ static void run_op(struct transition *t, struct transition_group *g, enum transi
 
 	g->state = state;
 	g->started_us = now_us;
+	if (state == TRANSITION_ACQUIRING && g->skip)
+		t->stats.claims_skipped++;
+	g->skip = 0;
 	if (state == TRANSITION_RELEASING)
 		push(t, fx, EFFECT_GARP_STOP, g);
+	/* The probe goes out first (effects run in order), then the add. */
 	if (state == TRANSITION_ACQUIRING && graceful(g->reason) && t->config && t->config->arp_probe_ms &&
 	    transition_first_v4(&g->cfg, &a)) {
-		g->busy = 1; /* the probe is a step in progress */
-		g->probe_tries = 0;
+		g->probing = 1;
 		push(t, fx, EFFECT_PROBE, g);
-		return;
 	}
-	issue(t, g, 0, fx);
+	issue(t, g, fx);
 }
 
 /* Moves a group one step toward what it should be; nothing while a step runs. */
@@ -188,7 +194,7 @@ static void step(struct transition *t, struct transition_group *g, uint64_t now_
 		return;
 	/* Addresses are added only once every node has seen our claim in the same
 	 * place of the agreed order, so views never disagree on who holds what. */
-	if (g->want && g->state == TRANSITION_IDLE && (g->claim_seen || !CLAIM_ROUND))
+	if (g->want && g->state == TRANSITION_IDLE && (g->claim_seen || g->skip || !CLAIM_ROUND))
 		run_op(t, g, TRANSITION_ACQUIRING, now_us, fx);
 	else if (!g->want && g->state == TRANSITION_HELD)
 		run_op(t, g, TRANSITION_RELEASING, now_us, fx);
@@ -281,6 +287,15 @@ static int other_claims(const struct view *view, const char *group)
 	return 0;
 }
 
+/* Another node every member presumed the owner (it may have added the addresses
+ * without a claim round, and its announce saying so is on its way). */
+static int presumed_elsewhere(const struct view *view, const struct transition_group *g)
+{
+	const struct view_node *n = g->presumed ? view_node_by_id((struct view *)view, g->presumed) : NULL;
+
+	return n && n->nodeid != view->local_nodeid && n->up && n->member;
+}
+
 static int holder_in_standby(const struct view *view, uint32_t nodeid)
 {
 	const struct view_node *n = view_node_by_id((struct view *)view, nodeid);
@@ -356,7 +371,7 @@ static void claim(struct transition *t, struct transition_group *g, const struct
 	enum transition_reason reason = acquire_reason(view, pg, &g->cfg, from);
 	const struct view_node *me = view_local(view);
 
-	if (CLAIM_ROUND && other_claims(view, g->cfg.name)) {
+	if (CLAIM_ROUND && (other_claims(view, g->cfg.name) || presumed_elsewhere(view, g))) {
 		if (!g->waiting) {
 			g->waiting = 1;
 			g->wait_reason = reason;
@@ -379,6 +394,14 @@ static void claim(struct transition *t, struct transition_group *g, const struct
 	 * back), and would let us add the addresses before the others saw the claim. */
 	g->claim_after = me && me->has_state ? me->ann.seq : 0;
 	g->claim_seen = 0;
+	/* Its holder left the ring by node down and every member presumed us the
+	 * owner at that agreed event: nobody else claims before the peers see an
+	 * announce of ours claiming it or numbered presumed_until or later, and what
+	 * we sent before this claim is numbered below that, so the claim round would
+	 * tell us nothing
+	 * (node.c, presume(); docs/security.md, "Skipping the claim round"). */
+	g->skip = CLAIM_ROUND && g->presumed == view->local_nodeid && g->skip_ok && t->sent_seq < g->presumed_until &&
+		  pg->reason == PLACEMENT_INITIAL && !pg->holder && !graceful(reason);
 	g->last_holder = 0; /* ours now: whoever holds it next took it from us */
 	snprintf(g->from, sizeof(g->from), "%s", node_name(view, from));
 	snprintf(g->to, sizeof(g->to), "%s", node_name(view, view->local_nodeid));
@@ -408,6 +431,7 @@ static void apply_group(struct transition *t, struct transition_group *g, const 
 			return;
 	} else if (!mine && g->want) {
 		g->want = 0;
+		g->skip = 0;
 		g->reason = why_release(view, pg, &g->cfg);
 		snprintf(g->from, sizeof(g->from), "%s", node_name(view, view->local_nodeid));
 		snprintf(g->to, sizeof(g->to), "%s", node_name(view, pg->owner));
@@ -482,6 +506,43 @@ int transition_reannounce_group(struct transition *t, const char *group, struct 
 		return -ENOENT;
 	push(t, fx, EFFECT_GARP, g);
 	return 0;
+}
+
+void transition_presume(struct transition *t, const char *group, uint32_t nodeid, uint64_t until_seq)
+{
+	struct transition_group *g = find(t, group);
+
+	if (g) {
+		g->presumed = nodeid;
+		g->presumed_until = until_seq;
+	}
+}
+
+void transition_allow_skip(struct transition *t, const char *group, int ok)
+{
+	struct transition_group *g = find(t, group);
+
+	if (g)
+		g->skip_ok = ok;
+}
+
+uint32_t transition_presumed(const struct transition *t, const char *group, uint64_t *until)
+{
+	const struct transition_group *g = find(t, group);
+
+	if (until)
+		*until = g ? g->presumed_until : 0;
+	return g ? g->presumed : 0;
+}
+
+void transition_unpresume(struct transition *t, uint32_t nodeid, const struct wire_announce *a)
+{
+	for (size_t i = 0; i < TRANSITION_SLOTS; i++) {
+		struct transition_group *g = &t->groups[i];
+		if (!a || (g->presumed == nodeid &&
+			   (a->seq >= g->presumed_until || wire_announce_holds(a, g->cfg.name))))
+			g->presumed = 0;
+	}
 }
 
 int transition_claims(const struct transition *t, const char *group)

@@ -35,11 +35,11 @@ enum transition_reason {
 enum transition_state { TRANSITION_IDLE, TRANSITION_ACQUIRING, TRANSITION_HELD, TRANSITION_RELEASING, TRANSITION_STATE_MAX };
 
 #define TRANSITION_SLOTS (2 * CONFIG_MAX_GROUPS)
-#define TRANSITION_PROBE_TRIES 3
 
 struct transition_stats {
 	uint64_t by_reason[TRANSITION_REASON_MAX];
 	uint64_t announce_sent;
+	uint64_t claims_skipped; /* acquisitions without the claim round (a presumed owner) */
 };
 
 /* One group's progress on this node. */
@@ -54,12 +54,20 @@ struct transition_group {
 	uint32_t last_holder; /* the last holder the view showed, for "from" and reasons */
 	int claim_seen;       /* our claim came back through the agreed order */
 	uint64_t claim_after; /* the seq of our last announce delivered when we claimed */
-	int probe_tries;
+	int probing; /* a graceful claim's ARP probe is out (alongside the add) */
 	int waiting; /* ours, once the holder has released it */
 	enum transition_reason wait_reason;
 	uint32_t wait_from;
 	int busy; /* an address step or a probe is out */
 	uint64_t event_us, started_us;
+	/* The node every member presumed the owner at the membership change that took
+	 * the group's holder away (node.c), until an announce of that node claims it
+	 * or has a seq of at least presumed_until: others wait for it as for a claim;
+	 * it may add without the claim round (skip). */
+	uint32_t presumed;
+	uint64_t presumed_until;
+	int skip_ok; /* this node's own evidence allows it (node.c) */
+	int skip;
 };
 
 struct transition {
@@ -69,6 +77,7 @@ struct transition {
 	int releasing_all;
 	char local_name[CONFIG_NAME_MAX];
 	int changed; /* what this node claims or holds changed: announce it */
+	uint64_t sent_seq; /* the seq of our last announce sent (node.c keeps it) */
 };
 
 /* The config must outlive the transition or be replaced with transition_set_config. */
@@ -102,6 +111,17 @@ int transition_reannounce(struct transition *t, const char *why, struct effects 
 /* A conflict seen while this node holds the group: its burst starts again. 0, or
  * -ENOENT when the group is not held here. */
 int transition_reannounce_group(struct transition *t, const char *group, struct effects *fx);
+/* The owner every member presumes for a group whose holder left the ring without
+ * announcing it (node.c decides, at an agreed membership event); 0 clears. */
+void transition_presume(struct transition *t, const char *group, uint32_t nodeid, uint64_t until_seq);
+/* The presumed owner (0: none) and, in until when not NULL, its seq threshold. */
+uint32_t transition_presumed(const struct transition *t, const char *group, uint64_t *until);
+/* Whether this node may skip the claim round for group when presumed its owner:
+ * what it sees itself of the holder that left (node.c). */
+void transition_allow_skip(struct transition *t, const char *group, int ok);
+/* An announce of nodeid arrived (a NULL: forget every presumption): what it
+ * decides is in the view now. */
+void transition_unpresume(struct transition *t, uint32_t nodeid, const struct wire_announce *a);
 /* Whether this node claims the group: it wants it (the claim is announced before
  * the addresses are added), holds it, or is still releasing it. */
 int transition_claims(const struct transition *t, const char *group);

@@ -213,6 +213,15 @@ static char *read_line(char *str, int num, void *stream)
 	if (f->pos >= f->len || num < 2 || (f->stop_when_full && f->errors->dropped))
 		return NULL;
 	kv = take_line(f);
+	if (kv) {
+		const char *sep = find_chars_or_comment(kv, "=:");
+
+		/* libinih would drop the line with only its first error line to show. */
+		if (*sep != '=' && *sep != ':') {
+			cfgfile_error(f, f->lineno, "expected 'key = value' before the comment (';' after a blank starts one)");
+			kv = NULL;
+		}
+	}
 	if (kv && strlen(kv) + 2 > (size_t)num) {
 		split_long_line(f, kv);
 		kv = NULL;

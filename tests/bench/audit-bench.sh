@@ -95,6 +95,7 @@ time_cmd() { # RUNS CMD...
 }
 
 echo "audit benchmark: kernel $(uname -r), $(nproc) CPUs, $("$SS" -V 2>&1 | head -1), $ROUNDS rounds"
+"$(dirname "$0")/machine.sh"
 rows=()
 for sockets in $SIZES; do
 	setup_ns

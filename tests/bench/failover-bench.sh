@@ -5,6 +5,7 @@
 #
 #   tests/bench/failover-bench.sh [--reps N | --quick] [--results FILE] [--lab-id ID]
 #                                 [--profiles "default fast"] [--adverts "1 0.1 0.01"]
+#                                 (profiles: default, fast, shipped, test: scripts/lab's)
 #                                 [--no-fomgr] [--no-keepalived] [--max-minutes M]
 #                                 [--keep-logs DIR]
 #
@@ -132,7 +133,7 @@ declare -a KA_CHILDREN=() # "PID STARTTIME" of keepalived VRRP children seen
 declare -a ORDER=()     # config keys in run order ("tool|profile")
 
 usage() {
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
@@ -201,7 +202,7 @@ done
 if ! [[ $REPS =~ ^[0-9]+$ ]] || ((REPS < 1 || REPS > 1000)); then die "--reps must be 1..1000"; fi
 [[ $LAB_ID =~ ^8[0-9]$ ]] || die "--lab-id must be 80..89"
 if ! [[ $MAX_MINUTES =~ ^[0-9]+$ ]] || ((MAX_MINUTES < 1)); then die "--max-minutes must be a positive integer"; fi
-for p in $PROFILES; do [[ $p == default || $p == fast ]] || die "unknown corosync profile '$p'"; done
+for p in $PROFILES; do [[ $p =~ ^(default|fast|shipped|test)$ ]] || die "unknown corosync profile '$p'"; done
 for a in $ADVERTS; do [[ $a =~ ^[0-9]+(\.[0-9]{1,2})?$ ]] || die "bad advert_int '$a'"; done
 [[ -z $PROFILES ]] && DO_FOMGR=0
 [[ -z $ADVERTS ]] && DO_KA=0
@@ -812,6 +813,7 @@ report() {
 			echo "Client neighbour entry flushed before a repetition (stale MAC for the VIP): $key ${FLUSHES[$key]} time(s)."
 		done
 		echo "Every repetition, raw: $RAW"
+		"$FO_TOP/tests/bench/machine.sh"
 	)
 	echo "$out"
 	mkdir -p "$(dirname "$RESULTS")"

@@ -199,7 +199,7 @@ macs() { # TOOL FAULT
 	# A sampler that stalled (a fork refused, the machine starved) reads nobody for
 	# as long as it stalls: say so beside the figures instead of trusting them.
 	awk -F'\t' '$10 + 0 > 1000 { printf "sampler stalled in %s %s rep %s: %s ms between two reads of a node (its nobody-holds figure is uncertain)\n", $1, $2, $3, $10 }' "$RAW"
-	echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git -C "$FO_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	"$FO_TOP/tests/bench/machine.sh"
 } | tee "$RESULTS"
 rows=$(wc -l <"$RAW")
 ((rows == (DO_FOMGR + DO_KA) * ${#FAULTS[@]} * REPS)) || fail "only $rows of $(((DO_FOMGR + DO_KA) * ${#FAULTS[@]} * REPS)) repetitions ran"

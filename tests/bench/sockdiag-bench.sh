@@ -48,6 +48,7 @@ ip -n "$NS" link set lo up
 ip netns exec "$NS" sysctl -qw net.core.somaxconn=65535 net.ipv4.ip_local_port_range="1024 65535"
 
 echo "sockdiag benchmark: kernel $(uname -r), $(nproc) CPUs, $("$SS" -V 2>&1 | head -1), $RUNS runs"
+"$(dirname "$0")/machine.sh"
 
 start_holder() {
 	local sockets=$1 waited=0

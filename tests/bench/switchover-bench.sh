@@ -768,6 +768,7 @@ report() {
 		fi
 		echo
 		echo "Run: \`tests/bench/switchover-bench.sh $BENCH_ARGS\` in $(( ($(now_ms) - RUN_START_MS) / 1000 )) s; raw: $RAW"
+		"$FO_TOP/tests/bench/machine.sh"
 	} | tee "$RESULTS"
 }
 

@@ -29,7 +29,7 @@ t_taken=$(now_ms)
 log "node2 alone holds $VIP $((t_taken - t_freeze)) ms after node1's corosync froze"
 grep -q 'transition group=vip from=node1 to=none reason=ring-stall' "$LAB_STATE/node1/fomgr.log" ||
 	fail "node1 logged no ring-stall release"
-stall_at=$(grep -o 'ring-stall: corosync has not answered for [0-9]* ms' "$LAB_STATE/node1/fomgr.log" | head -n 1)
+stall_at=$(grep -o 'ring-stall: corosync has not served this node for [0-9]* ms' "$LAB_STATE/node1/fomgr.log" | head -n 1)
 log "node1: '$stall_at'"
 sleep $((FREEZE_S - (t_taken - t_freeze) / 1000))
 t_thaw=$(now_ms)

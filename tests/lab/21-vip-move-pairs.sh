@@ -96,8 +96,8 @@ sys.exit(bad)
 EOF
 # The order of the kernel operations, from each node's transition lines: the old
 # holder's release completes (at_ms, after the kernel acknowledged the delete)
-# before the new holder starts acquiring (at_ms - netlink_ms: its ARP probe, then
-# the add). The protocol makes it so (the acquisition waits for the release's
+# before the new holder starts acquiring (at_ms - netlink_ms: its add, with the
+# ARP probe alongside). The protocol makes it so (the acquisition waits for the release's
 # announce through the agreed order); this shows it.
 /usr/bin/python3 - "$LAB_STATE" "${moves[@]}" <<'EOF' || fail "kernel order check failed"
 import re, sys

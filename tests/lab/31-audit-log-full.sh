@@ -39,7 +39,7 @@ ctl() { # K fomctl-args...
 }
 fomgr1_pid() { pgrep -f "fomgr/fomgr --config $CFG1" | head -1; }
 in_fomgr1_ns() { nsenter -t "$(fomgr1_pid)" -m -- "$@"; }
-all_members() { ctl 1 status --json 2>/dev/null | grep -q '"members":3,'; }
+all_members() { grep -q '"members":3,' <<<"$(ctl 1 status --json 2>/dev/null)"; }
 
 wait_for 20 all_members || fail "the three fomgr never joined"
 wait_for 10 holder_is $VIP node1 || fail "node1 never took $VIP: '$(holders $VIP)'"
@@ -54,7 +54,7 @@ out=$(ctl 1 node standby node3 2>&1) || rc=$?
 ((rc == 74)) || fail "standby on a full audit log: exit $rc, expected 74: $out"
 log "node standby refused on the full log: exit $rc ($out)"
 ctl 1 status >/dev/null || fail "status does not answer while the log is full"
-ctl 2 status --json | grep -q '"standby":\[\]' || fail "the refused standby changed the cluster's admin state"
+grep -q '"standby":\[\]' <<<"$(ctl 2 status --json)" || fail "the refused standby changed the cluster's admin state"
 
 lab cut "$LAB_ID" 1 >/dev/null
 wait_for 10 holder_is $VIP node2 || fail "with node1's log full and its link cut: $VIP held by '$(holders $VIP)'"

@@ -138,7 +138,9 @@ for path, kind in ((sys.argv[2], "foreign"), (sys.argv[3], "local")):
     assert any(w.startswith(want) for w in st["warnings"]), (want, st["warnings"])
 EOF
 	fail "status: no vip-conflict warning or counter, or not valid against the schema"
-ctl 1 status | grep -q "vip-conflict: group=vip address=$VIP mac=$MAC2" || fail "fomctl status does not show the warning"
+# Read whole first: grep -q leaving early would fail fomctl's later writes (pipefail).
+human=$(ctl 1 status) || fail "fomctl status from node1"
+grep -q "vip-conflict: group=vip address=$VIP mac=$MAC2" <<<"$human" || fail "fomctl status does not show the warning"
 log "counted: fomgr_vip_conflicts_total node1=$(metric 1 fomgr_vip_conflicts_total) node2=$(metric 2 fomgr_vip_conflicts_total); status warning on both, schema-valid"
 
 # Audited: one finding record each, and the chains verify.

@@ -18,7 +18,7 @@ lab start-fomgr "$LAB_ID" 1 "$CONF" >/dev/null
 pid=$(lab pids "$LAB_ID" | awk '$1 == "node1.fomgr" { print $2 }')
 [[ $pid =~ ^[0-9]+$ ]] || fail "no pid for node1's fomgr"
 ctl() { "$FOMCTL" --socket "$LAB_STATE/node1/run/control.sock" "$@"; }
-joined() { ctl status --json 2>/dev/null | grep -q '"joined":true'; }
+joined() { grep -q '"joined":true' <<<"$(ctl status --json 2>/dev/null)"; }
 wait_for 20 joined || fail "fomgr never joined"
 metrics() { lab_exec node1 curl -sf --max-time 5 http://127.0.0.1:9900/metrics; }
 

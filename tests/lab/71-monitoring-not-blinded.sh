@@ -31,7 +31,7 @@ chmod 0711 "$LAB_STATE/node1"
 lab fomgr-config "$LAB_ID" 1 | sed "/^\[fomgr\]/a view_group = $VIEW_GROUP" >"$LAB_STATE/node1/mon.conf"
 lab start-fomgr "$LAB_ID" 1 "$LAB_STATE/node1/mon.conf" >/dev/null
 SOCK=$LAB_STATE/node1/run/control.sock
-joined() { "$FOMCTL" --socket "$SOCK" status --json 2>/dev/null | grep -q '"joined":true'; }
+joined() { grep -q '"joined":true' <<<"$("$FOMCTL" --socket "$SOCK" status --json 2>/dev/null)"; }
 wait_for 20 joined || fail "fomgr never joined"
 metric() { # NAME{labels}: its value on node1
 	lab_exec node1 curl -sf --max-time 5 http://127.0.0.1:9900/metrics | awk -v k="$1" '$1 == k { print $2 }'

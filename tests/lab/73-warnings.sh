@@ -10,7 +10,7 @@ VIP=192.0.2.100
 lab_init 73 3 test
 start_fomgr_all w.conf 's/^probe = no/probe = no\ninterval = 1s/'
 wait_for 20 holder_is $VIP node1 || fail "node1 never took $VIP"
-all_members() { ctl 1 status --json 2>/dev/null | grep -q '"members":3,'; }
+all_members() { grep -q '"members":3,' <<<"$(ctl 1 status --json 2>/dev/null)"; }
 wait_for 20 all_members || fail "the three fomgr never joined"
 # human K PATTERN: the block at the top of fomctl status on node K has a line
 human() { ctl "$1" status 2>/dev/null | sed -n '1,/^$/p' | grep -q -- "^  ! $2"; }

@@ -22,7 +22,7 @@ interval = 200ms
 rise = 1
 fall = 1
 EOC
-all_members() { ctl 1 status --json 2>/dev/null | grep -q '"members":3,'; }
+all_members() { grep -q '"members":3,' <<<"$(ctl 1 status --json 2>/dev/null)"; }
 wait_for 20 all_members || fail "the three fomgr never joined"
 wait_for 20 holder_is $VIP node1 || fail "node1 never took $VIP: '$(holders $VIP)'"
 

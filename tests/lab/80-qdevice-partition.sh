@@ -26,7 +26,7 @@ for k in 1 2; do
 	status_says "$k" "st['qdevice']['algorithm'] == 'ffsplit'" || fail "node$k: $(ctl "$k" status --json)"
 	has_warning "$k" split-brain-risk && fail "node$k warns of a split-brain risk with a device connected"
 	has_warning "$k" qdevice-disconnected && fail "node$k warns of a disconnected device: $(ctl "$k" status)"
-	ctl "$k" status | grep -q '^qdevice net ffsplit  witness 198.51.100.250  CONNECTED  votes 1' ||
+	grep -q '^qdevice net ffsplit  witness 198.51.100.250  CONNECTED  votes 1' <<<"$(ctl "$k" status)" ||
 		fail "fomctl status on node$k has no qdevice line: $(ctl "$k" status)"
 	metric_is "$k" 'fomgr_qdevice_connected 1' || fail "node$k: fomgr_qdevice_connected is not 1"
 	metric_is "$k" 'fomgr_warning{warning="split-brain-risk"} 0' || fail "node$k: split-brain-risk metric is not 0"

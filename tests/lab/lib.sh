@@ -329,11 +329,6 @@ start_echo_all() { # fo-echo on every node, port LAB_ECHO_PORT
 	done
 }
 
-# For wait_for: true when exactly NODE holds VIP (evaluated at each poll).
-holder_is() { # VIP NODE
-	[[ $(holders "$1") == "$2" ]]
-}
-
 # The sampler: every node's eth0 addresses, one node after the other, round and
 # round (one `ip` call a read, a few ms each), a line per read:
 #   REALTIME_MS nodeK H1 H2 ...     (Hi: 1 when the node holds the i-th VIP)

@@ -18,10 +18,17 @@
 #define TC_US (1000ull * (T_MS + C_MS))
 #define DELIVER_US 1000u /* CPG's agreed order: a message reaches every member 1 ms later */
 #define VQ_US 2000u      /* votequorum's verdict on a new ring */
+/* With --vq-jitter: 1-3 ms, for each node on its own (votequorum's IPC and CPG's
+ * are two sockets: announces of the new ring come before or after it, differently
+ * on each node). */
+#define VQ_JITTER_US(r) (1000u + (r) % 2001u)
 /* The bounds the invariants hold the core to (docs/security.md, "Promises and their bounds"). */
 #define DUAL_BOUND_US 0ull /* never two holders, for every fault the model makes */
 #define ORPHAN_BOUND_US (4 * TC_US + 1000000ull) /* a bridge: 2 (T + C) + T + C, the fence lifted: T + C */
 #define SETTLED_US (2 * TC_US)
+/* The heal (issue 9): a fault ends (a thaw, every link back) while somebody holds
+ * the group; the group is not left without a holder for longer than this. */
+#define HEAL_BOUND_US 1000000ull
 /* knet (the lab's test profile): a ping every 100 ms, a link down 400 ms after its
  * last pong, up again after two pongs. What the ring watch reads lags the wire by that. */
 #define KNET_PING_US 100000u
@@ -92,6 +99,7 @@ struct snode {
 	uint64_t ring;
 	unsigned members; /* bits */
 	int gathering;    /* its ring broke: nothing is delivered until a new one forms */
+	uint64_t broke_us; /* since when (a freeze: since it stopped) */
 	int silent;       /* it cannot settle (a bridge): it does not answer */
 	int distrust;
 	uint64_t distrust_ring;
@@ -100,6 +108,13 @@ struct snode {
 	/* the ring watch */
 	uint64_t last_answer_us;
 	int stalled, links_down_at_answer;
+	uint64_t stalled_since_us; /* the last answer before the stall */
+	/* its ring's tokens: whether they reach this node now, whether its corosync
+	 * has counted any since it started, when the last came, the ring watch's
+	 * estimate of that (early: the answer before it), and since when it counts
+	 * a silence at all (its fomgr started, or found a pause its own) */
+	int tokens_flow, tokens_counted;
+	uint64_t token_us, token_est_us, watch_from_us;
 	struct node_links links;
 	/* the kernel */
 	int present[SIM_GROUPS];
@@ -112,6 +127,7 @@ struct snode {
 	struct sim_msg *outbox[64];
 	size_t n_outbox;
 	struct wire_admin disk; /* the admin state persisted in its state directory */
+	uint64_t skipped_seen;  /* its core's claims_skipped counted so far */
 };
 
 struct world {
@@ -122,6 +138,7 @@ struct world {
 	uint8_t digest[32];
 	size_t n;
 	uint64_t now, seq, ring_seq, rng;
+	uint64_t token_rng; /* the ring watch's estimates: a stream of their own, so the rest draws as before */
 	struct sev *heap;
 	size_t n_heap, cap_heap;
 	struct sim_msg *held[256];
@@ -131,6 +148,10 @@ struct world {
 	struct effects fx;
 	uint64_t dual_since[SIM_GROUPS], orphan_since[SIM_GROUPS], last_change_us, calm_since, last_ring_us;
 	uint64_t topology; /* what the last change left, to tell a change from none */
+	/* The last operation, when it was a heal (thaw, heal), and the groups a
+	 * member of a working ring held then. */
+	uint64_t heal_us;
+	int held_at_heal[SIM_GROUPS];
 	/* What corosync has noticed: a node or link change counts token + consensus
 	 * after it happened; until then the one before stands. */
 	int cur_alive[SIM_MAX_NODES], prev_alive[SIM_MAX_NODES];
@@ -154,13 +175,18 @@ struct world {
 	uint32_t witness_gen;
 };
 
-static uint64_t rnd(struct world *w)
+static uint64_t mix(uint64_t *x)
 {
-	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ull);
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
+}
+
+static uint64_t rnd(struct world *w)
+{
+	return mix(&w->rng);
 }
 
 static void fail(struct world *w, const char *fmt, ...)
@@ -255,6 +281,15 @@ static unsigned popcount(unsigned x)
 	return (unsigned)__builtin_popcount(x);
 }
 
+/* two_node holds only in a cluster of two: votequorum turns it off when more
+ * nodes join (votequorum(5)), and a majority decides. Before, --quorum two-node
+ * on a seed of 4 or 8 nodes kept a node cut off from seven others quorate
+ * (seeds 20261339, 20262479: two holders). */
+static int two_node(const struct world *w)
+{
+	return w->opt->quorum == SIM_QUORUM_TWO_NODE && w->n == 2;
+}
+
 /* votequorum: the votes a ring has (the device's only once qnetd answered for
  * that very ring: qdevice polls votequorum with the ring id), and its verdict. */
 static uint32_t expected_votes(const struct world *w)
@@ -266,7 +301,7 @@ static int ring_quorate(const struct world *w, unsigned members, uint64_t ring)
 {
 	uint32_t votes = popcount(members) + (w->opt->quorum == SIM_QUORUM_QDEVICE && ring && w->vote_ring == ring);
 
-	if (w->opt->quorum == SIM_QUORUM_TWO_NODE)
+	if (two_node(w))
 		return votes >= 1;
 	return 2 * votes > expected_votes(w);
 }
@@ -274,14 +309,19 @@ static int ring_quorate(const struct world *w, unsigned members, uint64_t ring)
 static struct membership_info sim_info(const struct world *w)
 {
 	return (struct membership_info){.crypto = 1, .token_ms = T_MS, .consensus_ms = C_MS,
-					.expected_votes = expected_votes(w),
-					.two_node = w->opt->quorum == SIM_QUORUM_TWO_NODE,
+					.expected_votes = expected_votes(w), .one_vote_each = 1,
+					.two_node = two_node(w),
 					.has_qdevice = w->opt->quorum == SIM_QUORUM_QDEVICE};
 }
 
 static uint64_t netlink_latency(struct world *w)
 {
 	return w->opt->netlink_ms ? 1000ull * w->opt->netlink_ms : 1000ull + rnd(w) % 2000ull;
+}
+
+static uint64_t vq_latency(struct world *w)
+{
+	return w->opt->vq_jitter ? VQ_JITTER_US(rnd(w)) : VQ_US;
 }
 
 static void step(struct world *w, size_t i, struct node_event *ev);
@@ -320,7 +360,10 @@ static void send_announce(struct world *w, size_t i)
 	m->pid = s->pid;
 	m->a = *node_announce(s->core);
 	m->done = 0;
-	if (s->gathering || s->frozen) {
+	/* Totem delivers a sender's messages in the order it sent them: while what
+	 * it sent before a ring change waits in its outbox, so does this one (an
+	 * announce sent at the change's callbacks came before the older ones). */
+	if (s->gathering || s->frozen || s->n_outbox) {
 		if (s->n_outbox < 64) {
 			s->outbox[s->n_outbox++] = m;
 			return;
@@ -373,6 +416,14 @@ static void record(struct world *w, size_t i, const struct effect *e)
 		fail(w, "node%zu: transition record (group=%s %s) without the kernel change it records", i + 1, e->group,
 		     e->t.acquired ? "acquired" : "released");
 	s->expect_record[g] = 0;
+	if (e->t.acquired) {
+		uint64_t k = s->core->transition.stats.claims_skipped;
+		w->res->acquisitions++;
+		w->res->claims_skipped += k - s->skipped_seen;
+		if (k != s->skipped_seen)
+			w->res->seen |= SIM_SEEN_CLAIM_SKIPPED;
+		s->skipped_seen = k;
+	}
 	if (e->t.acquired)
 		snprintf(w->res->last_reason[g], sizeof(w->res->last_reason[g]), "%s",
 			 transition_reason_str((enum transition_reason)e->t.reason));
@@ -819,11 +870,31 @@ static void form_ring(struct world *w, unsigned members)
 		tev.quorum_known = 0;
 		step(w, i, &tev);
 		sync_group(w, i, members, old_ring);
-		schedule(w, w->now + VQ_US, SEV_VQ, i)->gen = (uint32_t)ring;
+		schedule(w, w->now + vq_latency(w), SEV_VQ, i)->gen = (uint32_t)ring;
 	}
 	send_outboxes(w, members, ring);
 	if (w->opt->quorum == SIM_QUORUM_QDEVICE)
 		schedule(w, w->now + QD_VOTE_US(rnd(w)), SEV_QDEV, 0);
+}
+
+/* Its ring broke now (a link, a peer): nothing is delivered until it is whole. */
+static void ring_broke(struct world *w, struct snode *s)
+{
+	if (!s->gathering)
+		s->broke_us = w->now;
+	s->gathering = 1;
+}
+
+/* A ring broken for longer than the token timeout lost its token: corosync forms
+ * a new ring (a new ring id, though its members may be the same), it does not
+ * resume the old one. */
+static int token_lost(const struct world *w, unsigned comp)
+{
+	for (size_t a = 0; a < w->n; a++)
+		if ((comp >> a & 1) && w->nodes[a].gathering &&
+		    w->last_change_us >= w->nodes[a].broke_us + 1000ull * T_MS)
+			return 1;
+	return 0;
 }
 
 /* The rings corosync forms token + consensus after a change: a component of
@@ -872,12 +943,14 @@ static void reform(struct world *w)
 			}
 			for (size_t a = 0; a < w->n; a++)
 				if ((comp & ~k) >> a & 1)
-					w->nodes[a].gathering = 1;
+					ring_broke(w, &w->nodes[a]);
 			comp = k;
 		} else if (!clique) {
 			for (size_t a = 0; a < w->n; a++)
-				if (comp >> a & 1)
-					w->nodes[a].silent = w->nodes[a].gathering = 1;
+				if (comp >> a & 1) {
+					ring_broke(w, &w->nodes[a]);
+					w->nodes[a].silent = 1;
+				}
 			continue;
 		}
 		{
@@ -885,7 +958,7 @@ static void reform(struct world *w)
 			for (size_t a = 0; a < w->n; a++)
 				if ((comp >> a & 1) && (w->nodes[a].members != comp || w->nodes[a].ring != w->nodes[i].ring))
 					same = 0;
-			if (!same) {
+			if (!same || token_lost(w, comp)) {
 				form_ring(w, comp);
 			} else {
 				for (size_t a = 0; a < w->n; a++)
@@ -1015,7 +1088,7 @@ static void votes_changed(struct world *w)
 		s->vq_quorate = q;
 		if (q && 2 * popcount(s->members) <= w->n)
 			w->res->seen |= SIM_SEEN_WITNESS_VOTE;
-		schedule(w, w->now + VQ_US, SEV_QUORUM, i);
+		schedule(w, w->now + vq_latency(w), SEV_QUORUM, i);
 	}
 }
 
@@ -1082,7 +1155,7 @@ static void topology_changed(struct world *w)
 			continue;
 		for (size_t j = 0; j < w->n; j++)
 			if (j != i && (s->members >> j & 1) && (!elink(w, i, j) || w->nodes[j].ring != s->ring))
-				s->gathering = 1;
+				ring_broke(w, s);
 	}
 	w->last_change_us = w->now;
 	schedule(w, w->now + TC_US, SEV_REFORM, 0);
@@ -1111,6 +1184,61 @@ static void read_links(struct world *w, size_t i)
 							    s->links.info.two_node || s->links.info.has_qdevice);
 }
 
+/* The token of node i's ring comes round: its corosync runs in a formed ring
+ * whose members all run in it. A ring breaks for every member at once (the token
+ * is lost: a member gone, frozen, cut off, or forming another membership), and
+ * a node in memberships that do not settle has none. */
+static int in_operational_ring(const struct world *w, size_t i)
+{
+	const struct snode *s = &w->nodes[i];
+
+	if (!alive(w, i) || s->gathering || s->silent)
+		return 0;
+	for (size_t j = 0; j < w->n; j++) {
+		const struct snode *m = &w->nodes[j];
+		if ((s->members >> j & 1) && (!alive(w, j) || m->gathering || m->silent || m->ring != s->ring))
+			return 0;
+	}
+	return 1;
+}
+
+/* After every event: tokens reached a node that was in an operational ring up
+ * to now. When its ring breaks, the ring watch's estimate of the last token is
+ * the answer before it (ringwatch.c): up to a period early, drawn from the seed. */
+static void follow_tokens(struct world *w)
+{
+	uint64_t period_us = 1000ull * ringwatch_period_ms(ringwatch_stall_bound_ms(T_MS, C_MS));
+
+	for (size_t i = 0; i < w->n; i++) {
+		struct snode *s = &w->nodes[i];
+		int flow = in_operational_ring(w, i);
+
+		if (s->tokens_flow || flow)
+			s->token_us = w->now;
+		if (flow)
+			s->tokens_counted = 1;
+		if (s->tokens_flow && !flow) {
+			uint64_t early = mix(&w->token_rng) % period_us;
+			s->token_est_us = s->token_us > early ? s->token_us - early : 0;
+		}
+		s->tokens_flow = flow;
+	}
+}
+
+/* The ring watch calls a stall, for either cause: one stall state. */
+static void ring_stall(struct world *w, size_t i, uint32_t silent_ms, uint32_t bound_ms, const char *cause)
+{
+	struct snode *s = &w->nodes[i];
+	struct node_event ev = {.kind = NODE_EV_RING_STALL, .ms = silent_ms, .ms2 = bound_ms};
+
+	if (w->opt->verbose > 1)
+		printf("%8.3f node%zu ring watch: stall, %s for %u ms (bound %u ms)\n", w->now / 1e6, i + 1, cause,
+		       silent_ms, bound_ms);
+	s->stalled = 1;
+	s->stalled_since_us = s->last_answer_us;
+	step(w, i, &ev);
+}
+
 static void tick(struct world *w, size_t i)
 {
 	struct snode *s = &w->nodes[i];
@@ -1122,9 +1250,13 @@ static void tick(struct world *w, size_t i)
 	if (s->crashed || !s->fomgr_up || s->paused)
 		return; /* a paused fomgr's ring watch thread is stopped too */
 	if (!s->frozen && !s->silent) {
-		if (s->stalled) {
+		/* an answer ends a stall once it counts a token more (a corosync that
+		 * counts none, fresh from a boot, by answering) */
+		if (s->stalled && (s->tokens_flow || !s->tokens_counted)) {
 			struct node_event back = {.kind = NODE_EV_RING_BACK,
-						  .ms = (uint32_t)((w->now - s->last_answer_us) / 1000)};
+						  .ms = (uint32_t)((w->now - s->stalled_since_us) / 1000)};
+			if (w->opt->verbose > 1)
+				printf("%8.3f node%zu ring watch: back after %u ms\n", w->now / 1e6, i + 1, back.ms);
 			s->stalled = 0;
 			step(w, i, &back);
 		}
@@ -1138,11 +1270,22 @@ static void tick(struct world *w, size_t i)
 		uint32_t b = s->frozen || s->links_down_at_answer ? bound : busy;
 
 		s->links.silent = silence >= bound;
-		if (silence >= b && !s->stalled) {
-			struct node_event st = {.kind = NODE_EV_RING_STALL, .ms = (uint32_t)silence, .ms2 = b};
-			s->stalled = 1;
-			step(w, i, &st);
-		}
+		if (silence >= b && !s->stalled)
+			ring_stall(w, i, (uint32_t)silence, b, "corosync silent");
+	}
+	/* The ring watch's token rule: corosync answers, but its ring has passed this
+	 * node no token for the bound its links (as last read) give. */
+	if (!s->stalled && s->tokens_counted && !s->tokens_flow) {
+		uint64_t from = s->token_est_us > s->watch_from_us ? s->token_est_us : s->watch_from_us;
+		uint64_t quiet = w->now > from ? (w->now - from) / 1000 : 0;
+		uint32_t reached = 1, token_bound;
+
+		for (size_t k = 0; k < s->links.n; k++)
+			reached += s->links.v[k].connected != 0;
+		token_bound = ringwatch_token_bound_ms(T_MS, C_MS, reached, s->links.info.expected_votes,
+						       s->links.info.two_node || s->links.info.has_qdevice);
+		if (quiet >= token_bound)
+			ring_stall(w, i, (uint32_t)quiet, token_bound, "no token");
 	}
 	ev.kind = NODE_EV_PAIR_TICK;
 	step(w, i, &ev);
@@ -1163,8 +1306,10 @@ static void start_fomgr(struct world *w, size_t i)
 	s->paused = 0;
 	s->n_backlog = 0;
 	s->distrust = s->stalled = 0; /* membership.c's and the ring watch's: the new process's own */
+	s->watch_from_us = w->now;
 	s->pid = 1000u * ((uint32_t)i + 1) + ++s->instance;
 	node_init(s->core, w->config, w->digest, &w->nodelist, &s->disk);
+	s->skipped_seen = 0;
 	/* what its kernel holds is adopted first, as the daemon's reconcile does */
 	for (int g = 0; g < SIM_GROUPS; g++) {
 		struct node_event ev = {.kind = NODE_EV_ADOPT, .group = w->config->groups[g].name};
@@ -1199,7 +1344,7 @@ static void start_fomgr(struct world *w, size_t i)
 		if (j != i && (s->members >> j & 1) && w->nodes[j].in_group && w->nodes[j].ring == s->ring &&
 		    !w->nodes[j].gathering)
 			cpg_join(w, j, i);
-	schedule(w, w->now + VQ_US, SEV_VQ, i)->gen = (uint32_t)s->ring;
+	schedule(w, w->now + vq_latency(w), SEV_VQ, i)->gen = (uint32_t)s->ring;
 }
 
 static void crash(struct world *w, size_t i)
@@ -1214,6 +1359,7 @@ static void crash(struct world *w, size_t i)
 	s->n_backlog = 0;
 	s->instance++;
 	s->frozen = s->stalled = s->silent = s->withdrawn = 0;
+	s->tokens_counted = 0; /* its corosync counts from 0 after the boot */
 	s->releasing = 0;
 	memset(s->present, 0, sizeof(s->present));
 	for (size_t k = 0; k < s->n_outbox; k++)
@@ -1231,7 +1377,7 @@ static void boot(struct world *w, size_t i)
 	s->crashed = 0;
 	s->ring = ++w->ring_seq;
 	s->members = 1u << i;
-	s->gathering = 1;
+	ring_broke(w, s);
 	s->distrust = 0;
 	s->vq_known = 0;
 	start_fomgr(w, i);
@@ -1256,6 +1402,19 @@ static void set_link(struct world *w, size_t a, size_t b, int up)
 	w->link[a][b] = w->link[b][a] = up;
 }
 
+/* Something a heal would end: a link down or lossy, a corosync frozen. */
+static int faulty(const struct world *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->nodes[i].frozen)
+			return 1;
+		for (size_t j = 0; j < w->n; j++)
+			if (i != j && (!w->link[i][j] || w->lossy[i][j] || w->dropped[i][j]))
+				return 1;
+	}
+	return 0;
+}
+
 static void apply_op(struct world *w, const struct sim_op *op)
 {
 	size_t a = op->a % w->n, b = op->b % w->n;
@@ -1266,6 +1425,18 @@ static void apply_op(struct world *w, const struct sim_op *op)
 	if (w->opt->verbose)
 		printf("%8.3f op %s %zu %u\n", w->now / 1e6, sim_op_str(op->kind), a + 1, op->b);
 	w->calm_since = w->now;
+	w->heal_us = (op->kind == SIM_OP_THAW && s->frozen) || (op->kind == SIM_OP_HEAL && faulty(w)) ? w->now : 0;
+	for (int g = 0; g < SIM_GROUPS; g++) {
+		w->held_at_heal[g] = 0;
+		for (size_t i = 0; i < w->n; i++) {
+			const struct snode *h = &w->nodes[i];
+			/* held by a member of a working quorate ring (one left out
+			 * and still holding lets go because of the fault, whenever it
+			 * ends) */
+			w->held_at_heal[g] |= !h->crashed && !h->frozen && !h->gathering && !h->silent && h->present[g] &&
+					      ring_quorate(w, h->members, h->ring);
+		}
+	}
 	switch (op->kind) {
 	case SIM_OP_CRASH:
 		crash(w, a);
@@ -1292,8 +1463,11 @@ static void apply_op(struct world *w, const struct sim_op *op)
 		topology_changed(w);
 		break;
 	case SIM_OP_FREEZE:
-		if (!s->crashed)
+		if (!s->crashed && !s->frozen) {
 			s->frozen = 1;
+			if (!s->gathering)
+				s->broke_us = w->now;
+		}
 		topology_changed(w);
 		break;
 	case SIM_OP_THAW:
@@ -1333,13 +1507,10 @@ static void apply_op(struct world *w, const struct sim_op *op)
 		 * the timers it queued last first): its own pause if corosync ran
 		 * meanwhile, else a stall */
 		if (!s->frozen) {
-			s->last_answer_us = w->now;
+			s->last_answer_us = s->watch_from_us = w->now;
 		} else if (!s->stalled) {
-			uint32_t bound = ringwatch_stall_bound_ms(T_MS, C_MS);
-			ev = (struct node_event){.kind = NODE_EV_RING_STALL,
-						 .ms = (uint32_t)((w->now - s->last_answer_us) / 1000), .ms2 = bound};
-			s->stalled = 1;
-			step(w, a, &ev);
+			ring_stall(w, a, (uint32_t)((w->now - s->last_answer_us) / 1000), ringwatch_stall_bound_ms(T_MS, C_MS),
+				   "corosync silent, fomgr paused");
 		}
 		drain(w, a);
 		break;
@@ -1467,7 +1638,7 @@ static int settled_one_ring(const struct world *w)
  * without a device, when both say so (WIRE_F_SPLIT_RISK). */
 static int dual_excused(struct world *w, unsigned holders)
 {
-	int split = w->opt->quorum == SIM_QUORUM_TWO_NODE;
+	int split = two_node(w);
 	uint64_t ring = 0;
 
 	for (size_t i = 0; i < w->n; i++) {
@@ -1516,10 +1687,16 @@ static void check(struct world *w)
 			w->orphan_since[g] = 0;
 		else if (!w->orphan_since[g])
 			w->orphan_since[g] = w->now + 1;
+		if (w->orphan_since[g] && w->now + 1 - w->orphan_since[g] > w->res->worst_orphan_us)
+			w->res->worst_orphan_us = w->now + 1 - w->orphan_since[g];
 		if (w->orphan_since[g] && w->now + 1 - w->orphan_since[g] > ORPHAN_BOUND_US &&
 		    w->now - w->calm_since > ORPHAN_BOUND_US)
 			fail(w, "group %s without a holder for %.3f s while a quorate healthy node could serve it",
 			     w->config->groups[g].name, (w->now + 1 - w->orphan_since[g]) / 1e6);
+		if (w->heal_us && w->held_at_heal[g] && w->orphan_since[g] && w->orphan_since[g] > w->heal_us &&
+		    w->now + 1 - w->orphan_since[g] > HEAL_BOUND_US)
+			fail(w, "group %s without a holder for %.3f s after the heal at %.3f s (it was held then)",
+			     w->config->groups[g].name, (w->now + 1 - w->orphan_since[g]) / 1e6, w->heal_us / 1e6);
 	}
 	/* After the ring settled, every node carries the same operators' state. */
 	if (settled_one_ring(w) && !moving(w) && !w->n_held && w->now - w->calm_since > SETTLED_US &&
@@ -1709,6 +1886,7 @@ void sim_run(const struct sim_options *opt, const struct sim_op *ops, size_t n_o
 	w->res = out;
 	w->n = opt->n_nodes < 2 ? 2 : opt->n_nodes > SIM_MAX_NODES ? SIM_MAX_NODES : opt->n_nodes;
 	w->rng = opt->seed * 2654435761u + 1;
+	w->token_rng = opt->seed ^ 0x70ce70ce70ceull;
 	w->config = sim_config(w->n, &w->nodelist);
 	if (!w->config) {
 		fail(w, "config refused");
@@ -1722,6 +1900,7 @@ void sim_run(const struct sim_options *opt, const struct sim_op *ops, size_t n_o
 		s->healthy = 1;
 		s->ring = 1;
 		s->members = (1u << w->n) - 1;
+		s->tokens_flow = s->tokens_counted = 1;
 		for (size_t j = 0; j < w->n; j++)
 			w->link[i][j] = i != j;
 	}
@@ -1752,6 +1931,7 @@ void sim_run(const struct sim_options *opt, const struct sim_op *ops, size_t n_o
 		w->now = e.at;
 		note_interleavings(w, &e);
 		handle(w, &e);
+		follow_tokens(w);
 		if (!w->stopped)
 			check(w);
 	}

@@ -26,6 +26,10 @@ struct sim_options {
 	/* An experiment, not the model: a component that cannot settle forms a ring
 	 * of the nodes that all reach each other, the rest answering meanwhile. */
 	int partial_mesh;
+	/* An experiment: votequorum answers each node 1-3 ms after a ring (2 ms for all
+	 * in the model), so quorum and the new ring's first announces interleave
+	 * differently on each node. */
+	int vq_jitter;
 };
 
 struct sim_result {
@@ -38,6 +42,8 @@ struct sim_result {
 	char last_reason[SIM_GROUPS][32];  /* the reason of the last acquisition of each group */
 	unsigned stalls;
 	uint64_t transitions;
+	uint64_t acquisitions, claims_skipped; /* how many acquisitions skipped the claim round */
+	uint64_t worst_orphan_us; /* the longest stretch a group waited for a holder while a node could serve it */
 	uint64_t worst_dual_us; /* the longest two-holder stretch the bounds allowed (a degraded link, a paused fomgr) */
 };
 

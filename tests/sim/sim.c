@@ -8,6 +8,8 @@
  *   sim --keep-going ...       (count the failing seeds instead of stopping at the first)
  *   sim --partial-mesh ...     (an experiment: a component that cannot settle forms a ring
  *                               of the nodes that reach each other, the rest answering)
+ *   sim --vq-jitter ...        (an experiment: votequorum answers each node 1-3 ms after a
+ *                               ring, not 2 ms for all)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -152,12 +154,13 @@ static int parse_ops(const char *text, struct schedule *s)
 	return 0;
 }
 
-static int partial_mesh_experiment;
+static int partial_mesh_experiment, vq_jitter_experiment;
 
 static void print_replay(uint64_t seed, const struct schedule *s)
 {
-	printf("replay: tests/sim/run%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
-	       partial_mesh_experiment ? " --partial-mesh" : "", (unsigned long long)seed, s->n_nodes,
+	printf("replay: tests/sim/run%s%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
+	       partial_mesh_experiment ? " --partial-mesh" : "", vq_jitter_experiment ? " --vq-jitter" : "",
+	       (unsigned long long)seed, s->n_nodes,
 	       sim_quorum_str(s->quorum), s->end_ms);
 	for (size_t k = 0; k < s->n_ops; k++)
 		printf("%s%u:%s:%u:%u", k ? "," : "", s->ops[k].at_ms, sim_op_str(s->ops[k].kind), s->ops[k].a,
@@ -168,7 +171,8 @@ static void print_replay(uint64_t seed, const struct schedule *s)
 static int run_schedule(uint64_t seed, const struct schedule *s, int verbose, struct sim_result *res)
 {
 	struct sim_options opt = {.n_nodes = s->n_nodes, .seed = seed, .end_ms = s->end_ms, .verbose = verbose,
-				  .quorum = s->quorum, .partial_mesh = partial_mesh_experiment};
+				  .quorum = s->quorum, .partial_mesh = partial_mesh_experiment,
+				  .vq_jitter = vq_jitter_experiment};
 
 	sim_run(&opt, s->ops, s->n_ops, res);
 	return res->failed;
@@ -211,10 +215,11 @@ int main(int argc, char **argv)
 	size_t nodes = 0;
 	const char *ops = NULL;
 	int quorum = -1, partial_mesh = 0;
-	uint64_t worst_dual_us = 0;
+	uint64_t worst_dual_us = 0, worst_orphan_us = 0, acquisitions = 0, stalls = 0;
 	int verbose = 0, expect_failure = 0, one = 0, keep_going = 0;
 	uint32_t span_ms = 8000, end_ms = 0;
 	unsigned seen = 0;
+	uint64_t skipped = 0;
 	double t0 = seconds(), max_seconds = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -246,6 +251,8 @@ int main(int argc, char **argv)
 			max_seconds = strtod(v, NULL), i++;
 		else if (!strcmp(argv[i], "--partial-mesh"))
 			partial_mesh = 1;
+		else if (!strcmp(argv[i], "--vq-jitter"))
+			vq_jitter_experiment = 1;
 		else if (!strcmp(argv[i], "--verbose"))
 			verbose++;
 		else if (!strcmp(argv[i], "--expect-failure"))
@@ -255,7 +262,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--span-ms MS] "
 					"[--seconds S] [--seed S [--ops LIST] [--end-ms MS] [--verbose]] [--expect-failure] "
-					"[--keep-going] [--quorum majority|two-node|qdevice] [--partial-mesh]\n");
+					"[--keep-going] [--quorum majority|two-node|qdevice] [--partial-mesh] [--vq-jitter]\n");
 			return 2;
 		}
 	}
@@ -280,9 +287,14 @@ int main(int argc, char **argv)
 			sch.quorum = (enum sim_quorum)quorum;
 		run_schedule(s, &sch, verbose, &res);
 		total_steps += res.steps;
+		skipped += res.claims_skipped;
 		seen |= res.seen;
 		if (res.worst_dual_us > worst_dual_us)
 			worst_dual_us = res.worst_dual_us;
+		if (res.worst_orphan_us > worst_orphan_us)
+			worst_orphan_us = res.worst_orphan_us;
+		acquisitions += res.acquisitions;
+		stalls += res.stalls;
 		ran++;
 		if (res.failed) {
 			failures++;
@@ -302,7 +314,7 @@ int main(int argc, char **argv)
 	{
 		double dt = seconds() - t0;
 		printf("sim: %llu seed(s), %llu steps in %.2f s (%.0f steps/s), %llu failure(s); worst two-holder stretch "
-		       "allowed %.3f s; interleavings seen:%s%s%s%s%s%s%s%s%s\n",
+		       "allowed %.3f s; interleavings seen:%s%s%s%s%s%s%s%s%s%s\n",
 		       (unsigned long long)ran, (unsigned long long)total_steps, dt, dt > 0 ? total_steps / dt : 0.,
 		       (unsigned long long)failures, worst_dual_us / 1e6,
 		       seen & SIM_SEEN_MOVE_MEMBERSHIP ? " move+membership" : "",
@@ -311,7 +323,11 @@ int main(int argc, char **argv)
 		       seen & SIM_SEEN_WITHDRAWAL ? " withdrawal" : "", seen & SIM_SEEN_DUAL_AVOIDED ? " probe-answered" : "",
 		       seen & SIM_SEEN_KNET_FLAP ? " knet-flap" : "", seen & SIM_SEEN_BACKLOG ? " backlog" : "",
 		       seen & SIM_SEEN_WITNESS_VOTE ? " witness-vote" : "",
-		       seen & SIM_SEEN_SPLIT_RISK ? " split-risk" : "");
+		       seen & SIM_SEEN_SPLIT_RISK ? " split-risk" : "", seen & SIM_SEEN_CLAIM_SKIPPED ? " claim-skipped" : "");
+		printf("sim: %llu acquisitions, %llu ring stalls that released; longest orphan stretch %.3f s\n",
+		       (unsigned long long)acquisitions, (unsigned long long)stalls, worst_orphan_us / 1e6);
+		printf("sim: %llu acquisition(s) without the claim round (a presumed owner after a node down)\n",
+		       (unsigned long long)skipped);
 	}
 	if (expect_failure)
 		return failures ? 0 : 1;

@@ -49,7 +49,7 @@ int sim_op_parse(const char *name)
  * after 2 s and depends on check web; group 1 ("db") prefers them the other way
  * round, failback manual. T = 600 ms, C = 720 ms (the lab's test profile). */
 const struct sim_scenario sim_scenarios[] = {
-	{"failover when the holder crashes", 3, 8000, 0, 1, {{1000, SIM_OP_CRASH, 0, 0}}, {1, "failover", 0, 0}, SIM_QUORUM_MAJORITY},
+	{"failover when the holder crashes", 3, 8000, 0, 1, {{1000, SIM_OP_CRASH, 0, 0}}, {1, "failover", 0, SIM_SEEN_CLAIM_SKIPPED}, SIM_QUORUM_MAJORITY},
 	{"switchover to the next node", 3, 4000, 0, 1, {{1000, SIM_OP_SWITCHOVER, 2, 0}}, {1, "switchover", 0, 0}, SIM_QUORUM_MAJORITY},
 	{"a membership change during a switchover", 3, 9000, 0, 2,
 	 {{1000, SIM_OP_SWITCHOVER, 0, 0}, {1002, SIM_OP_CRASH, 2, 0}}, {1, "switchover", 0, SIM_SEEN_MOVE_MEMBERSHIP}, SIM_QUORUM_MAJORITY},
@@ -85,5 +85,7 @@ const struct sim_scenario sim_scenarios[] = {
 	{"two_node without a device: both halves hold, and say so", 2, 12000, 0, 2,
 	 {{1000, SIM_OP_PARTITION, 1, 0}, {5000, SIM_OP_HEAL, 0, 0}}, {0, NULL, 0, SIM_SEEN_SPLIT_RISK},
 	 SIM_QUORUM_TWO_NODE},
+	{"two_node on four nodes: votequorum turns it off, the minority releases", 4, 6000, 0, 1,
+	 {{1000, SIM_OP_PARTITION, 1, 0}}, {1, "failover", 0, 0}, SIM_QUORUM_TWO_NODE},
 };
 const size_t sim_n_scenarios = sizeof(sim_scenarios) / sizeof(sim_scenarios[0]);

@@ -38,7 +38,8 @@ enum sim_op_kind {
 /* How the cluster decides quorum. */
 enum sim_quorum {
 	SIM_QUORUM_MAJORITY, /* a majority of the nodes' votes */
-	SIM_QUORUM_TWO_NODE, /* two nodes, two_node: 1 (each half of a partition stays quorate) */
+	SIM_QUORUM_TWO_NODE, /* two nodes, two_node: 1 (each half of a partition stays quorate);
+			      * with more nodes votequorum turns it off: a majority */
 	SIM_QUORUM_QDEVICE,  /* a quorum device (net, ffsplit): a witness's vote for one partition */
 	SIM_QUORUM_MAX
 };
@@ -75,6 +76,7 @@ enum sim_seen {
 	SIM_SEEN_BACKLOG = 1u << 6,          /* a paused fomgr resumed with events waiting */
 	SIM_SEEN_WITNESS_VOTE = 1u << 7,     /* the quorum device's vote made a partition quorate */
 	SIM_SEEN_SPLIT_RISK = 1u << 8,       /* two_node without a device: both halves held, and said so */
+	SIM_SEEN_CLAIM_SKIPPED = 1u << 9,    /* a presumed owner added without the claim round */
 };
 
 struct sim_expect {

@@ -24,6 +24,7 @@
 
 #include <sys/stat.h>
 
+#include "admin.h"
 #include "fo/sockdiag.h"
 
 enum step { STEP_DEL, STEP_ACK, STEP_ANNOUNCE_HELD, STEP_ANNOUNCE_RELEASED, STEP_COUNT, STEP_DISK, STEP_MAX };
@@ -265,7 +266,7 @@ static int setup(void **state)
 	m->env.audit = audit_new(loop, m->env.config, m->env.auditlog);
 	assert_non_null(m->env.audit);
 	m->audit_started = 1; /* no periodic audit (it would probe the network) */
-	reconcile(m);
+	reconcile_kernel(m->env.vip, m->env.config, adopt, m);
 	assert_int_equal(transition_state_of(&m->env.node->transition, "web"), TRANSITION_HELD);
 
 	on_totem(m, ring, 3, 1, 1);

@@ -145,6 +145,7 @@ static const struct bad_case bad_cases[] = {
 	{"[check web\n", 1, "section header must be [NAME] alone on its line"},
 	{"[agent]\nthis line has no equals\n", 2, "expected 'key = value'"},
 	{"[agent]\nlisten: 127.0.0.1:1\n", 2, "expected 'key = value'"},
+	{"[agent]\nheartbeat ;x = 5\n", 2, "expected 'key = value' before the comment (';' after a blank starts one)"},
 	{"[check w]\ntype = http\nurl = http://x/\n[check w]\ntype = tcp\n", 4,
 	 "duplicate check 'w' (first at line 1)"},
 	{"[check w]\ninterval = 1s\n", 1, "check w: missing type"},

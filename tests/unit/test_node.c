@@ -104,6 +104,10 @@ static int setup(void **state)
 		step((struct node_event){.kind = NODE_EV_NETLINK, .slot = slots[i]});
 		assert_int_equal(count(EFFECT_TRANSITION), 1);
 		assert_int_equal(count(EFFECT_GARP), 1);
+		/* stamped when the kernel answered (a step after the add), not when logged */
+		for (size_t k = 0; k < fx.n; k++)
+			if (fx.v[k].kind == EFFECT_TRANSITION)
+				assert_true(fx.v[k].t.done_us >= fx.v[k].t.started_us + 1000);
 	}
 	assert_int_equal(transition_state_of(&n->transition, "vip"), TRANSITION_HELD);
 	assert_int_equal(transition_state_of(&n->transition, "db"), TRANSITION_HELD);
@@ -331,6 +335,81 @@ static void test_withdrawal_releases_first(void **state)
 	config_free(c);
 }
 
+/* Node 1 of three, just thawed: knet still reads every link down while corosync
+ * forms a ring of all three. That ring shows the reading was stale: the isolation
+ * rule counts from it, and fires only if the links stay down T / 2 past it. Before,
+ * the node fenced itself just after its new ring and waited the settle wait while
+ * its peer failed back to it (campaign seed 20261204, round 169: 1.69 s unheld). */
+static void test_majority_ring_restarts_isolation(void **state)
+{
+	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
+	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
+					 .n = 2, .v = {{2, 0}, {3, 0}}};
+	static const uint32_t all[] = {1, 2, 3};
+	uint64_t wait = pairwatch_isolation_wait_us(600), t = 1000, t0, ring;
+	struct config *c;
+	struct node *x = three_nodes(1, text, &c, &t);
+
+	(void)state;
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &down}, t += 1000, &fx);
+	t0 = t;
+	ring = t0 + wait - 20000;
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = all, .n_nodeids = 3, .quorum_known = 1,
+					  .quorate = 1},
+		  ring, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &down}, t0 + wait + 20000, &fx);
+	assert_int_equal(count(EFFECT_ISOLATED), 0);
+	assert_false(x->fenced);
+	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &down}, ring + wait + 20000, &fx);
+	assert_int_equal(count(EFFECT_ISOLATED), 1);
+	assert_true(x->fenced);
+	free(x);
+	config_free(c);
+}
+
+/* Node 3 of three withdraws for node 1 and comes back when the link is up, in
+ * less than token + consensus: corosync kept its ring, so no newer one ends the
+ * distrust. The return starts the settle wait, and the old ring's quorum is
+ * trusted once corosync answered through it. Before, the node stayed fenced for
+ * good and the groups it was to hold had no holder (simulator seeds 20266439,
+ * 20266937: 6.3 s, until the orphan bound). */
+static void test_return_trusts_the_ring_that_held(void **state)
+{
+	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
+	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
+					 .n = 2, .v = {{1, 0}, {2, 1}}};
+	static struct node_links up = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
+				       .n = 2, .v = {{1, 1}, {2, 1}}};
+	struct config *c;
+	uint64_t t = 1000;
+	struct node *x = three_nodes(3, text, &c, &t);
+	int withdrawn = 0, armed = 0, trusted = 0;
+
+	(void)state;
+	for (int k = 0; k < 40 && !withdrawn; k++) {
+		node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &down}, t += 110000, &fx);
+		withdrawn = count(EFFECT_FENCE_WITHDRAW);
+	}
+	assert_int_equal(withdrawn, 1);
+	assert_true(x->fenced);
+	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &up, .ring_distrusted = 1}, t += 110000,
+		  &fx);
+	assert_int_equal(count(EFFECT_FENCE_RETURN), 1);
+	armed = count(EFFECT_TIMER_ARM);
+	assert_int_equal(armed, 1); /* the settle wait */
+	for (int k = 0; k < 17; k++)
+		node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &up, .ring_distrusted = 1},
+			  t += 100000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_SETTLE, .ring_distrusted = 1},
+		  t += 50000, &fx);
+	trusted = count(EFFECT_RING_TRUST);
+	assert_int_equal(trusted, 1);
+	assert_false(x->fenced);
+	free(x);
+	config_free(c);
+}
+
 /* Node 1 of three. Our knet link to node 3, the holder of a group, goes down,
  * then the ring leaves node 3 out: we still vouch for it (the lost-holder wait
  * goes on) for T / 2 + (T + C) / 4 after the link went down, the time it needs to
@@ -363,6 +442,56 @@ static void test_lost_holder_vouched_until_it_knows(void **state)
 	assert_true(wire_announce_reaches(node_announce(x), 3));
 	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, t = lost + 640000, &fx);
 	assert_false(wire_announce_reaches(node_announce(x), 3));
+	free(x);
+	config_free(c);
+}
+
+/* Node 1 of three, one vote each, no tie-breaker, the last verdict quorate: a
+ * ring that only lost a member whose link went down after the last ring formed
+ * is quorate at once. A ring with the same members, one of which CPG reports
+ * down (it left and came back: a merge), is not, whichever comes first: corosync
+ * reports the leave and the join before the ring, the simulator the ring first.
+ * Before, both were taken as quorate at once: a claim made in the ring before
+ * was acted on before the peers' state was in (simulator --partial-mesh, seeds
+ * 20262072 and 20262886: two holders for 1 ms). */
+static void test_majority_ring_not_at_a_merge(void **state)
+{
+	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
+	static const uint32_t all[] = {1, 2, 3}, two[] = {1, 2};
+	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3,
+						  .one_vote_each = 1},
+					 .n = 2, .v = {{2, 1}, {3, 0}}};
+	struct config *c;
+	uint64_t t = 1000000;
+	struct node *x = three_nodes(1, text, &c, &t);
+	struct node_event ring = {.kind = NODE_EV_TOTEM, .nodeids = all, .n_nodeids = 3};
+
+	(void)state;
+	x->info = (struct membership_info){.token_ms = 600, .consensus_ms = 720, .expected_votes = 3,
+					   .one_vote_each = 1};
+	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = 3, .pid = 33}, t += 1000, &fx);
+	/* the simulator's order: the ring, then node 3 down and back */
+	node_step(x, &ring, t += 1000, &fx);
+	assert_true(x->view.quorum_known && x->view.quorate);
+	node_step(x, &(struct node_event){.kind = NODE_EV_LEAVE, .nodeid = 3, .pid = 33, .value = VIEW_LEAVE_NODE},
+		  t += 1000, &fx);
+	assert_false(x->view.quorum_known);
+	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = 3, .pid = 34}, t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_QUORUM, .quorum_known = 1, .quorate = 1}, t += 1000, &fx);
+	/* corosync's order: node 3 down and back, then the ring */
+	node_step(x, &(struct node_event){.kind = NODE_EV_LEAVE, .nodeid = 3, .pid = 34, .value = VIEW_LEAVE_NODE},
+		  t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_QUORUM}, t += 1000, &fx); /* membership.c's */
+	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = 3, .pid = 35}, t += 1000, &fx);
+	node_step(x, &ring, t += 1000, &fx);
+	assert_false(x->view.quorum_known);
+	node_step(x, &(struct node_event){.kind = NODE_EV_QUORUM, .quorum_known = 1, .quorate = 1}, t += 1000, &fx);
+	/* the speed-up stays: node 3 lost, our link to it down since after the ring */
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, t += 100000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_LEAVE, .nodeid = 3, .pid = 35, .value = VIEW_LEAVE_NODE},
+		  t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = two, .n_nodeids = 2}, t += 1000, &fx);
+	assert_true(x->view.quorum_known && x->view.quorate);
 	free(x);
 	config_free(c);
 }
@@ -622,6 +751,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_claim_waits_for_a_new_announce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settle_needs_an_answering_corosync, setup, teardown),
 		cmocka_unit_test(test_withdrawal_releases_first),
+		cmocka_unit_test(test_return_trusts_the_ring_that_held),
+		cmocka_unit_test(test_majority_ring_restarts_isolation),
 		cmocka_unit_test(test_lost_holder_vouched_until_it_knows),
 		cmocka_unit_test_setup_teardown(test_disable_releases_enable_returns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_moves_nothing, setup, teardown),
@@ -631,6 +762,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_announce_carries_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_change_names_author, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_admin_changes_in_history, setup, teardown),
+		cmocka_unit_test(test_majority_ring_not_at_a_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

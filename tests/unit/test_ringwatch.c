@@ -47,6 +47,35 @@ static void test_bound(void **state)
 	}
 }
 
+/* The token bound. Links to no majority: token + consensus / 2, which with a
+ * period of detection lag and a rotation of the peers' ahead (the idle hold, under
+ * token / 5) still ends before the peers can form a ring without this node (token
+ * + consensus). Links to a majority: 3 (T + C) / 2, past the T + C at which a ring
+ * that lost a dead peer forms, and before the peers' vouch (2 (T + C) after the
+ * node left their ring, which is T + C after its last token at the earliest). */
+static void test_token_bound(void **state)
+{
+	assert_int_equal(ringwatch_token_bound_ms(600, 720, 1, 3, 0), 960);
+	assert_int_equal(ringwatch_token_bound_ms(1000, 1200, 1, 3, 0), 1600);
+	assert_int_equal(ringwatch_token_bound_ms(0, 0, 1, 0, 0), 1600);
+	assert_int_equal(ringwatch_token_bound_ms(600, 720, 2, 3, 0), 1980);
+	assert_int_equal(ringwatch_token_bound_ms(1000, 1200, 3, 3, 0), 3300);
+	/* 2 of 5 is no majority; a tie-breaker needs only a peer */
+	assert_int_equal(ringwatch_token_bound_ms(600, 720, 2, 5, 0), 960);
+	assert_int_equal(ringwatch_token_bound_ms(600, 720, 2, 2, 1), 1980);
+	assert_int_equal(ringwatch_token_bound_ms(600, 720, 1, 2, 1), 960);
+	for (uint32_t token = 200; token <= 10000; token += 100) {
+		uint32_t c = token * 6 / 5, b = ringwatch_stall_bound_ms(token, c), p = ringwatch_period_ms(b);
+		uint32_t alone = ringwatch_token_bound_ms(token, c, 1, 3, 0);
+		uint32_t reached = ringwatch_token_bound_ms(token, c, 2, 3, 0);
+
+		assert_true(alone + p + token / 5 < token + c);
+		assert_true(alone > token); /* after corosync itself gave the ring up */
+		assert_true(reached > token + c + p);
+		assert_true(reached + p + token / 5 < 3 * (token + c));
+	}
+}
+
 static struct ringwatch *watch_answered_ms_ago(uint32_t ago_ms)
 {
 	struct ringwatch *w = ringwatch_new(EV_DEFAULT, &ops, NULL);
@@ -103,6 +132,81 @@ static void test_no_answer_yet_counts_from_start(void **state)
 	ringwatch_free(w);
 }
 
+/* A watch that answered 50 ms ago with the lab's timers (token 600, consensus
+ * 720), a token count and its last token ago_ms before now. */
+static struct ringwatch *watch_token_ms_ago(uint64_t tokens, uint32_t ago_ms)
+{
+	struct ringwatch *w = watch_answered_ms_ago(50);
+
+	w->sh.last.info.token_ms = 600;
+	w->sh.last.info.consensus_ms = 720;
+	w->sh.last.tokens = tokens;
+	w->sh.last.token_at_us = clock_mono_us() - (uint64_t)ago_ms * 1000u;
+	return w;
+}
+
+/* corosync answers every period but its ring sends no token: a stall once the
+ * token silence passes the token bound, and no recovery until a token comes. */
+static void test_token_silence(void **state)
+{
+	struct ringwatch *w = watch_token_ms_ago(1234, 500);
+
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 0);
+	w->sh.last.token_at_us = clock_mono_us() - 1000000u;
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 1);
+	assert_true(last_silent >= 1000);
+	/* Answers with the same count: still stalled. */
+	w->sh.last.at_us = clock_mono_us();
+	on_answered(EV_DEFAULT, &w->answered, 0);
+	assert_int_equal(n_recovered, 0);
+	assert_true(ringwatch_is_stalled(w));
+	/* A token came. */
+	w->sh.last.tokens = 1240;
+	w->sh.last.token_at_us = clock_mono_us() - 100000u;
+	on_answered(EV_DEFAULT, &w->answered, 0);
+	assert_int_equal(n_recovered, 1);
+	assert_false(ringwatch_is_stalled(w));
+	ringwatch_free(w);
+}
+
+/* Links to a majority: the peers vouch for this node, and a ring that lost a dead
+ * peer forms at T + C; the token silence may run to 3 (T + C) / 2. */
+static void test_token_silence_links_to_majority(void **state)
+{
+	struct ringwatch *w = watch_token_ms_ago(99, 1400); /* T + C, a peer died */
+
+	w->sh.last.info.expected_votes = 3;
+	w->sh.last.n_links = 2;
+	w->sh.last.links[0] = (struct ringwatch_link){.nodeid = 2, .connected = 1};
+	w->sh.last.links[1] = (struct ringwatch_link){.nodeid = 3, .connected = 0};
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 0);
+	w->sh.last.token_at_us = clock_mono_us() - 2000000u;
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 1);
+	ringwatch_free(w);
+}
+
+/* No count (an older corosync): the answers alone decide; a pause of our own
+ * (silence_from) is not a token silence either. */
+static void test_token_unknown_or_self_paused(void **state)
+{
+	struct ringwatch *w = watch_token_ms_ago(0, 5000);
+
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 0);
+	w->sh.last.tokens = 77;
+	w->silence_from_us = clock_mono_us() - 100000u;
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 0);
+	w->silence_from_us = 0;
+	on_check(EV_DEFAULT, &w->check, 0);
+	assert_int_equal(n_stalled, 1);
+	ringwatch_free(w);
+}
+
 /* The verdict at a check: (silent, late, corosync ran, bound 440, busy bound 880). */
 static void test_judge(void **state)
 {
@@ -135,6 +239,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_judge),
+		cmocka_unit_test(test_token_bound),
+		cmocka_unit_test(test_token_silence),
+		cmocka_unit_test(test_token_silence_links_to_majority),
+		cmocka_unit_test(test_token_unknown_or_self_paused),
 		cmocka_unit_test(test_stall_once_then_recover),
 		cmocka_unit_test(test_recent_answer_is_no_stall),
 		cmocka_unit_test(test_no_answer_yet_counts_from_start),
