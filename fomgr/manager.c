@@ -18,6 +18,7 @@
 #include "fo/clock.h"
 #include "fo/log.h"
 #include "health.h"
+#include "knetwatch.h"
 #include "history.h"
 #include "listeners.h"
 #include "membership.h"
@@ -56,6 +57,9 @@ struct manager {
 	struct ringwatch *ringwatch; /* is our corosync still serving us? */
 	struct ringwatch_sample sample; /* the newest, as the pair watch last read it */
 	ev_timer pair_tick; /* the pair watch while corosync is silent */
+	struct knetwatch *knetwatch; /* the peers' knet traffic; NULL without CAP_NET_RAW */
+	uint32_t unheard[CONFIG_MAX_NODES]; /* peers whose link it turned down (logged once) */
+	size_t n_unheard;
 	struct wire_netstate netstate; /* the audit's part, as the core last had it */
 	struct qdevice_watch qdevice; /* the quorum device, as the ring watch reads it */
 	ev_timer audit_start;
@@ -255,6 +259,54 @@ static void on_ring_recovered(void *arg, uint32_t stalled_ms)
 	feed(arg, &ev);
 }
 
+/* The knet watch follows the nodelist and port of corosync's newest answer. */
+static void watch_knet(struct manager *m, const struct ringwatch_sample *s)
+{
+	struct knetwatch_peer peers[CONFIG_MAX_NODES];
+	size_t n = 0;
+
+	if (!m->knetwatch)
+		return;
+	for (size_t i = 0; i < s->n_links && n < CONFIG_MAX_NODES; i++, n++) {
+		peers[n] = (struct knetwatch_peer){.nodeid = s->links[i].nodeid};
+		for (size_t k = 0; k < s->links[i].n_addrs && k < 4; k++)
+			peers[n].addrs[peers[n].n_addrs++] = s->links[i].addrs[k];
+	}
+	if (knetwatch_set(m->knetwatch, s->knet_port, peers, n) < 0)
+		log_warn("knet watch: filter for port %u refused: %s", s->knet_port, strerror(errno));
+}
+
+/* The links as the core reads them: corosync's answer s; while corosync is silent
+ * (its readings then stop, possibly before knet called a link down), a peer whose
+ * traffic stopped reaching us is down (knetwatch.h). */
+static void links_now(struct manager *m, const struct ringwatch_sample *s, struct node_links *l)
+{
+	uint64_t now = clock_mono_us();
+	uint32_t timeout = knetwatch_timeout_ms(s->info.token_ms, s->knet_ping_ms);
+	uint32_t unheard[CONFIG_MAX_NODES];
+	size_t n = 0;
+
+	ringwatch_links(m->ringwatch, s, l);
+	for (size_t i = 0; i < l->n && l->silent && m->knetwatch; i++) {
+		uint32_t id = l->v[i].nodeid;
+		uint64_t heard = knetwatch_heard_us(m->knetwatch, id);
+		int was = 0;
+
+		if (!l->v[i].connected || knetwatch_link_up(1, heard, now, timeout))
+			continue;
+		l->v[i].connected = 0;
+		unheard[n++] = id;
+		for (size_t k = 0; k < m->n_unheard; k++)
+			was |= m->unheard[k] == id;
+		if (!was)
+			log_warn("knet watch: no frame from %s for %llu ms while corosync is silent: its link "
+				 "counts as down (corosync's last answer said up)",
+				 name_of(m, id), (unsigned long long)((now - heard) / 1000u));
+	}
+	memcpy(m->unheard, unheard, n * sizeof(unheard[0]));
+	m->n_unheard = n;
+}
+
 static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 {
 	struct manager *m = arg;
@@ -263,7 +315,8 @@ static void on_ring_sample(void *arg, const struct ringwatch_sample *s)
 	int version = s->corosync_version[0] && strcmp(s->corosync_version, m->env.node->corosync_version) != 0;
 	enum qdevice_event qe;
 
-	ringwatch_links(m->ringwatch, s, &l);
+	watch_knet(m, s);
+	links_now(m, s, &l);
 	feed(m, &ev);
 	qe = qdevice_watch_sample(&m->qdevice, &s->qdevice, s->at_us,
 				  qdevice_grace_ms(s->info.token_ms, s->info.consensus_ms));
@@ -283,7 +336,7 @@ static void on_pair_tick(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (ringwatch_last(m->ringwatch, &m->sample) < 0)
 		return;
-	ringwatch_links(m->ringwatch, &m->sample, &l);
+	links_now(m, &m->sample, &l);
 	feed(m, &ev);
 }
 
@@ -359,6 +412,10 @@ static void start_conflict(struct manager *m)
 {
 	int rc;
 
+	m->knetwatch = knetwatch_new(m->env.loop);
+	if (!m->knetwatch)
+		log_warn("knet watch: not started (%s): while corosync is silent the pair watch has "
+			 "only the link states it read last", strerror(errno));
 	m->conflict = conflict_new(m->env.loop, m->env.vip, conflict_role, on_conflict, m);
 	rc = m->conflict ? conflict_set_config(m->conflict, m->env.config) : -errno;
 	if (rc < 0)
@@ -498,6 +555,7 @@ void manager_free(struct manager *m)
 	}
 	membership_free(m->env.membership);
 	conflict_free(m->conflict);
+	knetwatch_free(m->knetwatch);
 	vip_free(m->env.vip); /* its cancelled requests complete into a closed executor */
 	executor_free(m->executor);
 	health_free(m->health);

@@ -199,6 +199,8 @@ static int ask(cmap_handle_t *icmap, cmap_handle_t *stats, struct qdevice_reader
 	}
 	if (cmap_get_uint16(*icmap, "totem.interface.0.mcastport", &s->knet_port) != CS_OK)
 		s->knet_port = 5405;
+	if (cmap_get_uint32(*icmap, "totem.interface.0.knet_ping_interval", &s->knet_ping_ms) != CS_OK)
+		s->knet_ping_ms = 0;
 	read_links(*stats, *icmap, s);
 	if (cmap_get_uint64(*stats, "stats.srp.orf_token_rx", &s->tokens) != CS_OK)
 		s->tokens = 0;

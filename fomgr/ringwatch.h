@@ -31,6 +31,7 @@ struct ringwatch_sample {
 	struct membership_info info;
 	uint32_t local_nodeid;
 	uint16_t knet_port; /* totem.interface.0.mcastport, 5405 by default */
+	uint32_t knet_ping_ms; /* totem.interface.0.knet_ping_interval, 0: not configured */
 	char corosync_version[32]; /* `corosync -v`, read once per connection (WIRE_VERSION_STR_MAX) */
 	struct qdevice_info qdevice; /* the quorum device, when one is configured */
 	size_t n_links; /* peers of the nodelist (not this node) */

@@ -30,6 +30,13 @@ struct sim_options {
 	 * in the model), so quorum and the new ring's first announces interleave
 	 * differently on each node. */
 	int vq_jitter;
+	/* An experiment: while a corosync cannot settle, the orphan bound holds
+	 * whenever the wire would let a quorate ring form (wire_could_serve()), not
+	 * only once one has. */
+	int wire_orphans;
+	/* An experiment: the pair watch gets corosync's last readings alone while
+	 * it is silent, as before fomgr/knetwatch.c (lab 12's failure). */
+	int no_knetwatch;
 };
 
 struct sim_result {

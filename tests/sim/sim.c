@@ -10,6 +10,9 @@
  *                               of the nodes that reach each other, the rest answering)
  *   sim --vq-jitter ...        (an experiment: votequorum answers each node 1-3 ms after a
  *                               ring, not 2 ms for all)
+ *   sim --wire-orphans ...     (an experiment: the orphan bound also while a corosync cannot
+ *                               settle, whenever the wire would let a quorate ring form)
+ *   sim --no-knetwatch ...     (an experiment: the pair watch without the knet watch)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -154,12 +157,13 @@ static int parse_ops(const char *text, struct schedule *s)
 	return 0;
 }
 
-static int partial_mesh_experiment, vq_jitter_experiment;
+static int partial_mesh_experiment, vq_jitter_experiment, wire_orphans_experiment, no_knetwatch_experiment;
 
 static void print_replay(uint64_t seed, const struct schedule *s)
 {
-	printf("replay: tests/sim/run%s%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
+	printf("replay: tests/sim/run%s%s%s%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
 	       partial_mesh_experiment ? " --partial-mesh" : "", vq_jitter_experiment ? " --vq-jitter" : "",
+	       wire_orphans_experiment ? " --wire-orphans" : "", no_knetwatch_experiment ? " --no-knetwatch" : "",
 	       (unsigned long long)seed, s->n_nodes,
 	       sim_quorum_str(s->quorum), s->end_ms);
 	for (size_t k = 0; k < s->n_ops; k++)
@@ -172,7 +176,8 @@ static int run_schedule(uint64_t seed, const struct schedule *s, int verbose, st
 {
 	struct sim_options opt = {.n_nodes = s->n_nodes, .seed = seed, .end_ms = s->end_ms, .verbose = verbose,
 				  .quorum = s->quorum, .partial_mesh = partial_mesh_experiment,
-				  .vq_jitter = vq_jitter_experiment};
+				  .vq_jitter = vq_jitter_experiment, .wire_orphans = wire_orphans_experiment,
+				  .no_knetwatch = no_knetwatch_experiment};
 
 	sim_run(&opt, s->ops, s->n_ops, res);
 	return res->failed;
@@ -253,6 +258,10 @@ int main(int argc, char **argv)
 			partial_mesh = 1;
 		else if (!strcmp(argv[i], "--vq-jitter"))
 			vq_jitter_experiment = 1;
+		else if (!strcmp(argv[i], "--wire-orphans"))
+			wire_orphans_experiment = 1;
+		else if (!strcmp(argv[i], "--no-knetwatch"))
+			no_knetwatch_experiment = 1;
 		else if (!strcmp(argv[i], "--verbose"))
 			verbose++;
 		else if (!strcmp(argv[i], "--expect-failure"))
@@ -262,7 +271,8 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--span-ms MS] "
 					"[--seconds S] [--seed S [--ops LIST] [--end-ms MS] [--verbose]] [--expect-failure] "
-					"[--keep-going] [--quorum majority|two-node|qdevice] [--partial-mesh] [--vq-jitter]\n");
+					"[--keep-going] [--quorum majority|two-node|qdevice] [--partial-mesh] [--vq-jitter] "
+					"[--wire-orphans] [--no-knetwatch]\n");
 			return 2;
 		}
 	}
