@@ -295,7 +295,6 @@ static void links_now(struct manager *m, const struct ringwatch_sample *s, struc
 		if (!l->v[i].connected || knetwatch_link_up(1, heard, now, timeout))
 			continue;
 		l->v[i].connected = 0;
-		l->v[i].down_us = heard + 1000ull * timeout;
 		unheard[n++] = id;
 		for (size_t k = 0; k < m->n_unheard; k++)
 			was |= m->unheard[k] == id;

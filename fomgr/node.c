@@ -1085,7 +1085,7 @@ static void update_reach(struct node *node, const struct node_links *l, uint64_t
 		if (l->v[i].connected)
 			*down = 0;
 		else if (!*down)
-			*down = l->v[i].down_us && l->v[i].down_us < now ? l->v[i].down_us : now ? now : 1;
+			*down = now ? now : 1;
 		reached = l->v[i].connected || (*down && now - *down < grace);
 		if (reached && (!out || now - out < vouch))
 			reach[n++] = l->v[i].nodeid;

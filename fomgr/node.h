@@ -63,9 +63,6 @@ struct node_links {
 	struct {
 		uint32_t nodeid;
 		int connected;
-		/* When it went down, if known before this reading (the knet watch: the
-		 * peer's last frame plus its timeout); 0: at this reading. */
-		uint64_t down_us;
 	} v[CONFIG_MAX_NODES];
 };
 

@@ -1323,11 +1323,8 @@ static void tick(struct world *w, size_t i)
 		for (size_t k = 0; k < heard.n; k++) {
 			size_t j = heard.v[k].nodeid - 1;
 			uint64_t at = w->wire_down_us[i][j] ? w->wire_down_us[i][j] : w->now;
-			uint32_t timeout = knetwatch_timeout_ms(T_MS, KNET_PING_US / 1000);
-			if (heard.v[k].connected && !knetwatch_link_up(1, at, w->now, timeout)) {
-				heard.v[k].connected = 0;
-				heard.v[k].down_us = at + 1000ull * timeout;
-			}
+			heard.v[k].connected = knetwatch_link_up(heard.v[k].connected, at, w->now,
+								 knetwatch_timeout_ms(T_MS, KNET_PING_US / 1000));
 		}
 		if (!w->opt->no_knetwatch)
 			ev.links = &heard;

@@ -482,46 +482,6 @@ static void test_vouch_ends_on_silent_ticks(void **state)
 	config_free(c);
 }
 
-/* The knet watch knows when the link went down (the peer's last frame plus its
- * timeout): the grace counts from then, not from the tick that read it, and never
- * from a time still to come. */
-static void test_vouch_grace_from_the_watch(void **state)
-{
-	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
-	static struct node_links up = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
-				       .n = 2, .v = {{2, 1, 0}, {3, 1, 0}}};
-	static struct node_links silent_down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
-						.silent = 1, .n = 2, .v = {{2, 1, 0}, {3, 0, 0}}};
-	struct config *c;
-	uint64_t t = 1000000, went;
-	struct node *x = three_nodes(1, text, &c, &t);
-
-	(void)state;
-	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &up}, t += 100000, &fx);
-	went = t + 100000;
-	silent_down.v[1].down_us = went;
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &silent_down}, went + 400000, &fx);
-	assert_true(wire_announce_reaches(node_announce(x), 3));
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &silent_down}, went + 620000, &fx);
-	assert_true(wire_announce_reaches(node_announce(x), 3));
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &silent_down}, went + 640000, &fx);
-	assert_false(wire_announce_reaches(node_announce(x), 3)); /* 640 ms after it went, 240 after the tick */
-	free(x);
-	config_free(c);
-	/* a time not yet come counts as now */
-	t = 1000000;
-	x = three_nodes(1, text, &c, &t);
-	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &up}, t += 100000, &fx);
-	silent_down.v[1].down_us = t + 10000000;
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &silent_down}, went = t += 100000, &fx);
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &silent_down}, went + 620000, &fx);
-	assert_true(wire_announce_reaches(node_announce(x), 3));
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &silent_down}, went + 640000, &fx);
-	assert_false(wire_announce_reaches(node_announce(x), 3));
-	free(x);
-	config_free(c);
-}
-
 /* Node 1 of three, one vote each, no tie-breaker, the last verdict quorate: a
  * ring that only lost a member whose link went down after the last ring formed
  * is quorate at once. A ring with the same members, one of which CPG reports
@@ -831,7 +791,6 @@ int main(void)
 		cmocka_unit_test(test_majority_ring_restarts_isolation),
 		cmocka_unit_test(test_lost_holder_vouched_until_it_knows),
 		cmocka_unit_test(test_vouch_ends_on_silent_ticks),
-		cmocka_unit_test(test_vouch_grace_from_the_watch),
 		cmocka_unit_test_setup_teardown(test_disable_releases_enable_returns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_moves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_off_resumes, setup, teardown),
