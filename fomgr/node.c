@@ -983,8 +983,6 @@ static void expire_lost(struct node *node, const struct node_links *l, uint64_t 
 	}
 }
 
-static void update_reach(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx);
-
 static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_t now, struct effects *fx)
 {
 	struct pairwatch_input in;
@@ -992,13 +990,6 @@ static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_
 	uint32_t peer = 0;
 	struct effect *e;
 
-	/* While corosync is silent (forming a ring, it answers no cmap) the links are
-	 * the knet watch's (manager.c): a dead peer's link goes down here without
-	 * waiting for corosync's next answer, and so does our vouch for it. Before,
-	 * the vouch's grace began only at the first answer after the ring formed, and
-	 * the new holder waited in lost-holder about 1 s past it (shipped profile). */
-	if (ev->links->silent)
-		update_reach(node, ev->links, now, fx);
 	pair_input(node, ev->links, &in);
 	watch_isolation(node, ev, &in, now, fx);
 	a = pairwatch_step(&node->pairs, &in, now, &peer);

@@ -446,42 +446,6 @@ static void test_lost_holder_vouched_until_it_knows(void **state)
 	config_free(c);
 }
 
-/* The same while corosync is silent (forming a ring: it answers no cmap): the
- * pair watch's ticks carry the knet watch's links, and the vouch ends on them at
- * the same grace, without waiting for corosync's next answer (the shipped
- * profile's lost-holder wait of about 1 s after the ring). Ticks while corosync
- * answers change nothing: its answers do. */
-static void test_vouch_ends_on_silent_ticks(void **state)
-{
-	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
-	static struct node_links up = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
-				       .n = 2, .v = {{2, 1}, {3, 1}}};
-	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
-					 .n = 2, .v = {{2, 1}, {3, 0}}};
-	static struct node_links silent_down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
-						.silent = 1, .n = 2, .v = {{2, 1}, {3, 0}}};
-	struct config *c;
-	uint64_t t = 1000000, lost;
-	struct node *x = three_nodes(1, text, &c, &t);
-
-	(void)state;
-	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &up}, t += 100000, &fx);
-	assert_true(wire_announce_reaches(node_announce(x), 3));
-	/* not silent: a tick's links are the last answer's, and do not count */
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &down}, t += 100000, &fx);
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &down}, t += 700000, &fx);
-	assert_true(wire_announce_reaches(node_announce(x), 3));
-	/* silent: the watch's reading starts the grace, and ends the vouch */
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &silent_down}, lost = t += 100000, &fx);
-	assert_true(wire_announce_reaches(node_announce(x), 3));
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &silent_down}, t = lost + 620000, &fx);
-	assert_true(wire_announce_reaches(node_announce(x), 3));
-	node_step(x, &(struct node_event){.kind = NODE_EV_PAIR_TICK, .links = &silent_down}, t = lost + 640000, &fx);
-	assert_false(wire_announce_reaches(node_announce(x), 3));
-	free(x);
-	config_free(c);
-}
-
 /* Node 1 of three, one vote each, no tie-breaker, the last verdict quorate: a
  * ring that only lost a member whose link went down after the last ring formed
  * is quorate at once. A ring with the same members, one of which CPG reports
@@ -790,7 +754,6 @@ int main(void)
 		cmocka_unit_test(test_return_trusts_the_ring_that_held),
 		cmocka_unit_test(test_majority_ring_restarts_isolation),
 		cmocka_unit_test(test_lost_holder_vouched_until_it_knows),
-		cmocka_unit_test(test_vouch_ends_on_silent_ticks),
 		cmocka_unit_test_setup_teardown(test_disable_releases_enable_returns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_moves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_off_resumes, setup, teardown),
