@@ -34,12 +34,12 @@
 # and the client's probe is answered by node1 (if node1 holds the VIP but the client
 # still sends to another MAC, its neighbour entry for the VIP is flushed and this
 # is counted). The fault waits until node1's links are --link-age seconds old
-# (default 12; 0: no wait): knet's link-down timeout is 10 x the ping timeout when a
-# link comes back and shrinks by one ping timeout a second (libknet's
-# pong_timeout_backoff), so a node cut again within 10 s of its return is found
-# dead up to 10 x later (measured: 2.1 s with a 1 s ping timeout, 5 s after the
-# return), which is knet's anti-flap design and not what a failover of a node that
-# has been up costs. Then fo-probe starts, and 0.4 s later the fault is made on node1:
+# (default 12; 0: no wait): libknet sets a link's pong-timeout backoff to 10 x the
+# ping timeout when the link goes down (or is made) and lowers it step by step,
+# about once a second, so a node cut again within seconds of its return is found
+# dead several times later (measured: 2.1 s with a 1 s ping timeout, about 5 s
+# after the links came up), which is knet's anti-flap design and not what a
+# failover of a node that has been up costs. Then fo-probe starts, and 0.4 s later the fault is made on node1:
 #   cut   `lab cut ID 1`: the bridge drops every frame to and from node1; node1 and
 #         its processes live on (fomgr loses quorum and releases; keepalived stays
 #         MASTER, isolated).

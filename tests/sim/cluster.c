@@ -40,7 +40,9 @@
 #define KNET_PING_US 100000u
 #define KNET_DOWN_US 400000u
 /* knet called a link down 0.8-2.0 s after a cut in the lab, with a ping timeout
- * of 400 ms, sometimes after totem formed its first ring without the peer; the
+ * of 400 ms (libknet's pong-timeout backoff: 10 x when a link is made or goes
+ * down, lowered about once a second), sometimes after totem formed its first ring
+ * without the peer; the
  * model draws 0.4-1.4 s half the time (always, a flapping link was never reported
  * down at all: test_node's flap scenario) */
 #define KNET_DOWN_LATE_US 1000000u
