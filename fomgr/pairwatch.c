@@ -72,6 +72,10 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		struct pairwatch_seen *seen = seen_of(pw, p->nodeid);
 		if (!seen)
 			continue;
+		if (p->link_up)
+			seen->gone = 0;
+		else if (calm && !p->in_ring)
+			seen->gone = 1;
 		if (p->link_up || calm)
 			seen->down_since_us = 0;
 		else if (!seen->down_since_us && unsettled)
@@ -97,8 +101,10 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		 * ping or two after the return): start afresh. Kept, a link our fence
 		 * cut counted as a bridge of its own and the node withdrew again, for
 		 * another peer, 110 ms after it came back (simulator seed 20266937). */
-		for (size_t i = 0; i < pw->n; i++)
+		for (size_t i = 0; i < pw->n; i++) {
 			pw->seen[i].down_since_us = pw->seen[i].bridge_since_us = 0;
+			pw->seen[i].gone = 0; /* alone in our own ring, everyone looked gone */
+		}
 		return back ? PAIRWATCH_RETURN : PAIRWATCH_PROBE;
 	}
 	for (size_t i = 0; i < in->n_peers; i++) {
@@ -117,7 +123,7 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		 * answered; one that cannot settle keeps the holder's groups
 		 * orphaned (its ring watch releases them) until we withdraw. */
 		down_for = seen->down_since_us ? now_us - seen->down_since_us : 0;
-		long_down = unsettled && down_for && down_for >= (in->silent ? wait / 2 : wait);
+		long_down = !seen->gone && unsettled && down_for && down_for >= (in->silent ? wait / 2 : wait);
 		bridge = seen->bridge_since_us && now_us - seen->bridge_since_us >= bridge_wait;
 		if (!long_down && !bridge)
 			continue;

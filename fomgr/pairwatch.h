@@ -42,6 +42,10 @@ struct pairwatch_seen {
 	/* Since when it is out of our ring, our link to it down, while another member
 	 * of the ring still reaches it: a bridge, not a dead node. */
 	uint64_t bridge_since_us;
+	/* Out of our ring with its link down while corosync stayed settled for T + C:
+	 * a clean failure (a dead node), until its link is up again. Its down link
+	 * is no reason to withdraw when a later fault unsettles the ring. */
+	int gone;
 };
 
 struct pairwatch {

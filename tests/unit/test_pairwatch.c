@@ -101,6 +101,30 @@ static void test_dead_peer_is_no_bridge(void **state)
 	run(3, t, sizeof(t) / sizeof(t[0]));
 }
 
+/* node1 died and the ring settled without it; later another fault (a one-way
+ * loss between node2 and node3, say) unsettles the ring and corosync here goes
+ * silent: node1's link is still down, but it is a dead node's, no bridge. Before,
+ * node3 withdrew for it, and with the real bridge's own withdrawal no quorate ring
+ * was left until the probe (simulator --wire-orphans, seed 20261484). Once node1's
+ * link is up again, it counts as before. */
+static void test_dead_peer_stays_dead_when_unsettled(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{400, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1400, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{3000, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{5000, {0, 0, 1, 1}, {0, 0, 1, 1}, 1, PAIRWATCH_NONE, 0},
+		{20000, {0, 0, 1, 1}, {0, 0, 1, 1}, 1, PAIRWATCH_NONE, 0},
+		/* back: its link up once, in the ring, then cut again while corosync
+		 * is silent: a bridge again */
+		{21000, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{21100, {0, 0, 1, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
+		{22421, {0, 0, 1, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_WITHDRAW, 1},
+	};
+	run(3, t, sizeof(t) / sizeof(t[0]));
+}
+
 /* corosync put node1 out of the ring once, then stopped answering (it does while
  * it cannot settle): that is a bridge too. */
 static void test_unsettled_counts(void **state)
@@ -335,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_lower_of_pair_stays),
 		cmocka_unit_test(test_dead_peer_is_no_bridge),
 		cmocka_unit_test(test_unsettled_counts),
+		cmocka_unit_test(test_dead_peer_stays_dead_when_unsettled),
 		cmocka_unit_test(test_ring_smaller_than_reachable),
 		cmocka_unit_test(test_return_of_a_withdrawn_peer),
 		cmocka_unit_test(test_own_fence_is_no_bridge),
