@@ -90,10 +90,22 @@ void view_apply_totem(struct view *view, const uint32_t *nodeids, size_t n)
 			up |= nodeids[j] == node->nodeid;
 		/* A node that left corosync's membership took its addresses with it, or
 		 * will drop them when it finds itself without quorum. */
-		if (!up && node->up)
+		if (!up && node->up) {
+			/* Its state goes (its holdings become lost), but whether its fomgr
+			 * is in the CPG group is CPG's to say. CPG once reported a node
+			 * leaving and joining again in the confchg of a one-node ring, then
+			 * nothing when the node came back to the ring: cleared here, the
+			 * node stayed out of the group for good, its announces refused,
+			 * and the other node took its pinned group: two holders for 30 s
+			 * (fault campaign, seed 20261205, round 62). */
+			uint32_t pid = node->pid;
+			int member = node->member;
 			node_lose(node);
-		else if (up && !node->up)
+			node->member = member;
+			node->pid = pid;
+		} else if (up && !node->up) {
 			node_back(node);
+		}
 	}
 }
 
@@ -104,8 +116,10 @@ int view_apply_join(struct view *view, uint32_t nodeid, uint32_t pid)
 	view->epoch++;
 	/* One fomgr per node: a second process in the group (a stray second
 	 * instance, or anything else that joined it) must not take the first one's
-	 * place. */
-	if (!node || (node->member && node->pid != pid))
+	 * place. A member that lost its state with the ring and has not announced
+	 * since is no such first one: the node came back, its fomgr may have
+	 * restarted meanwhile. */
+	if (!node || (node->member && node->up && node->announced && node->pid != pid))
 		return 0;
 	if (!node->up)
 		node_back(node);
@@ -209,7 +223,7 @@ int view_synced(const struct view *view)
 	if (!local || !local->member)
 		return 0;
 	for (size_t i = 0; i < view->n_nodes; i++)
-		if (view->nodes[i].member && !view->nodes[i].announced)
+		if (view->nodes[i].member && view->nodes[i].up && !view->nodes[i].announced)
 			return 0;
 	return 1;
 }
@@ -219,7 +233,7 @@ size_t view_members(const struct view *view)
 	size_t n = 0;
 
 	for (size_t i = 0; i < view->n_nodes; i++)
-		n += view->nodes[i].member != 0;
+		n += view->nodes[i].member && view->nodes[i].up;
 	return n;
 }
 

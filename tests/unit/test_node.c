@@ -496,6 +496,45 @@ static void test_majority_ring_not_at_a_merge(void **state)
 	config_free(c);
 }
 
+/* corosync's order seen in the fault campaign (seed 20261205, round 62): in the
+ * confchg of a one-node ring CPG reported node 1 down and joined again, the ring
+ * then left node 1 out, and when node 1 came back to the ring CPG said nothing
+ * (it had it as a member all along). Node 1's fomgr is still the group's member:
+ * its announces count. Before, the ring's loss cleared the membership, node 1's
+ * announces were refused for good, and node 2 took node 1's pinned group: two
+ * holders for 30 s. */
+static void test_cpg_member_survives_ring_loss(void **state)
+{
+	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
+	static const uint32_t all[] = {1, 2, 3}, alone[] = {2};
+	static struct wire_announce a;
+	struct config *c;
+	uint64_t t = 1000000;
+	struct node *x = three_nodes(2, text, &c, &t);
+	const struct view_node *n1;
+
+	(void)state;
+	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = 1, .pid = 11}, t += 1000, &fx);
+	a = *node_announce(x);
+	node_step(x, &(struct node_event){.kind = NODE_EV_DELIVER, .nodeid = 1, .pid = 11, .announce = &a}, t += 1000,
+		  &fx);
+	n1 = view_node_by_id(&x->view, 1);
+	assert_true(n1->member && n1->announced);
+	node_step(x, &(struct node_event){.kind = NODE_EV_LEAVE, .nodeid = 1, .pid = 11, .value = VIEW_LEAVE_NODE},
+		  t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_JOIN, .nodeid = 1, .pid = 11}, t += 1000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = alone, .n_nodeids = 1}, t += 1000, &fx);
+	assert_false(n1->up);
+	assert_int_equal(view_members(&x->view), 1); /* only the members in the ring */
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = all, .n_nodeids = 3}, t += 1000, &fx);
+	a = *node_announce(x);
+	node_step(x, &(struct node_event){.kind = NODE_EV_DELIVER, .nodeid = 1, .pid = 11, .announce = &a}, t += 1000,
+		  &fx);
+	assert_true(n1->up && n1->member && n1->announced);
+	free(x);
+	config_free(c);
+}
+
 /* An operator's admin change, through its whole agreement: requested, persisted,
  * announced, our announce back. Returns the request's rc. */
 static int agree(enum node_admin_kind kind, const char *group, const char *node, int on)
@@ -763,6 +802,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_change_names_author, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_admin_changes_in_history, setup, teardown),
 		cmocka_unit_test(test_majority_ring_not_at_a_merge),
+		cmocka_unit_test(test_cpg_member_survives_ring_loss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
