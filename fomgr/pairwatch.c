@@ -105,6 +105,11 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 			pw->seen[i].down_since_us = pw->seen[i].bridge_since_us = 0;
 			pw->seen[i].gone = 0; /* alone in our own ring, everyone looked gone */
 		}
+		/* and that ring was settled: kept, the first tick back (the lost link
+		 * down, the others not up yet) was calm at once and marked the lost
+		 * peer gone again, and the node never withdrew a second time (lab 12
+		 * in CI: nobody held the VIP after the probe) */
+		pw->settled_since_us = 0;
 		return back ? PAIRWATCH_RETURN : PAIRWATCH_PROBE;
 	}
 	for (size_t i = 0; i < in->n_peers; i++) {

@@ -125,6 +125,28 @@ static void test_dead_peer_stays_dead_when_unsettled(void **state)
 	run(3, t, sizeof(t) / sizeof(t[0]));
 }
 
+/* node3 withdraws for node1 and, alone in its own ring, looks settled; at its
+ * probe the link to node1 is still down and node2's is not up yet for a few
+ * ticks: what it saw alone is no clean failure of node1, and when node2's link
+ * is up and the ring unsettled again, it withdraws again. Before, the old settled
+ * time carried over, node1 was marked gone at the first tick back, and node3
+ * never withdrew again (lab 12 in CI). */
+static void test_probe_forgets_its_own_calm(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{2641, {0, 0, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_WITHDRAW, 1},
+		{3000, {0, 0, 0, 1}, {0, 0, 0, 1}, 0, PAIRWATCH_NONE, 0},  /* alone, settled */
+		{7000, {0, 0, 0, 1}, {0, 0, 0, 1}, 0, PAIRWATCH_NONE, 0},  /* calm */
+		{7922, {0, 0, 0, 1}, {0, 0, 0, 1}, 0, PAIRWATCH_PROBE, 1}, /* 4 (T + C) */
+		{8022, {0, 0, 0, 1}, {0, 0, 0, 1}, 0, PAIRWATCH_NONE, 0},
+		{8422, {0, 0, 1, 1}, {0, 0, 0, 1}, 1, PAIRWATCH_NONE, 0},  /* node2 up, churn */
+		{9700, {0, 0, 1, 1}, {0, 0, 0, 1}, 1, PAIRWATCH_NONE, 0},
+		{9743, {0, 0, 1, 1}, {0, 0, 0, 1}, 1, PAIRWATCH_WITHDRAW, 1},
+	};
+	run(3, t, sizeof(t) / sizeof(t[0]));
+}
+
 /* corosync put node1 out of the ring once, then stopped answering (it does while
  * it cannot settle): that is a bridge too. */
 static void test_unsettled_counts(void **state)
@@ -360,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_dead_peer_is_no_bridge),
 		cmocka_unit_test(test_unsettled_counts),
 		cmocka_unit_test(test_dead_peer_stays_dead_when_unsettled),
+		cmocka_unit_test(test_probe_forgets_its_own_calm),
 		cmocka_unit_test(test_ring_smaller_than_reachable),
 		cmocka_unit_test(test_return_of_a_withdrawn_peer),
 		cmocka_unit_test(test_own_fence_is_no_bridge),
