@@ -123,12 +123,18 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 		 * a node that reaches nobody is isolated, which corosync handles. */
 		if (p->nodeid >= in->local_nodeid || p->link_up || !seen || reachable == 0)
 			continue;
-		/* Still silent T + C after the link went down: corosync would have
-		 * formed a dead peer's ring by then (knet's ping timeout earlier) and
-		 * answered; one that cannot settle keeps the holder's groups
-		 * orphaned (its ring watch releases them) until we withdraw. */
+		/* Still silent T + C after the link went down, while another member
+		 * still reaches the peer: corosync would have formed a dead peer's ring
+		 * by then (knet's ping timeout earlier) and answered; one that cannot
+		 * settle keeps the holder's groups orphaned (its ring watch releases
+		 * them) until we withdraw. A peer nobody reaches waits the full
+		 * 2 (T + C): it may have withdrawn itself, and its fence cuts it off
+		 * from everyone; withdrawing for it too left the lab's node1 alone
+		 * (lab 12, node3 after node2, once the knet watch read node2's link
+		 * down while corosync was silent). */
 		down_for = seen->down_since_us ? now_us - seen->down_since_us : 0;
-		long_down = !seen->gone && unsettled && down_for && down_for >= (in->silent ? wait / 2 : wait);
+		long_down = !seen->gone && unsettled && down_for &&
+			    down_for >= (in->silent && p->vouched ? wait / 2 : wait);
 		bridge = seen->bridge_since_us && now_us - seen->bridge_since_us >= bridge_wait;
 		if (!long_down && !bridge)
 			continue;

@@ -28,6 +28,8 @@ struct obs {
 /* Which peers another member of the ring vouches for (by nodeid), for the
  * bridge-evidence timelines; all zero otherwise. */
 static int vouch[4];
+/* ... and node1 from this step's time on, to that one (ms, 0 0: never) */
+static uint64_t vouch1_from, vouch1_until;
 
 static void run(uint32_t local, const struct obs *obs, size_t n)
 {
@@ -43,7 +45,9 @@ static void run(uint32_t local, const struct obs *obs, size_t n)
 		for (uint32_t id = 1; id <= 3; id++) {
 			if (id == local)
 				continue;
-			in.peers[in.n_peers++] = (struct pairwatch_peer){id, obs[i].up[id], obs[i].ring[id], vouch[id]};
+			in.peers[in.n_peers++] = (struct pairwatch_peer){
+				id, obs[i].up[id], obs[i].ring[id],
+				vouch[id] || (id == 1 && obs[i].at_ms >= vouch1_from && obs[i].at_ms < vouch1_until)};
 		}
 		a = pairwatch_step(&pw, &in, obs[i].at_ms * MS + 1, &peer);
 		if (a != obs[i].want)
@@ -122,7 +126,10 @@ static void test_dead_peer_stays_dead_when_unsettled(void **state)
 		{21100, {0, 0, 1, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
 		{22421, {0, 0, 1, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_WITHDRAW, 1},
 	};
+	vouch1_from = 21100; /* alive again, cut from us: node2 reaches it */
+	vouch1_until = 22422;
 	run(3, t, sizeof(t) / sizeof(t[0]));
+	vouch1_from = vouch1_until = 0;
 }
 
 /* node3 withdraws for node1 and, alone in its own ring, looks settled; at its
@@ -142,7 +149,27 @@ static void test_probe_forgets_its_own_calm(void **state)
 		{8022, {0, 0, 0, 1}, {0, 0, 0, 1}, 0, PAIRWATCH_NONE, 0},
 		{8422, {0, 0, 1, 1}, {0, 0, 0, 1}, 1, PAIRWATCH_NONE, 0},  /* node2 up, churn */
 		{9700, {0, 0, 1, 1}, {0, 0, 0, 1}, 1, PAIRWATCH_NONE, 0},
-		{9743, {0, 0, 1, 1}, {0, 0, 0, 1}, 1, PAIRWATCH_WITHDRAW, 1},
+		{9743, {0, 0, 1, 1}, {0, 0, 0, 1}, 1, PAIRWATCH_NONE, 0},  /* nobody reaches node1 */
+		{11061, {0, 0, 1, 1}, {0, 0, 0, 1}, 1, PAIRWATCH_NONE, 0},
+		{11062, {0, 0, 1, 1}, {0, 0, 0, 1}, 1, PAIRWATCH_WITHDRAW, 1}, /* 2 (T + C) */
+	};
+	run(3, t, sizeof(t) / sizeof(t[0]));
+}
+
+/* node2 withdrew for node1 (their link broke): its fence cuts it off from node3
+ * too, and node3's corosync, churning, does not answer; node3's link to node2 is
+ * down (the knet watch says so) while node2 is still in its stale ring. Nobody
+ * reaches node2: that may be a withdrawal, and node3 waits the full 2 (T + C), by
+ * which time corosync has formed {1, 3}, rather than T + C. Before, node3 withdrew
+ * too and left node1 alone (lab 12, run 4 of 6). */
+static void test_no_cascade_after_a_withdrawal(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{100, {0, 1, 0, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
+		{1421, {0, 1, 0, 1}, {0, 1, 1, 1}, 1, PAIRWATCH_NONE, 0},
+		{2000, {0, 1, 0, 1}, {0, 1, 0, 1}, 0, PAIRWATCH_NONE, 0}, /* ring {1, 3} */
+		{9000, {0, 1, 0, 1}, {0, 1, 0, 1}, 0, PAIRWATCH_NONE, 0},
 	};
 	run(3, t, sizeof(t) / sizeof(t[0]));
 }
@@ -292,7 +319,10 @@ static void test_withdrawn_node_probes(void **state)
 	assert_int_equal(pairwatch_probe_us(600, 720, 0), 5280 * MS);
 	assert_int_equal(pairwatch_probe_us(600, 720, 1), 10560 * MS);
 	assert_int_equal(pairwatch_probe_us(600, 720, 9), 64000 * MS);
+	vouch1_from = 8100; /* the bridge still there: node3 reaches node1 */
+	vouch1_until = 9422;
 	run(2, t, sizeof(t) / sizeof(t[0]));
+	vouch1_from = vouch1_until = 0;
 }
 
 /* Isolation, from node1 of three (expected votes 3, token 600: the wait is 300 ms).
@@ -383,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_unsettled_counts),
 		cmocka_unit_test(test_dead_peer_stays_dead_when_unsettled),
 		cmocka_unit_test(test_probe_forgets_its_own_calm),
+		cmocka_unit_test(test_no_cascade_after_a_withdrawal),
 		cmocka_unit_test(test_ring_smaller_than_reachable),
 		cmocka_unit_test(test_return_of_a_withdrawn_peer),
 		cmocka_unit_test(test_own_fence_is_no_bridge),
