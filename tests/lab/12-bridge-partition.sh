@@ -42,7 +42,11 @@ wait_for 10 eval 'who=$(client_reach $VIP 7777) && [[ $who == node1 ]]' || fail 
 grep -q 'withdrawing from the ring' "$LAB_STATE/node1/fomgr.log" && fail "node1 (the lower nodeid) withdrew too"
 grep -q 'withdrawing from the ring' "$LAB_STATE/node3/fomgr.log" && fail "node3 (not in the broken pair) withdrew"
 sleep $((CUT_S - (t_held - t_cut) / 1000))
-assert_holder $VIP node1
+# node2 comes back to look every 4 (T + C) while the link stays down, and its return
+# makes corosync churn: the holder may release once and take the VIP back (the
+# probe's documented cost, docs/security.md); the sampler below bounds every
+# stretch without a holder, so node1 is given the probe's few seconds here.
+wait_for 5 holder_is $VIP node1 || fail "bridge partition: $VIP held by '$(holders $VIP)' at the end of the cut, expected node1"
 t_heal=$(now_ms)
 lab unblock "$LAB_ID" 1 2 >/dev/null
 # node2 is back in the ring once its fence is gone. It may have been withdrawn at
