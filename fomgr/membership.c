@@ -500,6 +500,8 @@ int membership_info_from_cmap(uint64_t handle, struct membership_info *out)
 	}
 	out->crypto = !cmap_is_none(h, "totem.crypto_cipher") && !cmap_is_none(h, "totem.crypto_hash");
 	cmap_get_uint32(h, "runtime.config.totem.consensus", &out->consensus_ms);
+	cmap_get_uint32(h, "runtime.config.totem.knet_pmtud_interval", &out->pmtud_interval_s);
+	cmap_get_uint32(h, "runtime.config.totem.knet_mtu", &out->knet_mtu);
 	out->expected_votes = expected_votes(h, &out->one_vote_each);
 	return 0;
 }
@@ -517,6 +519,11 @@ int membership_read_info(struct membership_info *out)
 	return rc;
 }
 
+int membership_pmtud_too_slow(const struct membership_info *info)
+{
+	return info->knet_mtu == 0 && info->pmtud_interval_s > MEMBERSHIP_PMTUD_INTERVAL_MAX_S;
+}
+
 int membership_read_info_warned(struct membership_info *out)
 {
 	int rc = membership_read_info(out);
@@ -529,6 +536,12 @@ int membership_read_info_warned(struct membership_info *out)
 	if (!out->crypto)
 		log_warn("corosync runs without crypto: cluster messages are neither "
 			 "authenticated nor encrypted");
+	if (membership_pmtud_too_slow(out))
+		log_warn("corosync's knet_pmtud_interval is %u s: a path MTU discovery that runs while this "
+			 "node is withdrawn from the ring (a bridge partition) fails, and knet then sends "
+			 "nothing to that peer for up to %u s after the node is back; set "
+			 "knet_pmtud_interval: %u in totem {} (conf/corosync-3node.conf does)",
+			 out->pmtud_interval_s, out->pmtud_interval_s, MEMBERSHIP_PMTUD_INTERVAL_MAX_S);
 	return 0;
 }
 

@@ -31,6 +31,13 @@ struct membership_info {
 	int crypto;          /* totem crypto_cipher and crypto_hash are not none */
 	uint32_t token_ms;   /* runtime.config.totem.token */
 	uint32_t consensus_ms;
+	/* knet's path MTU discovery: runtime.config.totem.knet_pmtud_interval (s)
+	 * and knet_mtu (0: discovered). A discovery that fails leaves the peer
+	 * without a usable link until the interval has passed since the last one
+	 * that succeeded (libknet), and a withdrawal from the ring fails every one
+	 * that runs meanwhile. */
+	uint32_t pmtud_interval_s;
+	uint32_t knet_mtu;
 	uint32_t expected_votes;
 	/* Every node of the nodelist has one vote and expected_votes is not set
 	 * below their number: a ring of more than half the nodes has quorum. */
@@ -65,8 +72,14 @@ void membership_leave(struct membership *m);
 int membership_read_nodelist(struct config_nodelist *out);
 int membership_read_info(struct membership_info *out);
 /* The same, with what an operator must hear at every connection logged: two_node
- * without a tie-breaker (the split-brain risk) and cluster messages without crypto. */
+ * without a tie-breaker (the split-brain risk), cluster messages without crypto,
+ * and a path MTU discovery interval above MEMBERSHIP_PMTUD_INTERVAL_MAX_S. */
 int membership_read_info_warned(struct membership_info *out);
+/* The longest knet_pmtud_interval under which a withdrawal's failed discovery
+ * costs a peer's link for seconds, not half a minute (corosync's default is 30). */
+#define MEMBERSHIP_PMTUD_INTERVAL_MAX_S 5u
+/* PMTUD is on (knet_mtu 0) and runs less often than that. */
+int membership_pmtud_too_slow(const struct membership_info *info);
 /* The same from an open cmap handle (the ring watch keeps one). */
 int membership_info_from_cmap(uint64_t cmap_handle, struct membership_info *out);
 int membership_local_nodeid(uint32_t *nodeid);

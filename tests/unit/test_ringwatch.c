@@ -234,10 +234,29 @@ static void test_judge(void **state)
 				 t[i].ran, ringwatch_judge(t[i].silent, t[i].late, t[i].ran, 440, 880), t[i].want);
 }
 
+/* corosync's default discovery interval (30 s) is warned of; 2 s or a fixed MTU is not. */
+static void test_pmtud_interval_warning(void **state)
+{
+	(void)state;
+	struct membership_info info = { .pmtud_interval_s = 30 };
+
+	assert_true(membership_pmtud_too_slow(&info));
+	info.pmtud_interval_s = MEMBERSHIP_PMTUD_INTERVAL_MAX_S + 1;
+	assert_true(membership_pmtud_too_slow(&info));
+	info.pmtud_interval_s = MEMBERSHIP_PMTUD_INTERVAL_MAX_S;
+	assert_false(membership_pmtud_too_slow(&info));
+	info.pmtud_interval_s = 2;
+	assert_false(membership_pmtud_too_slow(&info));
+	info.pmtud_interval_s = 30;
+	info.knet_mtu = 1400; /* no discovery runs */
+	assert_false(membership_pmtud_too_slow(&info));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_pmtud_interval_warning),
 		cmocka_unit_test(test_judge),
 		cmocka_unit_test(test_token_bound),
 		cmocka_unit_test(test_token_silence),
