@@ -27,6 +27,7 @@
 
 #include "fo/clock.h"
 #include "fo/log.h"
+#include "fo/sockfilter.h"
 #include "nlerr.h"
 #include "transition.h"
 
@@ -461,12 +462,6 @@ static int nl_open(struct conflict *c)
 
 /* ---- sockets and filters ---- */
 
-static int attach_filter(int fd, const struct sock_filter *code, size_t n)
-{
-	struct sock_fprog prog = {.len = (unsigned short)n, .filter = (struct sock_filter *)code};
-
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
-}
 
 /* Made with protocol 0 (no hook, nothing queues), given a drop-all filter, then
  * bound to its protocol, as vip.c does for its probes. */
@@ -475,7 +470,7 @@ static int packet_open(uint16_t protocol)
 	static const struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(protocol)};
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int err = fd < 0 ? -errno : attach_filter(fd, &drop, 1);
+	int err = fd < 0 ? -errno : sockfilter_attach(fd, &drop, 1);
 
 	if (err == 0 && bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		err = -errno;
@@ -488,12 +483,12 @@ static int set_filters(struct conflict *c, const struct vip_addr *addrs, size_t 
 {
 	static struct sock_filter code[CONFLICT_FILTER_INSNS];
 	int len = conflict_filter_build(AF_INET, addrs, n, code, CONFLICT_FILTER_INSNS);
-	int err = len < 0 ? len : attach_filter(c->arp_fd, code, (size_t)len);
+	int err = len < 0 ? len : sockfilter_attach(c->arp_fd, code, (size_t)len);
 
 	if (err == 0)
 		len = conflict_filter_build(AF_INET6, addrs, n, code, CONFLICT_FILTER_INSNS);
 	if (err == 0)
-		err = len < 0 ? len : attach_filter(c->na_fd, code, (size_t)len);
+		err = len < 0 ? len : sockfilter_attach(c->na_fd, code, (size_t)len);
 	return err;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fo/clock.h"
+#include "fo/sockfilter.h"
 
 #define SNAP_BYTES 128u  /* IPv4 with options (60) or IPv6 (40), and UDP's 8 */
 #define BATCH_MAX 256    /* datagrams read per wake-up */
@@ -142,13 +143,6 @@ static void on_readable(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-static int attach(int fd, const struct sock_filter *code, size_t n)
-{
-	struct sock_fprog prog = {.len = (unsigned short)n, .filter = (struct sock_filter *)code};
-
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
-}
-
 struct knetwatch *knetwatch_new(struct ev_loop *loop)
 {
 	static const struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
@@ -160,7 +154,7 @@ struct knetwatch *knetwatch_new(struct ev_loop *loop)
 		return NULL;
 	/* protocol 0 (nothing queues) until the drop-all filter is on, then bound */
 	w->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	err = w->fd < 0 ? -errno : attach(w->fd, &drop, 1);
+	err = w->fd < 0 ? -errno : sockfilter_attach(w->fd, &drop, 1);
 	if (err == 0 && bind(w->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		err = -errno;
 	if (err < 0) {
@@ -218,7 +212,7 @@ int knetwatch_set(struct knetwatch *w, uint16_t port, const struct knetwatch_pee
 	if (port && port != w->port) {
 		struct sock_filter code[KNETWATCH_FILTER_INSNS];
 		int len = knetwatch_filter_build(port, code, KNETWATCH_FILTER_INSNS);
-		int err = len < 0 ? len : attach(w->fd, code, (size_t)len);
+		int err = len < 0 ? len : sockfilter_attach(w->fd, code, (size_t)len);
 		if (err < 0)
 			return err;
 		w->port = port;

@@ -27,6 +27,8 @@
 #include <netlink/route/addr.h>
 #include <netlink/socket.h>
 
+#include "fo/sockfilter.h"
+
 #define VIP_NL_RCVBUF (256 * 1024)
 
 enum vip_op { VIP_OP_ADD, VIP_OP_DEL };
@@ -675,9 +677,8 @@ int vip_announce(struct vip *vip, const struct vip_addr *a)
 static int vip_arp_rx_filter(int fd, bool accept)
 {
 	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, accept ? 0xffffffffu : 0u) };
-	struct sock_fprog prog = { .len = 1, .filter = code };
 
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+	return sockfilter_attach(fd, code, 1);
 }
 
 static void vip_arp_rx_cb(struct ev_loop *loop, ev_io *w, int revents);
