@@ -14,7 +14,7 @@ static const char *const event_names[NODE_EV_KIND_MAX] = {
 	"ring-back", "ring-sample", "pair-tick", "fence-failed", "netstate", "config",	 "adopt",
 	"shutdown",  "conflict", "announce-failed",
 };
-static const char *const timer_names[NODE_TIMER_MAX] = {"failback", "settle", "shutdown"};
+static const char *const timer_names[NODE_TIMER_MAX] = {"failback", "settle", "shutdown", "reach"};
 
 const char *node_event_kind_str(enum node_event_kind kind)
 {
@@ -1054,6 +1054,7 @@ static uint64_t lost_link_grace_us(const struct membership_info *info)
 static void update_reach(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx)
 {
 	uint64_t vouch = pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms), grace = lost_link_grace_us(&l->info);
+	uint64_t next = 0; /* the first moment the answer changes with time alone */
 	uint32_t reach[CONFIG_MAX_NODES];
 	size_t n = 0;
 
@@ -1066,7 +1067,7 @@ static void update_reach(struct node *node, const struct node_links *l, uint64_t
 	}
 	for (size_t i = 0; i < l->n && n < CONFIG_MAX_NODES; i++) {
 		struct view_node *v = view_node_by_id(&node->view, l->v[i].nodeid);
-		uint64_t out, *down;
+		uint64_t out, *down, ends = 0;
 		int reached;
 
 		if (!v)
@@ -1078,8 +1079,24 @@ static void update_reach(struct node *node, const struct node_links *l, uint64_t
 		else if (!*down)
 			*down = now ? now : 1;
 		reached = l->v[i].connected || (*down && now - *down < grace);
-		if (reached && (!out || now - out < vouch))
-			reach[n++] = l->v[i].nodeid;
+		if (!reached || (out && now - out >= vouch))
+			continue;
+		reach[n++] = l->v[i].nodeid;
+		if (!l->v[i].connected)
+			ends = *down + grace;
+		if (out && (!ends || out + vouch < ends))
+			ends = out + vouch;
+		if (ends && (!next || ends < next))
+			next = ends;
+	}
+	if (l != &node->reach_links)
+		node->reach_links = *l;
+	if (next != node->reach_timer_us) {
+		if (next)
+			arm(fx, NODE_TIMER_REACH, next);
+		else
+			cancel(fx, NODE_TIMER_REACH);
+		node->reach_timer_us = next;
 	}
 	if (node->reach_known && n == node->n_reach && memcmp(reach, node->reach, n * sizeof(reach[0])) == 0)
 		return;
@@ -1269,6 +1286,10 @@ static void on_timer(struct node *node, const struct node_event *ev, uint64_t no
 		e = push(fx, EFFECT_EXIT);
 		if (e)
 			e->value = 1;
+		break;
+	case NODE_TIMER_REACH:
+		node->reach_timer_us = 0; /* armed only by update_reach, after a sample */
+		update_reach(node, &node->reach_links, now, fx);
 		break;
 	default:
 		break;

@@ -50,7 +50,9 @@ enum node_event_kind {
 	NODE_EV_KIND_MAX
 };
 
-enum node_timer { NODE_TIMER_FAILBACK, NODE_TIMER_SETTLE, NODE_TIMER_SHUTDOWN, NODE_TIMER_MAX };
+/* REACH: the moment a grace or vouch of update_reach (node.c) ends, so that our
+ * announce stops vouching then and not at the next ring sample. */
+enum node_timer { NODE_TIMER_FAILBACK, NODE_TIMER_SETTLE, NODE_TIMER_SHUTDOWN, NODE_TIMER_REACH, NODE_TIMER_MAX };
 
 #define NODE_SHUTDOWN_WAIT_US 1000000u /* at most this long for our last announce to go round */
 
@@ -134,6 +136,8 @@ struct node {
 	uint32_t reach[CONFIG_MAX_NODES];
 	uint64_t out_since_us[CONFIG_MAX_NODES];
 	uint64_t link_down_us[CONFIG_MAX_NODES]; /* since when our knet link to it is down, 0 while up */
+	struct node_links reach_links;           /* the ring sample the reach was computed from */
+	uint64_t reach_timer_us;                 /* NODE_TIMER_REACH armed for then, 0: not armed */
 	uint8_t corosync_digest[32];
 	char corosync_version[WIRE_VERSION_STR_MAX];
 	struct wire_netstate netstate; /* the audit's part */
