@@ -60,8 +60,14 @@ struct ringwatch_ops {
  * need to evict this node (token + consensus), so that with one period of
  * detection lag the release is done well before they can claim. Pure. */
 uint32_t ringwatch_stall_bound_ms(uint32_t token_ms, uint32_t consensus_ms);
-/* How often corosync is asked: a quarter of the bound, at least 20 ms. Pure. */
+/* How often corosync is asked everything: a quarter of the bound, at least 20 ms.
+ * Pure. */
 uint32_t ringwatch_period_ms(uint32_t bound_ms);
+/* How often, between, it is asked only the knet link states and the token count
+ * (a few reads): a quarter of the period, at least 20 ms (45 ms shipped). A link's
+ * going down is seen that much after knet calls it, and the lost-holder grace
+ * (node.c) counts from there. Pure. */
+uint32_t ringwatch_link_period_ms(uint32_t period_ms);
 /* The silence tolerated from a corosync that is seen running (its context switches
  * go on: busy forming a membership, which it does not answer during): two thirds of
  * token + consensus, still before the peers could have formed a ring without it.

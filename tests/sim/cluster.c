@@ -1233,10 +1233,11 @@ static int in_operational_ring(const struct world *w, size_t i)
 
 /* After every event: tokens reached a node that was in an operational ring up
  * to now. When its ring breaks, the ring watch's estimate of the last token is
- * the answer before it (ringwatch.c): up to a period early, drawn from the seed. */
+ * the answer before it (ringwatch.c): up to a link period early (the token count
+ * is read with the links), drawn from the seed. */
 static void follow_tokens(struct world *w)
 {
-	uint64_t period_us = 1000ull * ringwatch_period_ms(ringwatch_stall_bound_ms(T_MS, C_MS));
+	uint64_t period_us = 1000ull * ringwatch_link_period_ms(ringwatch_period_ms(ringwatch_stall_bound_ms(T_MS, C_MS)));
 
 	for (size_t i = 0; i < w->n; i++) {
 		struct snode *s = &w->nodes[i];
@@ -1275,7 +1276,8 @@ static void tick(struct world *w, size_t i)
 	uint32_t busy = ringwatch_busy_bound_ms(T_MS, C_MS);
 	struct node_event ev = {.links = &s->links};
 
-	schedule(w, w->now + 1000ull * ringwatch_period_ms(bound), SEV_TICK, i);
+	/* the ring watch reads the links (and the token count) every link period */
+	schedule(w, w->now + 1000ull * ringwatch_link_period_ms(ringwatch_period_ms(bound)), SEV_TICK, i);
 	if (s->crashed || !s->fomgr_up || s->paused)
 		return; /* a paused fomgr's ring watch thread is stopped too */
 	if (!s->frozen && !s->silent) {

@@ -234,6 +234,16 @@ static void test_judge(void **state)
 				 t[i].ran, ringwatch_judge(t[i].silent, t[i].late, t[i].ran, 440, 880), t[i].want);
 }
 
+/* The links are read four times a period, never more often than every 20 ms. */
+static void test_link_period(void **state)
+{
+	(void)state;
+	assert_int_equal(ringwatch_period_ms(ringwatch_stall_bound_ms(1000, 1200)), 183);
+	assert_int_equal(ringwatch_link_period_ms(183), 45);
+	assert_int_equal(ringwatch_link_period_ms(60), 20);
+	assert_int_equal(ringwatch_link_period_ms(20), 20);
+}
+
 /* corosync's default discovery interval (30 s) is warned of; 2 s or a fixed MTU is not. */
 static void test_pmtud_interval_warning(void **state)
 {
@@ -257,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_pmtud_interval_warning),
+		cmocka_unit_test(test_link_period),
 		cmocka_unit_test(test_judge),
 		cmocka_unit_test(test_token_bound),
 		cmocka_unit_test(test_token_silence),
