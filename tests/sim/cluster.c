@@ -1741,7 +1741,7 @@ static int dual_excused(struct world *w, unsigned holders)
 static void check(struct world *w)
 {
 	int clean = 1, paused = 0;
-	uint64_t bound = w->degraded_until > w->now ? DEGRADED_DUAL_BOUND_US : DUAL_BOUND_US;
+	uint64_t bound = w->degraded_until > w->now && !w->opt->strict_degraded ? DEGRADED_DUAL_BOUND_US : DUAL_BOUND_US;
 
 	for (size_t i = 0; i < w->n; i++) {
 		clean &= !w->nodes[i].silent;

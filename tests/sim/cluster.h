@@ -37,6 +37,9 @@ struct sim_options {
 	/* An experiment: the pair watch gets corosync's last readings alone while
 	 * it is silent, as before fomgr/knetwatch.c (lab 12's failure). */
 	int no_knetwatch;
+	/* An experiment: two holders are never allowed, not even the 1.5 s that a
+	 * lossy, flapping or one-way link on a holder has (docs/security.md). */
+	int strict_degraded;
 };
 
 struct sim_result {

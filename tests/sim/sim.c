@@ -157,14 +157,15 @@ static int parse_ops(const char *text, struct schedule *s)
 	return 0;
 }
 
-static int partial_mesh_experiment, vq_jitter_experiment, wire_orphans_experiment, no_knetwatch_experiment;
+static int partial_mesh_experiment, vq_jitter_experiment, wire_orphans_experiment, no_knetwatch_experiment,
+	strict_degraded_experiment;
 
 static void print_replay(uint64_t seed, const struct schedule *s)
 {
-	printf("replay: tests/sim/run%s%s%s%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
+	printf("replay: tests/sim/run%s%s%s%s%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
 	       partial_mesh_experiment ? " --partial-mesh" : "", vq_jitter_experiment ? " --vq-jitter" : "",
 	       wire_orphans_experiment ? " --wire-orphans" : "", no_knetwatch_experiment ? " --no-knetwatch" : "",
-	       (unsigned long long)seed, s->n_nodes,
+	       strict_degraded_experiment ? " --strict-degraded" : "", (unsigned long long)seed, s->n_nodes,
 	       sim_quorum_str(s->quorum), s->end_ms);
 	for (size_t k = 0; k < s->n_ops; k++)
 		printf("%s%u:%s:%u:%u", k ? "," : "", s->ops[k].at_ms, sim_op_str(s->ops[k].kind), s->ops[k].a,
@@ -177,7 +178,7 @@ static int run_schedule(uint64_t seed, const struct schedule *s, int verbose, st
 	struct sim_options opt = {.n_nodes = s->n_nodes, .seed = seed, .end_ms = s->end_ms, .verbose = verbose,
 				  .quorum = s->quorum, .partial_mesh = partial_mesh_experiment,
 				  .vq_jitter = vq_jitter_experiment, .wire_orphans = wire_orphans_experiment,
-				  .no_knetwatch = no_knetwatch_experiment};
+				  .no_knetwatch = no_knetwatch_experiment, .strict_degraded = strict_degraded_experiment};
 
 	sim_run(&opt, s->ops, s->n_ops, res);
 	return res->failed;
@@ -262,6 +263,8 @@ int main(int argc, char **argv)
 			wire_orphans_experiment = 1;
 		else if (!strcmp(argv[i], "--no-knetwatch"))
 			no_knetwatch_experiment = 1;
+		else if (!strcmp(argv[i], "--strict-degraded"))
+			strict_degraded_experiment = 1;
 		else if (!strcmp(argv[i], "--verbose"))
 			verbose++;
 		else if (!strcmp(argv[i], "--expect-failure"))
@@ -272,7 +275,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--span-ms MS] "
 					"[--seconds S] [--seed S [--ops LIST] [--end-ms MS] [--verbose]] [--expect-failure] "
 					"[--keep-going] [--quorum majority|two-node|qdevice] [--partial-mesh] [--vq-jitter] "
-					"[--wire-orphans] [--no-knetwatch]\n");
+					"[--wire-orphans] [--no-knetwatch] [--strict-degraded]\n");
 			return 2;
 		}
 	}
