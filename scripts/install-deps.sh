@@ -11,7 +11,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
  corosync libcpg-dev libvotequorum-dev libcmap-dev libquorum-dev libcorosync-common-dev
  corosync-qnetd corosync-qdevice libnss3-tools
  iproute2 iputils-ping iputils-arping procps psmisc util-linux
- keepalived haproxy curl openssl python3 python3-jsonschema wrk
+ keepalived haproxy curl openssl python3 python3-jsonschema wrk stress-ng
  scdoc dpkg-dev debhelper lintian debootstrap systemd-container"
 missing=""
 for p in $PKGS; do

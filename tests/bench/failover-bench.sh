@@ -7,7 +7,12 @@
 #                                 [--profiles "default fast"] [--adverts "1 0.1 0.01"]
 #                                 (profiles: default, fast, shipped, test: scripts/lab's)
 #                                 [--no-fomgr] [--no-keepalived] [--max-minutes M]
-#                                 [--keep-logs DIR] [--link-age S]
+#                                 [--keep-logs DIR] [--link-age S] [--stress]
+#
+# --stress: every core saturated throughout (stress-ng --cpu $(nproc), in the root
+# namespace at ordinary priority, started before the first series and stopped, by
+# PID, at the end): failover under load, keepalived beside fomgr as always. The
+# report says so.
 #
 # Needs root, a build with fomgr, fo-echo and fo-probe (FO_BUILD, default
 # build/gcc, which scripts/test builds) and keepalived (Debian package). Prints two Markdown tables to stdout
@@ -113,6 +118,8 @@ DO_FOMGR=1
 DO_KA=1
 MAX_MINUTES=28
 KEEP_LOGS=
+STRESS=0
+STRESS_PID=
 BENCH_ARGS="$*"
 
 VIP4=192.0.2.100
@@ -196,6 +203,10 @@ while (($#)); do
 		KEEP_LOGS=${2:-}
 		shift 2
 		;;
+	--stress)
+		STRESS=1
+		shift
+		;;
 	--link-age)
 		LINK_AGE_S=${2:-}
 		[[ $LINK_AGE_S =~ ^[0-9]+$ ]] || {
@@ -231,6 +242,7 @@ FO_PROBE=${FO_TOOLS:-$FO_BUILD/tests}/fo-probe
 [[ -x ${FO_TOOLS:-$FO_BUILD/tests}/fo-echo ]] || die "fo-echo not built in ${FO_TOOLS:-$FO_BUILD/tests}"
 ((DO_FOMGR == 0)) || [[ -x $FO_BUILD/fomgr/fomgr ]] || die "$FO_BUILD/fomgr/fomgr not built"
 ((DO_KA == 0)) || command -v keepalived >/dev/null || die "keepalived not installed"
+((STRESS == 0)) || command -v stress-ng >/dev/null || die "--stress needs stress-ng (scripts/install-deps.sh)"
 "$FO_PROBE" --help | grep -q -- --epoch || die "$FO_PROBE has no --epoch (rebuild fo-probe)"
 STATE=${FO_LAB_STATE:-/run/fomgr-lab/$LAB_ID}
 
@@ -261,8 +273,9 @@ save_state() {
 cleanup() {
 	local rc=$? c
 	trap - EXIT INT TERM
-	# Our own background jobs (parallel lab stops) first.
+	# Our own background jobs (parallel lab stops, the load) first.
 	for c in $(jobs -p); do kill "$c" 2>/dev/null || true; done
+	stop_stress
 	save_state
 	"$LAB" down "$LAB_ID" >/dev/null 2>&1 || true
 	# A VRRP child whose parent died without taking it along (should not happen:
@@ -282,6 +295,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# --- load ---------------------------------------------------------------------------
+
+start_stress() {
+	((STRESS)) || return 0
+	stress-ng --cpu "$(nproc)" --timeout "$((MAX_MINUTES * 60 + 60))s" --quiet >/dev/null 2>&1 &
+	STRESS_PID=$!
+	sleep 2
+	kill -0 "$STRESS_PID" 2>/dev/null || die "stress-ng did not start"
+	log "load: stress-ng --cpu $(nproc) (pid $STRESS_PID), load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+stop_stress() {
+	[[ -n $STRESS_PID ]] || return 0
+	kill -TERM "$STRESS_PID" 2>/dev/null || true
+	wait "$STRESS_PID" 2>/dev/null || true
+	STRESS_PID=
+}
 
 # --- queries ------------------------------------------------------------------------
 
@@ -790,6 +821,7 @@ report() {
 		echo "Scenarios: cut = \`lab cut\` of the holder; kill = cut + SIGKILL of corosync and fomgr (keepalived: VRRP child and parent);"
 		echo "stop = SIGTERM (fomgr / keepalived). keepalived runs with fomgr and corosync stopped. p95 is the nearest rank."
 		echo "Each fault waited until node1's links were ${LINK_AGE_S} s old (--link-age: knet's link-down timeout is up to 10 x its ping timeout for 10 s after a link comes back)."
+		((STRESS == 0)) || echo "Under load: stress-ng --cpu $(nproc) saturated every core throughout (root namespace, ordinary priority; the lab's corosyncs run at ordinary priority too, keepalived as it is packaged)."
 		echo
 		echo "| tool | profile | scenario | n | min_ms | median_ms | p95_ms | timers | discarded |"
 		echo "|---|---|---|---|---|---|---|---|---|"
@@ -851,6 +883,7 @@ main() {
 	mkdir -p "$(dirname "$RAW")"
 	printf 'tool\tsetting\tscenario\trep\tattempt\tstatus\toutage_ms\tfault_ms\tnew_holder\tdetect_ms\tshare_answer_ms\tshare_transition_ms\tflap\ttransitions\tlost\tmax_gap_ms\n' >"$RAW"
 	log "failover-bench: $REPS repetitions, lab $LAB_ID, raw results in $RAW"
+	start_stress
 	if ((DO_FOMGR)); then
 		for p in $PROFILES; do
 			time_left || break
@@ -862,6 +895,7 @@ main() {
 	fi
 	save_state
 	"$LAB" down "$LAB_ID" >/dev/null 2>&1 || true
+	stop_stress
 	report
 	log "done in $((($(now_ms) - RUN_START_MS) / 1000)) s"
 }
