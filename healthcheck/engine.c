@@ -29,6 +29,12 @@
 #define ENGINE_RUNS_PER_TICK 10.0
 #define ENGINE_TICK_MIN 0.001
 #define ENGINE_TICK_MAX 0.010
+/* At most about this many checks make their first run in a second. Every first run
+ * opens a connection; 1000 checks at 100 ms opening theirs within 0.1 s put the agent
+ * behind (hundreds of runs timed out and in flight at once, each with a libcurl
+ * handle and a 16 KB buffer, and the heap kept that peak: 31.5 MB against 18.5 MB
+ * for the same checks at 1 s), 10000 at 1 s as much. */
+#define ENGINE_FIRST_RUNS_PER_S 1000.0
 
 static const char *const result_names[HC_RESULT_MAX] = {"pass", "fail", "timeout"};
 
@@ -387,6 +393,13 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
+double engine_first_window_s(size_t n_checks, uint32_t jitter_ms)
+{
+	double jitter = jitter_ms / 1000.0, spread = (double)n_checks / ENGINE_FIRST_RUNS_PER_S;
+
+	return jitter_ms && spread > jitter ? spread : jitter;
+}
+
 void engine_start(struct engine *e)
 {
 	ev_tstamp now = ev_now(e->loop);
@@ -395,12 +408,18 @@ void engine_start(struct engine *e)
 	e->epoch = now;
 	for (size_t i = 0; i < e->n_checks; i++) {
 		struct hc_check *c = &e->checks[i];
-		ev_tstamp delay = c->conf->jitter_ms ? (random() % (c->conf->jitter_ms + 1)) / 1000.0 : 0;
+		long window_ms = lround(1000.0 * engine_first_window_s(e->n_checks, c->conf->jitter_ms));
+		ev_tstamp delay = window_ms ? (random() % (window_ms + 1)) / 1000.0 : 0;
 
 		c->scheduled = now + delay;
 		arm_run(c, now);
 	}
-	log_info("started %zu checks", e->n_checks);
+	if (e->n_checks && e->n_checks > ENGINE_FIRST_RUNS_PER_S)
+		log_info("started %zu checks; the first runs of those with a jitter spread over %.1f s at least "
+			 "(about %.0f new connections a second)",
+			 e->n_checks, e->n_checks / ENGINE_FIRST_RUNS_PER_S, ENGINE_FIRST_RUNS_PER_S);
+	else
+		log_info("started %zu checks", e->n_checks);
 }
 
 int engine_observe(struct engine *e, engine_observer_fn fn, void *arg)

@@ -74,6 +74,10 @@ void engine_free(struct engine *engine);
 
 /* Schedules every check, each after a random delay within its jitter. */
 void engine_start(struct engine *engine);
+/* The window a check's first run starts in, at random: its jitter (0: at once), or
+ * when that would have more than about 1000 checks start a second, n_checks / 1000
+ * seconds (10000 checks: 10 s). Runs keep their rate from the first. Pure. */
+double engine_first_window_s(size_t n_checks, uint32_t jitter_ms);
 
 /* Called on every state change (at most 4 observers). */
 int engine_observe(struct engine *engine, engine_observer_fn fn, void *arg);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <string.h>
 
 #include "engine.h"
@@ -122,9 +123,23 @@ static void anomaly_reported_only_by_default(void **state)
 	assert_int_equal(c.state, CHECK_PASSING);
 }
 
+/* First runs: within the jitter while that keeps them under about 1000 a second;
+ * over n / 1000 s beyond; at once when the jitter is 0 (the operator's choice). */
+static void test_first_window(void **state)
+{
+	(void)state;
+	assert_true(fabs(engine_first_window_s(100, 1000) - 1.0) < 1e-9);
+	assert_true(fabs(engine_first_window_s(100, 100) - 0.1) < 1e-9);
+	assert_true(fabs(engine_first_window_s(1000, 100) - 1.0) < 1e-9);
+	assert_true(fabs(engine_first_window_s(10000, 1000) - 10.0) < 1e-9);
+	assert_true(fabs(engine_first_window_s(1000, 5000) - 5.0) < 1e-9);
+	assert_true(engine_first_window_s(10000, 0) == 0.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_window),
 		cmocka_unit_test(rise_and_fall),
 		cmocka_unit_test(flapping_never_decides),
 		cmocka_unit_test(counter_is_bounded),
