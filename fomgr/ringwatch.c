@@ -48,6 +48,7 @@ struct ringwatch {
 	uint64_t last_check_us;  /* when on_check last ran: a late run means we were paused */
 	uint64_t corosync_ctxt;  /* corosync's context switches at that check, 0: unknown */
 	uint64_t silence_from_us; /* silence is not counted before this (our own pause) */
+	struct ringwatch_sample full; /* the thread's own: its last full answer */
 };
 
 uint32_t ringwatch_stall_bound_ms(uint32_t token_ms, uint32_t consensus_ms)
@@ -277,8 +278,7 @@ static void *thread_main(void *arg)
 	struct qdevice_reader qdev = {0};
 	char version[sizeof(((struct ringwatch_sample *)0)->corosync_version)] = "";
 	uint64_t tokens = 0, token_at = 0, answered_at = 0;
-	static struct ringwatch_sample full; /* the last full answer; one ring watch per process */
-	uint64_t full_at = 0;
+	uint64_t full_at = 0; /* when w->full was read, 0: read it next */
 
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 	for (;;) {
@@ -294,7 +294,7 @@ static void *thread_main(void *arg)
 		/* The full answer every period; between, the links every link period,
 		 * so that a link's going down is seen within 45 ms (shipped), not 183. */
 		if (full_at && icmap && stats && clock_mono_us() - full_at < (uint64_t)period * 1000u) {
-			ok = ask_links(stats, &full, &s) == 0;
+			ok = ask_links(stats, &w->full, &s) == 0;
 			if (!ok) {
 				close_handles(&icmap, &stats);
 				qdevice_reader_close(&qdev);
@@ -303,7 +303,7 @@ static void *thread_main(void *arg)
 			ok = ask(&icmap, &stats, &qdev, &s) == 0;
 			full_at = ok ? s.at_us : 0;
 			if (ok)
-				full = s;
+				w->full = s;
 		}
 		if (!ok)
 			full_at = 0;
