@@ -190,7 +190,11 @@ int resources_cpu_pct(const struct resources_cpu *prev, const struct resources_c
 	if (total == 0)
 		return -EAGAIN;
 	/* iowait may step back on tickless kernels, so busy can outgrow total. */
-	*pct = busy >= total ? 100.0 : 100.0 * (double)busy / (double)total;
+	/* The ratio first, and clamped: 100.0 * busy / total rounded to just above 100
+	 * for counters near 2^54 (fuzz_resources, busy = total - 1). */
+	*pct = busy >= total ? 100.0 : 100.0 * ((double)busy / (double)total);
+	if (*pct > 100.0)
+		*pct = 100.0;
 	return 0;
 }
 

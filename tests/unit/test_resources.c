@@ -41,6 +41,12 @@ static void cpu_between_samples(void **state)
 	assert_float_equal(pct, 50.0, 1e-9);
 	assert_int_equal(resources_cpu_pct(&a, &a, &pct), -EAGAIN);
 	assert_int_equal(resources_cpu_pct(&b, &a, &pct), -EINVAL);
+	/* Counters near 2^54, busy one below total: 100 * busy / total rounded above
+	 * 100 before the ratio was taken first (fuzz_resources found it). */
+	a = (struct resources_cpu){0};
+	b = (struct resources_cpu){.ncpu = 1, .busy = 29000000000000008ull, .total = 29000000000000009ull};
+	assert_int_equal(resources_cpu_pct(&a, &b, &pct), 0);
+	assert_true(pct >= 0.0 && pct <= 100.0);
 }
 
 static void cpu_with_steal_and_guest(void **state)
