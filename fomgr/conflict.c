@@ -462,7 +462,6 @@ static int nl_open(struct conflict *c)
 
 /* ---- sockets and filters ---- */
 
-
 /* Made with protocol 0 (no hook, nothing queues), given a drop-all filter, then
  * bound to its protocol, as vip.c does for its probes. */
 static int packet_open(uint16_t protocol)

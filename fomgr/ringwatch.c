@@ -108,6 +108,25 @@ uint32_t ringwatch_period_ms(uint32_t bound_ms)
 	return p < RINGWATCH_MIN_PERIOD_MS ? RINGWATCH_MIN_PERIOD_MS : p;
 }
 
+/* Whether any knet link to nodeid is connected. CS_OK, or corosync's error when it
+ * did not answer (a link whose key does not exist is an answer: not there). */
+static cs_error_t link_connected(cmap_handle_t stats, uint32_t nodeid, int *connected)
+{
+	*connected = 0;
+	for (unsigned k = 0; k < RINGWATCH_KNET_LINKS && !*connected; k++) {
+		char key[128];
+		uint8_t c = 0;
+		cs_error_t err;
+
+		snprintf(key, sizeof(key), "stats.knet.node%u.link%u.connected", nodeid, k);
+		err = cmap_get_uint8(stats, key, &c);
+		if (err != CS_OK && err != CS_ERR_NOT_EXIST)
+			return err;
+		*connected = err == CS_OK && c;
+	}
+	return CS_OK;
+}
+
 /* Each peer's knet link state from the stats map: connected when any link is. */
 static void read_links(cmap_handle_t stats, cmap_handle_t icmap, struct ringwatch_sample *s)
 {
@@ -133,11 +152,7 @@ static void read_links(cmap_handle_t stats, cmap_handle_t icmap, struct ringwatc
 			snprintf(l->addrs[l->n_addrs++], RINGWATCH_ADDR_MAX, "%s", addr);
 			free(addr);
 		}
-		for (unsigned k = 0; k < RINGWATCH_KNET_LINKS && !l->connected; k++) {
-			uint8_t c = 0;
-			snprintf(key, sizeof(key), "stats.knet.node%u.link%u.connected", nodeid, k);
-			l->connected = cmap_get_uint8(stats, key, &c) == CS_OK && c;
-		}
+		(void)link_connected(stats, nodeid, &l->connected); /* not answered: down */
 	}
 }
 
@@ -147,22 +162,9 @@ static void read_links(cmap_handle_t stats, cmap_handle_t icmap, struct ringwatc
 static int ask_links(cmap_handle_t stats, const struct ringwatch_sample *base, struct ringwatch_sample *s)
 {
 	*s = *base;
-	for (size_t i = 0; i < s->n_links; i++) {
-		struct ringwatch_link *l = &s->links[i];
-
-		l->connected = 0;
-		for (unsigned k = 0; k < RINGWATCH_KNET_LINKS && !l->connected; k++) {
-			char key[128];
-			uint8_t c = 0;
-			cs_error_t err;
-
-			snprintf(key, sizeof(key), "stats.knet.node%u.link%u.connected", l->nodeid, k);
-			err = cmap_get_uint8(stats, key, &c);
-			if (err != CS_OK && err != CS_ERR_NOT_EXIST)
-				return -ENOTCONN;
-			l->connected = err == CS_OK && c;
-		}
-	}
+	for (size_t i = 0; i < s->n_links; i++)
+		if (link_connected(stats, s->links[i].nodeid, &s->links[i].connected) != CS_OK)
+			return -ENOTCONN;
 	if (cmap_get_uint64(stats, "stats.srp.orf_token_rx", &s->tokens) != CS_OK)
 		return -ENOTCONN;
 	s->at_us = clock_mono_us();
@@ -301,9 +303,10 @@ static void *thread_main(void *arg)
 			}
 		} else {
 			ok = ask(&icmap, &stats, &qdev, &s) == 0;
-			full_at = ok ? s.at_us : 0;
-			if (ok)
+			if (ok) {
+				full_at = s.at_us;
 				w->full = s;
+			}
 		}
 		if (!ok)
 			full_at = 0;
