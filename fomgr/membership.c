@@ -502,6 +502,11 @@ int membership_info_from_cmap(uint64_t handle, struct membership_info *out)
 	cmap_get_uint32(h, "runtime.config.totem.consensus", &out->consensus_ms);
 	cmap_get_uint32(h, "runtime.config.totem.knet_pmtud_interval", &out->pmtud_interval_s);
 	cmap_get_uint32(h, "runtime.config.totem.knet_mtu", &out->knet_mtu);
+	if (cmap_get_uint32(h, "totem.interface.0.knet_ping_timeout", &out->knet_ping_timeout_ms) != CS_OK) {
+		uint32_t pongs = 2; /* knet_pong_count's default */
+		cmap_get_uint32(h, "totem.interface.0.knet_pong_count", &pongs);
+		out->knet_ping_timeout_ms = out->token_ms / (pongs ? pongs : 1u);
+	}
 	out->expected_votes = expected_votes(h, &out->one_vote_each);
 	return 0;
 }

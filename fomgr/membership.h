@@ -38,6 +38,10 @@ struct membership_info {
 	 * that runs meanwhile. */
 	uint32_t pmtud_interval_s;
 	uint32_t knet_mtu;
+	/* knet calls a link down this long after its last pong:
+	 * totem.interface.0.knet_ping_timeout, else token / knet_pong_count
+	 * (corosync's default); 0: not known. */
+	uint32_t knet_ping_timeout_ms;
 	uint32_t expected_votes;
 	/* Every node of the nodelist has one vote and expected_votes is not set
 	 * below their number: a ring of more than half the nodes has quorum. */

@@ -1054,6 +1054,8 @@ static uint64_t lost_link_grace_us(const struct membership_info *info)
 static void update_reach(struct node *node, const struct node_links *l, uint64_t now, struct effects *fx)
 {
 	uint64_t vouch = pairwatch_wait_us(l->info.token_ms, l->info.consensus_ms), grace = lost_link_grace_us(&l->info);
+	uint64_t ping = 1000ull * (l->info.knet_ping_timeout_ms ? l->info.knet_ping_timeout_ms
+							       : (l->info.token_ms ? l->info.token_ms : 1000u) / 2);
 	uint64_t next = 0; /* the first moment the answer changes with time alone */
 	uint32_t reach[CONFIG_MAX_NODES];
 	size_t n = 0;
@@ -1067,7 +1069,7 @@ static void update_reach(struct node *node, const struct node_links *l, uint64_t
 	}
 	for (size_t i = 0; i < l->n && n < CONFIG_MAX_NODES; i++) {
 		struct view_node *v = view_node_by_id(&node->view, l->v[i].nodeid);
-		uint64_t out, *down, ends = 0;
+		uint64_t out, *down, ends = 0, ponged = 0;
 		int reached;
 
 		if (!v)
@@ -1078,12 +1080,20 @@ static void update_reach(struct node *node, const struct node_links *l, uint64_t
 			*down = 0;
 		else if (!*down)
 			*down = now ? now : 1;
-		reached = l->v[i].connected || (*down && now - *down < grace);
+		/* A pong while our knet calls the link down (a flapping link): the
+		 * node heard us too and its knet may call its link up on it, though
+		 * ours never did; it finds itself isolated only a ping timeout after
+		 * its last pong. Without this the holder of a link down and up every
+		 * ~450 ms kept its groups 631 ms after the others' wait had ended (the
+		 * 200-round campaign, round 183, README). */
+		if (!l->v[i].connected && l->v[i].ponged_us)
+			ponged = l->v[i].ponged_us + ping + grace;
+		reached = l->v[i].connected || (*down && now - *down < grace) || ponged > now;
 		if (!reached || (out && now - out >= vouch))
 			continue;
 		reach[n++] = l->v[i].nodeid;
 		if (!l->v[i].connected)
-			ends = *down + grace;
+			ends = *down + grace > ponged ? *down + grace : ponged;
 		if (out && (!ends || out + vouch < ends))
 			ends = out + vouch;
 		if (ends && (!next || ends < next))

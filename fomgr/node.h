@@ -65,6 +65,9 @@ struct node_links {
 	struct {
 		uint32_t nodeid;
 		int connected;
+		/* When a pong last arrived while every link to the node was down
+		 * (monotonic, the ring watch's answer), 0: none. */
+		uint64_t ponged_us;
 	} v[CONFIG_MAX_NODES];
 };
 

@@ -127,6 +127,31 @@ static cs_error_t link_connected(cmap_handle_t stats, uint32_t nodeid, int *conn
 	return CS_OK;
 }
 
+/* A peer's link state, and while no link is up its pongs (ringwatch_link). */
+static cs_error_t read_link(cmap_handle_t stats, struct ringwatch_link *l)
+{
+	cs_error_t err = link_connected(stats, l->nodeid, &l->connected);
+
+	l->pongs = 0;
+	l->pongs_read = 0;
+	if (err != CS_OK || l->connected)
+		return err;
+	for (unsigned k = 0; k < RINGWATCH_KNET_LINKS; k++) {
+		char key[128];
+		uint64_t n = 0;
+
+		snprintf(key, sizeof(key), "stats.knet.node%u.link%u.rx_pong_packets", l->nodeid, k);
+		err = cmap_get_uint64(stats, key, &n);
+		if (err == CS_ERR_NOT_EXIST)
+			continue;
+		if (err != CS_OK)
+			return err;
+		l->pongs += n;
+		l->pongs_read = 1;
+	}
+	return CS_OK;
+}
+
 /* Each peer's knet link state from the stats map: connected when any link is. */
 static void read_links(cmap_handle_t stats, cmap_handle_t icmap, struct ringwatch_sample *s)
 {
@@ -152,7 +177,7 @@ static void read_links(cmap_handle_t stats, cmap_handle_t icmap, struct ringwatc
 			snprintf(l->addrs[l->n_addrs++], RINGWATCH_ADDR_MAX, "%s", addr);
 			free(addr);
 		}
-		(void)link_connected(stats, nodeid, &l->connected); /* not answered: down */
+		(void)read_link(stats, l); /* not answered: down */
 	}
 }
 
@@ -163,7 +188,7 @@ static int ask_links(cmap_handle_t stats, const struct ringwatch_sample *base, s
 {
 	*s = *base;
 	for (size_t i = 0; i < s->n_links; i++)
-		if (link_connected(stats, s->links[i].nodeid, &s->links[i].connected) != CS_OK)
+		if (read_link(stats, &s->links[i]) != CS_OK)
 			return -ENOTCONN;
 	if (cmap_get_uint64(stats, "stats.srp.orf_token_rx", &s->tokens) != CS_OK)
 		return -ENOTCONN;
@@ -273,6 +298,46 @@ static void note_pid(struct ringwatch *w, cmap_handle_t icmap)
 	pthread_mutex_unlock(&w->sh.lock);
 }
 
+/* A peer's pongs while its links are down, from one answer to the next. */
+struct pong_track {
+	uint32_t nodeid; /* 0: free */
+	int known;       /* count is from an answer with every link down */
+	uint64_t count;
+	uint64_t at_us;  /* the answer that saw it move */
+};
+
+/* Dates each link's pongs: a count that moved since the previous answer that
+ * read it (every link down in both) dates ponged_us to this answer. A link that
+ * is up forgets the count, so the first answer after knet calls it down only
+ * sets the base: pongs before the call are what kept it up. */
+static void note_pongs(struct pong_track *t, struct ringwatch_sample *s)
+{
+	for (size_t i = 0; i < s->n_links; i++) {
+		struct ringwatch_link *l = &s->links[i];
+		struct pong_track *p = NULL;
+
+		for (size_t k = 0; k < CONFIG_MAX_NODES && !p; k++)
+			if (t[k].nodeid == l->nodeid)
+				p = &t[k];
+		for (size_t k = 0; k < CONFIG_MAX_NODES && !p; k++)
+			if (!t[k].nodeid) {
+				p = &t[k];
+				p->nodeid = l->nodeid;
+			}
+		if (!p)
+			continue;
+		if (!l->pongs_read) {
+			p->known = 0;
+		} else {
+			if (p->known && l->pongs > p->count)
+				p->at_us = s->at_us;
+			p->count = l->pongs;
+			p->known = 1;
+		}
+		l->ponged_us = p->at_us;
+	}
+}
+
 static void *thread_main(void *arg)
 {
 	struct ringwatch *w = arg;
@@ -281,6 +346,9 @@ static void *thread_main(void *arg)
 	char version[sizeof(((struct ringwatch_sample *)0)->corosync_version)] = "";
 	uint64_t tokens = 0, token_at = 0, answered_at = 0;
 	uint64_t full_at = 0; /* when w->full was read, 0: read it next */
+	struct pong_track pongs[CONFIG_MAX_NODES];
+
+	memset(pongs, 0, sizeof(pongs));
 
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 	for (;;) {
@@ -313,11 +381,14 @@ static void *thread_main(void *arg)
 
 		if (icmap != before) {
 			answered_at = 0; /* a new corosync counts its tokens from 0 */
+			memset(pongs, 0, sizeof(pongs)); /* and its pongs */
 			note_pid(w, icmap);
 			if (icmap)
 				read_version(version, sizeof(version));
 		}
 		snprintf(s.corosync_version, sizeof(s.corosync_version), "%s", version);
+		if (ok)
+			note_pongs(pongs, &s);
 
 		pthread_mutex_lock(&w->sh.lock);
 		if (ok) {
@@ -584,6 +655,7 @@ void ringwatch_links(const struct ringwatch *w, const struct ringwatch_sample *s
 	snprintf(l->corosync_version, sizeof(l->corosync_version), "%s", s->corosync_version);
 	for (size_t i = 0; i < s->n_links && l->n < CONFIG_MAX_NODES; i++) {
 		l->v[l->n].nodeid = s->links[i].nodeid;
-		l->v[l->n++].connected = s->links[i].connected;
+		l->v[l->n].connected = s->links[i].connected;
+		l->v[l->n++].ponged_us = s->links[i].ponged_us;
 	}
 }

@@ -21,6 +21,15 @@
 struct ringwatch_link {
 	uint32_t nodeid;
 	int connected; /* any knet link to that node is up */
+	/* While no link is up: pongs received on its links (rx_pong_packets), and
+	 * pongs_read whether they were read. A pong means our ping reached the peer
+	 * and its answer reached us: the peer's knet may call its link up on what it
+	 * hears meanwhile, while ours still waits for its count. */
+	uint64_t pongs;
+	int pongs_read;
+	/* The monotonic time the ring watch last saw that count move while no link
+	 * was up (the answer's), 0: never. */
+	uint64_t ponged_us;
 	size_t n_addrs;
 	char addrs[RINGWATCH_ADDRS][RINGWATCH_ADDR_MAX]; /* its ringN_addr, as configured */
 };

@@ -179,8 +179,15 @@ struct world {
 	int oneway;             /* a one-way loss is in place */
 	int lossy_any;          /* a lossy or flapping link, until the heal */
 	uint64_t degraded_until; /* lossy, flapping or one-way links until then: the degraded dual bound */
-	/* What knet reports of each link (the ring watch reads it), and a change on its way. */
+	/* What each end's knet reports of a link (knet[i][j]: node i's reading of its
+	 * link to j, what i's ring watch reads), and a change on its way (the time of a
+	 * pending down, so that the other end's goes down with it). */
 	int knet[SIM_MAX_NODES][SIM_MAX_NODES], knet_want[SIM_MAX_NODES][SIM_MAX_NODES];
+	uint64_t knet_down_at[SIM_MAX_NODES][SIM_MAX_NODES];
+	/* since when the pair's frames pass again (0 while they do not), and when node i
+	 * last had a pong from j while its knet called the link down */
+	uint64_t wire_up_us[SIM_MAX_NODES][SIM_MAX_NODES];
+	uint64_t ponged_us[SIM_MAX_NODES][SIM_MAX_NODES];
 	/* since when no frame of the pair passes (0 while they do): what the knet
 	 * watch (fomgr/knetwatch.c) hears */
 	uint64_t wire_down_us[SIM_MAX_NODES][SIM_MAX_NODES];
@@ -325,6 +332,7 @@ static int ring_quorate(const struct world *w, unsigned members, uint64_t ring)
 static struct membership_info sim_info(const struct world *w)
 {
 	return (struct membership_info){.crypto = 1, .token_ms = T_MS, .consensus_ms = C_MS,
+					.knet_ping_timeout_ms = KNET_DOWN_US / 1000u,
 					.expected_votes = expected_votes(w), .one_vote_each = 1,
 					.two_node = two_node(w),
 					.has_qdevice = w->opt->quorum == SIM_QUORUM_QDEVICE};
@@ -1016,30 +1024,48 @@ static uint64_t knet_down_us(struct world *w)
 }
 
 /* knet follows the wire: a link is reported down the ping timeout after its last
- * pong, up after two pongs; a change undone before that is never reported. */
+ * pong (at both ends together), up after one or two pongs (each end on its own:
+ * a link up for less than that may come up at one end only, as the lab's
+ * flapping link did); a change undone before that is never reported. */
 static void knet_sync(struct world *w)
 {
 	for (size_t i = 0; i < w->n; i++)
 		for (size_t j = i + 1; j < w->n; j++) {
-			int want = elink(w, i, j);
+			if (elink(w, i, j)) {
+				if (w->wire_down_us[i][j] || !w->wire_up_us[i][j])
+					w->wire_up_us[i][j] = w->wire_up_us[j][i] = w->now ? w->now : 1;
+				w->wire_down_us[i][j] = w->wire_down_us[j][i] = 0;
+			} else if (!w->wire_down_us[i][j]) {
+				w->wire_down_us[i][j] = w->wire_down_us[j][i] = w->now ? w->now : 1;
+				w->wire_up_us[i][j] = w->wire_up_us[j][i] = 0;
+			}
+		}
+	for (size_t i = 0; i < w->n; i++)
+		for (size_t j = 0; j < w->n; j++) {
+			int want = i != j && elink(w, i, j);
+			uint64_t at;
 			struct sev *e;
 
-			if (want)
-				w->wire_down_us[i][j] = w->wire_down_us[j][i] = 0;
-			else if (!w->wire_down_us[i][j])
-				w->wire_down_us[i][j] = w->wire_down_us[j][i] = w->now ? w->now : 1;
+			if (i == j)
+				continue;
 			if (want == w->knet[i][j]) {
 				if (w->knet_want[i][j])
 					w->knet_gen[i][j]++;
 				w->knet_want[i][j] = 0;
+				w->knet_down_at[i][j] = 0;
 				continue;
 			}
 			if (w->knet_want[i][j])
 				continue;
+			if (want)
+				at = w->now + KNET_PING_US + rnd(w) % KNET_PING_US;
+			else if (w->knet_down_at[j][i])
+				at = w->knet_down_at[j][i];
+			else
+				at = w->now + knet_down_us(w);
 			w->knet_want[i][j] = 1;
-			e = schedule(w, w->now + (want ? KNET_PING_US + rnd(w) % KNET_PING_US
-						       : knet_down_us(w)),
-				     SEV_KNET, i);
+			w->knet_down_at[i][j] = want ? 0 : at;
+			e = schedule(w, at, SEV_KNET, i);
 			e->slot = j;
 			e->value = want;
 			e->gen = ++w->knet_gen[i][j];
@@ -1053,7 +1079,8 @@ static void on_knet(struct world *w, const struct sev *e)
 	if (e->gen != w->knet_gen[i][j])
 		return;
 	w->knet_want[i][j] = 0;
-	w->knet[i][j] = w->knet[j][i] = e->value;
+	w->knet_down_at[i][j] = 0;
+	w->knet[i][j] = e->value;
 	if (e->value && w->lossy[i][j])
 		w->res->seen |= SIM_SEEN_KNET_FLAP;
 }
@@ -1203,7 +1230,11 @@ static void read_links(struct world *w, size_t i)
 	for (size_t j = 0; j < w->n; j++) {
 		if (j == i)
 			continue;
+		/* pongs pass once the frames have for a ping */
+		if (!w->knet[i][j] && w->wire_up_us[i][j] && w->now - w->wire_up_us[i][j] >= KNET_PING_US / 2)
+			w->ponged_us[i][j] = w->now;
 		s->links.v[s->links.n].nodeid = (uint32_t)j + 1;
+		s->links.v[s->links.n].ponged_us = w->ponged_us[i][j];
 		s->links.v[s->links.n++].connected = w->knet[i][j];
 		reached += w->knet[i][j] != 0;
 	}

@@ -488,6 +488,39 @@ static void test_lost_holder_vouch_ends_on_its_timer(void **state)
 	config_free(c);
 }
 
+/* A flapping link: our knet still calls the link to node 3 down, but pongs came
+ * (node 3 heard our pings and we its answers), so its knet may have called its
+ * link up on them and it finds itself isolated only a ping timeout after that:
+ * the vouch lasts the ping timeout and the grace from the pong, not from our
+ * knet's call. A pong of an earlier phase changes nothing. */
+static void test_lost_holder_vouch_counts_from_a_pong(void **state)
+{
+	const char *text = LOST_HOLDER_CONFIG;
+	struct node_links down = lost_holder_down, ponged = lost_holder_down;
+	struct config *c;
+	uint64_t t = 1000000, lost, pong;
+	struct node *x = three_nodes(1, text, &c, &t);
+
+	(void)state;
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &lost_holder_up}, t += 100000, &fx);
+	down.v[1].ponged_us = t - 400000; /* an earlier phase: at least a ping timeout before the call */
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, lost = t += 100000, &fx);
+	assert_int_equal(reach_timer_at(), lost + 630000); /* T / 2 + (T + C) / 4 */
+	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = lost_holder_two, .n_nodeids = 2, .quorum_known = 1,
+					  .quorate = 1},
+		  t += 50000, &fx);
+	ponged.v[1].ponged_us = pong = t += 350000;
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &ponged}, t, &fx);
+	/* the ping timeout (token / 2 when not known: 300 ms) and the grace */
+	assert_int_equal(reach_timer_at(), pong + 300000 + 630000);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_REACH}, lost + 630000, &fx);
+	assert_true(wire_announce_reaches(node_announce(x), 3));
+	node_step(x, &(struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_REACH}, pong + 930000, &fx);
+	assert_false(wire_announce_reaches(node_announce(x), 3));
+	free(x);
+	config_free(c);
+}
+
 /* Node 1 of three, one vote each, no tie-breaker, the last verdict quorate: a
  * ring that only lost a member whose link went down after the last ring formed
  * is quorate at once. A ring with the same members, one of which CPG reports
@@ -836,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_majority_ring_restarts_isolation),
 		cmocka_unit_test(test_lost_holder_vouched_until_it_knows),
 		cmocka_unit_test(test_lost_holder_vouch_ends_on_its_timer),
+		cmocka_unit_test(test_lost_holder_vouch_counts_from_a_pong),
 		cmocka_unit_test_setup_teardown(test_disable_releases_enable_returns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_moves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_off_resumes, setup, teardown),
