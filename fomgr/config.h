@@ -14,7 +14,7 @@
 
 #define CONFIG_NAME_MAX 64     /* group, check and node names, with the NUL */
 #define CONFIG_MAX_GROUPS 64
-#define CONFIG_MAX_ADDRS 16    /* per group */
+#define CONFIG_MAX_ADDRS 256   /* per group */
 #define CONFIG_MAX_NODES 32
 #define CONFIG_MAX_CHECKS 32   /* per group */
 #define CONFIG_MAX_LINE 1024   /* longer lines are an error */

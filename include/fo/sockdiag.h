@@ -22,7 +22,7 @@
 #include <sys/types.h>
 
 #define SOCKDIAG_MAX_LISTENERS 65536	/* listeners kept in one snapshot */
-#define SOCKDIAG_MAX_LOCAL_ADDRS 64	/* addresses in one count_established_local */
+#define SOCKDIAG_MAX_LOCAL_ADDRS 256	/* addresses in one count_established_local (a group's, CONFIG_MAX_ADDRS) */
 #define SOCKDIAG_COMM_LEN 16		/* as the kernel's TASK_COMM_LEN */
 
 union sockdiag_addr {

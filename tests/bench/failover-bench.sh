@@ -8,6 +8,13 @@
 #                                 (profiles: default, fast, shipped, test: scripts/lab's)
 #                                 [--no-fomgr] [--no-keepalived] [--max-minutes M]
 #                                 [--keep-logs DIR] [--link-age S] [--stress]
+#                                 [--scenarios "cut kill stop"] [--extra-addrs E]
+#
+# --extra-addrs E (0-254, default 0): the group holds E more addresses besides
+# 192.0.2.100/24 and 2001:db8::100/64, 203.0.113.1/32 to 203.0.113.E/32, listed
+# after those two (fomgr: `address =` lines; keepalived: virtual_ipaddress_excluded,
+# the measured 192.0.2.100 staying the one VRRP address, as with fomgr the first
+# one): the cost of a group's addresses on the failover (issue 14's cost curves).
 #
 # --stress: every core saturated throughout (stress-ng --cpu $(nproc), in the root
 # namespace at ordinary priority, started before the first series and stopped, by
@@ -120,6 +127,8 @@ MAX_MINUTES=28
 KEEP_LOGS=
 STRESS=0
 STRESS_PID=
+SCENARIOS="cut kill stop"
+EXTRA_ADDRS=0
 FAULT_SLACK_MS=50 # node1's last answer may precede the fault's time stamp by this much
 BENCH_ARGS="$*"
 
@@ -208,6 +217,24 @@ while (($#)); do
 		STRESS=1
 		FAULT_SLACK_MS=500 # the lab's own commands (nft, ip) run slower on saturated cores
 		shift
+		;;
+	--scenarios)
+		SCENARIOS=${2:-}
+		for scen in $SCENARIOS; do
+			[[ $scen == cut || $scen == kill || $scen == stop ]] || {
+				usage >&2
+				exit 2
+			}
+		done
+		shift 2
+		;;
+	--extra-addrs)
+		EXTRA_ADDRS=${2:-}
+		[[ $EXTRA_ADDRS =~ ^[0-9]+$ ]] && ((EXTRA_ADDRS <= 254)) || {
+			usage >&2
+			exit 2
+		}
+		shift 2
 		;;
 	--link-age)
 		LINK_AGE_S=${2:-}
@@ -422,10 +449,23 @@ ring_changes() { # FILE FROM TO
 
 # --- fomgr ----------------------------------------------------------------------------
 
+# The lab's default config, with --extra-addrs more addresses in the group.
+extra_addrs() { # PREFIX: one line per extra address
+	local i
+	for ((i = 1; i <= EXTRA_ADDRS; i++)); do echo "$1203.0.113.$i/32"; done
+}
+
+fomgr_start() { # K
+	local cfg=$STATE/node$1/fomgr-bench.conf
+	extra_addrs 'address = ' >"$cfg.extra"
+	lab fomgr-config "$LAB_ID" "$1" | sed "/^address = 2001:db8::100\/64\$/r $cfg.extra" >"$cfg" || return 1
+	lab start-fomgr "$LAB_ID" "$1" "$cfg" >/dev/null
+}
+
 fomgr_start_all() {
 	local k
 	for ((k = 1; k <= N_NODES; k++)); do
-		lab start-fomgr "$LAB_ID" "$k" >/dev/null || return 1
+		fomgr_start "$k" || return 1
 	done
 }
 
@@ -439,6 +479,7 @@ fomgr_stop_all() {
 drop_stale_vips() { # K: what a rebooted VM no longer has
 	ip -n "$(ns "node$1")" addr del "$VIP4/24" dev eth0 2>/dev/null || true
 	ip -n "$(ns "node$1")" addr del "$VIP6/64" dev eth0 2>/dev/null || true
+	((EXTRA_ADDRS == 0)) || ip -n "$(ns "node$1")" addr flush dev eth0 to 203.0.113.0/24 2>/dev/null || true
 }
 
 fomgr_fault() { # SCENARIO; sets FAULT_MS
@@ -470,9 +511,9 @@ fomgr_restore() { # SCENARIO
 	kill)
 		drop_stale_vips 1
 		lab restore "$LAB_ID" 1 >/dev/null
-		lab start-corosync "$LAB_ID" 1 >/dev/null && lab start-fomgr "$LAB_ID" 1 >/dev/null
+		lab start-corosync "$LAB_ID" 1 >/dev/null && fomgr_start 1
 		;;
-	stop) lab start-fomgr "$LAB_ID" 1 >/dev/null ;;
+	stop) fomgr_start 1 ;;
 	esac
 }
 
@@ -502,6 +543,7 @@ vrrp_instance VI_fo {
 	}
 	virtual_ipaddress_excluded {
 		$VIP6/64 dev eth0
+$(extra_addrs '		' | sed 's|$| dev eth0|')
 	}
 }
 EOF
@@ -691,7 +733,7 @@ run_config() { # TOOL SETTING
 	local tool=$1 setting=$2 scen rep att max_att rc
 	max_att=$((REPS + (REPS / 2 > 3 ? REPS / 2 : 3)))
 	ORDER+=("$tool|$setting")
-	for scen in cut kill stop; do
+	for scen in $SCENARIOS; do
 		rep=1
 		att=0
 		while ((rep <= REPS && att < max_att)); do
@@ -818,6 +860,7 @@ report() {
 		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg);" \
 			"fomgr binary built $(date -u -r "$FO_BUILD/fomgr/fomgr" '+%H:%M UTC' 2>/dev/null) (source tree at $TREE_REV when the run began), $(corosync -v 2>/dev/null | head -1 | sed 's/ (built.*//'), $(keepalived --version 2>&1 | head -1)."
 		echo "Command: \`tests/bench/failover-bench.sh $BENCH_ARGS\` ($REPS repetitions each, lab $LAB_ID, 3 nodes)."
+		echo "Addresses in the group: $((2 + EXTRA_ADDRS)) ($VIP4, $VIP6$( ((EXTRA_ADDRS)) && echo " and 203.0.113.1-$EXTRA_ADDRS/32"))."
 		echo "Unreachable = time without an answer at the client around the move: last answer from node1 -> first answer from the new holder"
 		echo "(fo-probe every ${INTERVAL_MS} ms, UDP to $VIP4, arrival times)."
 		echo "Scenarios: cut = \`lab cut\` of the holder; kill = cut + SIGKILL of corosync and fomgr (keepalived: VRRP child and parent);"
@@ -831,7 +874,7 @@ report() {
 			tool=${key%%|*}
 			setting=${key#*|}
 			if [[ $tool == fomgr ]]; then profile="corosync $setting"; else profile="advert_int $setting"; fi
-			for scen in cut kill stop; do
+			for scen in $SCENARIOS; do
 				n=$(col "$tool" "$setting" "$scen" 7 | wc -l)
 				disc=$(awk -F'\t' -v t="$tool" -v s="$setting" -v c="$scen" \
 					'$1 == t && $2 == s && $3 == c && $6 != "ok"' "$RAW" | wc -l)
@@ -850,7 +893,7 @@ report() {
 			for key in "${ORDER[@]}"; do
 				[[ ${key%%|*} == fomgr ]] || continue
 				setting=${key#*|}
-				for scen in cut kill stop; do
+				for scen in $SCENARIOS; do
 					n=$(col fomgr "$setting" "$scen" 11 | wc -l)
 					read -r s1 s2 s3 < <(col fomgr "$setting" "$scen" 11 | stats)
 					echo -n "| corosync $setting | $scen | $n | $s1 | $s2 | $s3 "

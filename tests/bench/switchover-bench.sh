@@ -8,7 +8,12 @@
 #   tests/bench/switchover-bench.sh [--moves N] [--ka-moves N] [--adverts "1 0.01"]
 #                                   [--wrk-reps N] [--wrk-seconds S] [--results FILE]
 #                                   [--lab-id 70..79] [--max-minutes M] [--no-keepalived]
-#                                   [--no-wrk] [--keep-logs DIR]
+#                                   [--no-wrk] [--keep-logs DIR] [--extra-addrs E]
+#
+# --extra-addrs E (0-254, default 0): the group holds E more addresses besides the
+# two VIPs, 203.0.113.1/32 to 203.0.113.E/32, listed after them (fomgr: `address =`
+# lines; keepalived: virtual_ipaddress_excluded): what a group's addresses cost a
+# switchover (issue 14's cost curves).
 #
 # Needs root, a build with fomgr, fomctl, fo-echo and fo-probe (FO_BUILD, default
 # build/gcc, which scripts/test builds), keepalived 2.2.x and wrk (Debian packages). Prints Markdown tables
@@ -83,6 +88,7 @@ MAX_MINUTES=11
 DO_KA=1
 DO_WRK=1
 KEEP_LOGS=
+EXTRA_ADDRS=0
 BENCH_ARGS="$*"
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
 LOAD_START=$(load_avg)
@@ -119,6 +125,11 @@ while (($#)); do
 	--no-keepalived) DO_KA=0; shift ;;
 	--no-wrk) DO_WRK=0; shift ;;
 	--keep-logs) KEEP_LOGS=${2:-}; shift 2 ;;
+	--extra-addrs)
+		EXTRA_ADDRS=${2:-}
+		[[ $EXTRA_ADDRS =~ ^[0-9]+$ ]] && ((EXTRA_ADDRS <= 254)) || { usage >&2; exit 2; }
+		shift 2
+		;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -397,7 +408,7 @@ declare -a WRK_ROWS=() # markdown rows
 
 fomgr_up() {
 	local k
-	for k in 1 2 3; do lab start-fomgr "$LAB_ID" "$k" >/dev/null || die "start-fomgr $k"; done
+	for k in 1 2 3; do fomgr_start "$k" || die "start-fomgr $k"; done
 	wait_until 30 only_holder node1 || die "node1 never took the VIPs: '$(holders $VIP4)'"
 	wait_until 30 members3 || die "the three fomgr never joined"
 }
@@ -544,9 +555,24 @@ vrrp_instance VI_fo {
 	}
 	virtual_ipaddress_excluded {
 		$VIP6/64 dev eth0
+$(extra_addrs '		' | sed 's|$| dev eth0|')
 	}
 }
 EOF
+}
+
+# --extra-addrs more addresses, one line each.
+extra_addrs() { # PREFIX
+	local i
+	for ((i = 1; i <= EXTRA_ADDRS; i++)); do echo "$1203.0.113.$i/32"; done
+}
+
+# The lab's default config with the extra addresses in the group.
+fomgr_start() { # K
+	local cfg=$STATE/node$1/fomgr-bench.conf
+	extra_addrs 'address = ' >"$cfg.extra"
+	lab fomgr-config "$LAB_ID" "$1" | sed "/^address = 2001:db8::100\/64\$/r $cfg.extra" >"$cfg" || return 1
+	lab start-fomgr "$LAB_ID" "$1" "$cfg" >/dev/null
 }
 
 ka_start() { # K
@@ -767,6 +793,7 @@ report() {
 			echo "(lab spawn in nodeK's namespace), with fomgr stopped on every node."
 		fi
 		echo
+		echo "Addresses in the group: $((2 + EXTRA_ADDRS)) ($VIP4, $VIP6$( ((EXTRA_ADDRS)) && echo " and 203.0.113.1-$EXTRA_ADDRS/32"))."
 		echo "Run: \`tests/bench/switchover-bench.sh $BENCH_ARGS\` in $(( ($(now_ms) - RUN_START_MS) / 1000 )) s; raw: $RAW"
 		"$FO_TOP/tests/bench/machine.sh"
 	} | tee "$RESULTS"

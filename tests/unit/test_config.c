@@ -603,8 +603,8 @@ static void limits(void **state)
 	size_t n;
 
 	for (int i = 1; i <= CONFIG_MAX_ADDRS + 1; i++)
-		snprintf(text + strlen(text), sizeof(text) - strlen(text), "address = 192.0.2.%d/24\n", i);
-	expect_error(text, NULL, 3 + CONFIG_MAX_ADDRS, "too many addresses in group 'web' (at most 16)");
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "address = 2001:db8::%x/64\n", i);
+	expect_error(text, NULL, 3 + CONFIG_MAX_ADDRS, "too many addresses in group 'web' (at most 256)");
 
 	snprintf(text, sizeof(text), G "checks =");
 	for (int i = 0; i <= CONFIG_MAX_CHECKS; i++)
