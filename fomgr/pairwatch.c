@@ -76,9 +76,15 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 			seen->gone = 0;
 		else if (calm && !p->in_ring)
 			seen->gone = 1;
-		if (p->link_up || calm)
+		/* The long-down clock counts a stretch of unsettled readings: a ring that
+		 * settled, even for less than T + C, shows corosync settling. Kept over
+		 * it, a heal restarted nothing: at the return of a node cut for 2.9 s
+		 * (settled after 0.9 s, the others' knet reading it back 0.1-0.7 s apart)
+		 * node2 read the ring unsettled once more and withdrew at once, and
+		 * nobody held the VIP for 2.3 s (the campaign, seed 20261209, round 15). */
+		if (p->link_up || calm || !unsettled)
 			seen->down_since_us = 0;
-		else if (!seen->down_since_us && unsettled)
+		else if (!seen->down_since_us)
 			seen->down_since_us = stamp;
 		if (p->link_up || p->in_ring || !p->vouched)
 			seen->bridge_since_us = 0;

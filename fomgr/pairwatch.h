@@ -35,9 +35,8 @@ struct pairwatch_input {
 /* What the watch remembers of one peer. */
 struct pairwatch_seen {
 	uint32_t nodeid;
-	/* Since when its link is down while corosync is unsettled; 0 while the link
-	 * is up, and cleared once corosync stayed settled for T + C (a link that was
-	 * down through a settled ring is a clean failure). */
+	/* Since when its link is down while corosync is unsettled, without a settled
+	 * reading between; 0 while the link is up or the ring settled. */
 	uint64_t down_since_us;
 	/* Since when it is out of our ring, our link to it down, while another member
 	 * of the ring still reaches it: a bridge, not a dead node. */
