@@ -307,7 +307,7 @@ static void test_withdrawal_releases_first(void **state)
 	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n"
 			   "prefer = node3 node2 node1\n";
 	static struct node_links links = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
-					  .n = 2, .v = {{1, 0}, {2, 1}}};
+					  .n = 2, .v = {{1, 0, 0}, {2, 1, 0}}};
 	static struct wire_announce a;
 	struct config *c;
 	uint64_t t = 1000;
@@ -344,7 +344,7 @@ static void test_majority_ring_restarts_isolation(void **state)
 {
 	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
 	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
-					 .n = 2, .v = {{2, 0}, {3, 0}}};
+					 .n = 2, .v = {{2, 0, 0}, {3, 0, 0}}};
 	static const uint32_t all[] = {1, 2, 3};
 	uint64_t wait = pairwatch_isolation_wait_us(600), t = 1000, t0, ring;
 	struct config *c;
@@ -378,9 +378,9 @@ static void test_return_trusts_the_ring_that_held(void **state)
 {
 	const char *text = "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n";
 	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
-					 .n = 2, .v = {{1, 0}, {2, 1}}};
+					 .n = 2, .v = {{1, 0, 0}, {2, 1, 0}}};
 	static struct node_links up = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3},
-				       .n = 2, .v = {{1, 1}, {2, 1}}};
+				       .n = 2, .v = {{1, 1, 0}, {2, 1, 0}}};
 	struct config *c;
 	uint64_t t = 1000;
 	struct node *x = three_nodes(3, text, &c, &t);
@@ -414,9 +414,9 @@ static void test_return_trusts_the_ring_that_held(void **state)
 #define LOST_HOLDER_CONFIG "[fomgr]\n[group vip]\ninterface = eth0\naddress = 192.0.2.100/24\n"
 static const uint32_t lost_holder_two[] = {1, 2};
 static const struct node_links lost_holder_up = {
-	.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3}, .n = 2, .v = {{2, 1}, {3, 1}}};
+	.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3}, .n = 2, .v = {{2, 1, 0}, {3, 1, 0}}};
 static const struct node_links lost_holder_down = {
-	.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3}, .n = 2, .v = {{2, 1}, {3, 0}}};
+	.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3}, .n = 2, .v = {{2, 1, 0}, {3, 0, 0}}};
 
 /* Node 1 of three. Our knet link to node 3, the holder of a group, goes down,
  * then the ring leaves node 3 out: we still vouch for it (the lost-holder wait
@@ -535,7 +535,7 @@ static void test_majority_ring_not_at_a_merge(void **state)
 	static const uint32_t all[] = {1, 2, 3}, two[] = {1, 2};
 	static struct node_links down = {.info = {.token_ms = 600, .consensus_ms = 720, .expected_votes = 3,
 						  .one_vote_each = 1},
-					 .n = 2, .v = {{2, 1}, {3, 0}}};
+					 .n = 2, .v = {{2, 1, 0}, {3, 0, 0}}};
 	struct config *c;
 	uint64_t t = 1000000;
 	struct node *x = three_nodes(1, text, &c, &t);
