@@ -561,18 +561,15 @@ $(extra_addrs '		' | sed 's|$| dev eth0|')
 EOF
 }
 
-# --extra-addrs more addresses, one line each.
+# --extra-addrs more addresses, one line each (keepalived's; the lab writes fomgr's).
 extra_addrs() { # PREFIX
 	local i
 	for ((i = 1; i <= EXTRA_ADDRS; i++)); do echo "$1203.0.113.$i/32"; done
 }
 
-# The lab's default config with the extra addresses in the group.
+# The lab's default config, with the extra addresses in the group.
 fomgr_start() { # K
-	local cfg=$STATE/node$1/fomgr-bench.conf
-	extra_addrs 'address = ' >"$cfg.extra"
-	lab fomgr-config "$LAB_ID" "$1" | sed "/^address = 2001:db8::100\/64\$/r $cfg.extra" >"$cfg" || return 1
-	lab start-fomgr "$LAB_ID" "$1" "$cfg" >/dev/null
+	FO_LAB_EXTRA_ADDRS=$EXTRA_ADDRS lab start-fomgr "$LAB_ID" "$1" >/dev/null
 }
 
 ka_start() { # K
