@@ -5,7 +5,7 @@
 #
 #   tests/bench/failover-bench.sh [--reps N | --quick] [--results FILE] [--lab-id ID]
 #                                 [--profiles "default fast"] [--adverts "1 0.1 0.01"]
-#                                 (profiles: default, fast, shipped, test: scripts/lab's)
+#                                 (profiles: default, fast, shipped, test, tT: scripts/lab's)
 #                                 [--no-fomgr] [--no-keepalived] [--max-minutes M]
 #                                 [--keep-logs DIR] [--link-age S] [--stress]
 #                                 [--scenarios "cut kill stop"] [--extra-addrs E]
@@ -258,7 +258,7 @@ done
 if ! [[ $REPS =~ ^[0-9]+$ ]] || ((REPS < 1 || REPS > 1000)); then die "--reps must be 1..1000"; fi
 [[ $LAB_ID =~ ^8[0-9]$ ]] || die "--lab-id must be 80..89"
 if ! [[ $MAX_MINUTES =~ ^[0-9]+$ ]] || ((MAX_MINUTES < 1)); then die "--max-minutes must be a positive integer"; fi
-for p in $PROFILES; do [[ $p =~ ^(default|fast|shipped|test)$ ]] || die "unknown corosync profile '$p'"; done
+for p in $PROFILES; do [[ $p =~ ^(default|fast|shipped|test|t[1-9][0-9]*)$ ]] || die "unknown corosync profile '$p'"; done
 for a in $ADVERTS; do [[ $a =~ ^[0-9]+(\.[0-9]{1,2})?$ ]] || die "bad advert_int '$a'"; done
 [[ -z $PROFILES ]] && DO_FOMGR=0
 [[ -z $ADVERTS ]] && DO_KA=0
