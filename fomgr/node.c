@@ -389,15 +389,13 @@ static int may_skip(const struct node *node, size_t g, uint64_t now)
 	const struct view_node *h = node->gone_holder[g] ? view_node_by_id((struct view *)&node->view,
 									 node->gone_holder[g])
 							 : NULL;
-	uint32_t token = node->info.token_ms ? node->info.token_ms : 1000u;
-	uint32_t consensus = node->info.consensus_ms ? node->info.consensus_ms : 1200u;
 	uint64_t down;
 
 	if (!h)
 		return 0;
 	down = node->link_down_us[h - node->view.nodes];
 	return down && down >= node->gone_ring_us[g] &&
-	       now - down >= pairwatch_isolation_wait_us(token) + 1000ull * (token + consensus) / 6;
+	       now - down >= pairwatch_skip_wait_us(node->info.token_ms, node->info.consensus_ms);
 }
 
 /* At every agreed event (a membership change or an announce: CPG delivers each
@@ -1022,24 +1020,22 @@ static void on_pair_tick(struct node *node, const struct node_event *ev, uint64_
 	expire_lost(node, ev->links, now, fx);
 }
 
-/* How long we still vouch for a node after our link to it went down: it finds
- * itself isolated T / 2 after its own knet called its links down and releases
- * within a ring-watch period ((T + C) / 12); the two ends of a link may call it
- * down a ping apart. Counted from the link, not from the ring's leaving the node
- * out: the last link may go down just before that. Without it, the lost-holder
- * wait ended as the last link to the holder went down, T / 2 before the holder
- * let go (the lab's five nodes cut off pair by pair, and the simulator's
- * --partial-mesh: two holders for 0.3-0.6 s). A dead node's links go down
- * token + consensus before the ring leaves it out, less knet's ping timeout, and
- * the grace ends before that (630 of 920 ms with the lab's profile, 1050 of
- * 1200 ms shipped), so its failover does not wait and the pair watch never sees
- * it vouched for out of the ring. */
+/* How long we still vouch for a node after our link to it went down
+ * (pairwatch_lost_link_grace_us): it finds itself isolated T / 2 after its own
+ * knet called its links down and releases within a ring-watch period; the two
+ * ends of a link may call it down a knet tick apart. Counted from the link, not
+ * from the ring's leaving the node out: the last link may go down just before
+ * that. Without it, the lost-holder wait ended as the last link to the holder
+ * went down, T / 2 before the holder let go (the lab's five nodes cut off pair by
+ * pair, and the simulator's --partial-mesh: two holders for 0.3-0.6 s). A dead
+ * node's links go down token + consensus before the ring leaves it out, less
+ * knet's ping timeout, and with the test and shipped profiles the grace ends
+ * before that (720 of 920 ms, 1066 of 1200 ms), so its failover does not wait;
+ * with a token below 600 and knet's 600 ms ping timeout it ends after the ring,
+ * which the pair watch's bridge wait allows for. */
 static uint64_t lost_link_grace_us(const struct membership_info *info)
 {
-	uint32_t token = info->token_ms ? info->token_ms : 1000u;
-	uint32_t consensus = info->consensus_ms ? info->consensus_ms : 1200u;
-
-	return pairwatch_isolation_wait_us(token) + 1000ull * (token + consensus) / 4;
+	return pairwatch_lost_link_grace_us(info->token_ms, info->consensus_ms);
 }
 
 /* What our announce vouches for: the peers our knet links reach now or reached

@@ -18,6 +18,40 @@ uint64_t pairwatch_wait_us(uint32_t token_ms, uint32_t consensus_ms)
 	return 2000ull * (token_ms + consensus_ms);
 }
 
+/* A ring-watch period, (T + C) / 12 (ringwatch.c's full readings; links are
+ * read more often). */
+static uint64_t ring_period_us(uint32_t token_ms, uint32_t consensus_ms)
+{
+	return pairwatch_wait_us(token_ms, consensus_ms) / 24;
+}
+
+static uint64_t max_us(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+uint64_t pairwatch_lost_link_grace_us(uint32_t token_ms, uint32_t consensus_ms)
+{
+	uint64_t period = ring_period_us(token_ms, consensus_ms);
+
+	return pairwatch_isolation_wait_us(token_ms) + max_us(3 * period, PAIRWATCH_KNET_TICK_US + 2 * period);
+}
+
+uint64_t pairwatch_skip_wait_us(uint32_t token_ms, uint32_t consensus_ms)
+{
+	uint64_t period = ring_period_us(token_ms, consensus_ms);
+
+	return pairwatch_isolation_wait_us(token_ms) + max_us(2 * period, PAIRWATCH_KNET_TICK_US + period);
+}
+
+uint64_t pairwatch_bridge_wait_us(uint32_t token_ms, uint32_t consensus_ms)
+{
+	uint64_t grace = pairwatch_lost_link_grace_us(token_ms, consensus_ms);
+
+	return max_us(pairwatch_wait_us(token_ms, consensus_ms) / 2,
+		      grace + PAIRWATCH_KNET_TICK_US + ring_period_us(token_ms, consensus_ms));
+}
+
 uint64_t pairwatch_probe_us(uint32_t token_ms, uint32_t consensus_ms, unsigned probes)
 {
 	uint64_t us = 2 * pairwatch_wait_us(token_ms, consensus_ms);
@@ -50,7 +84,7 @@ enum pairwatch_action pairwatch_step(struct pairwatch *pw, const struct pairwatc
 				     uint32_t *peer)
 {
 	uint64_t wait = pairwatch_wait_us(in->token_ms, in->consensus_ms), stamp = now_us ? now_us : 1;
-	uint64_t bridge_wait = wait / 2; /* T + C: a voucher's word about a dead peer is stale by then */
+	uint64_t bridge_wait = pairwatch_bridge_wait_us(in->token_ms, in->consensus_ms);
 	size_t reachable = 0;
 	int unsettled = in->silent, calm;
 

@@ -76,6 +76,35 @@ enum pairwatch_action {
  * it never cascades. */
 uint64_t pairwatch_wait_us(uint32_t token_ms, uint32_t consensus_ms);
 
+/* libknet (1.25, Debian 12) runs the heartbeat thread that sends its pings and
+ * calls links down on a fixed 200 ms clock, whatever knet_ping_interval says
+ * (corosync 3.1 cannot change it): the two ends of a link that died call it down
+ * up to one such tick apart. The margins below that count on the two ends'
+ * calls being close allow for it; with the shipped and test profiles (token
+ * 1000 and 600) a ring-watch period or two covered it already, with a token of
+ * 200-400 it did not (tests/bench/corosync-frontier.sh). */
+#define PAIRWATCH_KNET_TICK_US 200000ull
+
+/* How long a member still vouches for a node after its own link to it went down:
+ * the node, cut off, finds itself isolated T / 2 after its own knet called its
+ * links down (up to a knet tick after ours) and releases within a ring-watch
+ * period, (T + C) / 12, read up to a period late: T / 2 + (T + C) / 4, or
+ * T / 2 + the tick + two periods when that is longer. */
+uint64_t pairwatch_lost_link_grace_us(uint32_t token_ms, uint32_t consensus_ms);
+
+/* How long after our link to a holder that left went down a presumed owner
+ * waits before it may skip the claim round (node.c): the holder's isolation
+ * wait, the two ends' skew (a knet tick) and a ring-watch period, at least
+ * T / 2 + (T + C) / 6. */
+uint64_t pairwatch_skip_wait_us(uint32_t token_ms, uint32_t consensus_ms);
+
+/* How long a peer out of our ring, our link to it down, must stay vouched for by
+ * another member before it counts as a bridge: T + C, or, when longer, a
+ * voucher's grace after its own link went down (a knet tick after ours at most)
+ * and a ring-watch period for its word to reach us: a dead peer is vouched for
+ * no longer than that. */
+uint64_t pairwatch_bridge_wait_us(uint32_t token_ms, uint32_t consensus_ms);
+
 /* How long a withdrawal lasts while the link stays down before the node comes back
  * to look (PROBE): the peer may have died meanwhile, and a node kept out for a dead
  * peer would cost the cluster its quorum. 4 (T + C), doubled at each probe that

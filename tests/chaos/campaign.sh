@@ -17,8 +17,11 @@
 #   recovery    within 30 s of the restore: all nodes quorate, exactly one holder.
 #
 # usage: campaign.sh [--seed S] [--rounds N] [--max-seconds S] [--lab-id ID] [--strict]
-#                    [--kinds K1,K2,...]
+#                    [--kinds K1,K2,...] [--profile P]
 #   --kinds picks the rounds from these fault kinds only (to replay one kind of fault).
+#   --profile runs the lab on another corosync profile (scripts/lab's: test, the
+#   default, or tT); the bounds below are the test profile's (token 600), loose
+#   enough for any token up to 600.
 #   Prints one line per round and a table per fault kind; exits 1 on any violation,
 #   2 when no round ran. FO_CHAOS_KEEP=DIR keeps the lab's state of a failed run.
 #   Replay: the same --seed gives the same faults, targets and durations in the same
@@ -29,6 +32,7 @@ SEED=1
 ROUNDS=1000000
 MAX_SECONDS=240
 ID=40
+PROFILE=test
 HEAL_MS=1000
 # Two holders allowed (ms) where the holder's own corosync learns of its eviction
 # after the others formed their ring (docs/security.md, "One owner"); 0: never.
@@ -61,6 +65,7 @@ while (($#)); do
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--max-seconds) MAX_SECONDS=$2; shift 2 ;;
 	--lab-id) ID=$2; shift 2 ;;
+	--profile) PROFILE=$2; shift 2 ;;
 	--strict) for kind in "${!DUAL_MS[@]}"; do DUAL_MS[$kind]=0; done; shift ;;
 	--kinds)
 		IFS=, read -r -a picked <<<"$2"
@@ -70,7 +75,7 @@ while (($#)); do
 		KINDS=("${picked[@]}")
 		shift 2
 		;;
-	*) echo "usage: $0 [--seed S] [--rounds N] [--max-seconds S] [--lab-id ID] [--strict] [--kinds K,...]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--seed S] [--rounds N] [--max-seconds S] [--lab-id ID] [--strict] [--kinds K,...] [--profile P]" >&2; exit 2 ;;
 	esac
 done
 [[ $SEED =~ ^[0-9]+$ && $ROUNDS =~ ^[0-9]+$ && $MAX_SECONDS =~ ^[0-9]+$ ]] || fail "seed, rounds and max-seconds are numbers"
@@ -191,14 +196,14 @@ cleanup_chaos() {
 	lab_cleanup "$rc" # (a subshell's exit would end the trap here, under set -e)
 }
 
-lab_init "$ID" 3 test
+lab_init "$ID" 3 "$PROFILE"
 trap cleanup_chaos EXIT # after lab_init, which sets its own
 for k in 1 2 3; do lab start-fomgr "$LAB_ID" "$k" >/dev/null; done
 start_echo_all
 wait_for 20 steady || fail "the lab never became steady: holders '$(holders $VIP)'"
 sampler_start $VIP
 sleep 0.5
-log "campaign: seed=$SEED rounds<=$ROUNDS max_seconds=$MAX_SECONDS lab=$LAB_ID"
+log "campaign: seed=$SEED rounds<=$ROUNDS max_seconds=$MAX_SECONDS lab=$LAB_ID profile=$PROFILE"
 
 declare -A n_kind viol_kind worst_dual worst_orphan worst_heal
 stuck=0

@@ -14,8 +14,12 @@
 #include "pairwatch.h"
 #include "ringwatch.h"
 
-#define T_MS 600u  /* corosync's token and consensus: the lab's test profile */
-#define C_MS 720u
+/* corosync's token and consensus, and knet's ping timers: the lab's test profile
+ * unless the options name a token (sim_run sets them for each run). */
+static uint32_t sim_token_ms = 600u, sim_consensus_ms = 720u;
+static uint32_t sim_knet_ping_us = 100000u, sim_knet_down_us = 400000u;
+#define T_MS sim_token_ms
+#define C_MS sim_consensus_ms
 #define TC_US (1000ull * (T_MS + C_MS))
 #define DELIVER_US 1000u /* CPG's agreed order: a message reaches every member 1 ms later */
 #define VQ_US 2000u      /* votequorum's verdict on a new ring */
@@ -37,8 +41,8 @@
 #define HEAL_BOUND_US 1000000ull
 /* knet (the lab's test profile): a ping every 100 ms, a link down 400 ms after its
  * last pong, up again after two pongs. What the ring watch reads lags the wire by that. */
-#define KNET_PING_US 100000u
-#define KNET_DOWN_US 400000u
+#define KNET_PING_US sim_knet_ping_us
+#define KNET_DOWN_US sim_knet_down_us
 /* knet called a link down 0.8-2.0 s after a cut in the lab, with a ping timeout
  * of 400 ms (libknet's pong-timeout backoff: 10 x when a link is made or goes
  * down, lowered about once a second), sometimes after totem formed its first ring
@@ -1059,9 +1063,15 @@ static void knet_sync(struct world *w)
 				continue;
 			if (want)
 				at = w->now + KNET_PING_US + rnd(w) % KNET_PING_US;
-			else if (w->knet_down_at[j][i])
+			else if (w->knet_down_at[j][i]) {
+				/* each end's heartbeat runs on its own 200 ms clock (libknet's,
+				 * pairwatch.h): the other end calls it down up to a tick
+				 * before or after */
+				uint64_t r = rnd(w), skew = (r >> 1) % (PAIRWATCH_KNET_TICK_US + 1);
+
 				at = w->knet_down_at[j][i];
-			else
+				at = r & 1 ? at + skew : (at > w->now + skew ? at - skew : w->now + 1);
+			} else
 				at = w->now + knet_down_us(w);
 			w->knet_want[i][j] = 1;
 			w->knet_down_at[i][j] = want ? 0 : at;
@@ -1995,6 +2005,10 @@ void sim_run(const struct sim_options *opt, const struct sim_op *ops, size_t n_o
 			abort();
 	memset(w, 0, sizeof(*w));
 	memset(out, 0, sizeof(*out));
+	sim_token_ms = opt->token_ms ? opt->token_ms : 600u;
+	sim_consensus_ms = opt->token_ms ? opt->token_ms * 6u / 5u : 720u;
+	sim_knet_ping_us = opt->token_ms ? 200000u : 100000u;
+	sim_knet_down_us = opt->token_ms ? 1000u * (opt->token_ms > 600u ? opt->token_ms : 600u) : 400000u;
 	w->opt = opt;
 	w->res = out;
 	w->n = opt->n_nodes < 2 ? 2 : opt->n_nodes > SIM_MAX_NODES ? SIM_MAX_NODES : opt->n_nodes;

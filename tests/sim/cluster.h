@@ -40,6 +40,10 @@ struct sim_options {
 	/* An experiment: two holders are never allowed, not even the 1.5 s that a
 	 * lossy, flapping or one-way link on a holder has (docs/security.md). */
 	int strict_degraded;
+	/* corosync's token (ms): 0 is the lab's test profile (token 600, consensus
+	 * 720, knet pings 100 / 400 ms); T is scripts/lab's profile tT (consensus
+	 * 1.2 T, knet pings every 200 ms, down after max(T, 600) ms). */
+	uint32_t token_ms;
 };
 
 struct sim_result {

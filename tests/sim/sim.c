@@ -13,6 +13,9 @@
  *   sim --wire-orphans ...     (an experiment: the orphan bound also while a corosync cannot
  *                               settle, whenever the wire would let a quorate ring form)
  *   sim --no-knetwatch ...     (an experiment: the pair watch without the knet watch)
+ *   sim --token T ...          (corosync token T ms, consensus 1.2 T, knet pings every
+ *                               200 ms and down after max(T, 600) ms: scripts/lab's
+ *                               profile tT; the lab's test profile otherwise)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -159,13 +162,18 @@ static int parse_ops(const char *text, struct schedule *s)
 
 static int partial_mesh_experiment, vq_jitter_experiment, wire_orphans_experiment, no_knetwatch_experiment,
 	strict_degraded_experiment;
+static uint32_t token_ms; /* --token T: scripts/lab's profile tT instead of the test profile */
 
 static void print_replay(uint64_t seed, const struct schedule *s)
 {
-	printf("replay: tests/sim/run%s%s%s%s%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
+	char token[32] = "";
+
+	if (token_ms)
+		snprintf(token, sizeof(token), " --token %u", token_ms);
+	printf("replay: tests/sim/run%s%s%s%s%s%s --seed %llu --nodes %zu --quorum %s --end-ms %u --ops \"",
 	       partial_mesh_experiment ? " --partial-mesh" : "", vq_jitter_experiment ? " --vq-jitter" : "",
 	       wire_orphans_experiment ? " --wire-orphans" : "", no_knetwatch_experiment ? " --no-knetwatch" : "",
-	       strict_degraded_experiment ? " --strict-degraded" : "", (unsigned long long)seed, s->n_nodes,
+	       strict_degraded_experiment ? " --strict-degraded" : "", token, (unsigned long long)seed, s->n_nodes,
 	       sim_quorum_str(s->quorum), s->end_ms);
 	for (size_t k = 0; k < s->n_ops; k++)
 		printf("%s%u:%s:%u:%u", k ? "," : "", s->ops[k].at_ms, sim_op_str(s->ops[k].kind), s->ops[k].a,
@@ -178,7 +186,8 @@ static int run_schedule(uint64_t seed, const struct schedule *s, int verbose, st
 	struct sim_options opt = {.n_nodes = s->n_nodes, .seed = seed, .end_ms = s->end_ms, .verbose = verbose,
 				  .quorum = s->quorum, .partial_mesh = partial_mesh_experiment,
 				  .vq_jitter = vq_jitter_experiment, .wire_orphans = wire_orphans_experiment,
-				  .no_knetwatch = no_knetwatch_experiment, .strict_degraded = strict_degraded_experiment};
+				  .no_knetwatch = no_knetwatch_experiment, .strict_degraded = strict_degraded_experiment,
+				  .token_ms = token_ms};
 
 	sim_run(&opt, s->ops, s->n_ops, res);
 	return res->failed;
@@ -263,6 +272,8 @@ int main(int argc, char **argv)
 			wire_orphans_experiment = 1;
 		else if (!strcmp(argv[i], "--no-knetwatch"))
 			no_knetwatch_experiment = 1;
+		else if (!strcmp(argv[i], "--token"))
+			token_ms = (uint32_t)strtoul(v, NULL, 10), i++;
 		else if (!strcmp(argv[i], "--strict-degraded"))
 			strict_degraded_experiment = 1;
 		else if (!strcmp(argv[i], "--verbose"))
@@ -275,7 +286,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: sim [--seeds N] [--first-seed S] [--steps N] [--nodes N] [--span-ms MS] "
 					"[--seconds S] [--seed S [--ops LIST] [--end-ms MS] [--verbose]] [--expect-failure] "
 					"[--keep-going] [--quorum majority|two-node|qdevice] [--partial-mesh] [--vq-jitter] "
-					"[--wire-orphans] [--no-knetwatch] [--strict-degraded]\n");
+					"[--wire-orphans] [--no-knetwatch] [--strict-degraded] [--token T]\n");
 			return 2;
 		}
 	}

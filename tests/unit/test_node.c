@@ -420,7 +420,8 @@ static const struct node_links lost_holder_down = {
 
 /* Node 1 of three. Our knet link to node 3, the holder of a group, goes down,
  * then the ring leaves node 3 out: we still vouch for it (the lost-holder wait
- * goes on) for T / 2 + (T + C) / 4 after the link went down, the time it needs to
+ * goes on) for T / 2 + (T + C) / 4 after the link went down (or T / 2 + knet's
+ * 200 ms tick + (T + C) / 6 when longer, as here: 720 ms), the time it needs to
  * find itself isolated and release, then no more. Before: not once the link was
  * down, and the ring claimed while the holder still held (the lab's five nodes cut
  * off pair by pair; the simulator's --partial-mesh, seed 983). */
@@ -442,9 +443,9 @@ static void test_lost_holder_vouched_until_it_knows(void **state)
 		  t += 50000, &fx);
 	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = down}, t += 100000, &fx);
 	assert_true(wire_announce_reaches(node_announce(x), 3));
-	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = down}, t = lost + 620000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = down}, t = lost + 710000, &fx);
 	assert_true(wire_announce_reaches(node_announce(x), 3));
-	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = down}, t = lost + 640000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = down}, t = lost + 730000, &fx);
 	assert_false(wire_announce_reaches(node_announce(x), 3));
 	free(x);
 	config_free(c);
@@ -476,7 +477,7 @@ static void test_lost_holder_vouch_ends_on_its_timer(void **state)
 	assert_int_equal(reach_timer_at(), 0); /* every link up: nothing ends with time */
 	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = down}, lost = t += 100000, &fx);
 	at = reach_timer_at();
-	assert_int_equal(at, lost + 630000); /* T / 2 + (T + C) / 4 */
+	assert_int_equal(at, lost + 720000); /* T / 2 + knet's tick + (T + C) / 6 */
 	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = lost_holder_two, .n_nodeids = 2, .quorum_known = 1,
 					  .quorate = 1},
 		  t += 50000, &fx);
@@ -505,17 +506,17 @@ static void test_lost_holder_vouch_counts_from_a_pong(void **state)
 	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &lost_holder_up}, t += 100000, &fx);
 	down.v[1].ponged_us = t - 400000; /* an earlier phase: at least a ping timeout before the call */
 	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &down}, lost = t += 100000, &fx);
-	assert_int_equal(reach_timer_at(), lost + 630000); /* T / 2 + (T + C) / 4 */
+	assert_int_equal(reach_timer_at(), lost + 720000); /* T / 2 + knet's tick + (T + C) / 6 */
 	node_step(x, &(struct node_event){.kind = NODE_EV_TOTEM, .nodeids = lost_holder_two, .n_nodeids = 2, .quorum_known = 1,
 					  .quorate = 1},
 		  t += 50000, &fx);
 	ponged.v[1].ponged_us = pong = t += 350000;
 	node_step(x, &(struct node_event){.kind = NODE_EV_RING_SAMPLE, .links = &ponged}, t, &fx);
 	/* the ping timeout (token / 2 when not known: 300 ms) and the grace */
-	assert_int_equal(reach_timer_at(), pong + 300000 + 630000);
-	node_step(x, &(struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_REACH}, lost + 630000, &fx);
+	assert_int_equal(reach_timer_at(), pong + 300000 + 720000);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_REACH}, lost + 720000, &fx);
 	assert_true(wire_announce_reaches(node_announce(x), 3));
-	node_step(x, &(struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_REACH}, pong + 930000, &fx);
+	node_step(x, &(struct node_event){.kind = NODE_EV_TIMER, .value = NODE_TIMER_REACH}, pong + 1020000, &fx);
 	assert_false(wire_announce_reaches(node_announce(x), 3));
 	free(x);
 	config_free(c);

@@ -30,6 +30,8 @@ struct obs {
 static int vouch[4];
 /* ... and node1 from this step's time on, to that one (ms, 0 0: never) */
 static uint64_t vouch1_from, vouch1_until;
+/* corosync's timers the timelines run with */
+static uint32_t token_ms = 600, consensus_ms = 720;
 
 static void run(uint32_t local, const struct obs *obs, size_t n)
 {
@@ -37,8 +39,8 @@ static void run(uint32_t local, const struct obs *obs, size_t n)
 
 	memset(&pw, 0, sizeof(pw));
 	for (size_t i = 0; i < n; i++) {
-		struct pairwatch_input in = {.local_nodeid = local, .token_ms = 600, .consensus_ms = 720,
-					     .silent = obs[i].unsettled};
+		struct pairwatch_input in = {.local_nodeid = local, .token_ms = token_ms,
+					     .consensus_ms = consensus_ms, .silent = obs[i].unsettled};
 		uint32_t peer = 0;
 		enum pairwatch_action a;
 
@@ -319,6 +321,63 @@ static void test_vouched_peer_is_a_bridge(void **state)
 	run(2, v, sizeof(v) / sizeof(v[0]));
 }
 
+/* The margins that allow for knet's 200 ms heartbeat tick (the two ends of a
+ * dead link call it down up to a tick apart): with the test and shipped profiles
+ * the ring-watch periods already covered most of it; with token 200 they did not. */
+static void test_knet_tick_margins(void **state)
+{
+	/* test profile: grace T/2 + tick + 2 periods (110 ms) = 720 ms (630 before) */
+	assert_int_equal(pairwatch_lost_link_grace_us(600, 720), 300000 + 200000 + 2 * 110000);
+	assert_int_equal(pairwatch_skip_wait_us(600, 720), 300000 + 200000 + 110000);
+	assert_int_equal(pairwatch_bridge_wait_us(600, 720), 1320 * MS);
+	/* shipped: T + C still decides the bridge wait */
+	assert_int_equal(pairwatch_bridge_wait_us(1000, 1200), 2200 * MS);
+	assert_true(pairwatch_lost_link_grace_us(1000, 1200) >= 500000 + 550000);
+	/* token 200: the tick dominates every margin */
+	assert_int_equal(pairwatch_lost_link_grace_us(200, 240), 100000 + 200000 + 2 * 36666);
+	assert_int_equal(pairwatch_bridge_wait_us(200, 240), 373332 + 200000 + 36666);
+	assert_true(pairwatch_bridge_wait_us(200, 240) > 440 * MS);
+}
+
+/* Token 200, consensus 240. node1 dies at 0; the ring {2, 3} leaves it out at
+ * 440 ms; node2's knet calls its link down at 600 ms, node3's a tick later, at
+ * 800 ms, and node3 vouches for node1 for its grace after that (373 ms): 573 ms
+ * of a dead node vouched for while out of node2's ring and its link down. That is
+ * no bridge: with the old wait (T + C, 440 ms) node2 withdrew at 1040 ms and left
+ * node3 alone without quorum. A voucher that goes on past the margin (610 ms) is
+ * a bridge. */
+static void test_dead_peer_vouched_a_tick_longer(void **state)
+{
+	const struct obs t[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{440, {0, 1, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{600, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1100, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1172, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1174, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{5000, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+	};
+	const struct obs u[] = {
+		{0, {0, 1, 1, 1}, {0, 1, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{440, {0, 1, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{600, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1209, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_NONE, 0},
+		{1210, {0, 0, 1, 1}, {0, 0, 1, 1}, 0, PAIRWATCH_WITHDRAW, 1},
+	};
+
+	token_ms = 200;
+	consensus_ms = 240;
+	vouch1_from = 0;
+	vouch1_until = 1173;
+	run(2, t, sizeof(t) / sizeof(t[0]));
+	vouch1_until = 0;
+	vouch[1] = 1;
+	run(2, u, sizeof(u) / sizeof(u[0]));
+	vouch[1] = 0;
+	token_ms = 600;
+	consensus_ms = 720;
+}
+
 /* node2 withdrew for node1, whose link stays down: node1 may have died meanwhile,
  * and node2 kept out would leave node3 without quorum. It comes back to look after
  * 4 (T + C) (5280 ms), withdraws again if the bridge is still there, and waits twice
@@ -447,6 +506,8 @@ int main(void)
 		cmocka_unit_test(test_isolated_node_stays),
 		cmocka_unit_test(test_flap_restarts_wait),
 		cmocka_unit_test(test_vouched_peer_is_a_bridge),
+		cmocka_unit_test(test_knet_tick_margins),
+		cmocka_unit_test(test_dead_peer_vouched_a_tick_longer),
 		cmocka_unit_test(test_withdrawn_node_probes),
 		cmocka_unit_test(test_isolation_wait),
 		cmocka_unit_test(test_isolated_after_wait),
