@@ -8,7 +8,7 @@
 #
 #   tests/bench/corosync-frontier.sh [--tokens "150 200 300 400 600 1000"]
 #                                    [--minutes M] [--loads "idle cpu disk"]
-#                                    [--cuts N] [--sched rr|other]
+#                                    [--cuts N] [--sched rr|other] [--sim-seeds N]
 #                                    [--results FILE] [--lab-id ID]
 #
 # PROFILES. Token T (ms), token_coefficient 0, consensus 1.2 x T (corosync's own
@@ -43,6 +43,15 @@
 # results). Each load is started and stopped by PID (stress-ng also has
 # --timeout), the trap tears down the lab and stops the loads however it ends.
 #
+# FOMGR'S SIDE. A token corosync keeps steady may still be too short for fomgr's
+# own margins (the isolation wait, the lost-holder grace, the bridge wait: all in
+# terms of T and C, against knet's fixed 200 ms tick): the simulator runs N seeds
+# (--sim-seeds, default 2000, 0: not run) with the same profile (tests/sim --token
+# T) and the row shows how many failed with two holders (and in all). The fast
+# profile is the fastest token with no membership change under any load and no
+# two holders in the simulator; the default the fastest of those with at least
+# twice its token.
+#
 # Exits non-zero when a series did not run (a lab did not come up or lost quorum
 # for good, a load did not start, the cut produced no sample). Lab ID default 66
 # (namespaces fo66-*); failover-bench runs on 87.
@@ -62,6 +71,7 @@ RESULTS=
 LAB_ID=66
 FB_LAB_ID=87
 SETTLE_S=20
+SIM_SEEDS=2000
 LOAD_PID=
 IO_DIR=$FO_TOP/build/frontier-io
 
@@ -79,6 +89,7 @@ while (($#)); do
 	--loads) LOADS=${2:-}; shift 2 ;;
 	--cuts) CUTS=${2:-}; shift 2 ;;
 	--sched) SCHED=${2:-}; shift 2 ;;
+	--sim-seeds) SIM_SEEDS=${2:-}; shift 2 ;;
 	--results) RESULTS=${2:-}; shift 2 ;;
 	--lab-id) LAB_ID=${2:-}; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
@@ -90,6 +101,8 @@ for t in $TOKENS; do [[ $t =~ ^[1-9][0-9]*$ ]] || die "bad token '$t'"; done
 for l in $LOADS; do [[ $l =~ ^(idle|cpu|disk)$ ]] || die "unknown load '$l' (idle, cpu, disk)"; done
 [[ $MINUTES =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--minutes must be a number"
 [[ $CUTS =~ ^[0-9]+$ ]] || die "--cuts must be a whole number (0: no cut)"
+[[ $SIM_SEEDS =~ ^[0-9]+$ ]] || die "--sim-seeds must be a whole number (0: not run)"
+((SIM_SEEDS == 0)) || [[ -x $FO_BUILD/tests/sim ]] || die "no simulator in $FO_BUILD/tests (cmake --build $FO_BUILD --target sim)"
 case $SCHED in rr) export FO_LAB_SCHED_RR=1 ;; other) export FO_LAB_SCHED_RR=0 ;; *) die "--sched rr|other" ;; esac
 [[ $LAB_ID =~ ^[0-9]{1,4}$ ]] || die "bad --lab-id"
 ((EUID == 0)) || die "needs root (network namespaces)"
@@ -136,7 +149,7 @@ count_lines() { # FILE PATTERN
 	grep -c -- "$2" "$1" 2>/dev/null || true
 }
 
-declare -A CHANGES=() DOWNS=() TIMERS=() GAP=()
+declare -A CHANGES=() DOWNS=() TIMERS=() GAP=() SIM=()
 
 # The membership changes of one token under each load.
 watch_token() { # T
@@ -206,8 +219,20 @@ cut_token() { # T
 	log "token $t: cut gap median/p95/n $stats"
 }
 
+# fomgr's margins at this token: two-holder failures of the simulator.
+sim_token() { # T
+	local t=$1 out duals all
+	((SIM_SEEDS > 0)) || return 0
+	out=$("$FO_BUILD/tests/sim" --seeds "$SIM_SEEDS" --first-seed 20261204 --keep-going --token "$t" 2>&1)
+	grep -q "^sim: $SIM_SEEDS seed(s)" <<<"$out" || die "token $t: the simulator did not run ($(tail -1 <<<"$out"))"
+	duals=$(grep -c 'FAILED.*two holders' <<<"$out")
+	all=$(grep -c 'FAILED' <<<"$out")
+	SIM[$t]="$duals / $SIM_SEEDS ($all)"
+	log "token $t: simulator $SIM_SEEDS seeds, $duals with two holders, $all failed in all"
+}
+
 report() {
-	local t load row fast= default= stable
+	local t load row fast='' default='' stable
 	{
 		echo "Corosync profile frontier: 3-node lab, corosync sched $SCHED, $MINUTES min per load, $CUTS cuts per token."
 		echo "changes = \`A new membership\` lines the worst node logged during the load (0 = nobody touched it and nothing"
@@ -215,10 +240,10 @@ report() {
 		echo
 		echo -n "| token | timers |"
 		for load in $LOADS; do echo -n " $load changes |"; done
-		echo " cut gap median | p95 | n |"
+		echo " cut gap median | p95 | n | simulator: two holders / seeds (failed) |"
 		echo -n "|---|---|"
 		for load in $LOADS; do echo -n "---|"; done
-		echo "---|---|---|"
+		echo "---|---|---|---|"
 		for t in $TOKENS; do
 			row="| $t | ${TIMERS[$t]:--} |"
 			stable=1
@@ -227,16 +252,17 @@ report() {
 				[[ ${CHANGES[$t.$load]:-x} == 0 ]] || stable=0
 			done
 			read -r med p95 n <<<"${GAP[$t]:-- - -}"
-			row+=" $med | $p95 | $n |"
+			row+=" $med | $p95 | $n | ${SIM[$t]:--} |"
 			echo "$row"
+			[[ ${SIM[$t]:-0 } == 0\ * ]] || stable=0
 			if ((stable)); then
 				[[ -n $fast ]] || fast=$t
 				[[ -z $default && -n $fast ]] && ((t >= 2 * fast)) && default=$t
 			fi
 		done
 		echo
-		echo "fast (fastest token with no change under any load): ${fast:-none}"
-		echo "default (fastest with no change and at least 2 x the fast token): ${default:-none}"
+		echo "fast (fastest token with no change under any load and no two holders in the simulator): ${fast:-none}"
+		echo "default (the same, with at least 2 x the fast token): ${default:-none}"
 		"$FO_TOP/tests/bench/machine.sh"
 	} | tee "$RESULTS"
 	log "results written to $RESULTS (logs and failover tables in $OUT_DIR)"
@@ -247,6 +273,7 @@ log "corosync-frontier: tokens $TOKENS; loads $LOADS, $MINUTES min each; $CUTS c
 for t in $TOKENS; do
 	watch_token "$t"
 	cut_token "$t"
+	sim_token "$t"
 done
 report
 log "done in $(($(date +%s) - start)) s"

@@ -18,7 +18,8 @@
 #   cut       both of node1's links dropped (the cables)
 #   loss      10 % of node1's cluster frames dropped, both ways
 # fomgr runs on the lab's "shipped" corosync profile (conf/corosync-3node.conf:
-# token 1000, coefficient 0, consensus 1200); keepalived 2.2.7 with advert_int 0.1
+# token 600, coefficient 0, consensus 720, knet 200 / 600 ms; 1000 / 1200 before
+# 2026-12-04); keepalived 2.2.7 with advert_int 0.1
 # (VRRPv3), priorities 150/100/50, VRRP on eth1, the VIP on eth0.
 #
 # Per repetition: two_holders_ms, the longest run of sampler reads in which two nodes
