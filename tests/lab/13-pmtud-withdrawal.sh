@@ -10,7 +10,8 @@
 # The scene: node3 loses node1 (both directions blocked); when the link comes back,
 # knet discovers every link again, and node3 is withdrawn meanwhile (keeping only
 # node1, as fence.c keeps the peer it withdrew for). The fence goes the moment the
-# discovery aborted; the link to node2 never went down (its ping timeout is 1 s).
+# discovery aborted; the link to node2 never went down (its ping timeout is 600 ms,
+# 1 s before 2026-12-04; an attempt where it did is not counted).
 # Proof that the case happened: knet's "Aborting PMTUD" and "host: 2 has no active
 # links" after the fence; then node3 must be in a 3-node ring within 3 s. With
 # FO_LAB_PMTUD_INTERVAL= (corosync's default) it takes 12-30 s and this test fails.
